@@ -1,0 +1,57 @@
+// Package folder is one interface over the directories Fluxgate reads from and writes to: a
+// local directory today, an SFTP directory next. Everything above it (claim, archive, ack,
+// deposit) is written once against Folder.
+package folder
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+)
+
+// FileInfo describes one entry of a folder.
+type FileInfo struct {
+	Name    string // slash-separated, relative to the folder root
+	Size    int64
+	ModTime time.Time
+	IsDir   bool
+}
+
+// Folder is a directory tree rooted at a configured path. Every name is slash-separated and
+// relative to the root; a name that would leave the root ("..", absolute, or through a
+// symbolic link) is refused with ErrOutside.
+type Folder interface {
+	// List returns the entries of dir ("" or "." for the root), not recursively, sorted by name.
+	// Symbolic links are not followed and are reported with IsDir false and Size -1 so that
+	// callers can skip them.
+	List(ctx context.Context, dir string) ([]FileInfo, error)
+	Stat(ctx context.Context, name string) (FileInfo, error)
+	Open(ctx context.Context, name string) (io.ReadCloser, error)
+	// WriteAtomic writes r under name so that no reader ever sees a partial file: it writes a
+	// temporary file in the same directory, syncs it, then renames it over name.
+	WriteAtomic(ctx context.Context, name string, r io.Reader) error
+	// Rename moves from to to within the folder; it fails with ErrExist if to exists.
+	Rename(ctx context.Context, from, to string) error
+	Remove(ctx context.Context, name string) error
+	MkdirAll(ctx context.Context, dir string) error
+	// String names the folder for logs and acks (never with a secret in it).
+	String() string
+	Close() error
+}
+
+// Notifier is implemented by folders that can tell early that something changed (fsnotify
+// for local folders). Watchers still rescan periodically: events get lost, and network
+// shares send none.
+type Notifier interface {
+	Notify(ctx context.Context) (<-chan struct{}, error)
+}
+
+var (
+	// ErrOutside is returned for a name that would escape the folder root.
+	ErrOutside = errors.New("path leaves the configured folder")
+	// ErrExist is returned when a rename target exists already.
+	ErrExist = errors.New("file exists already")
+	// ErrNotExist is returned when a file does not exist.
+	ErrNotExist = errors.New("file does not exist")
+)
