@@ -1,0 +1,185 @@
+// Package ack renders the acknowledgement of an input file: what became of the file and of
+// each of its invoices, and why, in words an accountant can act on. An ack is always built
+// from the journal, so it can be rewritten at any time and always agrees with it. Its schema
+// is xsd/ack.xsd.
+package ack
+
+import (
+	"encoding/xml"
+	"fmt"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/fluxgate/fluxgate/gateway/journal"
+)
+
+// Namespace of the acknowledgement document.
+const Namespace = "urn:fluxgate:ack:1"
+
+// Document is the acknowledgement of one input file.
+type Document struct {
+	XMLName   xml.Name  `xml:"urn:fluxgate:ack:1 Acknowledgement"`
+	Language  string    `xml:"language,attr"`
+	Generated string    `xml:"generated,attr"`
+	File      File      `xml:"File"`
+	Summary   Summary   `xml:"Summary"`
+	Problems  []Problem `xml:"Problem"`
+	Invoices  []Invoice `xml:"Invoice"`
+}
+
+// File describes the input file.
+type File struct {
+	Name     string `xml:"name,attr"`
+	Source   string `xml:"source,attr"`
+	SHA256   string `xml:"sha256,attr"`
+	Size     int64  `xml:"size,attr"`
+	Received string `xml:"received,attr"`
+	Status   string `xml:"status,attr"`
+	StoredAs string `xml:"storedAs,attr,omitempty"`
+}
+
+// Summary counts invoices per status.
+type Summary struct {
+	Invoices  int `xml:"invoices,attr"`
+	Rejected  int `xml:"rejected,attr"`
+	Queued    int `xml:"queued,attr"`
+	Deposited int `xml:"deposited,attr"`
+}
+
+// Invoice is one invoice of the file.
+type Invoice struct {
+	Number    string    `xml:"number,attr"`
+	Seq       int       `xml:"seq,attr"`
+	IssueDate string    `xml:"issueDate,attr,omitempty"`
+	Status    string    `xml:"status,attr"`
+	FirstLine int       `xml:"firstLine,attr,omitempty"`
+	LastLine  int       `xml:"lastLine,attr,omitempty"`
+	Fluxes    []Flux    `xml:"Flux"`
+	Problems  []Problem `xml:"Problem"`
+}
+
+// Flux is one flux file written for the invoice.
+type Flux struct {
+	Name        string `xml:"name,attr"`
+	Syntax      string `xml:"syntax,attr"`
+	Destination string `xml:"destination,attr"`
+	Status      string `xml:"status,attr"`
+	DepositedAt string `xml:"depositedAt,attr,omitempty"`
+	Receipt     string `xml:"receipt,attr,omitempty"`
+	Waiting     string `xml:"waiting,attr,omitempty"` // why a queued flux is not deposited yet
+}
+
+// Problem is one reason for a rejection or a warning.
+type Problem struct {
+	Rule     string `xml:"rule,attr"`
+	Severity string `xml:"severity,attr"`
+	Line     int    `xml:"line,attr,omitempty"`
+	Field    string `xml:"field,attr,omitempty"`
+	BT       string `xml:"bt,attr,omitempty"`
+	Mapping  int    `xml:"mappingLine,attr,omitempty"`
+	Message  string `xml:",chardata"`
+}
+
+// Build renders the journal's view of a file in lang ("fr" or "en").
+func Build(f journal.File, invoices []journal.Invoice, lang string, now time.Time) Document {
+	if lang != "en" {
+		lang = "fr"
+	}
+	doc := Document{
+		Language:  lang,
+		Generated: now.UTC().Format(time.RFC3339),
+		File: File{
+			Name:     f.Name,
+			Source:   f.Source,
+			SHA256:   f.SHA256,
+			Size:     f.Size,
+			Received: f.Received.UTC().Format(time.RFC3339),
+			Status:   f.Status,
+		},
+		Problems: problems(f.Problems, lang),
+	}
+	if f.State == journal.FileDone {
+		doc.File.StoredAs = f.StoredName
+	}
+	for _, inv := range invoices {
+		a := Invoice{
+			Number:    inv.Number,
+			Seq:       inv.Seq,
+			IssueDate: inv.IssueDate,
+			Status:    inv.Status,
+			FirstLine: inv.FirstLine,
+			LastLine:  inv.LastLine,
+			Problems:  problems(inv.Problems, lang),
+		}
+		for _, fx := range inv.Fluxes {
+			a.Fluxes = append(a.Fluxes, flux(fx, lang))
+		}
+		doc.Invoices = append(doc.Invoices, a)
+		doc.Summary.Invoices++
+		switch inv.Status {
+		case journal.InvoiceRejected:
+			doc.Summary.Rejected++
+		case journal.InvoiceQueued:
+			doc.Summary.Queued++
+		case journal.InvoiceDeposited:
+			doc.Summary.Deposited++
+		}
+	}
+	return doc
+}
+
+func flux(fx journal.Flux, lang string) Flux {
+	a := Flux{Name: fx.FinalName, Syntax: fx.Syntax, Destination: fx.Destination}
+	switch fx.State {
+	case journal.FluxDeposited:
+		a.Status = journal.InvoiceDeposited
+		a.DepositedAt = fx.DepositedAt.UTC().Format(time.RFC3339)
+		a.Receipt = fx.Receipt
+	case journal.FluxFailed:
+		a.Status = journal.InvoiceRejected
+		a.Waiting = fx.LastError
+	default:
+		a.Status = journal.InvoiceQueued
+		a.Waiting = fx.LastError
+		if a.Waiting == "" {
+			a.Waiting = map[string]string{
+				"fr": "en attente du prochain dépôt planifié vers " + fx.Destination,
+				"en": "waiting for the next scheduled deposit to " + fx.Destination,
+			}[lang]
+		}
+	}
+	return a
+}
+
+func problems(ps []journal.Problem, lang string) []Problem {
+	var out []Problem
+	for _, p := range ps {
+		msg := p.FR
+		if lang == "en" || msg == "" {
+			msg = p.EN
+		}
+		out = append(out, Problem{
+			Rule:     p.Rule,
+			Severity: p.Severity,
+			Line:     p.Line,
+			Field:    p.Field,
+			BT:       strings.Join(p.BT, " "),
+			Mapping:  p.MappingLine,
+			Message:  msg,
+		})
+	}
+	return out
+}
+
+// Marshal renders the document as indented XML with its declaration.
+func (d Document) Marshal() ([]byte, error) {
+	b, err := xml.MarshalIndent(d, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("ack: render %s: %w", d.File.Name, err)
+	}
+	return append([]byte(xml.Header), append(b, '\n')...), nil
+}
+
+// Name is the ack file name for an input file: its base name plus ".ack.xml".
+func Name(input string) string { return path.Base(input) + ".ack.xml" }

@@ -1,0 +1,70 @@
+package deposit
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"time"
+
+	"github.com/fluxgate/fluxgate/gateway/folder"
+)
+
+// FolderDestination deposits fluxes into a folder (an outbox), each written atomically so
+// that whoever picks them up never sees a partial file.
+type FolderDestination struct {
+	name string
+	dir  folder.Folder
+	now  func() time.Time
+}
+
+// NewFolder returns a destination named name that writes into dir. It owns dir and closes it.
+func NewFolder(name string, dir folder.Folder) *FolderDestination {
+	return &FolderDestination{name: name, dir: dir, now: time.Now}
+}
+
+// Name is the configured destination name.
+func (d *FolderDestination) Name() string { return d.name }
+
+// Close closes the folder.
+func (d *FolderDestination) Close() error { return d.dir.Close() }
+
+// Deposit writes flux under its final name. When a file of that name exists already, it is
+// the same flux deposited before a crash (same content: success) or somebody else's file
+// (refused, permanently: overwriting it could lose an invoice).
+func (d *FolderDestination) Deposit(ctx context.Context, flux Flux) (Receipt, error) {
+	if flux.Name == "" || path.Base(flux.Name) != flux.Name {
+		return Receipt{}, Permanent(fmt.Errorf("deposit %s: invalid flux name %q", d.name, flux.Name))
+	}
+	same, err := d.holds(ctx, flux)
+	switch {
+	case err == nil && same:
+		return Receipt{ID: flux.Name, Location: d.dir.String() + "/" + flux.Name, At: d.now(), AlreadyThere: true}, nil
+	case err == nil:
+		return Receipt{}, Permanent(fmt.Errorf("deposit %s: a different file named %s is already in %s", d.name, flux.Name, d.dir))
+	case !errors.Is(err, folder.ErrNotExist):
+		return Receipt{}, fmt.Errorf("deposit %s: check %s: %w", d.name, flux.Name, err)
+	}
+	if err := d.dir.WriteAtomic(ctx, flux.Name, bytes.NewReader(flux.Data)); err != nil {
+		return Receipt{}, fmt.Errorf("deposit %s: write %s: %w", d.name, flux.Name, err)
+	}
+	return Receipt{ID: flux.Name, Location: d.dir.String() + "/" + flux.Name, At: d.now()}, nil
+}
+
+// holds reports whether the folder holds flux already, byte for byte.
+func (d *FolderDestination) holds(ctx context.Context, flux Flux) (bool, error) {
+	rc, err := d.dir.Open(ctx, flux.Name)
+	if err != nil {
+		return false, err
+	}
+	defer rc.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, rc); err != nil {
+		return false, err
+	}
+	return hex.EncodeToString(h.Sum(nil)) == flux.SHA256, nil
+}

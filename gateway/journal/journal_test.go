@@ -1,0 +1,137 @@
+package journal
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+)
+
+func openTest(t *testing.T) *Journal {
+	t.Helper()
+	j, err := Open(context.Background(), filepath.Join(t.TempDir(), "j.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	return j
+}
+
+func TestFileLifecycle(t *testing.T) {
+	ctx := context.Background()
+	j := openTest(t)
+	id, err := j.ClaimFile(ctx, "ventes", "a.csv", "abc", 12, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending, err := j.Pending(ctx, "ventes")
+	if err != nil || len(pending) != 1 || pending[0].State != FileClaimed {
+		t.Fatalf("pending after claim = %+v, %v", pending, err)
+	}
+	invs := []NewInvoice{
+		{Seq: 1, Number: "F1", FirstLine: 2, LastLine: 3, Fluxes: []Flux{
+			{Destination: "out", Syntax: "ubl", SpoolName: "1-1-ubl.xml", FinalName: "F1_ubl.xml", SHA256: "x"},
+			{Destination: "out", Syntax: "cii", SpoolName: "1-1-cii.xml", FinalName: "F1_cii.xml", SHA256: "y"},
+		}},
+		{Seq: 2, Number: "F2", FirstLine: 4, LastLine: 4, Problems: []Problem{{Rule: "BR-07", Severity: "fatal", Line: 4, BT: []string{"BT-44"}, FR: "nom", EN: "name"}}},
+	}
+	// Recording twice (a crash after the first record) must not double the invoices.
+	for range 2 {
+		if err := j.RecordResult(ctx, id, StatusPartial, nil, invs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := j.Invoices(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Status != InvoiceQueued || got[1].Status != InvoiceRejected || len(got[0].Fluxes) != 2 {
+		t.Fatalf("invoices = %+v", got)
+	}
+	if p := got[1].Problems; len(p) != 1 || p[0].Rule != "BR-07" || p[0].Line != 4 || p[0].BT[0] != "BT-44" {
+		t.Fatalf("problems = %+v", p)
+	}
+	taken, err := j.NameTaken(ctx, "out", "F1_ubl.xml", id+1)
+	if err != nil || !taken {
+		t.Fatalf("NameTaken for another file = %v, %v", taken, err)
+	}
+	if taken, _ := j.NameTaken(ctx, "out", "F1_ubl.xml", id); taken {
+		t.Fatal("a file's own fluxes must not count as taken")
+	}
+
+	fluxes, err := j.Deliverable(ctx, "out")
+	if err != nil || len(fluxes) != 2 {
+		t.Fatalf("deliverable = %+v, %v", fluxes, err)
+	}
+	if err := j.StartDeposit(ctx, fluxes[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	// A flux left depositing by a crash is still deliverable.
+	if again, _ := j.Deliverable(ctx, "out"); len(again) != 2 || again[0].State != FluxDepositing {
+		t.Fatalf("after StartDeposit: %+v", again)
+	}
+	if err := j.Deposited(ctx, fluxes[0].ID, "r1"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = j.Invoices(ctx, id)
+	if got[0].Status != InvoiceQueued {
+		t.Fatalf("invoice deposited with one flux of two pending: %s", got[0].Status)
+	}
+	if err := j.DepositFailed(ctx, fluxes[1].ID, "down", false); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := j.Deliverable(ctx, "out"); len(again) != 1 || again[0].LastError != "down" || again[0].Attempts != 0 {
+		t.Fatalf("after transient failure: %+v", again)
+	}
+	if err := j.Deposited(ctx, fluxes[1].ID, "r2"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = j.Invoices(ctx, id)
+	if got[0].Status != InvoiceDeposited {
+		t.Fatalf("invoice status = %s, want DEPOSITED", got[0].Status)
+	}
+	if fid, err := j.FileOfFlux(ctx, fluxes[1].ID); err != nil || fid != id {
+		t.Fatalf("FileOfFlux = %d, %v", fid, err)
+	}
+	if err := j.MoveFile(ctx, id, "archive/a.csv", FileDone); err != nil {
+		t.Fatal(err)
+	}
+	if pending, _ := j.Pending(ctx, "ventes"); len(pending) != 0 {
+		t.Fatalf("pending after done = %+v", pending)
+	}
+}
+
+func TestReopenKeepsStateAndSchema(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "j.db")
+	j, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := j.ClaimFile(ctx, "s", "a.csv", "abc", 1, "")
+	j.Close()
+	j, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	f, err := j.File(ctx, id)
+	if err != nil || f.Name != "a.csv" || f.SHA256 != "abc" {
+		t.Fatalf("file after reopen = %+v, %v", f, err)
+	}
+}
+
+func TestPermanentFailureLeavesQueue(t *testing.T) {
+	ctx := context.Background()
+	j := openTest(t)
+	id, _ := j.ClaimFile(ctx, "s", "a.csv", "abc", 1, "")
+	if err := j.RecordResult(ctx, id, StatusAccepted, nil, []NewInvoice{{Seq: 1, Number: "F1", Fluxes: []Flux{{Destination: "d", Syntax: "ubl", SpoolName: "s", FinalName: "f"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	fl, _ := j.Deliverable(ctx, "d")
+	if err := j.DepositFailed(ctx, fl[0].ID, "refused", true); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := j.Deliverable(ctx, "d"); len(again) != 0 {
+		t.Fatalf("a permanently refused flux is still queued: %+v", again)
+	}
+}
