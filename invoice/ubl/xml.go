@@ -1,0 +1,239 @@
+package ubl
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/beevik/etree"
+	"github.com/fluxgate/fluxgate/invoice"
+	"github.com/shopspring/decimal"
+)
+
+// writer carries what every part of the output needs to know.
+type writer struct {
+	inv    *invoice.Invoice
+	credit bool // a CreditNote document
+}
+
+// el appends an empty child element.
+func el(parent *etree.Element, tag string) *etree.Element { return parent.CreateElement(tag) }
+
+// text appends <tag>value</tag> unless value is empty; it returns the element or nil.
+func text(parent *etree.Element, tag, value string) *etree.Element {
+	if value == "" {
+		return nil
+	}
+	e := parent.CreateElement(tag)
+	e.SetText(value)
+	return e
+}
+
+// id appends <tag schemeID="...">value</tag> unless the identifier is absent.
+func id(parent *etree.Element, tag string, v invoice.ID) *etree.Element {
+	if v.Value == "" && v.Scheme == "" {
+		return nil
+	}
+	e := parent.CreateElement(tag)
+	if v.Scheme != "" {
+		e.CreateAttr("schemeID", v.Scheme)
+	}
+	e.SetText(v.Value)
+	return e
+}
+
+// date appends <tag>YYYY-MM-DD</tag> unless the date is absent.
+func date(parent *etree.Element, tag string, d invoice.Date) {
+	if !d.IsZero() {
+		text(parent, tag, d.ISO())
+	}
+}
+
+// amount appends an amount in the invoice currency (BT-5).
+func (w *writer) amount(parent *etree.Element, tag string, d *decimal.Decimal) *etree.Element {
+	return amountIn(parent, tag, d, w.inv.Currency, formatAmount)
+}
+
+// price appends a price (written as given) in the invoice currency.
+func (w *writer) price(parent *etree.Element, tag string, d *decimal.Decimal) *etree.Element {
+	return amountIn(parent, tag, d, w.inv.Currency, decimal.Decimal.String)
+}
+
+func amountIn(parent *etree.Element, tag string, d *decimal.Decimal, currency string, format func(decimal.Decimal) string) *etree.Element {
+	if d == nil {
+		return nil
+	}
+	e := parent.CreateElement(tag)
+	if currency != "" {
+		e.CreateAttr("currencyID", currency)
+	}
+	e.SetText(format(*d))
+	return e
+}
+
+// number appends a quantity, rate or percentage written as given.
+func number(parent *etree.Element, tag string, d *decimal.Decimal) *etree.Element {
+	if d == nil {
+		return nil
+	}
+	e := parent.CreateElement(tag)
+	e.SetText(d.String())
+	return e
+}
+
+// quantity appends a quantity with its unit code.
+func quantity(parent *etree.Element, tag string, d *decimal.Decimal, unit string) {
+	if d == nil && unit == "" {
+		return
+	}
+	e := parent.CreateElement(tag)
+	if unit != "" {
+		e.CreateAttr("unitCode", unit)
+	}
+	if d != nil {
+		e.SetText(d.String())
+	}
+}
+
+// formatAmount writes an amount with exactly two decimals when its value has at most two,
+// and with all its significant decimals otherwise (which BR-DEC rules then report).
+func formatAmount(d decimal.Decimal) string {
+	if d.Exponent() >= -2 || d.Equal(d.Round(2)) {
+		return d.StringFixed(2)
+	}
+	return d.String()
+}
+
+// taxScheme appends <cac:TaxScheme><cbc:ID>id</cbc:ID></cac:TaxScheme>.
+func taxScheme(parent *etree.Element, id string) {
+	text(el(parent, "cac:TaxScheme"), "cbc:ID", id)
+}
+
+// reader accumulates the model and the findings of one Read.
+type reader struct {
+	inv    *invoice.Invoice
+	credit bool
+	vs     []invoice.Violation
+}
+
+// finding records a reader violation at e.
+func (r *reader) finding(sev invoice.Severity, e *etree.Element, path, en, fr string, bt ...string) {
+	r.vs = append(r.vs, invoice.Violation{
+		Rule: RuleRead, Severity: sev, BT: bt, Path: path, Location: xpath(e), EN: en, FR: fr,
+	})
+}
+
+// one returns the first child element tag of e (nil if none, or e is nil) and records a
+// warning when the child occurs more often than the model can hold.
+func (r *reader) one(e *etree.Element, tag, path string, bt ...string) *etree.Element {
+	if e == nil {
+		return nil
+	}
+	var first *etree.Element
+	n := 0
+	for c := range e.SelectElementsSeq(tag) {
+		if n == 0 {
+			first = c
+		}
+		n++
+	}
+	if n > 1 {
+		r.finding(invoice.Warning, first, path,
+			fmt.Sprintf("%s occurs %d times; only the first is kept", tag, n),
+			fmt.Sprintf("%s apparaît %d fois ; seule la première occurrence est conservée", tag, n), bt...)
+	}
+	return first
+}
+
+// child follows a path of child tags from e, taking the first match at each step; nil when
+// any step is missing.
+func child(e *etree.Element, tags ...string) *etree.Element {
+	for _, t := range tags {
+		if e == nil {
+			return nil
+		}
+		e = e.SelectElement(t)
+	}
+	return e
+}
+
+// textOf is the trimmed text of e, or "" for a nil element.
+func textOf(e *etree.Element) string {
+	if e == nil {
+		return ""
+	}
+	return strings.TrimSpace(e.Text())
+}
+
+// attr is the trimmed value of attribute key of e, or "".
+func attr(e *etree.Element, key string) string {
+	if e == nil {
+		return ""
+	}
+	return strings.TrimSpace(e.SelectAttrValue(key, ""))
+}
+
+// idOf reads an identifier and its schemeID.
+func idOf(e *etree.Element) invoice.ID {
+	return invoice.ID{Value: textOf(e), Scheme: attr(e, "schemeID")}
+}
+
+// dec parses the decimal content of e (nil when e is nil or empty); a malformed value
+// becomes a fatal finding and nil.
+func (r *reader) dec(e *etree.Element, path, bt string) *decimal.Decimal {
+	s := textOf(e)
+	if s == "" {
+		return nil
+	}
+	d, err := decimal.NewFromString(strings.TrimPrefix(s, "+"))
+	if err != nil || strings.ContainsAny(s, "eE") {
+		r.finding(invoice.Fatal, e, path,
+			fmt.Sprintf("%q is not a decimal number", s),
+			fmt.Sprintf("« %s » n'est pas un nombre décimal", s), bt)
+		return nil
+	}
+	return &d
+}
+
+// amount parses an amount like dec; a currencyID other than want (BT-5, or BT-6 for BT-111)
+// cannot be kept by the model and becomes a warning.
+func (r *reader) amount(e *etree.Element, path, bt, want string) *decimal.Decimal {
+	d := r.dec(e, path, bt)
+	if cur := attr(e, "currencyID"); d != nil && cur != want {
+		r.finding(invoice.Warning, e, path,
+			fmt.Sprintf("amount in currency %q where %q is expected; the currency is not kept", cur, want),
+			fmt.Sprintf("montant en devise « %s » au lieu de « %s » ; la devise n'est pas conservée", cur, want), bt)
+	}
+	return d
+}
+
+// date parses the YYYY-MM-DD content of e (a time zone suffix is ignored); an empty element
+// is an absent date, a malformed date becomes a fatal finding and the zero date.
+func (r *reader) date(e *etree.Element, path, bt string) invoice.Date {
+	s := textOf(e)
+	if s == "" {
+		return invoice.Date{}
+	}
+	v := s
+	if len(v) > 10 {
+		v = v[:10]
+	}
+	d, err := invoice.ParseDate("2006-01-02", v)
+	if err != nil || (len(s) > 10 && !validZone(s[10:])) {
+		r.finding(invoice.Fatal, e, path,
+			fmt.Sprintf("%q is not a date (YYYY-MM-DD)", s),
+			fmt.Sprintf("« %s » n'est pas une date (AAAA-MM-JJ)", s), bt)
+		return invoice.Date{}
+	}
+	return d
+}
+
+// validZone reports whether z is an xsd:date time zone suffix: Z, +hh:mm or -hh:mm.
+func validZone(z string) bool {
+	if z == "Z" {
+		return true
+	}
+	return len(z) == 6 && (z[0] == '+' || z[0] == '-') && z[3] == ':'
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
