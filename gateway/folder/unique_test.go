@@ -1,0 +1,49 @@
+package folder
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestUniqueName(t *testing.T) {
+	ctx := context.Background()
+	l, root := openTemp(t)
+	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, tc := range []struct{ dir, name, want string }{
+		{"archive", "ventes.csv", "archive/20250102-030405_ventes.csv"},
+		{"", "ventes.csv", "20250102-030405_ventes.csv"},
+		{".", "README", "20250102-030405_README"},
+		{"error", ".profile", "error/20250102-030405_.profile"},
+	} {
+		got, err := UniqueName(ctx, l, tc.dir, tc.name, now)
+		if err != nil || got != tc.want {
+			t.Errorf("UniqueName(%q, %q) = %q, %v; want %q", tc.dir, tc.name, got, err, tc.want)
+		}
+	}
+
+	writeFile(t, filepath.Join(root, "archive", "20250102-030405_ventes.csv"), "1")
+	got, err := UniqueName(ctx, l, "archive", "ventes.csv", now)
+	if err != nil || got != "archive/20250102-030405_ventes_2.csv" {
+		t.Fatalf("taken once: %q, %v", got, err)
+	}
+	writeFile(t, filepath.Join(root, "archive", "20250102-030405_ventes_2.csv"), "2")
+	got, err = UniqueName(ctx, l, "archive", "ventes.csv", now)
+	if err != nil || got != "archive/20250102-030405_ventes_3.csv" {
+		t.Fatalf("taken twice: %q, %v", got, err)
+	}
+	writeFile(t, filepath.Join(root, "20250102-030405_README"), "1")
+	if got, _ := UniqueName(ctx, l, "", "README", now); got != "20250102-030405_README_2" {
+		t.Fatalf("no extension: %q", got)
+	}
+
+	for _, bad := range []string{"", "a/b", "..", "."} {
+		if _, err := UniqueName(ctx, l, "archive", bad, now); err == nil {
+			t.Errorf("UniqueName accepted name %q", bad)
+		}
+	}
+	if _, err := UniqueName(ctx, l, "../x", "a.csv", now); err == nil {
+		t.Error("UniqueName accepted dir ../x")
+	}
+}

@@ -1,0 +1,366 @@
+package folder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultQuiet is the quiet period used when Readiness has neither Quiet nor Marker.
+const DefaultQuiet = 2 * time.Second
+
+// DefaultRescan is the rescan period used when WatchOptions.Rescan is zero.
+const DefaultRescan = 10 * time.Second
+
+// notifyDelay is how long Run waits after a change notification before scanning, so that
+// a burst of events costs one scan. It is not reset by further events, so a file written
+// continuously is still observed regularly.
+const notifyDelay = 100 * time.Millisecond
+
+// Readiness says when a file is complete.
+type Readiness struct {
+	// Quiet: a file is ready when its size and modification time have not changed across
+	// observations spanning at least Quiet. A file already present at the watcher's first
+	// scan whose modification time is at least Quiet in the past is ready at once.
+	// Zero (without Marker) means DefaultQuiet.
+	Quiet time.Duration
+	// Marker, when set, replaces the quiet period: a file is ready when its marker file
+	// exists at the root. "{name}" is replaced by the file name and "{base}" by the name
+	// without its extension: "{name}.ok" → "ventes.csv.ok", "{base}.ok" → "ventes.ok".
+	// Marker files are never emitted. A marker without a placeholder ("READY") is one
+	// marker for every file. Markers are matched without regard to case.
+	Marker string
+}
+
+// WatchOptions configure a Watcher.
+type WatchOptions struct {
+	// Pattern is a path.Match glob on the name, matched without regard to case ("*.csv"
+	// matches "VENTES.CSV"); "" matches every name.
+	Pattern string
+	Ready   Readiness
+	// Rescan is the period of the full rescan that Run does even when notified; zero means
+	// DefaultRescan.
+	Rescan time.Duration
+	// Now is the clock (for tests); nil means time.Now.
+	Now func() time.Time
+	// Logger receives scan errors during Run; nil discards them.
+	Logger *slog.Logger
+}
+
+// Waiting is a file seen at the root that is not ready, with the reason, for status pages.
+type Waiting struct {
+	File   FileInfo
+	Reason string
+	// Settling is true while the file's quiet period runs: waiting a little may make it
+	// ready, which a one-shot run uses to decide whether to scan again.
+	Settling bool
+}
+
+// Watcher finds the complete files at the root of a Folder (not recursively). Its methods
+// may be called concurrently.
+type Watcher struct {
+	f       Folder
+	opts    WatchOptions
+	pattern string         // lower case
+	marker  *regexp.Regexp // matches marker names, nil in quiet mode
+	err     error          // invalid options
+
+	scanMu sync.Mutex // one scan at a time, so that observations follow listing order
+
+	mu      sync.Mutex
+	started bool                   // a scan has listed the root successfully
+	seen    map[string]observation // by name
+	sent    map[string]version     // emitted by Run, by name
+
+	scans atomic.Int64 // successful scans, for tests
+}
+
+type version struct {
+	size    int64
+	modTime time.Time
+}
+
+func (v version) same(o version) bool { return v.size == o.size && v.modTime.Equal(o.modTime) }
+
+type observation struct {
+	version
+	since time.Time // when this version was first observed
+}
+
+// NewWatcher returns a watcher of f's root. Invalid options (a bad pattern or marker) are
+// reported by Scan and Run.
+func NewWatcher(f Folder, opts WatchOptions) *Watcher {
+	w := &Watcher{
+		f:    f,
+		opts: opts,
+		seen: make(map[string]observation),
+		sent: make(map[string]version),
+	}
+	if w.opts.Now == nil {
+		w.opts.Now = time.Now
+	}
+	if w.opts.Rescan <= 0 {
+		w.opts.Rescan = DefaultRescan
+	}
+	if w.opts.Ready.Marker == "" && w.opts.Ready.Quiet <= 0 {
+		w.opts.Ready.Quiet = DefaultQuiet
+	}
+	w.pattern = strings.ToLower(opts.Pattern)
+	if _, err := path.Match(w.pattern, ""); err != nil || strings.Contains(w.pattern, "/") {
+		w.err = fmt.Errorf("watch %s: invalid pattern %q", f, opts.Pattern)
+	}
+	if m := opts.Ready.Marker; m != "" {
+		literal := strings.NewReplacer("{name}", "", "{base}", "").Replace(m)
+		if literal == "" || strings.Contains(m, "/") || strings.ContainsRune(m, 0) {
+			w.err = errors.Join(w.err, fmt.Errorf("watch %s: invalid marker %q", f, m))
+		}
+		expr := regexp.QuoteMeta(m)
+		for _, ph := range []string{"{name}", "{base}"} {
+			expr = strings.ReplaceAll(expr, regexp.QuoteMeta(ph), ".+")
+		}
+		w.marker = regexp.MustCompile("^(?is:" + expr + ")$")
+	}
+	return w
+}
+
+func (w *Watcher) markerFor(name string) string {
+	base := strings.TrimSuffix(name, path.Ext(name))
+	r := strings.NewReplacer("{name}", name, "{base}", base)
+	return r.Replace(w.opts.Ready.Marker)
+}
+
+// Scan lists the root once and returns the files that are ready now (in name order), and
+// the entries seen that are not ready, with the reason. The .fluxgate directory is left
+// out. Scan records observations: the quiet period is measured across calls.
+func (w *Watcher) Scan(ctx context.Context) (ready []FileInfo, waiting []Waiting, err error) {
+	ready, waiting, _, err = w.scan(ctx)
+	return ready, waiting, err
+}
+
+// scan is Scan that also returns when the earliest waiting file may become ready (zero if
+// none will without a change).
+func (w *Watcher) scan(ctx context.Context) (ready []FileInfo, waiting []Waiting, next time.Time, err error) {
+	if w.err != nil {
+		return nil, nil, time.Time{}, w.err
+	}
+	w.scanMu.Lock()
+	defer w.scanMu.Unlock()
+	list, err := w.f.List(ctx, ".")
+	if err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	now := w.opts.Now()
+	quiet := w.opts.Ready.Quiet
+
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	first := !w.started
+	w.started = true
+	w.scans.Add(1)
+
+	present := make(map[string]bool, len(list))
+	markers := make(map[string]bool) // lower-case names of regular files, in marker mode
+	for _, fi := range list {
+		if !fi.IsDir && fi.Size >= 0 {
+			present[fi.Name] = true
+			if w.marker != nil {
+				markers[strings.ToLower(fi.Name)] = true
+			}
+		}
+	}
+	for name := range w.seen {
+		if !present[name] {
+			delete(w.seen, name)
+		}
+	}
+	for name := range w.sent {
+		if !present[name] {
+			delete(w.sent, name)
+		}
+	}
+
+	for _, fi := range list {
+		wait := func(format string, args ...any) {
+			waiting = append(waiting, Waiting{File: fi, Reason: fmt.Sprintf(format, args...)})
+		}
+		switch {
+		case fi.IsDir && fi.Name == ".fluxgate":
+			continue
+		case fi.IsDir:
+			wait("directory (only files at the top level are processed)")
+			continue
+		case fi.Size < 0:
+			wait("symbolic link (refused)")
+			continue
+		}
+		if reason, ignored := isIgnoredName(fi.Name); ignored {
+			wait("%s", reason)
+			continue
+		}
+		if w.marker != nil && w.marker.MatchString(fi.Name) {
+			wait("readiness marker (never processed)")
+			continue
+		}
+		if ok, _ := path.Match(w.pattern, strings.ToLower(fi.Name)); w.pattern != "" && !ok {
+			wait("excluded by pattern %q", w.opts.Pattern)
+			continue
+		}
+
+		if w.marker != nil {
+			m := w.markerFor(fi.Name)
+			if markers[strings.ToLower(m)] {
+				ready = append(ready, fi)
+			} else {
+				wait("waiting for marker %q", m)
+			}
+			continue
+		}
+
+		v := version{fi.Size, fi.ModTime}
+		obs, known := w.seen[fi.Name]
+		if !known || !obs.same(v) {
+			obs = observation{version: v, since: now}
+			w.seen[fi.Name] = obs
+		}
+		if first && !known && now.Sub(fi.ModTime) >= quiet {
+			// It sat there before the watcher started: ready now, and until it changes.
+			obs.since = now.Add(-quiet)
+			w.seen[fi.Name] = obs
+		}
+		switch {
+		case now.Sub(obs.since) >= quiet:
+			ready = append(ready, fi)
+		default:
+			at := obs.since.Add(quiet)
+			if next.IsZero() || at.Before(next) {
+				next = at
+			}
+			if known && obs.since.Equal(now) {
+				wait("still changing (changed since the previous scan); ready after %s without change", quiet)
+			} else {
+				wait("still changing since %s; ready after %s without change",
+					obs.since.Format(time.RFC3339), quiet)
+			}
+			waiting[len(waiting)-1].Settling = true
+		}
+	}
+	return ready, waiting, next, nil
+}
+
+// Forget lets Run emit name again (the caller has claimed, moved or given up on it).
+func (w *Watcher) Forget(name string) {
+	w.mu.Lock()
+	delete(w.sent, name)
+	w.mu.Unlock()
+}
+
+// Run scans at once, after change notifications (when the folder is a Notifier, coalesced),
+// every Rescan, and when a waiting file's quiet period ends. It sends each ready file on
+// out once per (name, size, modification time) until Forget(name): a file that changes
+// after it was sent is sent again once ready. Files that disappear are forgotten. A file
+// sent may have been moved or removed by the time it is received; callers must expect
+// ErrNotExist. Scan errors are logged and retried at the next scan. Run does not close
+// out; it returns nil when ctx is done, or an error at once for invalid options.
+func (w *Watcher) Run(ctx context.Context, out chan<- FileInfo) error {
+	if w.err != nil {
+		return w.err
+	}
+	log := w.opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+
+	var notify <-chan struct{}
+	if n, ok := w.f.(Notifier); ok {
+		ch, err := n.Notify(ctx)
+		if err != nil {
+			log.Warn("folder watch: change notifications unavailable, rescanning only",
+				"folder", w.f.String(), "err", err)
+		} else {
+			notify = ch
+		}
+	}
+
+	rescan := time.NewTicker(w.opts.Rescan)
+	defer rescan.Stop()
+	wake := time.NewTimer(0) // the first scan, then readiness deadlines and notifications
+	defer wake.Stop()
+	wakeAt := w.opts.Now()
+	setWake := func(at time.Time) {
+		if !wakeAt.IsZero() && !at.Before(wakeAt) {
+			return // an earlier wake-up is pending
+		}
+		wakeAt = at
+		wake.Reset(max(at.Sub(w.opts.Now()), 0))
+	}
+
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case _, ok := <-notify:
+			if !ok {
+				notify = nil
+				continue
+			}
+			setWake(w.opts.Now().Add(notifyDelay))
+			continue
+		case <-rescan.C:
+		case <-wake.C:
+			wakeAt = time.Time{}
+		}
+
+		ready, _, next, err := w.scan(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			log.Warn("folder watch: scan failed", "folder", w.f.String(), "err", err)
+			continue
+		}
+		if !next.IsZero() {
+			// A little after the deadline, so the scan then sees the quiet period elapsed.
+			setWake(next.Add(time.Millisecond))
+		}
+		for _, fi := range ready {
+			if !w.claimSend(ctx, fi) {
+				continue
+			}
+			select {
+			case out <- fi:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+	}
+}
+
+// claimSend reports whether fi is to be sent, and records it as sent. It checks the file
+// again first, since the caller may have moved and forgotten it after the listing.
+func (w *Watcher) claimSend(ctx context.Context, fi FileInfo) bool {
+	v := version{fi.Size, fi.ModTime}
+	w.mu.Lock()
+	sent, ok := w.sent[fi.Name]
+	w.mu.Unlock()
+	if ok && sent.same(v) {
+		return false
+	}
+	cur, err := w.f.Stat(ctx, fi.Name)
+	if err != nil || cur.Size != fi.Size || !cur.ModTime.Equal(fi.ModTime) {
+		return false // gone or changed: the next scan decides
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if sent, ok := w.sent[fi.Name]; ok && sent.same(v) {
+		return false
+	}
+	w.sent[fi.Name] = v
+	return true
+}
