@@ -1,0 +1,168 @@
+package mapping
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/fluxgate/fluxgate/invoice"
+)
+
+// parseNumber reads a number written with the decimal separator dec (',' or '.'). Spaces,
+// no-break spaces and narrow no-break spaces are thousands separators and are ignored; a
+// leading sign is allowed; pct tolerates a trailing "%". With literal (numbers written in the
+// mapping itself) both ',' and '.' are decimal separators. It returns ok=false with why:
+// "sep" when the other separator was used, "" otherwise.
+func parseNumber(s string, dec byte, pct, literal bool) (d decimal.Decimal, ok bool, why string) {
+	var b [64]byte
+	out := b[:0]
+	seenSep, digits := false, 0
+	if pct {
+		s = strings.TrimSpace(s)
+		s = strings.TrimSuffix(s, "%")
+	}
+	for i, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			out = append(out, byte(r))
+			digits++
+		case r == ' ' || r == '\u00a0' || r == '\u202f' || r == '\u2009' || r == '\t':
+			// thousands separator or padding
+		case (r == '-' || r == '+') && len(out) == 0 && digits == 0 && !seenSep:
+			if r == '-' {
+				out = append(out, '-')
+			}
+		case r == rune(dec) || (literal && (r == ',' || r == '.')):
+			if seenSep {
+				return d, false, ""
+			}
+			seenSep = true
+			out = append(out, '.')
+		case r == ',' || r == '.':
+			return d, false, "sep"
+		default:
+			_ = i
+			return d, false, ""
+		}
+		if len(out) >= len(b)-1 {
+			return d, false, ""
+		}
+	}
+	if digits == 0 {
+		return d, false, ""
+	}
+	d, err := decimal.NewFromString(string(out))
+	if err != nil {
+		return d, false, ""
+	}
+	return d, true, ""
+}
+
+// dateLayout is a compiled date layout such as dd/mm/yyyy, yyyymmdd or yyyy-mm-dd.
+type dateLayout struct {
+	text string
+	toks []dateTok
+}
+
+type dateTok struct {
+	kind byte // 'd' day, 'm' month, 'Y' four-digit year, 'y' two-digit year, 0 literal
+	lit  string
+}
+
+// compileDate compiles a layout made of the tokens dd, mm, yyyy, yy and literal characters.
+func compileDate(layout string) (*dateLayout, error) {
+	l := &dateLayout{text: layout}
+	var seen [256]bool
+	for s := layout; s != ""; {
+		var t dateTok
+		switch {
+		case strings.HasPrefix(s, "yyyy"):
+			t.kind, s = 'Y', s[4:]
+		case strings.HasPrefix(s, "yy"):
+			t.kind, s = 'y', s[2:]
+		case strings.HasPrefix(s, "mm"):
+			t.kind, s = 'm', s[2:]
+		case strings.HasPrefix(s, "dd"):
+			t.kind, s = 'd', s[2:]
+		default:
+			c := s[0]
+			if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+				return nil, fmt.Errorf("date layout %q: unexpected %q (use the tokens dd, mm, yyyy or yy and separators, e.g. dd/mm/yyyy, yyyymmdd, yyyy-mm-dd)", layout, s[:1])
+			}
+			if n := len(l.toks); n > 0 && l.toks[n-1].kind == 0 {
+				l.toks[n-1].lit += s[:1]
+			} else {
+				l.toks = append(l.toks, dateTok{lit: s[:1]})
+			}
+			s = s[1:]
+			continue
+		}
+		k := t.kind
+		if k == 'y' {
+			k = 'Y'
+		}
+		if seen[k] {
+			return nil, fmt.Errorf("date layout %q names the %s twice", layout, map[byte]string{'d': "day", 'm': "month", 'Y': "year"}[k])
+		}
+		seen[k] = true
+		l.toks = append(l.toks, t)
+	}
+	if !seen['d'] || !seen['m'] || !seen['Y'] {
+		return nil, fmt.Errorf("date layout %q needs a day (dd), a month (mm) and a year (yyyy or yy)", layout)
+	}
+	return l, nil
+}
+
+// parse reads s. Day and month take one or two digits when separators or the ends of the
+// value surround them (5/11/2026 is read like 05/11/2026), exactly two otherwise (yyyymmdd).
+func (l *dateLayout) parse(s string) (invoice.Date, bool) {
+	var y, m, d int
+	for i, t := range l.toks {
+		if t.kind == 0 {
+			if !strings.HasPrefix(s, t.lit) {
+				return invoice.Date{}, false
+			}
+			s = s[len(t.lit):]
+			continue
+		}
+		min, max := 2, 2
+		switch {
+		case t.kind == 'Y':
+			min, max = 4, 4
+		case t.kind == 'y':
+		case (i == 0 || l.toks[i-1].kind == 0) && (i == len(l.toks)-1 || l.toks[i+1].kind == 0):
+			min = 1 // not glued to another number
+		}
+		n := 0
+		for n < max && n < len(s) && s[n] >= '0' && s[n] <= '9' {
+			n++
+		}
+		if n < min {
+			return invoice.Date{}, false
+		}
+		v := 0
+		for _, c := range s[:n] {
+			v = v*10 + int(c-'0')
+		}
+		s = s[n:]
+		switch t.kind {
+		case 'd':
+			d = v
+		case 'm':
+			m = v
+		case 'Y':
+			y = v
+		case 'y':
+			y = 2000 + v
+		}
+	}
+	if s != "" || m < 1 || m > 12 || d < 1 || y < 1 {
+		return invoice.Date{}, false
+	}
+	if t := time.Date(y, time.Month(m), d, 12, 0, 0, 0, time.UTC); t.Day() != d {
+		return invoice.Date{}, false // 31/02, 29/02 of a common year
+	}
+	return invoice.NewDate(y, time.Month(m), d), true
+}
