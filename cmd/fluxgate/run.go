@@ -1,0 +1,92 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fluxgate/fluxgate/gateway"
+)
+
+func newRunCmd() *cobra.Command {
+	var configPath string
+	var once bool
+	cmd := &cobra.Command{
+		Use:   "run -c FILE [--once]",
+		Short: "Run the gateway: watch the sources, convert, deposit, acknowledge",
+		Long: `Run the gateway on the configuration FILE.
+
+Without --once it runs until stopped (SIGINT or SIGTERM: the file in hand is finished first).
+With --once it processes every complete file, deposits everything pending whatever the
+schedules say, and exits: 0 all accepted, 1 some invoice rejected, 2 configuration or system
+error. Sites that run batches from their own cron or Task Scheduler use --once.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := gateway.LoadConfig(configPath)
+			if err != nil {
+				return exitError{2, err}
+			}
+			log, err := newLogger(cmd.ErrOrStderr(), cfg.Log.Format, cfg.Log.Level)
+			if err != nil {
+				return exitError{2, err}
+			}
+			ctx := cmd.Context()
+			g, err := gateway.New(ctx, cfg, log)
+			if err != nil {
+				return exitError{2, err}
+			}
+			defer g.Close()
+			if !once {
+				log.Info("fluxgate running", "config", configPath)
+				if err := g.Run(ctx); err != nil {
+					return exitError{2, err}
+				}
+				log.Info("fluxgate stopped")
+				return nil
+			}
+			s, err := g.RunOnce(ctx)
+			if err != nil {
+				return exitError{2, err}
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "%d file(s): %d accepted, %d partial, %d rejected\n", s.Files, s.Accepted, s.Partial, s.Rejected)
+			for _, w := range s.Waiting {
+				fmt.Fprintf(out, "not taken: %s: %s\n", w.File.Name, w.Reason)
+			}
+			for _, e := range s.Errors {
+				fmt.Fprintf(cmd.ErrOrStderr(), "error: %v\n", e)
+			}
+			if code := s.ExitCode(); code != 0 {
+				return exitError{code: code}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&configPath, "config", "c", "config.example.yaml", "configuration file")
+	cmd.Flags().BoolVar(&once, "once", false, "process what is pending, deposit, and exit")
+	return cmd
+}
+
+func newConfigCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "config", Short: "Work with the configuration"}
+	var configPath string
+	check := &cobra.Command{
+		Use:   "check -c FILE",
+		Short: "Check a configuration file and the mappings it names",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := gateway.LoadConfig(configPath)
+			if err != nil {
+				return exitError{2, err}
+			}
+			if err := gateway.CheckMappings(cfg); err != nil {
+				return exitError{2, err}
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%d source(s), %d destination(s))\n", configPath, len(cfg.Sources), len(cfg.Destinations))
+			return nil
+		},
+	}
+	check.Flags().StringVarP(&configPath, "config", "c", "config.example.yaml", "configuration file")
+	cmd.AddCommand(check)
+	return cmd
+}

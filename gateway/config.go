@@ -1,0 +1,273 @@
+package gateway
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/fluxgate/fluxgate/invoice"
+	"github.com/fluxgate/fluxgate/mapping"
+	"github.com/robfig/cron/v3"
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole configuration, loaded once and passed down.
+type Config struct {
+	Journal      JournalConfig       `yaml:"journal"`
+	Spool        string              `yaml:"spool"` // where flux files wait for their deposit
+	Sources      []SourceConfig      `yaml:"sources"`
+	Destinations []DestinationConfig `yaml:"destinations"`
+	Log          LogConfig           `yaml:"log"`
+
+	// Dir is the folder of the configuration file; relative paths are resolved against it.
+	Dir string `yaml:"-"`
+}
+
+// JournalConfig says where the journal is.
+type JournalConfig struct {
+	Driver string `yaml:"driver"` // sqlite
+	Path   string `yaml:"path"`
+}
+
+// FolderConfig is a folder on some transport. Only local folders exist yet.
+type FolderConfig struct {
+	Path string `yaml:"path"`
+}
+
+// SourceConfig is one drop folder and what to do with what is dropped there.
+type SourceConfig struct {
+	Name        string       `yaml:"name"`
+	Folder      FolderConfig `yaml:"folder"`
+	Pattern     string       `yaml:"pattern"`
+	Ready       ReadyConfig  `yaml:"ready"`
+	Rescan      Duration     `yaml:"rescan"`
+	Ack         AckConfig    `yaml:"ack"`
+	Mapping     string       `yaml:"mapping"`
+	Outputs     []string     `yaml:"outputs"`
+	Profile     string       `yaml:"profile"`
+	Destination string       `yaml:"destination"`
+}
+
+// ReadyConfig says when a file is complete.
+type ReadyConfig struct {
+	Quiet  Duration `yaml:"quiet"`
+	Marker string   `yaml:"marker"`
+}
+
+// AckConfig says where acknowledgements go and how they read.
+type AckConfig struct {
+	Path     string `yaml:"path"`     // default: <source folder>/ack
+	Format   string `yaml:"format"`   // xml
+	Language string `yaml:"language"` // fr (default) or en
+}
+
+// DestinationConfig is one place flux files are deposited.
+type DestinationConfig struct {
+	Name     string       `yaml:"name"`
+	Folder   FolderConfig `yaml:"folder"`
+	Schedule string       `yaml:"schedule"` // "now", a cron spec, or "@every 1m"
+}
+
+// LogConfig sets the log output.
+type LogConfig struct {
+	Format string `yaml:"format"` // text (default) or json
+	Level  string `yaml:"level"`  // debug, info (default), warn, error
+}
+
+// Duration is a time.Duration written as "2s", "1m30s".
+type Duration time.Duration
+
+// UnmarshalYAML reads a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration (write for example 2s or 1m30s)", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// LoadConfig reads and checks the configuration file at path. Unknown keys are errors, with
+// the file and line.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return ParseConfig(abs, data)
+}
+
+// ParseConfig reads a configuration held in data; name is its path, for messages and for
+// resolving relative paths.
+func ParseConfig(name string, data []byte) (*Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	c.Dir = filepath.Dir(name)
+	c.setDefaults()
+	if err := c.validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &c, nil
+}
+
+func (c *Config) setDefaults() {
+	if c.Journal.Driver == "" {
+		c.Journal.Driver = "sqlite"
+	}
+	if c.Journal.Path == "" {
+		c.Journal.Path = "var/fluxgate.db"
+	}
+	if c.Spool == "" {
+		c.Spool = "var/spool"
+	}
+	for i := range c.Sources {
+		s := &c.Sources[i]
+		if s.Ready.Quiet == 0 && s.Ready.Marker == "" {
+			s.Ready.Quiet = Duration(2 * time.Second)
+		}
+		if s.Rescan == 0 {
+			s.Rescan = Duration(10 * time.Second)
+		}
+		if s.Ack.Format == "" {
+			s.Ack.Format = "xml"
+		}
+		if s.Ack.Language == "" {
+			s.Ack.Language = "fr"
+		}
+		if len(s.Outputs) == 0 {
+			s.Outputs = []string{"ubl"}
+		}
+		if s.Profile == "" {
+			s.Profile = "en16931"
+		}
+	}
+	for i := range c.Destinations {
+		if c.Destinations[i].Schedule == "" {
+			c.Destinations[i].Schedule = "now"
+		}
+	}
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	if c.Journal.Driver != "sqlite" {
+		errs = append(errs, fmt.Errorf("journal.driver %q: only sqlite is supported", c.Journal.Driver))
+	}
+	if len(c.Sources) == 0 {
+		errs = append(errs, errors.New("no sources: add at least one under sources:"))
+	}
+	dests := map[string]bool{}
+	for i, d := range c.Destinations {
+		where := fmt.Sprintf("destinations[%d]", i)
+		if d.Name == "" {
+			errs = append(errs, fmt.Errorf("%s: name is missing", where))
+		}
+		if dests[d.Name] {
+			errs = append(errs, fmt.Errorf("%s: name %q is used twice", where, d.Name))
+		}
+		dests[d.Name] = true
+		if d.Folder.Path == "" {
+			errs = append(errs, fmt.Errorf("%s (%s): folder.path is missing", where, d.Name))
+		}
+		if _, err := ParseSchedule(d.Schedule); err != nil {
+			errs = append(errs, fmt.Errorf("%s (%s): %w", where, d.Name, err))
+		}
+	}
+	names := map[string]bool{}
+	for i, s := range c.Sources {
+		where := fmt.Sprintf("sources[%d]", i)
+		if s.Name == "" {
+			errs = append(errs, fmt.Errorf("%s: name is missing", where))
+		}
+		if names[s.Name] {
+			errs = append(errs, fmt.Errorf("%s: name %q is used twice", where, s.Name))
+		}
+		names[s.Name] = true
+		where = fmt.Sprintf("%s (%s)", where, s.Name)
+		if s.Folder.Path == "" {
+			errs = append(errs, fmt.Errorf("%s: folder.path is missing", where))
+		}
+		if s.Mapping == "" {
+			errs = append(errs, fmt.Errorf("%s: mapping is missing", where))
+		}
+		if s.Pattern != "" {
+			if _, err := filepath.Match(s.Pattern, "x"); err != nil {
+				errs = append(errs, fmt.Errorf("%s: pattern %q: %w", where, s.Pattern, err))
+			}
+		}
+		if s.Ready.Quiet < 0 {
+			errs = append(errs, fmt.Errorf("%s: ready.quiet must not be negative", where))
+		}
+		for _, o := range s.Outputs {
+			if o != "ubl" && o != "cii" {
+				errs = append(errs, fmt.Errorf("%s: output %q: write ubl or cii", where, o))
+			}
+		}
+		if s.Ack.Format != "xml" {
+			errs = append(errs, fmt.Errorf("%s: ack.format %q: only xml is supported", where, s.Ack.Format))
+		}
+		if s.Ack.Language != "fr" && s.Ack.Language != "en" {
+			errs = append(errs, fmt.Errorf("%s: ack.language %q: write fr or en", where, s.Ack.Language))
+		}
+		if s.Destination == "" {
+			errs = append(errs, fmt.Errorf("%s: destination is missing", where))
+		} else if !dests[s.Destination] {
+			errs = append(errs, fmt.Errorf("%s: destination %q is not defined under destinations:", where, s.Destination))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Path resolves a configured path against the configuration's folder.
+func (c *Config) Path(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.Dir, filepath.FromSlash(p))
+}
+
+// Schedule says when a destination deposits: at once, or when a cron schedule fires.
+type Schedule struct {
+	Now  bool
+	Cron cron.Schedule
+}
+
+// ParseSchedule reads "now", a five-field cron spec, or a descriptor such as "@every 1m" or
+// "@daily".
+func ParseSchedule(spec string) (Schedule, error) {
+	if spec == "now" {
+		return Schedule{Now: true}, nil
+	}
+	s, err := cron.ParseStandard(spec)
+	if err != nil {
+		return Schedule{}, fmt.Errorf("schedule %q: %w (write now, a cron spec like \"0 2 * * *\", or \"@every 1m\")", spec, err)
+	}
+	return Schedule{Cron: s}, nil
+}
+
+// CheckMappings loads every mapping the configuration names, so that a broken one is found
+// before the gateway runs.
+func CheckMappings(c *Config) error {
+	var errs []error
+	for _, s := range c.Sources {
+		if _, err := mapping.Load(c.Path(s.Mapping)); err != nil {
+			errs = append(errs, fmt.Errorf("source %s: %w", s.Name, err))
+		}
+		if _, err := invoice.ProfileByName(s.Profile); err != nil {
+			errs = append(errs, fmt.Errorf("source %s: %w", s.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}

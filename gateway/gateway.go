@@ -1,0 +1,171 @@
+// Package gateway is the daemon: it wires each source (a drop folder and its mapping) to its
+// outputs and its destination, and drives every file through the journal: claim, map,
+// check, spool, acknowledge, deposit.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path"
+	"time"
+
+	"github.com/fluxgate/fluxgate/gateway/deposit"
+	"github.com/fluxgate/fluxgate/gateway/folder"
+	"github.com/fluxgate/fluxgate/gateway/journal"
+	"github.com/fluxgate/fluxgate/invoice"
+	"github.com/fluxgate/fluxgate/mapping"
+)
+
+// Work folders inside a source folder. The dot keeps them out of the watcher's way.
+const (
+	processingDir = ".fluxgate/processing"
+	archiveDir    = ".fluxgate/archive"
+	errorDir      = ".fluxgate/error"
+)
+
+// Gateway runs the configured routes.
+type Gateway struct {
+	cfg     *Config
+	log     *slog.Logger
+	journal *journal.Journal
+	spool   folder.Folder
+	routes  []*route
+	dests   map[string]*destination
+	now     func() time.Time
+}
+
+// route is one source with everything its files go through.
+type route struct {
+	cfg     SourceConfig
+	in      folder.Folder // the drop folder
+	acks    folder.Folder // where acks are written
+	mapping *mapping.Mapping
+	profile *invoice.Profile
+	watcher *folder.Watcher
+	dest    *destination
+}
+
+// destination is a deposit target with its schedule.
+type destination struct {
+	deposit.Destination
+	schedule Schedule
+	kick     chan struct{} // asks the runner of a "now" destination to deposit
+}
+
+// New opens the journal, the folders and the mappings of cfg. Everything it opens is
+// closed by Close.
+func New(ctx context.Context, cfg *Config, log *slog.Logger) (_ *Gateway, err error) {
+	g := &Gateway{cfg: cfg, log: log, dests: map[string]*destination{}, now: time.Now}
+	defer func() {
+		if err != nil {
+			g.Close()
+		}
+	}()
+	if g.journal, err = journal.Open(ctx, cfg.Path(cfg.Journal.Path)); err != nil {
+		return nil, err
+	}
+	if g.spool, err = openLocal(cfg.Path(cfg.Spool)); err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	for _, dc := range cfg.Destinations {
+		out, err := openLocal(cfg.Path(dc.Folder.Path))
+		if err != nil {
+			return nil, fmt.Errorf("destination %s: %w", dc.Name, err)
+		}
+		sched, err := ParseSchedule(dc.Schedule)
+		if err != nil {
+			out.Close()
+			return nil, fmt.Errorf("destination %s: %w", dc.Name, err)
+		}
+		g.dests[dc.Name] = &destination{
+			Destination: deposit.NewFolder(dc.Name, out),
+			schedule:    sched,
+			kick:        make(chan struct{}, 1),
+		}
+	}
+	for _, sc := range cfg.Sources {
+		r, err := g.openRoute(ctx, sc)
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", sc.Name, err)
+		}
+		g.routes = append(g.routes, r)
+	}
+	return g, nil
+}
+
+func (g *Gateway) openRoute(ctx context.Context, sc SourceConfig) (*route, error) {
+	r := &route{cfg: sc, dest: g.dests[sc.Destination]}
+	var err error
+	if r.in, err = openLocal(g.cfg.Path(sc.Folder.Path)); err != nil {
+		return nil, err
+	}
+	for _, dir := range []string{processingDir, archiveDir, errorDir} {
+		if err := r.in.MkdirAll(ctx, dir); err != nil {
+			r.in.Close()
+			return nil, fmt.Errorf("create %s: %w", dir, err)
+		}
+	}
+	ackPath := sc.Ack.Path
+	if ackPath == "" {
+		ackPath = path.Join(sc.Folder.Path, "ack")
+	}
+	if r.acks, err = openLocal(g.cfg.Path(ackPath)); err != nil {
+		r.in.Close()
+		return nil, fmt.Errorf("ack folder: %w", err)
+	}
+	if r.mapping, err = mapping.Load(g.cfg.Path(sc.Mapping)); err != nil {
+		r.close()
+		return nil, err
+	}
+	if r.profile, err = invoice.ProfileByName(sc.Profile); err != nil {
+		r.close()
+		return nil, err
+	}
+	r.watcher = folder.NewWatcher(r.in, folder.WatchOptions{
+		Pattern: sc.Pattern,
+		Ready:   folder.Readiness{Quiet: time.Duration(sc.Ready.Quiet), Marker: sc.Ready.Marker},
+		Rescan:  time.Duration(sc.Rescan),
+	})
+	return r, nil
+}
+
+// openLocal opens a local folder, creating it when it does not exist yet: a newcomer's
+// ./var tree appears on the first run.
+func openLocal(dir string) (folder.Folder, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, err
+	}
+	return folder.OpenLocal(dir)
+}
+
+// Close releases everything New opened.
+func (g *Gateway) Close() error {
+	var errs []error
+	for _, r := range g.routes {
+		errs = append(errs, r.close())
+	}
+	for _, d := range g.dests {
+		errs = append(errs, d.Close())
+	}
+	if g.spool != nil {
+		errs = append(errs, g.spool.Close())
+	}
+	if g.journal != nil {
+		errs = append(errs, g.journal.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func (r *route) close() error { return errors.Join(r.in.Close(), r.acks.Close()) }
+
+func (g *Gateway) routeOf(source string) *route {
+	for _, r := range g.routes {
+		if r.cfg.Name == source {
+			return r
+		}
+	}
+	return nil
+}

@@ -1,0 +1,331 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+
+	"github.com/fluxgate/fluxgate/gateway/ack"
+	"github.com/fluxgate/fluxgate/gateway/folder"
+	"github.com/fluxgate/fluxgate/gateway/journal"
+	"github.com/fluxgate/fluxgate/invoice"
+	"github.com/fluxgate/fluxgate/invoice/cii"
+	"github.com/fluxgate/fluxgate/invoice/ubl"
+	"github.com/fluxgate/fluxgate/mapping"
+)
+
+// writers turns an invoice into a flux file, per output syntax.
+var writers = map[string]func(*invoice.Invoice) ([]byte, error){
+	"ubl": ubl.Write,
+	"cii": cii.Write,
+}
+
+// take claims a ready file and processes it to the end: journal row first, then the move
+// into processing/, then mapping, checks, spool, journal, ack and the move into archive/ or
+// error/. It returns the file's status.
+func (g *Gateway) take(ctx context.Context, r *route, fi folder.FileInfo) (string, error) {
+	sum, err := hashFile(ctx, r.in, fi.Name)
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", fi.Name, err)
+	}
+	id, err := g.journal.ClaimFile(ctx, r.cfg.Name, fi.Name, sum, fi.Size, "")
+	if err != nil {
+		return "", err
+	}
+	stored := processingName(id, fi.Name)
+	if err := r.in.Rename(ctx, fi.Name, stored); err != nil {
+		if errors.Is(err, folder.ErrNotExist) {
+			g.log.Warn("file vanished before it could be claimed", "source", r.cfg.Name, "file", fi.Name)
+			return journal.StatusRejected, g.vanished(ctx, r, id)
+		}
+		return "", fmt.Errorf("claim %s: %w", fi.Name, err)
+	}
+	r.watcher.Forget(fi.Name)
+	g.log.Info("file claimed", "source", r.cfg.Name, "file", fi.Name, "id", id, "sha256", sum)
+	return g.resume(ctx, r, id)
+}
+
+// processingName is where a claimed file waits while it is processed. The journal id in the
+// name keeps two files of the same name apart and lets recovery find it.
+func processingName(id int64, name string) string {
+	return path.Join(processingDir, strconv.FormatInt(id, 10)+"_"+path.Base(name))
+}
+
+// resume takes a claimed or processed file from wherever it stands to the end. After a
+// crash it is called for every file the journal has not seen finished.
+func (g *Gateway) resume(ctx context.Context, r *route, id int64) (string, error) {
+	f, err := g.journal.File(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if f.State == journal.FileClaimed {
+		if err := g.process(ctx, r, f); err != nil {
+			return "", err
+		}
+		if f, err = g.journal.File(ctx, id); err != nil {
+			return "", err
+		}
+	}
+	if f.State == journal.FileProcessed {
+		if err := g.writeAck(ctx, f.ID); err != nil {
+			return "", err
+		}
+		if err := g.finish(ctx, r, f); err != nil {
+			return "", err
+		}
+	}
+	if err := g.writeAck(ctx, f.ID); err != nil {
+		return "", err
+	}
+	if r.dest.schedule.Now {
+		select {
+		case r.dest.kick <- struct{}{}:
+		default:
+		}
+	}
+	return f.Status, nil
+}
+
+// process maps and checks the claimed file, spools the flux files of its valid invoices and
+// records the outcome in one transaction.
+func (g *Gateway) process(ctx context.Context, r *route, f journal.File) error {
+	stored := processingName(f.ID, f.Name)
+	if _, err := r.in.Stat(ctx, stored); errors.Is(err, folder.ErrNotExist) {
+		// Claimed, but the move did not happen (a crash in between): do it now.
+		if err := r.in.Rename(ctx, f.Name, stored); err != nil {
+			if errors.Is(err, folder.ErrNotExist) {
+				return g.vanished(ctx, r, f.ID)
+			}
+			return fmt.Errorf("claim %s: %w", f.Name, err)
+		}
+	}
+	rc, err := r.in.Open(ctx, stored)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", stored, err)
+	}
+	defer rc.Close()
+
+	var invoices []journal.NewInvoice
+	used := map[string]bool{} // final names taken by this file's own fluxes
+	err = r.mapping.Map(ctx, rc, f.Name, func(res *mapping.Result) error {
+		inv, err := g.invoiceOutcome(ctx, r, f.ID, len(invoices)+1, res, used)
+		if err != nil {
+			return err
+		}
+		invoices = append(invoices, inv)
+		return nil
+	})
+	var fileProblems []journal.Problem
+	var fe *mapping.FileError
+	switch {
+	case errors.As(err, &fe):
+		// A file that cannot be read to its end is rejected whole: half an export deposited
+		// is worse than none, and the sender fixes and sends it again.
+		fileProblems = append(fileProblems, journal.Problem{Rule: "FG-FILE", Severity: string(invoice.Fatal), Line: fe.Line, Field: fe.Column, FR: fe.FR, EN: fe.EN})
+		invoices = nil
+	case err != nil:
+		return fmt.Errorf("map %s: %w", f.Name, err)
+	case len(invoices) == 0:
+		fileProblems = append(fileProblems, journal.Problem{Rule: "FG-EMPTY", Severity: string(invoice.Fatal),
+			FR: "Le fichier ne contient aucune facture.", EN: "The file holds no invoice."})
+	}
+	status := fileStatus(invoices, fileProblems)
+	if err := g.journal.RecordResult(ctx, f.ID, status, fileProblems, invoices); err != nil {
+		return err
+	}
+	g.log.Info("file processed", "source", r.cfg.Name, "file", f.Name, "id", f.ID, "status", status, "invoices", len(invoices))
+	return nil
+}
+
+// invoiceOutcome checks one mapped invoice and, when it has no fatal problem, writes its flux
+// files into the spool.
+func (g *Gateway) invoiceOutcome(ctx context.Context, r *route, fileID int64, seq int, res *mapping.Result, used map[string]bool) (journal.NewInvoice, error) {
+	inv := res.Invoice
+	out := journal.NewInvoice{Seq: seq, Number: res.Key, FirstLine: res.Lines[0], LastLine: res.Lines[1]}
+	if inv != nil {
+		if inv.Number != "" {
+			out.Number = inv.Number
+		}
+		out.IssueDate = inv.IssueDate.String()
+	}
+	// A value the mapping could not read is reported once, by the mapping: the rules it
+	// then breaks on the same line (a missing VAT category after an unknown rate) would only
+	// repeat it in other words.
+	unmapped := map[string]bool{}
+	for _, p := range res.Problems {
+		unmapped[fmt.Sprint(p.Position.Line, p.BT)] = true
+		out.Problems = append(out.Problems, journal.Problem{
+			Rule: p.Rule, Severity: string(invoice.Fatal), Line: p.Position.Line, Field: p.Position.Column,
+			BT: nonEmpty(p.BT), MappingLine: p.Position.MappingLine, FR: p.FR, EN: p.EN,
+		})
+	}
+	if inv != nil {
+		for _, v := range invoice.Check(inv, r.profile) {
+			pos := res.Locate(v.Path, v.BT)
+			if slices.ContainsFunc(v.BT, func(bt string) bool { return unmapped[fmt.Sprint(pos.Line, bt)] }) {
+				continue
+			}
+			out.Problems = append(out.Problems, journal.Problem{
+				Rule: v.Rule, Severity: string(v.Severity), Line: pos.Line, Field: pos.Column,
+				BT: v.BT, MappingLine: pos.MappingLine, FR: v.FR, EN: v.EN,
+			})
+		}
+	}
+	if inv == nil || hasFatal(out.Problems) {
+		return out, nil
+	}
+	for _, syntax := range r.cfg.Outputs {
+		data, err := writers[syntax](inv)
+		if err != nil {
+			return out, fmt.Errorf("write %s of invoice %s: %w", syntax, out.Number, err)
+		}
+		spoolName := fmt.Sprintf("%d-%d-%s.xml", fileID, seq, syntax)
+		if err := g.spool.WriteAtomic(ctx, spoolName, bytes.NewReader(data)); err != nil {
+			return out, fmt.Errorf("spool %s: %w", spoolName, err)
+		}
+		final, err := g.finalName(ctx, r.dest.Name(), fileID, seq, out.Number, syntax, used)
+		if err != nil {
+			return out, err
+		}
+		sum := sha256.Sum256(data)
+		out.Fluxes = append(out.Fluxes, journal.Flux{
+			Destination: r.dest.Name(), Syntax: syntax, SpoolName: spoolName, FinalName: final,
+			SHA256: hex.EncodeToString(sum[:]),
+		})
+	}
+	return out, nil
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// finalName is the flux's name at the destination: the invoice number and the syntax, made
+// safe for any file system, and made unique when another file's invoice took it already.
+func (g *Gateway) finalName(ctx context.Context, dest string, fileID int64, seq int, number, syntax string, used map[string]bool) (string, error) {
+	base := unsafeName.ReplaceAllString(number, "-")
+	if base == "" || base[0] == '.' || base[0] == '-' {
+		base = "invoice" + base
+	}
+	name := base + "_" + syntax + ".xml"
+	taken, err := g.journal.NameTaken(ctx, dest, name, fileID)
+	if err != nil {
+		return "", err
+	}
+	if taken || used[name] {
+		name = fmt.Sprintf("%s_%s_%d-%d.xml", base, syntax, fileID, seq)
+	}
+	used[name] = true
+	return name, nil
+}
+
+func fileStatus(invoices []journal.NewInvoice, fileProblems []journal.Problem) string {
+	accepted := 0
+	for _, inv := range invoices {
+		if len(inv.Fluxes) > 0 {
+			accepted++
+		}
+	}
+	switch {
+	case hasFatal(fileProblems) || accepted == 0:
+		return journal.StatusRejected
+	case accepted == len(invoices):
+		return journal.StatusAccepted
+	default:
+		return journal.StatusPartial
+	}
+}
+
+// finish moves a processed file from processing/ to archive/ (something was accepted) or
+// error/ (all rejected). The target is recorded first, so a crash in between is resumed.
+func (g *Gateway) finish(ctx context.Context, r *route, f journal.File) error {
+	from := processingName(f.ID, f.Name)
+	target := f.StoredName
+	if target == from || target == "" {
+		dir := archiveDir
+		if f.Status == journal.StatusRejected {
+			dir = errorDir
+		}
+		var err error
+		if target, err = folder.UniqueName(ctx, r.in, dir, path.Base(f.Name), g.now()); err != nil {
+			return err
+		}
+		if err := g.journal.MoveFile(ctx, f.ID, target, journal.FileProcessed); err != nil {
+			return err
+		}
+	}
+	if err := r.in.Rename(ctx, from, target); err != nil && !errors.Is(err, folder.ErrNotExist) {
+		return fmt.Errorf("move %s to %s: %w", from, target, err)
+	}
+	return g.journal.MoveFile(ctx, f.ID, target, journal.FileDone)
+}
+
+// vanished records a claimed file that disappeared before it could be moved.
+func (g *Gateway) vanished(ctx context.Context, r *route, id int64) error {
+	p := journal.Problem{Rule: "FG-VANISHED", Severity: string(invoice.Fatal),
+		FR: "Le fichier a disparu du dossier avant d'avoir pu être pris en charge ; déposez-le à nouveau.",
+		EN: "The file disappeared from the folder before it could be taken; drop it again."}
+	if err := g.journal.RecordResult(ctx, id, journal.StatusRejected, []journal.Problem{p}, nil); err != nil {
+		return err
+	}
+	return g.journal.MoveFile(ctx, id, "", journal.FileDone)
+}
+
+// writeAck renders the journal's view of a file into its ack, atomically.
+func (g *Gateway) writeAck(ctx context.Context, fileID int64) error {
+	f, err := g.journal.File(ctx, fileID)
+	if err != nil {
+		return err
+	}
+	r := g.routeOf(f.Source)
+	if r == nil {
+		return fmt.Errorf("ack for file %d: source %q is no longer configured", fileID, f.Source)
+	}
+	invoices, err := g.journal.Invoices(ctx, fileID)
+	if err != nil {
+		return err
+	}
+	data, err := ack.Build(f, invoices, r.cfg.Ack.Language, g.now()).Marshal()
+	if err != nil {
+		return err
+	}
+	if err := r.acks.WriteAtomic(ctx, ack.Name(f.Name), bytes.NewReader(data)); err != nil {
+		return fmt.Errorf("write ack of %s: %w", f.Name, err)
+	}
+	return nil
+}
+
+func hashFile(ctx context.Context, f folder.Folder, name string) (string, error) {
+	rc, err := f.Open(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	defer rc.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, rc); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func hasFatal(ps []journal.Problem) bool {
+	for _, p := range ps {
+		if p.Severity == string(invoice.Fatal) {
+			return true
+		}
+	}
+	return false
+}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}

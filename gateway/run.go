@@ -1,0 +1,176 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/fluxgate/fluxgate/gateway/folder"
+	"github.com/fluxgate/fluxgate/gateway/journal"
+)
+
+// Recover finishes what a previous run left half-done: files claimed or processed but not
+// yet in archive/ or error/. Fluxes left depositing are picked up by the next deposit round.
+func (g *Gateway) Recover(ctx context.Context) error {
+	for _, r := range g.routes {
+		pending, err := g.journal.Pending(ctx, r.cfg.Name)
+		if err != nil {
+			return err
+		}
+		for _, f := range pending {
+			g.log.Info("resuming file left by a previous run", "source", r.cfg.Name, "file", f.Name, "id", f.ID, "state", f.State)
+			if _, err := g.resume(ctx, r, f.ID); err != nil {
+				return fmt.Errorf("resume %s: %w", f.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Run watches every source and deposits on every schedule until ctx is done. On a stop, the
+// file in hand and the deposit in hand are finished first.
+func (g *Gateway) Run(ctx context.Context) error {
+	if err := g.Recover(ctx); err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	for _, d := range g.dests {
+		wg.Go(func() { g.runDestination(ctx, d) })
+		d.kick <- struct{}{} // whatever waits from before goes out on the first round
+	}
+	errs := make(chan error, len(g.routes))
+	for _, r := range g.routes {
+		wg.Go(func() { errs <- g.runRoute(ctx, r) })
+	}
+	wg.Wait()
+	close(errs)
+	var all []error
+	for err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			all = append(all, err)
+		}
+	}
+	return errors.Join(all...)
+}
+
+// runRoute feeds the files the watcher finds complete to take, one at a time.
+func (g *Gateway) runRoute(ctx context.Context, r *route) error {
+	ready := make(chan folder.FileInfo)
+	watchErr := make(chan error, 1)
+	go func() { watchErr <- r.watcher.Run(ctx, ready) }()
+	for {
+		select {
+		case err := <-watchErr: // the watcher stops when ctx is done, or on a bad option
+			if err != nil {
+				return fmt.Errorf("watch %s: %w", r.cfg.Name, err)
+			}
+			return nil
+		case fi := <-ready:
+			// The file in hand is finished even if a stop is asked meanwhile.
+			if _, err := g.take(context.WithoutCancel(ctx), r, fi); err != nil {
+				g.log.Error("file not processed; it stays where it is and will be tried again", "source", r.cfg.Name, "file", fi.Name, "err", err)
+				r.watcher.Forget(fi.Name)
+			}
+		}
+	}
+}
+
+// Summary is what a --once run did.
+type Summary struct {
+	Files    int
+	Accepted int
+	Partial  int
+	Rejected int
+	Waiting  []folder.Waiting // files seen but not taken (still changing, waiting for a marker)
+	Errors   []error          // system errors: a file or a deposit that could not be handled
+}
+
+// ExitCode is the --once exit status: 0 all accepted, 1 some invoice rejected, 2 a system
+// error.
+func (s Summary) ExitCode() int {
+	switch {
+	case len(s.Errors) > 0:
+		return 2
+	case s.Partial > 0 || s.Rejected > 0:
+		return 1
+	}
+	return 0
+}
+
+// RunOnce processes every complete file of every source, then deposits everything pending
+// on every destination whatever its schedule, and returns. A file still being written is
+// waited for as long as its quiet period needs, once; after that it is left for the next run.
+func (g *Gateway) RunOnce(ctx context.Context) (Summary, error) {
+	var s Summary
+	if err := g.Recover(ctx); err != nil {
+		return s, err
+	}
+	for _, r := range g.routes {
+		if err := g.onceRoute(ctx, r, &s); err != nil {
+			return s, err
+		}
+	}
+	for _, d := range g.dests {
+		if err := g.deliver(ctx, d); err != nil {
+			s.Errors = append(s.Errors, fmt.Errorf("deposit to %s: %w", d.Name(), err))
+		}
+	}
+	return s, nil
+}
+
+func (g *Gateway) onceRoute(ctx context.Context, r *route, s *Summary) error {
+	deadline := g.now().Add(2*time.Duration(r.cfg.Ready.Quiet) + time.Second)
+	for {
+		ready, waiting, err := r.watcher.Scan(ctx)
+		if err != nil {
+			return fmt.Errorf("scan %s: %w", r.cfg.Name, err)
+		}
+		for _, fi := range ready {
+			status, err := g.take(ctx, r, fi)
+			if err != nil {
+				s.Errors = append(s.Errors, fmt.Errorf("%s/%s: %w", r.cfg.Name, fi.Name, err))
+				continue
+			}
+			s.Files++
+			switch status {
+			case journal.StatusAccepted:
+				s.Accepted++
+			case journal.StatusPartial:
+				s.Partial++
+			default:
+				s.Rejected++
+			}
+		}
+		settling := settlingFiles(waiting)
+		if len(settling) == 0 || !g.now().Before(deadline) {
+			s.Waiting = append(s.Waiting, waiting...)
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pollInterval(r)):
+		}
+	}
+}
+
+// settlingFiles are those a short wait may make ready: the ones whose quiet period runs.
+func settlingFiles(ws []folder.Waiting) []folder.Waiting {
+	var out []folder.Waiting
+	for _, w := range ws {
+		if w.Settling {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+func pollInterval(r *route) time.Duration {
+	d := time.Duration(r.cfg.Ready.Quiet) / 4
+	if d < 50*time.Millisecond {
+		d = 50 * time.Millisecond
+	}
+	return d
+}
