@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,7 +51,52 @@ type SourceConfig struct {
 	Outputs     []string     `yaml:"outputs"`
 	Profile     string       `yaml:"profile"`
 	Destination string       `yaml:"destination"`
+	Dedupe      DedupeConfig `yaml:"dedupe"`
+	Limits      LimitsConfig `yaml:"limits"`
 }
+
+// DedupeConfig says what is never deposited twice. Both are on unless turned off.
+type DedupeConfig struct {
+	// Files: a file whose bytes (sha256) were accepted before is acknowledged DUPLICATE and
+	// nothing of it is deposited.
+	Files *bool `yaml:"files"`
+	// Invoices: an invoice (seller, number, issue date) accepted before from any file is
+	// marked DUPLICATE and not deposited again, so a corrected file can be dropped again.
+	Invoices *bool `yaml:"invoices"`
+}
+
+// LimitsConfig bounds what one file may hold; 0 means the default.
+type LimitsConfig struct {
+	MaxFileSize        Size `yaml:"max_file_size"`         // default 200MB
+	MaxInvoices        int  `yaml:"max_invoices"`          // per file, default 100000
+	MaxLinesPerInvoice int  `yaml:"max_lines_per_invoice"` // default 10000
+}
+
+// Size is a byte count written as 500KB, 200MB, 1GB or a plain number.
+type Size int64
+
+// UnmarshalYAML reads a size with an optional KB, MB or GB suffix (powers of 1024).
+func (s *Size) UnmarshalYAML(n *yaml.Node) error {
+	v := strings.ToUpper(strings.TrimSpace(n.Value))
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KB", 1 << 10}, {"MB", 1 << 20}, {"GB", 1 << 30}, {"B", 1}} {
+		if strings.HasSuffix(v, u.suffix) {
+			v, mult = strings.TrimSpace(strings.TrimSuffix(v, u.suffix)), u.mult
+			break
+		}
+	}
+	i, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || i < 0 {
+		return fmt.Errorf("line %d: %q is not a size (write for example 500KB, 200MB or 1GB)", n.Line, n.Value)
+	}
+	*s = Size(i * mult)
+	return nil
+}
+
+func on(b *bool) bool { return b == nil || *b }
 
 // ReadyConfig says when a file is complete.
 type ReadyConfig struct {
@@ -151,6 +197,15 @@ func (c *Config) setDefaults() {
 		}
 		if s.Profile == "" {
 			s.Profile = "en16931"
+		}
+		if s.Limits.MaxFileSize == 0 {
+			s.Limits.MaxFileSize = 200 << 20
+		}
+		if s.Limits.MaxInvoices == 0 {
+			s.Limits.MaxInvoices = 100000
+		}
+		if s.Limits.MaxLinesPerInvoice == 0 {
+			s.Limits.MaxLinesPerInvoice = 10000
 		}
 	}
 	for i := range c.Destinations {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/fluxgate/fluxgate/gateway/deposit"
@@ -12,11 +14,80 @@ import (
 	"github.com/fluxgate/fluxgate/gateway/journal"
 )
 
-// deliver deposits every flux waiting for d, oldest first. It stops at the first transient
-// failure (the destination is likely down: the next round tries again) and returns it; a
-// permanent failure is recorded against its flux and the round goes on.
-func (g *Gateway) deliver(ctx context.Context, d *destination) error {
-	fluxes, err := g.journal.Deliverable(ctx, d.Name())
+// Retry policy for transient deposit failures: capped exponential back-off with jitter per
+// flux, and a circuit breaker per destination that pauses after repeated failures.
+const (
+	retryBase        = 30 * time.Second
+	retryMax         = 30 * time.Minute
+	breakerThreshold = 5 // consecutive failed rounds before the breaker opens
+	breakerCooldown  = 5 * time.Minute
+	breakerMax       = time.Hour
+)
+
+// backoff returns how long to wait before attempt n+1 after n failed attempts: doubling
+// from retryBase, capped at retryMax, with jitter so that many fluxes do not retry at once.
+func backoff(n int) time.Duration {
+	d := retryBase
+	for i := 1; i < n && d < retryMax; i++ {
+		d *= 2
+	}
+	d = min(d, retryMax)
+	return d/2 + rand.N(d/2+1)
+}
+
+// breaker stops deposit rounds to a destination that keeps failing, and lets one through
+// again after a cool-down that grows while failures go on.
+type breaker struct {
+	mu        sync.Mutex
+	failures  int
+	openUntil time.Time
+}
+
+// allow reports whether a round may run at now, or until when the breaker stays open.
+func (b *breaker) allow(now time.Time) (bool, time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return !now.Before(b.openUntil), b.openUntil
+}
+
+func (b *breaker) success() {
+	b.mu.Lock()
+	b.failures, b.openUntil = 0, time.Time{}
+	b.mu.Unlock()
+}
+
+// failure counts a failed round and opens the breaker at the threshold.
+func (b *breaker) failure(now time.Time) (opened bool, until time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.failures++
+	if b.failures < breakerThreshold {
+		return false, time.Time{}
+	}
+	cool := breakerCooldown
+	for i := breakerThreshold; i < b.failures && cool < breakerMax; i++ {
+		cool *= 2
+	}
+	b.openUntil = now.Add(min(cool, breakerMax))
+	return true, b.openUntil
+}
+
+// errBreakerOpen says a round was skipped because its destination is paused.
+var errBreakerOpen = errors.New("destination paused after repeated failures")
+
+// deliver deposits every flux due for d, oldest first. It stops at the first transient
+// failure (the destination is likely down; the flux waits out its back-off) and returns
+// it; a permanent failure is recorded against its flux and the round goes on. With force
+// (run --once, fluxgate retry) back-offs and the breaker are ignored.
+func (g *Gateway) deliver(ctx context.Context, d *destination, force bool) error {
+	now := g.now()
+	due := now
+	if force {
+		due = time.Time{}
+	} else if ok, until := d.breaker.allow(now); !ok {
+		return fmt.Errorf("%w, until %s", errBreakerOpen, until.Format(time.RFC3339))
+	}
+	fluxes, err := g.journal.Deliverable(ctx, d.Name(), due)
 	if err != nil {
 		return err
 	}
@@ -30,7 +101,14 @@ func (g *Gateway) deliver(ctx context.Context, d *destination) error {
 				g.log.Error("ack not rewritten", "flux", fx.FinalName, "err", aerr)
 			}
 		}
-		if err != nil && !deposit.IsPermanent(err) {
+		switch {
+		case err == nil:
+			d.breaker.success()
+		case deposit.IsPermanent(err):
+		default:
+			if opened, until := d.breaker.failure(g.now()); opened {
+				g.log.Warn("destination paused after repeated failures", "destination", d.Name(), "until", until)
+			}
 			return err
 		}
 	}
@@ -53,6 +131,7 @@ func (g *Gateway) depositOne(ctx context.Context, d *destination, fx journal.Flu
 	}
 	receipt, err := d.Deposit(ctx, deposit.Flux{Name: fx.FinalName, Syntax: fx.Syntax, Data: data, SHA256: fx.SHA256})
 	if err != nil {
+		fx.Attempts++
 		return g.depositFailed(ctx, fx, err)
 	}
 	if err := g.journal.Deposited(ctx, fx.ID, receipt.ID); err != nil {
@@ -67,12 +146,12 @@ func (g *Gateway) depositOne(ctx context.Context, d *destination, fx journal.Flu
 
 func (g *Gateway) depositFailed(ctx context.Context, fx journal.Flux, err error) error {
 	permanent := deposit.IsPermanent(err)
-	g.log.Warn("deposit failed", "destination", fx.Destination, "flux", fx.FinalName, "permanent", permanent, "err", err)
-	reason := "dépôt en échec, nouvel essai prévu : " + err.Error()
-	if permanent {
-		reason = "dépôt refusé : " + err.Error()
+	var next time.Time
+	if !permanent {
+		next = g.now().Add(backoff(max(fx.Attempts, 1)))
 	}
-	if jerr := g.journal.DepositFailed(ctx, fx.ID, reason, permanent); jerr != nil {
+	g.log.Warn("deposit failed", "destination", fx.Destination, "flux", fx.FinalName, "permanent", permanent, "next_attempt", next, "err", err)
+	if jerr := g.journal.DepositFailed(ctx, fx.ID, err.Error(), permanent, next); jerr != nil {
 		return errors.Join(err, jerr)
 	}
 	return err
@@ -87,30 +166,35 @@ func (g *Gateway) readSpool(ctx context.Context, name string) ([]byte, error) {
 	return io.ReadAll(rc)
 }
 
-// runDestination deposits on d's schedule until ctx is done: at each cron tick, or at once
-// when a file was processed for a "now" destination. A round cut short by a failure is tried
-// again after retryDelay.
+// runDestination deposits on d's schedule until ctx is done: at each cron tick, at once when
+// a file was processed for a "now" destination, and when a back-off or a paused breaker
+// ends, whatever the schedule: a nightly batch that met a server down does not wait a day.
 func (g *Gateway) runDestination(ctx context.Context, d *destination) {
-	const retryDelay = time.Minute
-	var retry <-chan time.Time
 	for {
-		var tick <-chan time.Time
+		now := g.now()
+		var wake time.Time
 		if !d.schedule.Now {
-			now := g.now()
-			tick = time.After(d.schedule.Cron.Next(now).Sub(now))
+			wake = d.schedule.Cron.Next(now)
+		}
+		if at, ok, err := g.journal.NextAttempt(ctx, d.Name()); err == nil && ok && (wake.IsZero() || at.Before(wake)) {
+			wake = at
+		}
+		if ok, until := d.breaker.allow(now); !ok && (wake.IsZero() || until.After(wake)) {
+			wake = until
+		}
+		var timer <-chan time.Time
+		if !wake.IsZero() {
+			timer = time.After(max(wake.Sub(now), 0))
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-d.kick:
-		case <-tick:
-		case <-retry:
+		case <-timer:
 		}
-		retry = nil
 		// The round in hand is finished even when a stop is asked: a deposit is never cut.
-		if err := g.deliver(context.WithoutCancel(ctx), d); err != nil {
-			g.log.Warn("deposit round stopped; will try again", "destination", d.Name(), "in", retryDelay, "err", err)
-			retry = time.After(retryDelay)
+		if err := g.deliver(context.WithoutCancel(ctx), d, false); err != nil && !errors.Is(err, errBreakerOpen) {
+			g.log.Warn("deposit round stopped; the fluxes wait out their back-off", "destination", d.Name(), "err", err)
 		}
 	}
 }

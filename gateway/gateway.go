@@ -53,6 +53,7 @@ type destination struct {
 	deposit.Destination
 	schedule Schedule
 	kick     chan struct{} // asks the runner of a "now" destination to deposit
+	breaker  breaker
 }
 
 // New opens the journal, the folders and the mappings of cfg. Everything it opens is

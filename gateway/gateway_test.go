@@ -24,6 +24,7 @@ type env struct {
 	dir                           string
 	inbox, acks, outbox, spool    string
 	quiet, marker, schedule, lang string
+	extra                         string // more source keys, indented as source keys
 }
 
 func newEnv(t *testing.T) *env {
@@ -55,11 +56,12 @@ sources:
     mapping: %s
     outputs: [ubl, cii]
     destination: outbox
+%s
 destinations:
   - name: outbox
     folder: {path: outbox}
     schedule: %q
-`, ready, e.lang, filepath.Join(testutil.RepoRoot(t), "examples", "mappings", "ventes-csv.xml"), e.schedule)
+`, ready, e.lang, filepath.Join(testutil.RepoRoot(t), "examples", "mappings", "ventes-csv.xml"), e.extra, e.schedule)
 	cfg, err := ParseConfig(filepath.Join(e.dir, "fluxgate.yaml"), []byte(yaml))
 	if err != nil {
 		t.Fatal(err)

@@ -36,7 +36,7 @@ func (g *Gateway) take(ctx context.Context, r *route, fi folder.FileInfo) (strin
 	if err != nil {
 		return "", fmt.Errorf("read %s: %w", fi.Name, err)
 	}
-	id, err := g.journal.ClaimFile(ctx, r.cfg.Name, fi.Name, sum, fi.Size, "")
+	id, err := g.journal.ClaimFile(ctx, r.cfg.Name, fi.Name, sum, fi.Size, 0)
 	if err != nil {
 		return "", err
 	}
@@ -107,47 +107,86 @@ func (g *Gateway) process(ctx context.Context, r *route, f journal.File) error {
 			return fmt.Errorf("claim %s: %w", f.Name, err)
 		}
 	}
+	if on(r.cfg.Dedupe.Files) && f.ReprocessOf == 0 {
+		prev, dup, err := g.journal.Accepted(ctx, r.cfg.Name, f.SHA256, f.ID)
+		if err != nil {
+			return err
+		}
+		if dup {
+			return g.journal.RecordResult(ctx, f.ID, journal.StatusDuplicate, []journal.Problem{duplicateFile(prev)}, nil)
+		}
+	}
+	if limit := int64(r.cfg.Limits.MaxFileSize); f.Size > limit {
+		return g.journal.RecordResult(ctx, f.ID, journal.StatusRejected, []journal.Problem{fileTooLarge(f.Size, limit)}, nil)
+	}
 	rc, err := r.in.Open(ctx, stored)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", stored, err)
 	}
 	defer rc.Close()
 
-	var invoices []journal.NewInvoice
-	used := map[string]bool{} // final names taken by this file's own fluxes
-	err = r.mapping.Map(ctx, rc, f.Name, func(res *mapping.Result) error {
-		inv, err := g.invoiceOutcome(ctx, r, f.ID, len(invoices)+1, res, used)
-		if err != nil {
-			return err
-		}
-		invoices = append(invoices, inv)
-		return nil
-	})
+	run := &fileRun{g: g, r: r, fileID: f.ID, used: map[string]bool{}, keys: map[string]int{}}
+	err = r.mapping.Map(ctx, rc, f.Name, func(res *mapping.Result) error { return run.add(ctx, res) })
 	var fileProblems []journal.Problem
 	var fe *mapping.FileError
+	var limit limitError
 	switch {
 	case errors.As(err, &fe):
 		// A file that cannot be read to its end is rejected whole: half an export deposited
 		// is worse than none, and the sender fixes and sends it again.
 		fileProblems = append(fileProblems, journal.Problem{Rule: "FG-FILE", Severity: string(invoice.Fatal), Line: fe.Line, Field: fe.Column, FR: fe.FR, EN: fe.EN})
-		invoices = nil
+		run.invoices = nil
+	case errors.As(err, &limit):
+		fileProblems = append(fileProblems, limit.problem)
+		run.invoices = nil
 	case err != nil:
 		return fmt.Errorf("map %s: %w", f.Name, err)
-	case len(invoices) == 0:
+	case len(run.invoices) == 0:
 		fileProblems = append(fileProblems, journal.Problem{Rule: "FG-EMPTY", Severity: string(invoice.Fatal),
 			FR: "Le fichier ne contient aucune facture.", EN: "The file holds no invoice."})
 	}
-	status := fileStatus(invoices, fileProblems)
-	if err := g.journal.RecordResult(ctx, f.ID, status, fileProblems, invoices); err != nil {
+	status := fileStatus(run.invoices, fileProblems)
+	if err := g.journal.RecordResult(ctx, f.ID, status, fileProblems, run.invoices); err != nil {
 		return err
 	}
-	g.log.Info("file processed", "source", r.cfg.Name, "file", f.Name, "id", f.ID, "status", status, "invoices", len(invoices))
+	g.log.Info("file processed", "source", r.cfg.Name, "file", f.Name, "id", f.ID, "status", status, "invoices", len(run.invoices))
 	return nil
 }
 
-// invoiceOutcome checks one mapped invoice and, when it has no fatal problem, writes its flux
-// files into the spool.
-func (g *Gateway) invoiceOutcome(ctx context.Context, r *route, fileID int64, seq int, res *mapping.Result, used map[string]bool) (journal.NewInvoice, error) {
+// fileRun gathers the outcome of one file's invoices as the mapping emits them.
+type fileRun struct {
+	g        *Gateway
+	r        *route
+	fileID   int64
+	invoices []journal.NewInvoice
+	used     map[string]bool // final names taken by this file's own fluxes
+	keys     map[string]int  // invoice identities accepted in this file, with their seq
+}
+
+// limitError stops a mapping that exceeds a configured limit.
+type limitError struct{ problem journal.Problem }
+
+func (e limitError) Error() string { return e.problem.EN }
+
+func (run *fileRun) add(ctx context.Context, res *mapping.Result) error {
+	limits := run.r.cfg.Limits
+	if len(run.invoices) >= limits.MaxInvoices {
+		return limitError{journal.Problem{Rule: "FG-LIMIT-INVOICES", Severity: string(invoice.Fatal), Line: res.Lines[0],
+			FR: fmt.Sprintf("Le fichier contient plus de %d factures, le maximum configuré (limits.max_invoices) : découpez l'export.", limits.MaxInvoices),
+			EN: fmt.Sprintf("The file holds more than %d invoices, the configured maximum (limits.max_invoices): split the export.", limits.MaxInvoices)}}
+	}
+	inv, err := run.g.invoiceOutcome(ctx, run, len(run.invoices)+1, res)
+	if err != nil {
+		return err
+	}
+	run.invoices = append(run.invoices, inv)
+	return nil
+}
+
+// invoiceOutcome checks one mapped invoice and, when it has no fatal problem and was not
+// accepted before, writes its flux files into the spool.
+func (g *Gateway) invoiceOutcome(ctx context.Context, run *fileRun, seq int, res *mapping.Result) (journal.NewInvoice, error) {
+	r := run.r
 	inv := res.Invoice
 	out := journal.NewInvoice{Seq: seq, Number: res.Key, FirstLine: res.Lines[0], LastLine: res.Lines[1]}
 	if inv != nil {
@@ -155,6 +194,7 @@ func (g *Gateway) invoiceOutcome(ctx context.Context, r *route, fileID int64, se
 			out.Number = inv.Number
 		}
 		out.IssueDate = inv.IssueDate.String()
+		out.Seller = sellerKey(inv)
 	}
 	// A value the mapping could not read is reported once, by the mapping: the rules it
 	// then breaks on the same line (a missing VAT category after an unknown rate) would only
@@ -166,6 +206,12 @@ func (g *Gateway) invoiceOutcome(ctx context.Context, r *route, fileID int64, se
 			Rule: p.Rule, Severity: string(invoice.Fatal), Line: p.Position.Line, Field: p.Position.Column,
 			BT: nonEmpty(p.BT), MappingLine: p.Position.MappingLine, FR: p.FR, EN: p.EN,
 		})
+	}
+	if inv != nil && len(inv.Lines) > r.cfg.Limits.MaxLinesPerInvoice {
+		out.Problems = append(out.Problems, journal.Problem{Rule: "FG-LIMIT-LINES", Severity: string(invoice.Fatal), Line: res.Lines[0],
+			FR: fmt.Sprintf("La facture a %d lignes, plus que le maximum configuré (%d, limits.max_lines_per_invoice).", len(inv.Lines), r.cfg.Limits.MaxLinesPerInvoice),
+			EN: fmt.Sprintf("The invoice has %d lines, more than the configured maximum (%d, limits.max_lines_per_invoice).", len(inv.Lines), r.cfg.Limits.MaxLinesPerInvoice)})
+		return out, nil
 	}
 	if inv != nil {
 		for _, v := range invoice.Check(inv, r.profile) {
@@ -182,16 +228,28 @@ func (g *Gateway) invoiceOutcome(ctx context.Context, r *route, fileID int64, se
 	if inv == nil || hasFatal(out.Problems) {
 		return out, nil
 	}
+	if on(r.cfg.Dedupe.Invoices) {
+		dup, err := g.duplicateInvoice(ctx, run, out)
+		if err != nil {
+			return out, err
+		}
+		if dup != nil {
+			out.Status = journal.InvoiceDuplicate
+			out.Problems = append(out.Problems, *dup)
+			return out, nil
+		}
+		run.keys[invoiceKey(out)] = seq
+	}
 	for _, syntax := range r.cfg.Outputs {
 		data, err := writers[syntax](inv)
 		if err != nil {
 			return out, fmt.Errorf("write %s of invoice %s: %w", syntax, out.Number, err)
 		}
-		spoolName := fmt.Sprintf("%d-%d-%s.xml", fileID, seq, syntax)
+		spoolName := fmt.Sprintf("%d-%d-%s.xml", run.fileID, seq, syntax)
 		if err := g.spool.WriteAtomic(ctx, spoolName, bytes.NewReader(data)); err != nil {
 			return out, fmt.Errorf("spool %s: %w", spoolName, err)
 		}
-		final, err := g.finalName(ctx, r.dest.Name(), fileID, seq, out.Number, syntax, used)
+		final, err := g.finalName(ctx, r.dest.Name(), run.fileID, seq, out.Number, syntax, run.used)
 		if err != nil {
 			return out, err
 		}
@@ -202,6 +260,56 @@ func (g *Gateway) invoiceOutcome(ctx context.Context, r *route, fileID int64, se
 		})
 	}
 	return out, nil
+}
+
+// duplicateInvoice returns the warning for an invoice already accepted, earlier in this
+// file or from another file, or nil.
+func (g *Gateway) duplicateInvoice(ctx context.Context, run *fileRun, inv journal.NewInvoice) (*journal.Problem, error) {
+	if seq, ok := run.keys[invoiceKey(inv)]; ok {
+		return &journal.Problem{Rule: "FG-DUPLICATE-INVOICE", Severity: string(invoice.Warning), Line: inv.FirstLine, BT: []string{"BT-1"},
+			FR: fmt.Sprintf("La facture %s du %s figure déjà plus haut dans ce fichier (facture n° %d du fichier) : elle n'est déposée qu'une fois.", inv.Number, inv.IssueDate, seq),
+			EN: fmt.Sprintf("Invoice %s of %s already appears earlier in this file (invoice %d of the file): it is deposited once.", inv.Number, inv.IssueDate, seq)}, nil
+	}
+	prior, ok, err := g.journal.AcceptedInvoice(ctx, inv.Seller, inv.Number, inv.IssueDate, run.fileID)
+	if err != nil || !ok {
+		return nil, err
+	}
+	when := prior.Received.Local().Format("02/01/2006 15:04")
+	return &journal.Problem{Rule: "FG-DUPLICATE-INVOICE", Severity: string(invoice.Warning), Line: inv.FirstLine, BT: []string{"BT-1"},
+		FR: fmt.Sprintf("La facture %s du %s a déjà été acceptée le %s (fichier %s) : elle n'est pas déposée une seconde fois.", inv.Number, inv.IssueDate, when, prior.FileName),
+		EN: fmt.Sprintf("Invoice %s of %s was already accepted on %s (file %s): it is not deposited a second time.", inv.Number, inv.IssueDate, when, prior.FileName)}, nil
+}
+
+// sellerKey identifies the seller for the invoice's identity: its VAT id, else its first
+// identifier, else its legal registration, else its name.
+func sellerKey(inv *invoice.Invoice) string {
+	s := inv.Seller
+	switch {
+	case s.VATID != "":
+		return s.VATID
+	case len(s.IDs) > 0 && s.IDs[0].Value != "":
+		return s.IDs[0].Value
+	case s.LegalID.Value != "":
+		return s.LegalID.Value
+	}
+	return s.Name
+}
+
+func invoiceKey(inv journal.NewInvoice) string {
+	return inv.Seller + "\x00" + inv.Number + "\x00" + inv.IssueDate
+}
+
+func duplicateFile(prev journal.File) journal.Problem {
+	when := prev.Received.Local().Format("02/01/2006 15:04")
+	return journal.Problem{Rule: "FG-DUPLICATE-FILE", Severity: string(invoice.Warning),
+		FR: fmt.Sprintf("Ce fichier a déjà été traité le %s (fichier %s, même contenu, sha256 %s) : rien n'a été déposé une seconde fois.", when, prev.Name, prev.SHA256),
+		EN: fmt.Sprintf("This file was already processed on %s (file %s, same content, sha256 %s): nothing was deposited a second time.", when, prev.Name, prev.SHA256)}
+}
+
+func fileTooLarge(size, limit int64) journal.Problem {
+	return journal.Problem{Rule: "FG-LIMIT-SIZE", Severity: string(invoice.Fatal),
+		FR: fmt.Sprintf("Le fichier fait %d octets, plus que le maximum configuré (%d octets, limits.max_file_size) : découpez l'export.", size, limit),
+		EN: fmt.Sprintf("The file is %d bytes, more than the configured maximum (%d bytes, limits.max_file_size): split the export.", size, limit)}
 }
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
@@ -226,16 +334,21 @@ func (g *Gateway) finalName(ctx context.Context, dest string, fileID int64, seq 
 }
 
 func fileStatus(invoices []journal.NewInvoice, fileProblems []journal.Problem) string {
-	accepted := 0
+	accepted, duplicates := 0, 0
 	for _, inv := range invoices {
-		if len(inv.Fluxes) > 0 {
+		switch {
+		case inv.Status == journal.InvoiceDuplicate:
+			duplicates++
+		case len(inv.Fluxes) > 0:
 			accepted++
 		}
 	}
 	switch {
-	case hasFatal(fileProblems) || accepted == 0:
+	case hasFatal(fileProblems) || accepted+duplicates == 0:
 		return journal.StatusRejected
-	case accepted == len(invoices):
+	case accepted == 0 && duplicates == len(invoices):
+		return journal.StatusDuplicate
+	case accepted+duplicates == len(invoices):
 		return journal.StatusAccepted
 	default:
 		return journal.StatusPartial
@@ -298,7 +411,7 @@ func (g *Gateway) writeAck(ctx context.Context, fileID int64) error {
 	if err := r.acks.WriteAtomic(ctx, ack.Name(f.Name), bytes.NewReader(data)); err != nil {
 		return fmt.Errorf("write ack of %s: %w", f.Name, err)
 	}
-	return nil
+	return g.journal.AckWritten(ctx, fileID)
 }
 
 func hashFile(ctx context.Context, f folder.Folder, name string) (string, error) {

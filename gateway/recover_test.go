@@ -102,7 +102,7 @@ func TestRecoverClaimedFile(t *testing.T) {
 			ctx := context.Background()
 			r := g.routes[0]
 			// A crash right after the claim row, before or after the move to processing/.
-			id, err := g.journal.ClaimFile(ctx, "ventes", name, sha(t, e, name), 1, "")
+			id, err := g.journal.ClaimFile(ctx, "ventes", name, sha(t, e, name), 1, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -126,7 +126,7 @@ func TestRecoverProcessedFile(t *testing.T) {
 	g := e.open(t)
 	ctx := context.Background()
 	r := g.routes[0]
-	id, err := g.journal.ClaimFile(ctx, "ventes", name, sha(t, e, name), 1, "")
+	id, err := g.journal.ClaimFile(ctx, "ventes", name, sha(t, e, name), 1, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func TestRecoverInterruptedDeposit(t *testing.T) {
 			if _, err := g.take(ctx, r, ready[0]); err != nil {
 				t.Fatal(err)
 			}
-			fluxes, err := g.journal.Deliverable(ctx, "outbox")
+			fluxes, err := g.journal.Deliverable(ctx, "outbox", time.Time{})
 			if err != nil || len(fluxes) != 2*len(sampleInvoices) {
 				t.Fatalf("deliverable = %d, %v", len(fluxes), err)
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -12,7 +13,8 @@ import (
 )
 
 // Recover finishes what a previous run left half-done: files claimed or processed but not
-// yet in archive/ or error/. Fluxes left depositing are picked up by the next deposit round.
+// yet in archive/ or error/, acks that lag behind the journal, and spool files no flux
+// needs any more. Fluxes left depositing are picked up by the next deposit round.
 func (g *Gateway) Recover(ctx context.Context) error {
 	for _, r := range g.routes {
 		pending, err := g.journal.Pending(ctx, r.cfg.Name)
@@ -24,6 +26,37 @@ func (g *Gateway) Recover(ctx context.Context) error {
 			if _, err := g.resume(ctx, r, f.ID); err != nil {
 				return fmt.Errorf("resume %s: %w", f.Name, err)
 			}
+		}
+	}
+	stale, err := g.journal.StaleAcks(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range stale {
+		if err := g.writeAck(ctx, id); err != nil {
+			g.log.Warn("ack not rewritten", "file", id, "err", err)
+		}
+	}
+	return g.cleanSpool(ctx)
+}
+
+// cleanSpool removes spool files that no queued flux refers to: left by a crash after a
+// deposit was recorded, or by a file processed again.
+func (g *Gateway) cleanSpool(ctx context.Context) error {
+	needed, err := g.journal.SpoolNames(ctx)
+	if err != nil {
+		return err
+	}
+	files, err := g.spool.List(ctx, ".")
+	if err != nil {
+		return fmt.Errorf("list spool: %w", err)
+	}
+	for _, f := range files {
+		if f.IsDir || needed[f.Name] || strings.HasPrefix(f.Name, ".") {
+			continue
+		}
+		if err := g.spool.Remove(ctx, f.Name); err != nil {
+			g.log.Warn("stale spool file not removed", "file", f.Name, "err", err)
 		}
 	}
 	return nil
@@ -79,12 +112,13 @@ func (g *Gateway) runRoute(ctx context.Context, r *route) error {
 
 // Summary is what a --once run did.
 type Summary struct {
-	Files    int
-	Accepted int
-	Partial  int
-	Rejected int
-	Waiting  []folder.Waiting // files seen but not taken (still changing, waiting for a marker)
-	Errors   []error          // system errors: a file or a deposit that could not be handled
+	Files     int
+	Accepted  int
+	Partial   int
+	Rejected  int
+	Duplicate int
+	Waiting   []folder.Waiting // files seen but not taken (still changing, waiting for a marker)
+	Errors    []error          // system errors: a file or a deposit that could not be handled
 }
 
 // ExitCode is the --once exit status: 0 all accepted, 1 some invoice rejected, 2 a system
@@ -113,7 +147,7 @@ func (g *Gateway) RunOnce(ctx context.Context) (Summary, error) {
 		}
 	}
 	for _, d := range g.dests {
-		if err := g.deliver(ctx, d); err != nil {
+		if err := g.deliver(ctx, d, true); err != nil {
 			s.Errors = append(s.Errors, fmt.Errorf("deposit to %s: %w", d.Name(), err))
 		}
 	}
@@ -139,6 +173,8 @@ func (g *Gateway) onceRoute(ctx context.Context, r *route, s *Summary) error {
 				s.Accepted++
 			case journal.StatusPartial:
 				s.Partial++
+			case journal.StatusDuplicate:
+				s.Duplicate++
 			default:
 				s.Rejected++
 			}

@@ -45,6 +45,7 @@ type Summary struct {
 	Rejected  int `xml:"rejected,attr"`
 	Queued    int `xml:"queued,attr"`
 	Deposited int `xml:"deposited,attr"`
+	Duplicate int `xml:"duplicate,attr"`
 }
 
 // Invoice is one invoice of the file.
@@ -124,6 +125,8 @@ func Build(f journal.File, invoices []journal.Invoice, lang string, now time.Tim
 			doc.Summary.Queued++
 		case journal.InvoiceDeposited:
 			doc.Summary.Deposited++
+		case journal.InvoiceDuplicate:
+			doc.Summary.Duplicate++
 		}
 	}
 	return doc
@@ -138,18 +141,30 @@ func flux(fx journal.Flux, lang string) Flux {
 		a.Receipt = fx.Receipt
 	case journal.FluxFailed:
 		a.Status = journal.InvoiceRejected
-		a.Waiting = fx.LastError
+		a.Waiting = pick(lang, "dépôt refusé par "+fx.Destination+" : ", "deposit refused by "+fx.Destination+": ") + fx.LastError
 	default:
 		a.Status = journal.InvoiceQueued
-		a.Waiting = fx.LastError
-		if a.Waiting == "" {
-			a.Waiting = map[string]string{
-				"fr": "en attente du prochain dépôt planifié vers " + fx.Destination,
-				"en": "waiting for the next scheduled deposit to " + fx.Destination,
-			}[lang]
+		switch {
+		case fx.LastError != "":
+			a.Waiting = pick(lang,
+				fmt.Sprintf("dépôt vers %s en échec (essai %d) : %s ; il sera réessayé", fx.Destination, fx.Attempts, fx.LastError),
+				fmt.Sprintf("deposit to %s failed (attempt %d): %s; it will be tried again", fx.Destination, fx.Attempts, fx.LastError))
+			if !fx.NextAttempt.IsZero() {
+				a.Waiting += pick(lang, " à partir de ", " from ") + fx.NextAttempt.UTC().Format(time.RFC3339)
+			}
+		default:
+			a.Waiting = pick(lang, "en attente du prochain dépôt planifié vers "+fx.Destination,
+				"waiting for the next scheduled deposit to "+fx.Destination)
 		}
 	}
 	return a
+}
+
+func pick(lang, fr, en string) string {
+	if lang == "en" {
+		return en
+	}
+	return fr
 }
 
 func problems(ps []journal.Problem, lang string) []Problem {

@@ -7,8 +7,6 @@ package journal
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -26,9 +24,10 @@ const (
 
 // File statuses, as the ack reports them.
 const (
-	StatusAccepted = "ACCEPTED"
-	StatusPartial  = "PARTIAL"
-	StatusRejected = "REJECTED"
+	StatusAccepted  = "ACCEPTED"
+	StatusPartial   = "PARTIAL"
+	StatusRejected  = "REJECTED"
+	StatusDuplicate = "DUPLICATE" // the same bytes were accepted before: nothing deposited again
 )
 
 // Invoice statuses.
@@ -36,6 +35,7 @@ const (
 	InvoiceRejected  = "REJECTED"
 	InvoiceQueued    = "QUEUED"
 	InvoiceDeposited = "DEPOSITED"
+	InvoiceDuplicate = "DUPLICATE" // accepted before from another file: not deposited again
 )
 
 // Flux states.
@@ -71,13 +71,16 @@ type File struct {
 	Problems   []Problem // file-level problems (unreadable, wrong encoding, …)
 	Received   time.Time
 	Updated    time.Time
+	// ReprocessOf is the id of the run this one reprocesses (0 for a dropped file).
+	ReprocessOf int64
 }
 
 // Invoice is one invoice found in a file.
 type Invoice struct {
 	ID        int64
 	FileID    int64
-	Seq       int // 1-based order in the file
+	Seq       int    // 1-based order in the file
+	Seller    string // the seller's identifier, part of the invoice's identity
 	Number    string
 	IssueDate string
 	Status    string
@@ -101,6 +104,7 @@ type Flux struct {
 	LastError   string
 	Receipt     string
 	DepositedAt time.Time
+	NextAttempt time.Time // after a transient failure: not before this
 }
 
 // Journal is an open journal database.
@@ -181,6 +185,22 @@ var migrations = []string{
 	);
 	CREATE INDEX fluxes_dest_state ON fluxes(destination, state);
 	CREATE UNIQUE INDEX fluxes_final ON fluxes(destination, final_name);`,
+	// 2: idempotence by invoice key, retry back-off, acks kept in step with the journal,
+	// and an audit trail of every transition.
+	`ALTER TABLE invoices ADD COLUMN seller TEXT NOT NULL DEFAULT '';
+	CREATE INDEX invoices_key ON invoices(seller, number, issue_date);
+	ALTER TABLE fluxes ADD COLUMN next_attempt_at TIMESTAMP;
+	ALTER TABLE files ADD COLUMN ack_stale INTEGER NOT NULL DEFAULT 1;
+	ALTER TABLE files ADD COLUMN reprocess_of INTEGER NOT NULL DEFAULT 0;
+	CREATE TABLE events (
+		id INTEGER PRIMARY KEY,
+		at TIMESTAMP NOT NULL,
+		file_id INTEGER NOT NULL,
+		flux_id INTEGER NOT NULL DEFAULT 0,
+		kind TEXT NOT NULL,
+		detail TEXT NOT NULL DEFAULT ''
+	);
+	CREATE INDEX events_file ON events(file_id);`,
 }
 
 func (j *Journal) migrate(ctx context.Context) error {
@@ -216,271 +236,4 @@ func (j *Journal) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 		return err
 	}
 	return tx.Commit()
-}
-
-// ErrNotFound is returned when a record does not exist.
-var ErrNotFound = errors.New("journal: not found")
-
-// ClaimFile records a file about to be moved into processing under storedName, and returns
-// its id. The row comes first: a crash between it and the move is found by Pending.
-func (j *Journal) ClaimFile(ctx context.Context, source, name, sha string, size int64, storedName string) (int64, error) {
-	now := j.now().UTC()
-	res, err := j.db.ExecContext(ctx,
-		`INSERT INTO files (source, name, sha256, size, state, stored_name, received_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		source, name, sha, size, FileClaimed, storedName, now, now)
-	if err != nil {
-		return 0, fmt.Errorf("journal: claim %s/%s: %w", source, name, err)
-	}
-	return res.LastInsertId()
-}
-
-// NewInvoice is an invoice to record with its fluxes.
-type NewInvoice struct {
-	Seq       int
-	Number    string
-	IssueDate string
-	FirstLine int
-	LastLine  int
-	Problems  []Problem
-	Fluxes    []Flux // Destination, Syntax, SpoolName, FinalName, SHA256
-}
-
-// RecordResult records, in one transaction, what processing a claimed file gave: its
-// status, its file-level problems, and its invoices with their fluxes (queued). An invoice
-// with fluxes is QUEUED, one without is REJECTED.
-func (j *Journal) RecordResult(ctx context.Context, fileID int64, status string, problems []Problem, invoices []NewInvoice) error {
-	return j.inTx(ctx, func(tx *sql.Tx) error {
-		// A file processed again after a crash must not keep the invoices of its first try.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM fluxes WHERE invoice_id IN (SELECT id FROM invoices WHERE file_id = ?)`, fileID); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM invoices WHERE file_id = ?`, fileID); err != nil {
-			return err
-		}
-		for _, inv := range invoices {
-			st := InvoiceRejected
-			if len(inv.Fluxes) > 0 {
-				st = InvoiceQueued
-			}
-			res, err := tx.ExecContext(ctx,
-				`INSERT INTO invoices (file_id, seq, number, issue_date, status, first_line, last_line, problems) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-				fileID, inv.Seq, inv.Number, inv.IssueDate, st, inv.FirstLine, inv.LastLine, encodeProblems(inv.Problems))
-			if err != nil {
-				return err
-			}
-			invID, err := res.LastInsertId()
-			if err != nil {
-				return err
-			}
-			for _, f := range inv.Fluxes {
-				_, err := tx.ExecContext(ctx,
-					`INSERT INTO fluxes (invoice_id, destination, syntax, spool_name, final_name, sha256, state) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-					invID, f.Destination, f.Syntax, f.SpoolName, f.FinalName, f.SHA256, FluxQueued)
-				if err != nil {
-					return fmt.Errorf("flux %s for %s: %w", f.FinalName, f.Destination, err)
-				}
-			}
-		}
-		_, err := tx.ExecContext(ctx,
-			`UPDATE files SET state = ?, status = ?, problems = ?, updated_at = ? WHERE id = ?`,
-			FileProcessed, status, encodeProblems(problems), j.now().UTC(), fileID)
-		return err
-	})
-}
-
-// MoveFile records that the file is about to be (or was) moved to storedName, in the given
-// state.
-func (j *Journal) MoveFile(ctx context.Context, fileID int64, storedName, state string) error {
-	_, err := j.db.ExecContext(ctx, `UPDATE files SET stored_name = ?, state = ?, updated_at = ? WHERE id = ?`,
-		storedName, state, j.now().UTC(), fileID)
-	if err != nil {
-		return fmt.Errorf("journal: move file %d to %s: %w", fileID, storedName, err)
-	}
-	return nil
-}
-
-// File returns one file by id.
-func (j *Journal) File(ctx context.Context, id int64) (File, error) {
-	files, err := j.queryFiles(ctx, `WHERE id = ?`, id)
-	if err != nil {
-		return File{}, err
-	}
-	if len(files) == 0 {
-		return File{}, fmt.Errorf("file %d: %w", id, ErrNotFound)
-	}
-	return files[0], nil
-}
-
-// Pending returns the files of source that a previous run left claimed or processed, oldest
-// first, so that the gateway can finish them.
-func (j *Journal) Pending(ctx context.Context, source string) ([]File, error) {
-	return j.queryFiles(ctx, `WHERE source = ? AND state != ? ORDER BY id`, source, FileDone)
-}
-
-// Files returns the files received since t, newest first.
-func (j *Journal) Files(ctx context.Context, since time.Time) ([]File, error) {
-	return j.queryFiles(ctx, `WHERE received_at >= ? ORDER BY id DESC`, since.UTC())
-}
-
-func (j *Journal) queryFiles(ctx context.Context, where string, args ...any) ([]File, error) {
-	rows, err := j.db.QueryContext(ctx,
-		`SELECT id, source, name, sha256, size, state, status, stored_name, problems, received_at, updated_at FROM files `+where, args...)
-	if err != nil {
-		return nil, fmt.Errorf("journal: query files: %w", err)
-	}
-	defer rows.Close()
-	var out []File
-	for rows.Next() {
-		var f File
-		var problems string
-		if err := rows.Scan(&f.ID, &f.Source, &f.Name, &f.SHA256, &f.Size, &f.State, &f.Status, &f.StoredName, &problems, &f.Received, &f.Updated); err != nil {
-			return nil, fmt.Errorf("journal: read file: %w", err)
-		}
-		f.Problems = decodeProblems(problems)
-		out = append(out, f)
-	}
-	return out, rows.Err()
-}
-
-// Invoices returns the invoices of a file in file order, each with its fluxes.
-func (j *Journal) Invoices(ctx context.Context, fileID int64) ([]Invoice, error) {
-	rows, err := j.db.QueryContext(ctx,
-		`SELECT id, file_id, seq, number, issue_date, status, first_line, last_line, problems FROM invoices WHERE file_id = ? ORDER BY seq`, fileID)
-	if err != nil {
-		return nil, fmt.Errorf("journal: query invoices: %w", err)
-	}
-	var out []Invoice
-	byID := map[int64]int{}
-	for rows.Next() {
-		var inv Invoice
-		var problems string
-		if err := rows.Scan(&inv.ID, &inv.FileID, &inv.Seq, &inv.Number, &inv.IssueDate, &inv.Status, &inv.FirstLine, &inv.LastLine, &problems); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("journal: read invoice: %w", err)
-		}
-		inv.Problems = decodeProblems(problems)
-		byID[inv.ID] = len(out)
-		out = append(out, inv)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	fluxes, err := j.queryFluxes(ctx, `WHERE invoice_id IN (SELECT id FROM invoices WHERE file_id = ?) ORDER BY id`, fileID)
-	if err != nil {
-		return nil, err
-	}
-	for _, f := range fluxes {
-		i := byID[f.InvoiceID]
-		out[i].Fluxes = append(out[i].Fluxes, f)
-	}
-	return out, nil
-}
-
-// Deliverable returns the fluxes of destination still to deposit (queued, or left depositing
-// by a crash), oldest first.
-func (j *Journal) Deliverable(ctx context.Context, destination string) ([]Flux, error) {
-	return j.queryFluxes(ctx, `WHERE destination = ? AND state IN (?, ?) ORDER BY id`, destination, FluxQueued, FluxDepositing)
-}
-
-// NameTaken reports whether a flux of another file than fileID already uses finalName on
-// destination. (The file's own fluxes are replaced when it is processed again.)
-func (j *Journal) NameTaken(ctx context.Context, destination, finalName string, fileID int64) (bool, error) {
-	var n int
-	err := j.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM fluxes f JOIN invoices i ON i.id = f.invoice_id
-		WHERE f.destination = ? AND f.final_name = ? AND i.file_id != ?`, destination, finalName, fileID).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("journal: look up flux name: %w", err)
-	}
-	return n > 0, nil
-}
-
-func (j *Journal) queryFluxes(ctx context.Context, where string, args ...any) ([]Flux, error) {
-	rows, err := j.db.QueryContext(ctx,
-		`SELECT id, invoice_id, destination, syntax, spool_name, final_name, sha256, state, attempts, last_error, receipt, deposited_at FROM fluxes `+where, args...)
-	if err != nil {
-		return nil, fmt.Errorf("journal: query fluxes: %w", err)
-	}
-	defer rows.Close()
-	var out []Flux
-	for rows.Next() {
-		var f Flux
-		var at sql.NullTime
-		if err := rows.Scan(&f.ID, &f.InvoiceID, &f.Destination, &f.Syntax, &f.SpoolName, &f.FinalName, &f.SHA256, &f.State, &f.Attempts, &f.LastError, &f.Receipt, &at); err != nil {
-			return nil, fmt.Errorf("journal: read flux: %w", err)
-		}
-		f.DepositedAt = at.Time
-		out = append(out, f)
-	}
-	return out, rows.Err()
-}
-
-// FileOfFlux returns the id of the file a flux came from.
-func (j *Journal) FileOfFlux(ctx context.Context, fluxID int64) (int64, error) {
-	var id int64
-	err := j.db.QueryRowContext(ctx, `SELECT i.file_id FROM fluxes f JOIN invoices i ON i.id = f.invoice_id WHERE f.id = ?`, fluxID).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, fmt.Errorf("flux %d: %w", fluxID, ErrNotFound)
-	}
-	return id, err
-}
-
-// StartDeposit records that flux is about to be deposited: after a crash, the destination
-// is checked for FinalName before anything is sent again.
-func (j *Journal) StartDeposit(ctx context.Context, fluxID int64) error {
-	_, err := j.db.ExecContext(ctx, `UPDATE fluxes SET state = ?, attempts = attempts + 1 WHERE id = ?`, FluxDepositing, fluxID)
-	if err != nil {
-		return fmt.Errorf("journal: start deposit of flux %d: %w", fluxID, err)
-	}
-	return nil
-}
-
-// Deposited records a successful deposit and, when every flux of its invoice is deposited,
-// marks the invoice DEPOSITED.
-func (j *Journal) Deposited(ctx context.Context, fluxID int64, receipt string) error {
-	return j.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE fluxes SET state = ?, receipt = ?, last_error = '', deposited_at = ? WHERE id = ?`,
-			FluxDeposited, receipt, j.now().UTC(), fluxID)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE invoices SET status = ?
-			WHERE id = (SELECT invoice_id FROM fluxes WHERE id = ?)
-			AND NOT EXISTS (SELECT 1 FROM fluxes f WHERE f.invoice_id = invoices.id AND f.state != ?)`,
-			InvoiceDeposited, fluxID, FluxDeposited)
-		return err
-	})
-}
-
-// DepositFailed records a failed attempt. A permanent failure takes the flux out of the
-// queue; a transient one leaves it queued with the reason, for the ack and the next try.
-func (j *Journal) DepositFailed(ctx context.Context, fluxID int64, reason string, permanent bool) error {
-	state := FluxQueued
-	if permanent {
-		state = FluxFailed
-	}
-	_, err := j.db.ExecContext(ctx, `UPDATE fluxes SET state = ?, last_error = ? WHERE id = ?`, state, reason, fluxID)
-	if err != nil {
-		return fmt.Errorf("journal: record failed deposit of flux %d: %w", fluxID, err)
-	}
-	return nil
-}
-
-func encodeProblems(ps []Problem) string {
-	if len(ps) == 0 {
-		return "[]"
-	}
-	b, err := json.Marshal(ps)
-	if err != nil { // cannot happen: Problem holds only strings, ints and slices of them
-		panic(err)
-	}
-	return string(b)
-}
-
-func decodeProblems(s string) []Problem {
-	var ps []Problem
-	if err := json.Unmarshal([]byte(s), &ps); err != nil {
-		return []Problem{{Rule: "FG-JOURNAL", Severity: "fatal", FR: "problèmes illisibles dans le journal", EN: "unreadable problems in the journal"}}
-	}
-	return ps
 }

@@ -2,8 +2,10 @@ package journal
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func openTest(t *testing.T) *Journal {
@@ -19,7 +21,7 @@ func openTest(t *testing.T) *Journal {
 func TestFileLifecycle(t *testing.T) {
 	ctx := context.Background()
 	j := openTest(t)
-	id, err := j.ClaimFile(ctx, "ventes", "a.csv", "abc", 12, "")
+	id, err := j.ClaimFile(ctx, "ventes", "a.csv", "abc", 12, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +60,7 @@ func TestFileLifecycle(t *testing.T) {
 		t.Fatal("a file's own fluxes must not count as taken")
 	}
 
-	fluxes, err := j.Deliverable(ctx, "out")
+	fluxes, err := j.Deliverable(ctx, "out", time.Time{})
 	if err != nil || len(fluxes) != 2 {
 		t.Fatalf("deliverable = %+v, %v", fluxes, err)
 	}
@@ -66,7 +68,7 @@ func TestFileLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A flux left depositing by a crash is still deliverable.
-	if again, _ := j.Deliverable(ctx, "out"); len(again) != 2 || again[0].State != FluxDepositing {
+	if again, _ := j.Deliverable(ctx, "out", time.Time{}); len(again) != 2 || again[0].State != FluxDepositing {
 		t.Fatalf("after StartDeposit: %+v", again)
 	}
 	if err := j.Deposited(ctx, fluxes[0].ID, "r1"); err != nil {
@@ -76,10 +78,10 @@ func TestFileLifecycle(t *testing.T) {
 	if got[0].Status != InvoiceQueued {
 		t.Fatalf("invoice deposited with one flux of two pending: %s", got[0].Status)
 	}
-	if err := j.DepositFailed(ctx, fluxes[1].ID, "down", false); err != nil {
+	if err := j.DepositFailed(ctx, fluxes[1].ID, "down", false, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	if again, _ := j.Deliverable(ctx, "out"); len(again) != 1 || again[0].LastError != "down" || again[0].Attempts != 0 {
+	if again, _ := j.Deliverable(ctx, "out", time.Time{}); len(again) != 1 || again[0].LastError != "down" || again[0].Attempts != 0 {
 		t.Fatalf("after transient failure: %+v", again)
 	}
 	if err := j.Deposited(ctx, fluxes[1].ID, "r2"); err != nil {
@@ -107,7 +109,7 @@ func TestReopenKeepsStateAndSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, _ := j.ClaimFile(ctx, "s", "a.csv", "abc", 1, "")
+	id, _ := j.ClaimFile(ctx, "s", "a.csv", "abc", 1, 0)
 	j.Close()
 	j, err = Open(ctx, path)
 	if err != nil {
@@ -123,15 +125,107 @@ func TestReopenKeepsStateAndSchema(t *testing.T) {
 func TestPermanentFailureLeavesQueue(t *testing.T) {
 	ctx := context.Background()
 	j := openTest(t)
-	id, _ := j.ClaimFile(ctx, "s", "a.csv", "abc", 1, "")
+	id, _ := j.ClaimFile(ctx, "s", "a.csv", "abc", 1, 0)
 	if err := j.RecordResult(ctx, id, StatusAccepted, nil, []NewInvoice{{Seq: 1, Number: "F1", Fluxes: []Flux{{Destination: "d", Syntax: "ubl", SpoolName: "s", FinalName: "f"}}}}); err != nil {
 		t.Fatal(err)
 	}
-	fl, _ := j.Deliverable(ctx, "d")
-	if err := j.DepositFailed(ctx, fl[0].ID, "refused", true); err != nil {
+	fl, _ := j.Deliverable(ctx, "d", time.Time{})
+	if err := j.DepositFailed(ctx, fl[0].ID, "refused", true, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	if again, _ := j.Deliverable(ctx, "d"); len(again) != 0 {
+	if again, _ := j.Deliverable(ctx, "d", time.Time{}); len(again) != 0 {
 		t.Fatalf("a permanently refused flux is still queued: %+v", again)
+	}
+}
+
+func TestIdempotenceLookups(t *testing.T) {
+	ctx := context.Background()
+	j := openTest(t)
+	first, _ := j.ClaimFile(ctx, "s", "a.csv", "sha-a", 1, 0)
+	inv := NewInvoice{Seq: 1, Seller: "FR1", Number: "F1", IssueDate: "2026-11-02", Fluxes: []Flux{{Destination: "d", Syntax: "ubl", SpoolName: "s1", FinalName: "F1"}}}
+	if err := j.RecordResult(ctx, first, StatusAccepted, nil, []NewInvoice{inv}); err != nil {
+		t.Fatal(err)
+	}
+	second, _ := j.ClaimFile(ctx, "s", "b.csv", "sha-a", 1, 0)
+	if f, ok, err := j.Accepted(ctx, "s", "sha-a", second); err != nil || !ok || f.ID != first {
+		t.Fatalf("Accepted = %+v, %v, %v", f, ok, err)
+	}
+	if _, ok, _ := j.Accepted(ctx, "s", "sha-a", first); ok {
+		t.Fatal("a file is not a duplicate of itself")
+	}
+	if _, ok, _ := j.Accepted(ctx, "other", "sha-a", second); ok {
+		t.Fatal("duplicates are per source")
+	}
+	p, ok, err := j.AcceptedInvoice(ctx, "FR1", "F1", "2026-11-02", second)
+	if err != nil || !ok || p.FileID != first || p.FileName != "a.csv" {
+		t.Fatalf("AcceptedInvoice = %+v, %v, %v", p, ok, err)
+	}
+	for _, c := range [][3]string{{"FR2", "F1", "2026-11-02"}, {"FR1", "F1", "2026-11-03"}, {"FR1", "F2", "2026-11-02"}} {
+		if _, ok, _ := j.AcceptedInvoice(ctx, c[0], c[1], c[2], second); ok {
+			t.Errorf("%v matched", c)
+		}
+	}
+}
+
+func TestBackOffAndRequeue(t *testing.T) {
+	ctx := context.Background()
+	j := openTest(t)
+	id, _ := j.ClaimFile(ctx, "s", "a.csv", "x", 1, 0)
+	j.RecordResult(ctx, id, StatusAccepted, nil, []NewInvoice{{Seq: 1, Number: "F1", Fluxes: []Flux{{Destination: "d", Syntax: "ubl", SpoolName: "s1", FinalName: "F1"}}}})
+	fl, _ := j.Deliverable(ctx, "d", time.Time{})
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	next := now.Add(time.Minute)
+	if err := j.DepositFailed(ctx, fl[0].ID, "down", false, next); err != nil {
+		t.Fatal(err)
+	}
+	if due, _ := j.Deliverable(ctx, "d", now); len(due) != 0 {
+		t.Fatal("a flux waiting out its back-off is due")
+	}
+	if due, _ := j.Deliverable(ctx, "d", next); len(due) != 1 {
+		t.Fatal("a flux whose back-off is over is not due")
+	}
+	if at, ok, err := j.NextAttempt(ctx, "d"); err != nil || !ok || !at.Equal(next) {
+		t.Fatalf("NextAttempt = %v, %v, %v", at, ok, err)
+	}
+	if n, err := j.Requeue(ctx, id); err != nil || n != 1 {
+		t.Fatalf("Requeue = %d, %v", n, err)
+	}
+	if due, _ := j.Deliverable(ctx, "d", now); len(due) != 1 {
+		t.Fatal("a requeued flux is not due at once")
+	}
+	if err := j.DepositFailed(ctx, fl[0].ID, "refused", true, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := j.Requeue(ctx, 0); n != 1 {
+		t.Fatalf("Requeue of all failed = %d", n)
+	}
+	events, err := j.Events(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, e := range events {
+		kinds = append(kinds, e.Kind)
+	}
+	want := []string{EventClaimed, EventProcessed, EventDepositFailed, EventRequeued, EventDepositFailed, EventRequeued}
+	if fmt.Sprint(kinds) != fmt.Sprint(want) {
+		t.Fatalf("events = %v, want %v", kinds, want)
+	}
+}
+
+func TestStaleAcks(t *testing.T) {
+	ctx := context.Background()
+	j := openTest(t)
+	id, _ := j.ClaimFile(ctx, "s", "a.csv", "x", 1, 0)
+	if ids, _ := j.StaleAcks(ctx); len(ids) != 1 || ids[0] != id {
+		t.Fatalf("after claim: %v", ids)
+	}
+	j.AckWritten(ctx, id)
+	if ids, _ := j.StaleAcks(ctx); len(ids) != 0 {
+		t.Fatalf("after ack: %v", ids)
+	}
+	j.MoveFile(ctx, id, "archive/a", FileDone)
+	if ids, _ := j.StaleAcks(ctx); len(ids) != 1 {
+		t.Fatal("a transition must make the ack stale")
 	}
 }

@@ -1,0 +1,271 @@
+package journal
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrNotFound is returned when a record does not exist.
+var ErrNotFound = errors.New("journal: not found")
+
+// Event kinds of the audit trail.
+const (
+	EventClaimed        = "claimed"
+	EventProcessed      = "processed"
+	EventMoved          = "moved"
+	EventDepositStarted = "deposit-started"
+	EventDeposited      = "deposited"
+	EventDepositFailed  = "deposit-failed"
+	EventRequeued       = "requeued"
+)
+
+// Event is one transition of the audit trail.
+type Event struct {
+	At     time.Time
+	FileID int64
+	FluxID int64
+	Kind   string
+	Detail string
+}
+
+// execer is what both *sql.DB and *sql.Tx offer.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// event appends to the audit trail and marks the file's ack stale, within the caller's
+// transaction: the ack is rewritten from the journal after every transition, and a crash
+// before that rewrite is caught up on start (StaleAcks).
+func (j *Journal) event(ctx context.Context, x execer, fileID, fluxID int64, kind, detail string) error {
+	now := j.now().UTC()
+	if _, err := x.ExecContext(ctx, `INSERT INTO events (at, file_id, flux_id, kind, detail) VALUES (?, ?, ?, ?, ?)`,
+		now, fileID, fluxID, kind, detail); err != nil {
+		return err
+	}
+	_, err := x.ExecContext(ctx, `UPDATE files SET ack_stale = 1, updated_at = ? WHERE id = ?`, now, fileID)
+	return err
+}
+
+// ClaimFile records a file about to be moved into processing, and returns its id. The row
+// comes first: a crash between it and the move is found by Pending. reprocessOf names the
+// run a reprocessing repeats (0 for a dropped file).
+func (j *Journal) ClaimFile(ctx context.Context, source, name, sha string, size int64, reprocessOf int64) (int64, error) {
+	var id int64
+	err := j.inTx(ctx, func(tx *sql.Tx) error {
+		now := j.now().UTC()
+		res, err := tx.ExecContext(ctx,
+			`INSERT INTO files (source, name, sha256, size, state, stored_name, received_at, updated_at, reprocess_of) VALUES (?, ?, ?, ?, ?, '', ?, ?, ?)`,
+			source, name, sha, size, FileClaimed, now, now, reprocessOf)
+		if err != nil {
+			return err
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		return j.event(ctx, tx, id, 0, EventClaimed, "sha256 "+sha)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("journal: claim %s/%s: %w", source, name, err)
+	}
+	return id, nil
+}
+
+// NewInvoice is an invoice to record with its fluxes.
+type NewInvoice struct {
+	Seq       int
+	Seller    string
+	Number    string
+	IssueDate string
+	FirstLine int
+	LastLine  int
+	// Status is REJECTED, QUEUED or DUPLICATE; empty means QUEUED when there are fluxes and
+	// REJECTED otherwise.
+	Status   string
+	Problems []Problem
+	Fluxes   []Flux // Destination, Syntax, SpoolName, FinalName, SHA256
+}
+
+// RecordResult records, in one transaction, what processing a claimed file gave: its
+// status, its file-level problems, and its invoices with their fluxes (queued).
+func (j *Journal) RecordResult(ctx context.Context, fileID int64, status string, problems []Problem, invoices []NewInvoice) error {
+	err := j.inTx(ctx, func(tx *sql.Tx) error {
+		// A file processed again after a crash must not keep the invoices of its first try.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM fluxes WHERE invoice_id IN (SELECT id FROM invoices WHERE file_id = ?)`, fileID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM invoices WHERE file_id = ?`, fileID); err != nil {
+			return err
+		}
+		for _, inv := range invoices {
+			st := inv.Status
+			if st == "" {
+				st = InvoiceRejected
+				if len(inv.Fluxes) > 0 {
+					st = InvoiceQueued
+				}
+			}
+			res, err := tx.ExecContext(ctx,
+				`INSERT INTO invoices (file_id, seq, seller, number, issue_date, status, first_line, last_line, problems) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				fileID, inv.Seq, inv.Seller, inv.Number, inv.IssueDate, st, inv.FirstLine, inv.LastLine, encodeProblems(inv.Problems))
+			if err != nil {
+				return err
+			}
+			invID, err := res.LastInsertId()
+			if err != nil {
+				return err
+			}
+			for _, f := range inv.Fluxes {
+				_, err := tx.ExecContext(ctx,
+					`INSERT INTO fluxes (invoice_id, destination, syntax, spool_name, final_name, sha256, state) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+					invID, f.Destination, f.Syntax, f.SpoolName, f.FinalName, f.SHA256, FluxQueued)
+				if err != nil {
+					return fmt.Errorf("flux %s for %s: %w", f.FinalName, f.Destination, err)
+				}
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE files SET state = ?, status = ?, problems = ? WHERE id = ?`,
+			FileProcessed, status, encodeProblems(problems), fileID); err != nil {
+			return err
+		}
+		return j.event(ctx, tx, fileID, 0, EventProcessed, fmt.Sprintf("%s, %d invoice(s)", status, len(invoices)))
+	})
+	if err != nil {
+		return fmt.Errorf("journal: record result of file %d: %w", fileID, err)
+	}
+	return nil
+}
+
+// MoveFile records that the file is about to be (or was) moved to storedName, in the given
+// state.
+func (j *Journal) MoveFile(ctx context.Context, fileID int64, storedName, state string) error {
+	err := j.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE files SET stored_name = ?, state = ? WHERE id = ?`, storedName, state, fileID); err != nil {
+			return err
+		}
+		return j.event(ctx, tx, fileID, 0, EventMoved, state+" "+storedName)
+	})
+	if err != nil {
+		return fmt.Errorf("journal: move file %d to %s: %w", fileID, storedName, err)
+	}
+	return nil
+}
+
+// AckWritten records that the ack of fileID now shows the journal's state.
+func (j *Journal) AckWritten(ctx context.Context, fileID int64) error {
+	_, err := j.db.ExecContext(ctx, `UPDATE files SET ack_stale = 0 WHERE id = ?`, fileID)
+	return err
+}
+
+// StaleAcks returns the files whose ack lags behind the journal (a crash between a
+// transition and the ack's rewrite).
+func (j *Journal) StaleAcks(ctx context.Context) ([]int64, error) {
+	rows, err := j.db.QueryContext(ctx, `SELECT id FROM files WHERE ack_stale = 1 ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("journal: stale acks: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// File returns one file by id.
+func (j *Journal) File(ctx context.Context, id int64) (File, error) {
+	files, err := j.queryFiles(ctx, `WHERE id = ?`, id)
+	if err != nil {
+		return File{}, err
+	}
+	if len(files) == 0 {
+		return File{}, fmt.Errorf("file %d: %w", id, ErrNotFound)
+	}
+	return files[0], nil
+}
+
+// Pending returns the files of source that a previous run left claimed or processed, oldest
+// first, so that the gateway can finish them.
+func (j *Journal) Pending(ctx context.Context, source string) ([]File, error) {
+	return j.queryFiles(ctx, `WHERE source = ? AND state != ? ORDER BY id`, source, FileDone)
+}
+
+// Files returns the files received since t, newest first.
+func (j *Journal) Files(ctx context.Context, since time.Time) ([]File, error) {
+	return j.queryFiles(ctx, `WHERE received_at >= ? ORDER BY id DESC`, since.UTC())
+}
+
+// Accepted returns the latest file of source with the digest sha whose invoices were
+// accepted (ACCEPTED or PARTIAL), other than the file except.
+func (j *Journal) Accepted(ctx context.Context, source, sha string, except int64) (File, bool, error) {
+	files, err := j.queryFiles(ctx, `WHERE source = ? AND sha256 = ? AND id != ? AND status IN (?, ?) ORDER BY id DESC LIMIT 1`,
+		source, sha, except, StatusAccepted, StatusPartial)
+	if err != nil || len(files) == 0 {
+		return File{}, false, err
+	}
+	return files[0], true, nil
+}
+
+func (j *Journal) queryFiles(ctx context.Context, where string, args ...any) ([]File, error) {
+	rows, err := j.db.QueryContext(ctx,
+		`SELECT id, source, name, sha256, size, state, status, stored_name, problems, received_at, updated_at, reprocess_of FROM files `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("journal: query files: %w", err)
+	}
+	defer rows.Close()
+	var out []File
+	for rows.Next() {
+		var f File
+		var problems string
+		if err := rows.Scan(&f.ID, &f.Source, &f.Name, &f.SHA256, &f.Size, &f.State, &f.Status, &f.StoredName, &problems, &f.Received, &f.Updated, &f.ReprocessOf); err != nil {
+			return nil, fmt.Errorf("journal: read file: %w", err)
+		}
+		f.Problems = decodeProblems(problems)
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// Events returns the audit trail of a file, oldest first.
+func (j *Journal) Events(ctx context.Context, fileID int64) ([]Event, error) {
+	rows, err := j.db.QueryContext(ctx, `SELECT at, file_id, flux_id, kind, detail FROM events WHERE file_id = ? ORDER BY id`, fileID)
+	if err != nil {
+		return nil, fmt.Errorf("journal: events: %w", err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		if err := rows.Scan(&e.At, &e.FileID, &e.FluxID, &e.Kind, &e.Detail); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func encodeProblems(ps []Problem) string {
+	if len(ps) == 0 {
+		return "[]"
+	}
+	b, err := json.Marshal(ps)
+	if err != nil { // cannot happen: Problem holds only strings, ints and slices of them
+		panic(err)
+	}
+	return string(b)
+}
+
+func decodeProblems(s string) []Problem {
+	var ps []Problem
+	if err := json.Unmarshal([]byte(s), &ps); err != nil {
+		return []Problem{{Rule: "FG-JOURNAL", Severity: "fatal", FR: "problèmes illisibles dans le journal", EN: "unreadable problems in the journal"}}
+	}
+	return ps
+}

@@ -1,0 +1,252 @@
+package journal
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Invoices returns the invoices of a file in file order, each with its fluxes.
+func (j *Journal) Invoices(ctx context.Context, fileID int64) ([]Invoice, error) {
+	rows, err := j.db.QueryContext(ctx,
+		`SELECT id, file_id, seq, seller, number, issue_date, status, first_line, last_line, problems FROM invoices WHERE file_id = ? ORDER BY seq`, fileID)
+	if err != nil {
+		return nil, fmt.Errorf("journal: query invoices: %w", err)
+	}
+	var out []Invoice
+	byID := map[int64]int{}
+	for rows.Next() {
+		var inv Invoice
+		var problems string
+		if err := rows.Scan(&inv.ID, &inv.FileID, &inv.Seq, &inv.Seller, &inv.Number, &inv.IssueDate, &inv.Status, &inv.FirstLine, &inv.LastLine, &problems); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("journal: read invoice: %w", err)
+		}
+		inv.Problems = decodeProblems(problems)
+		byID[inv.ID] = len(out)
+		out = append(out, inv)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	fluxes, err := j.queryFluxes(ctx, `WHERE invoice_id IN (SELECT id FROM invoices WHERE file_id = ?) ORDER BY id`, fileID)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range fluxes {
+		i := byID[f.InvoiceID]
+		out[i].Fluxes = append(out[i].Fluxes, f)
+	}
+	return out, nil
+}
+
+// PriorInvoice is an invoice accepted before, found by its identity.
+type PriorInvoice struct {
+	FileID   int64
+	FileName string
+	Received time.Time
+	Status   string
+}
+
+// AcceptedInvoice finds an invoice with the identity (seller, number, issue date) accepted
+// (queued or deposited) by a file other than except: an invoice is deposited at most once,
+// whichever file brings it.
+func (j *Journal) AcceptedInvoice(ctx context.Context, seller, number, issueDate string, except int64) (PriorInvoice, bool, error) {
+	var p PriorInvoice
+	err := j.db.QueryRowContext(ctx, `SELECT f.id, f.name, f.received_at, i.status FROM invoices i JOIN files f ON f.id = i.file_id
+		WHERE i.seller = ? AND i.number = ? AND i.issue_date = ? AND i.file_id != ? AND i.status IN (?, ?)
+		ORDER BY i.id LIMIT 1`, seller, number, issueDate, except, InvoiceQueued, InvoiceDeposited).
+		Scan(&p.FileID, &p.FileName, &p.Received, &p.Status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, false, nil
+	}
+	if err != nil {
+		return p, false, fmt.Errorf("journal: look up invoice %s: %w", number, err)
+	}
+	return p, true, nil
+}
+
+// Deliverable returns the fluxes of destination still to deposit (queued, or left
+// depositing by a crash), oldest first. With a non-zero due, a flux waiting out a back-off
+// until after due is left out.
+func (j *Journal) Deliverable(ctx context.Context, destination string, due time.Time) ([]Flux, error) {
+	if due.IsZero() {
+		return j.queryFluxes(ctx, `WHERE destination = ? AND state IN (?, ?) ORDER BY id`, destination, FluxQueued, FluxDepositing)
+	}
+	return j.queryFluxes(ctx, `WHERE destination = ? AND state IN (?, ?) AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id`,
+		destination, FluxQueued, FluxDepositing, due.UTC())
+}
+
+// NextAttempt returns when the earliest flux of destination that waits out a back-off is
+// due, if any does.
+func (j *Journal) NextAttempt(ctx context.Context, destination string) (time.Time, bool, error) {
+	var at time.Time
+	err := j.db.QueryRowContext(ctx, `SELECT next_attempt_at FROM fluxes WHERE destination = ? AND state = ? AND next_attempt_at IS NOT NULL
+		ORDER BY next_attempt_at LIMIT 1`, destination, FluxQueued).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("journal: next attempt: %w", err)
+	}
+	return at, true, nil
+}
+
+// NameTaken reports whether a flux of another file than fileID already uses finalName on
+// destination. (The file's own fluxes are replaced when it is processed again.)
+func (j *Journal) NameTaken(ctx context.Context, destination, finalName string, fileID int64) (bool, error) {
+	var n int
+	err := j.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM fluxes f JOIN invoices i ON i.id = f.invoice_id
+		WHERE f.destination = ? AND f.final_name = ? AND i.file_id != ?`, destination, finalName, fileID).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("journal: look up flux name: %w", err)
+	}
+	return n > 0, nil
+}
+
+// SpoolNames returns the spool file names of every flux still to deposit.
+func (j *Journal) SpoolNames(ctx context.Context) (map[string]bool, error) {
+	fluxes, err := j.queryFluxes(ctx, `WHERE state IN (?, ?)`, FluxQueued, FluxDepositing)
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[string]bool, len(fluxes))
+	for _, f := range fluxes {
+		names[f.SpoolName] = true
+	}
+	return names, nil
+}
+
+func (j *Journal) queryFluxes(ctx context.Context, where string, args ...any) ([]Flux, error) {
+	rows, err := j.db.QueryContext(ctx,
+		`SELECT id, invoice_id, destination, syntax, spool_name, final_name, sha256, state, attempts, last_error, receipt, deposited_at, next_attempt_at FROM fluxes `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("journal: query fluxes: %w", err)
+	}
+	defer rows.Close()
+	var out []Flux
+	for rows.Next() {
+		var f Flux
+		var at, next sql.NullTime
+		if err := rows.Scan(&f.ID, &f.InvoiceID, &f.Destination, &f.Syntax, &f.SpoolName, &f.FinalName, &f.SHA256, &f.State, &f.Attempts, &f.LastError, &f.Receipt, &at, &next); err != nil {
+			return nil, fmt.Errorf("journal: read flux: %w", err)
+		}
+		f.DepositedAt, f.NextAttempt = at.Time, next.Time
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// FileOfFlux returns the id of the file a flux came from.
+func (j *Journal) FileOfFlux(ctx context.Context, fluxID int64) (int64, error) {
+	return fileOfFlux(ctx, j.db, fluxID)
+}
+
+type rowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func fileOfFlux(ctx context.Context, q rowQuerier, fluxID int64) (int64, error) {
+	var id int64
+	err := q.QueryRowContext(ctx, `SELECT i.file_id FROM fluxes f JOIN invoices i ON i.id = f.invoice_id WHERE f.id = ?`, fluxID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("flux %d: %w", fluxID, ErrNotFound)
+	}
+	return id, err
+}
+
+// fluxTx runs fn in a transaction and records the event against the flux's file.
+func (j *Journal) fluxTx(ctx context.Context, fluxID int64, kind, detail string, fn func(*sql.Tx) error) error {
+	return j.inTx(ctx, func(tx *sql.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		fileID, err := fileOfFlux(ctx, tx, fluxID)
+		if err != nil {
+			return err
+		}
+		return j.event(ctx, tx, fileID, fluxID, kind, detail)
+	})
+}
+
+// StartDeposit records that flux is about to be deposited: after a crash, the destination
+// is checked for FinalName before anything is sent again.
+func (j *Journal) StartDeposit(ctx context.Context, fluxID int64) error {
+	err := j.fluxTx(ctx, fluxID, EventDepositStarted, "", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE fluxes SET state = ?, attempts = attempts + 1 WHERE id = ?`, FluxDepositing, fluxID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("journal: start deposit of flux %d: %w", fluxID, err)
+	}
+	return nil
+}
+
+// Deposited records a successful deposit and, when every flux of its invoice is deposited,
+// marks the invoice DEPOSITED.
+func (j *Journal) Deposited(ctx context.Context, fluxID int64, receipt string) error {
+	err := j.fluxTx(ctx, fluxID, EventDeposited, receipt, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE fluxes SET state = ?, receipt = ?, last_error = '', next_attempt_at = NULL, deposited_at = ? WHERE id = ?`,
+			FluxDeposited, receipt, j.now().UTC(), fluxID)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE invoices SET status = ?
+			WHERE id = (SELECT invoice_id FROM fluxes WHERE id = ?)
+			AND NOT EXISTS (SELECT 1 FROM fluxes f WHERE f.invoice_id = invoices.id AND f.state != ?)`,
+			InvoiceDeposited, fluxID, FluxDeposited)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("journal: record deposit of flux %d: %w", fluxID, err)
+	}
+	return nil
+}
+
+// DepositFailed records a failed attempt. A permanent failure takes the flux out of the
+// queue; a transient one leaves it queued with the reason, not to be tried before next.
+func (j *Journal) DepositFailed(ctx context.Context, fluxID int64, reason string, permanent bool, next time.Time) error {
+	state := FluxQueued
+	var at any
+	if permanent {
+		state = FluxFailed
+	} else if !next.IsZero() {
+		at = next.UTC()
+	}
+	err := j.fluxTx(ctx, fluxID, EventDepositFailed, reason, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE fluxes SET state = ?, last_error = ?, next_attempt_at = ? WHERE id = ?`, state, reason, at, fluxID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("journal: record failed deposit of flux %d: %w", fluxID, err)
+	}
+	return nil
+}
+
+// Requeue puts back in the queue, to be tried at once, the fluxes of fileID that failed or
+// wait out a back-off (every such flux when fileID is 0). It returns how many.
+func (j *Journal) Requeue(ctx context.Context, fileID int64) (int, error) {
+	where := `WHERE (state = ? OR (state = ? AND next_attempt_at IS NOT NULL))`
+	args := []any{FluxFailed, FluxQueued}
+	if fileID != 0 {
+		where += ` AND invoice_id IN (SELECT id FROM invoices WHERE file_id = ?)`
+		args = append(args, fileID)
+	}
+	fluxes, err := j.queryFluxes(ctx, where, args...)
+	if err != nil {
+		return 0, err
+	}
+	for _, f := range fluxes {
+		err := j.fluxTx(ctx, f.ID, EventRequeued, "", func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE fluxes SET state = ?, next_attempt_at = NULL WHERE id = ?`, FluxQueued, f.ID)
+			return err
+		})
+		if err != nil {
+			return 0, fmt.Errorf("journal: requeue flux %d: %w", f.ID, err)
+		}
+	}
+	return len(fluxes), nil
+}

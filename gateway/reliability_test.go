@@ -1,0 +1,269 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fluxgate/fluxgate/gateway/deposit"
+	"github.com/fluxgate/fluxgate/gateway/journal"
+	"github.com/fluxgate/fluxgate/internal/testutil"
+)
+
+func TestSameFileTwiceIsDuplicate(t *testing.T) {
+	e := newEnv(t)
+	g := e.open(t)
+	e.drop(t, "ventes-2026-11.csv", "a.csv")
+	runOnce(t, g)
+	e.drop(t, "ventes-2026-11.csv", "a-again.csv")
+	s := runOnce(t, g)
+	if s.Duplicate != 1 || s.ExitCode() != 0 {
+		t.Fatalf("summary = %+v", s)
+	}
+	doc := e.ack(t, "a-again.csv")
+	if doc.File.Status != journal.StatusDuplicate || len(doc.Problems) != 1 || !strings.Contains(doc.Problems[0].Message, "a.csv") {
+		t.Fatalf("ack = %+v", doc)
+	}
+	if got := len(list(t, e.outbox)); got != 2*len(sampleInvoices) {
+		t.Fatalf("outbox holds %d files after a duplicate, want %d", got, 2*len(sampleInvoices))
+	}
+	if !strings.HasPrefix(doc.File.StoredAs, archiveDir+"/") {
+		t.Fatalf("duplicate stored as %q", doc.File.StoredAs)
+	}
+}
+
+func TestCorrectedFileDepositsOnlyNewInvoices(t *testing.T) {
+	e := newEnv(t)
+	g := e.open(t)
+	e.drop(t, "ventes-2026-11.csv", "first.csv")
+	runOnce(t, g)
+	// The same export with more invoices at the end: only those are new.
+	root := testutil.RepoRoot(t)
+	good, _ := os.ReadFile(filepath.Join(root, "examples", "exports", "ventes-2026-11.csv"))
+	extra := bytes.ReplaceAll(good, []byte("FA2026-"), []byte("FB2026-"))
+	extra = bytes.ReplaceAll(extra, []byte("AV2026-"), []byte("AW2026-"))
+	_, extraRows, _ := bytes.Cut(extra, []byte("\n"))
+	e.write(t, "second.csv", append(good, extraRows...))
+	s := runOnce(t, g)
+	if s.Accepted != 1 {
+		t.Fatalf("summary = %+v", s)
+	}
+	doc := e.ack(t, "second.csv")
+	deposited, duplicate := 0, 0
+	for _, inv := range doc.Invoices {
+		switch inv.Status {
+		case journal.InvoiceDeposited:
+			deposited++
+			if !strings.HasPrefix(inv.Number, "FB2026-") && !strings.HasPrefix(inv.Number, "AW2026-") {
+				t.Errorf("%s deposited again", inv.Number)
+			}
+		case journal.InvoiceDuplicate:
+			duplicate++
+			if len(inv.Problems) != 1 || inv.Problems[0].Rule != "FG-DUPLICATE-INVOICE" || inv.Problems[0].Severity != "warning" {
+				t.Errorf("%s: %+v", inv.Number, inv.Problems)
+			}
+		}
+	}
+	// The six added invoices are new; the six first ones are not.
+	if deposited != len(sampleInvoices) || duplicate != len(sampleInvoices) {
+		t.Fatalf("deposited %d, duplicate %d; ack %+v", deposited, duplicate, doc.Summary)
+	}
+	if got := len(list(t, e.outbox)); got != 4*len(sampleInvoices) {
+		t.Fatalf("outbox holds %d files", got)
+	}
+}
+
+func TestLimits(t *testing.T) {
+	for _, c := range []struct{ extra, rule string }{
+		{"    limits: {max_invoices: 2}", "FG-LIMIT-INVOICES"},
+		{"    limits: {max_file_size: 1KB}", "FG-LIMIT-SIZE"},
+		{"    limits: {max_lines_per_invoice: 1}", "FG-LIMIT-LINES"},
+	} {
+		t.Run(c.rule, func(t *testing.T) {
+			e := newEnv(t)
+			e.extra = c.extra
+			e.drop(t, "ventes-2026-11.csv", "v.csv")
+			runOnce(t, e.open(t))
+			doc := e.ack(t, "v.csv")
+			found := false
+			for _, p := range doc.Problems {
+				found = found || p.Rule == c.rule
+			}
+			for _, inv := range doc.Invoices {
+				for _, p := range inv.Problems {
+					found = found || p.Rule == c.rule
+				}
+			}
+			if !found || doc.Summary.Deposited != 0 && c.rule != "FG-LIMIT-LINES" {
+				t.Fatalf("ack = %+v", doc)
+			}
+			if len(list(t, e.outbox)) != 0 && c.rule != "FG-LIMIT-LINES" {
+				t.Fatal("something was deposited from a file over the limit")
+			}
+		})
+	}
+}
+
+// flaky is a destination that fails transiently while down is true.
+type flaky struct {
+	deposit.Destination
+	mu    sync.Mutex
+	down  bool
+	calls int
+}
+
+func (f *flaky) Deposit(ctx context.Context, fx deposit.Flux) (deposit.Receipt, error) {
+	f.mu.Lock()
+	f.calls++
+	down := f.down
+	f.mu.Unlock()
+	if down {
+		return deposit.Receipt{}, errors.New("connection refused")
+	}
+	return f.Destination.Deposit(ctx, fx)
+}
+
+func TestTransientFailureBacksOffThenDelivers(t *testing.T) {
+	e := newEnv(t)
+	e.schedule = "0 2 * * *"
+	g := e.open(t)
+	clock := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	g.now = func() time.Time { return clock }
+	d := g.dests["outbox"]
+	fl := &flaky{Destination: d.Destination, down: true}
+	d.Destination = fl
+	e.drop(t, "ventes-2026-11.csv", "v.csv")
+
+	s, err := g.RunOnce(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Errors) != 1 || s.ExitCode() != 2 {
+		t.Fatalf("a destination down is a system error for --once: %+v", s)
+	}
+	if fl.calls != 1 {
+		t.Fatalf("%d attempts in one round, want 1 (stop at the first transient failure)", fl.calls)
+	}
+	doc := e.ack(t, "v.csv")
+	waiting := doc.Invoices[0].Fluxes[0].Waiting
+	if doc.Summary.Queued != len(sampleInvoices) || !strings.Contains(waiting, "connection refused") || !strings.Contains(waiting, "essai 1") {
+		t.Fatalf("ack while the destination is down: %+v / %q", doc.Summary, waiting)
+	}
+	// The failed flux waits out its back-off: the next round tries the next flux, not it.
+	if err := g.deliver(context.Background(), d, false); err == nil {
+		t.Fatal("a round against a destination still down succeeded")
+	}
+	if fl.calls != 2 {
+		t.Fatalf("%d attempts after two rounds, want 2", fl.calls)
+	}
+	fluxes, err := g.journal.Deliverable(context.Background(), "outbox", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var next time.Time
+	for _, fx := range fluxes[:2] {
+		if fx.Attempts != 1 || fx.NextAttempt.Before(clock.Add(retryBase/2)) || fx.NextAttempt.After(clock.Add(retryBase)) {
+			t.Fatalf("flux %s: attempts %d, next %v; want 1 and within [%v, %v]", fx.FinalName, fx.Attempts, fx.NextAttempt, retryBase/2, retryBase)
+		}
+		if fx.NextAttempt.After(next) {
+			next = fx.NextAttempt
+		}
+	}
+	if due, _ := g.journal.Deliverable(context.Background(), "outbox", clock); len(due) != len(fluxes)-2 {
+		t.Fatalf("%d fluxes due during the back-off, want %d", len(due), len(fluxes)-2)
+	}
+	clock = next
+	fl.down = false
+	if err := g.deliver(context.Background(), d, false); err != nil {
+		t.Fatal(err)
+	}
+	doc = e.ack(t, "v.csv")
+	if doc.Summary.Deposited != len(sampleInvoices) {
+		t.Fatalf("after recovery: %+v", doc.Summary)
+	}
+	if got := len(list(t, e.outbox)); got != 2*len(sampleInvoices) {
+		t.Fatalf("outbox holds %d files", got)
+	}
+}
+
+func TestBreakerPausesAndResumes(t *testing.T) {
+	var b breaker
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	for i := 1; i < breakerThreshold; i++ {
+		if opened, _ := b.failure(now); opened {
+			t.Fatalf("opened after %d failures", i)
+		}
+	}
+	opened, until := b.failure(now)
+	if !opened || !until.Equal(now.Add(breakerCooldown)) {
+		t.Fatalf("failure %d: opened %v until %v", breakerThreshold, opened, until)
+	}
+	if ok, _ := b.allow(now.Add(time.Minute)); ok {
+		t.Fatal("an open breaker let a round through")
+	}
+	if ok, _ := b.allow(until); !ok {
+		t.Fatal("the breaker did not resume by itself after its cool-down")
+	}
+	_, until = b.failure(until) // the trial round failed too: a longer pause
+	if !until.Equal(now.Add(breakerCooldown).Add(2 * breakerCooldown)) {
+		t.Fatalf("second pause until %v", until)
+	}
+	b.success()
+	if ok, _ := b.allow(now); !ok {
+		t.Fatal("success did not close the breaker")
+	}
+}
+
+func TestBackoffIsCappedAndJittered(t *testing.T) {
+	for n := 1; n < 30; n++ {
+		d := backoff(n)
+		want := retryBase
+		for i := 1; i < n && want < retryMax; i++ {
+			want *= 2
+		}
+		want = min(want, retryMax)
+		if d < want/2 || d > want {
+			t.Fatalf("backoff(%d) = %v, want in [%v, %v]", n, d, want/2, want)
+		}
+	}
+}
+
+func TestPermanentRefusalThenRetry(t *testing.T) {
+	e := newEnv(t)
+	e.schedule = "0 2 * * *"
+	g := e.open(t)
+	d := g.dests["outbox"]
+	real := d.Destination
+	d.Destination = refusing{real}
+	e.drop(t, "ventes-2026-11.csv", "v.csv")
+	s := runOnce(t, g)
+	if s.ExitCode() != 0 {
+		t.Fatalf("summary = %+v", s)
+	}
+	doc := e.ack(t, "v.csv")
+	fx := doc.Invoices[0].Fluxes[0]
+	if fx.Status != journal.InvoiceRejected || !strings.Contains(fx.Waiting, "refusé") {
+		t.Fatalf("refused flux: %+v", fx)
+	}
+	d.Destination = real
+	n, err := g.journal.Requeue(context.Background(), 0)
+	if err != nil || n != 2*len(sampleInvoices) {
+		t.Fatalf("requeue = %d, %v", n, err)
+	}
+	runOnce(t, g)
+	if doc := e.ack(t, "v.csv"); doc.Summary.Deposited != len(sampleInvoices) {
+		t.Fatalf("after retry: %+v", doc.Summary)
+	}
+}
+
+type refusing struct{ deposit.Destination }
+
+func (refusing) Deposit(context.Context, deposit.Flux) (deposit.Receipt, error) {
+	return deposit.Receipt{}, deposit.Permanent(errors.New("invalid flux"))
+}
