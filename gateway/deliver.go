@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -118,7 +117,7 @@ func (g *Gateway) deliver(ctx context.Context, d *destination, force bool) error
 // depositOne deposits one flux: recorded as depositing first, so that after a crash the
 // destination's idempotent Deposit finds it instead of sending it twice.
 func (g *Gateway) depositOne(ctx context.Context, d *destination, fx journal.Flux) error {
-	data, err := g.readSpool(ctx, fx.SpoolName)
+	data, err := readAll(ctx, g.spool, fx.SpoolName)
 	if errors.Is(err, folder.ErrNotExist) {
 		err = deposit.Permanent(fmt.Errorf("the spooled flux %s is missing; process the source file again", fx.SpoolName))
 		return g.depositFailed(ctx, fx, err)
@@ -155,15 +154,6 @@ func (g *Gateway) depositFailed(ctx context.Context, fx journal.Flux, err error)
 		return errors.Join(err, jerr)
 	}
 	return err
-}
-
-func (g *Gateway) readSpool(ctx context.Context, name string) ([]byte, error) {
-	rc, err := g.spool.Open(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	return io.ReadAll(rc)
 }
 
 // runDestination deposits on d's schedule until ctx is done: at each cron tick, at once when

@@ -142,6 +142,9 @@ func openLocal(dir string) (folder.Folder, error) {
 	return folder.OpenLocal(dir)
 }
 
+// Logger is the gateway's logger.
+func (g *Gateway) Logger() *slog.Logger { return g.log }
+
 // Close releases everything New opened.
 func (g *Gateway) Close() error {
 	var errs []error

@@ -103,7 +103,7 @@ func (e *env) write(t *testing.T, name string, data []byte) {
 	if err := os.WriteFile(p, data, 0o640); err != nil {
 		t.Fatal(err)
 	}
-	old := time.Now().Add(-time.Minute)
+	old := time.Now().Add(-24 * time.Hour)
 	if err := os.Chtimes(p, old, old); err != nil {
 		t.Fatal(err)
 	}

@@ -175,7 +175,7 @@ func TestRecoverInterruptedDeposit(t *testing.T) {
 				t.Fatal(err)
 			}
 			if uploaded {
-				data, err := g.readSpool(ctx, fx.SpoolName)
+				data, err := readAll(ctx, g.spool, fx.SpoolName)
 				if err != nil {
 					t.Fatal(err)
 				}

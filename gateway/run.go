@@ -37,6 +37,32 @@ func (g *Gateway) Recover(ctx context.Context) error {
 			g.log.Warn("ack not rewritten", "file", id, "err", err)
 		}
 	}
+	return g.cleanUp(ctx)
+}
+
+// cleanUp removes what a killed run left in the folders the gateway writes to: temporary
+// files of interrupted writes, and spool files no queued flux needs any more.
+func (g *Gateway) cleanUp(ctx context.Context) error {
+	for _, r := range g.routes {
+		for _, c := range []struct {
+			f   folder.Folder
+			dir string
+		}{{r.acks, "."}, {r.in, processingDir}, {r.in, archiveDir}, {r.in, errorDir}} {
+			if err := folder.RemoveStaleTemps(ctx, c.f, c.dir); err != nil {
+				g.log.Warn("temporary files not cleaned", "folder", c.f, "dir", c.dir, "err", err)
+			}
+		}
+	}
+	for _, d := range g.dests {
+		if c, ok := d.Destination.(interface{ Clean(context.Context) error }); ok {
+			if err := c.Clean(ctx); err != nil {
+				g.log.Warn("temporary files not cleaned", "destination", d.Name(), "err", err)
+			}
+		}
+	}
+	if err := folder.RemoveStaleTemps(ctx, g.spool, "."); err != nil {
+		return fmt.Errorf("clean spool: %w", err)
+	}
 	return g.cleanSpool(ctx)
 }
 

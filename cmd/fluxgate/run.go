@@ -22,26 +22,18 @@ schedules say, and exits: 0 all accepted, 1 some invoice rejected, 2 configurati
 error. Sites that run batches from their own cron or Task Scheduler use --once.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := gateway.LoadConfig(configPath)
+			g, err := openGateway(cmd, configPath)
 			if err != nil {
-				return exitError{2, err}
-			}
-			log, err := newLogger(cmd.ErrOrStderr(), cfg.Log.Format, cfg.Log.Level)
-			if err != nil {
-				return exitError{2, err}
-			}
-			ctx := cmd.Context()
-			g, err := gateway.New(ctx, cfg, log)
-			if err != nil {
-				return exitError{2, err}
+				return err
 			}
 			defer g.Close()
+			ctx := cmd.Context()
 			if !once {
-				log.Info("fluxgate running", "config", configPath)
+				g.Logger().Info("fluxgate running", "config", configPath)
 				if err := g.Run(ctx); err != nil {
 					return exitError{2, err}
 				}
-				log.Info("fluxgate stopped")
+				g.Logger().Info("fluxgate stopped")
 				return nil
 			}
 			s, err := g.RunOnce(ctx)
@@ -49,7 +41,7 @@ error. Sites that run batches from their own cron or Task Scheduler use --once.`
 				return exitError{2, err}
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "%d file(s): %d accepted, %d partial, %d rejected\n", s.Files, s.Accepted, s.Partial, s.Rejected)
+			fmt.Fprintf(out, "%d file(s): %d accepted, %d partial, %d rejected, %d duplicate\n", s.Files, s.Accepted, s.Partial, s.Rejected, s.Duplicate)
 			for _, w := range s.Waiting {
 				fmt.Fprintf(out, "not taken: %s: %s\n", w.File.Name, w.Reason)
 			}

@@ -30,6 +30,11 @@ func NewFolder(name string, dir folder.Folder) *FolderDestination {
 // Name is the configured destination name.
 func (d *FolderDestination) Name() string { return d.name }
 
+// Clean removes the temporary files of deposits a killed run interrupted. Call it on start.
+func (d *FolderDestination) Clean(ctx context.Context) error {
+	return folder.RemoveStaleTemps(ctx, d.dir, ".")
+}
+
 // Close closes the folder.
 func (d *FolderDestination) Close() error { return d.dir.Close() }
 

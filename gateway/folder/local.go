@@ -2,8 +2,6 @@ package folder
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -246,9 +244,7 @@ func (l *Local) WriteAtomic(ctx context.Context, name string, r io.Reader) (err 
 		return l.fail("write", name, err)
 	}
 
-	var rnd [6]byte
-	_, _ = rand.Read(rnd[:])
-	tmp := path.Join(dir, "."+base+"."+hex.EncodeToString(rnd[:])+".tmp")
+	tmp := path.Join(dir, TempName(base))
 	f, err := l.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
 	if err != nil {
 		return l.fail("write", name, err)

@@ -462,3 +462,34 @@ func TestNotify(t *testing.T) {
 	for range ch { // drained and closed after cancel
 	}
 }
+
+func TestRemoveStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	l, err := OpenLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	// What a write killed mid-way leaves behind, and look-alikes that are somebody else's.
+	stale := filepath.Join(dir, ".a.xml.0123456789ab.tmp")
+	keep := []string{filepath.Join(dir, ".a.xml.notours.tmp"), filepath.Join(dir, "a.xml.0123456789ab.tmp"), filepath.Join(dir, "b.xml")}
+	for _, p := range append(keep, stale) {
+		if err := os.WriteFile(p, []byte("partial"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !IsTempName(TempName("x.xml")) {
+		t.Fatal("IsTempName does not recognise TempName")
+	}
+	if err := RemoveStaleTemps(context.Background(), l, "."); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Fatal("the stale temporary file is still there")
+	}
+	for _, p := range keep {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("%s was removed", filepath.Base(p))
+		}
+	}
+}

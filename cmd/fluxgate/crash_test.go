@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fluxgate/fluxgate/gateway/ack"
+	"github.com/fluxgate/fluxgate/internal/testutil"
+)
+
+// crashChildEnv makes the test binary run the gateway instead of the tests: the crash
+// harness starts it as a child process and kills it.
+const crashChildEnv = "FLUXGATE_CRASH_CHILD_ARGS"
+
+func TestMain(m *testing.M) {
+	if args := os.Getenv(crashChildEnv); args != "" {
+		os.Exit(run(context.Background(), strings.Split(args, "\x1f"), os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// TestCrashHarness kills the gateway with SIGKILL at random moments while it works through
+// a batch, restarts it each time, and checks after a last clean run that nothing was lost or
+// doubled: every input is in archive/, every invoice deposited exactly once under its own
+// name, every ack agrees with what was deposited.
+func TestCrashHarness(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the crash harness takes a while; run without -short")
+	}
+	const files, minKills = 200, 50
+	dir := t.TempDir()
+	root := testutil.RepoRoot(t)
+	sample, err := os.ReadFile(filepath.Join(root, "examples", "exports", "ventes-2026-11.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, rows, _ := bytes.Cut(sample, []byte("\n"))
+	inbox := filepath.Join(dir, "inbox")
+	os.MkdirAll(inbox, 0o750)
+	old := time.Now().Add(-time.Hour)
+	want := map[string]bool{} // flux names expected in the outbox
+	for i := range files {
+		body := bytes.ReplaceAll(rows, []byte("FA2026-"), fmt.Appendf(nil, "F%03d-", i))
+		body = bytes.ReplaceAll(body, []byte("AV2026-"), fmt.Appendf(nil, "A%03d-", i))
+		name := filepath.Join(inbox, fmt.Sprintf("lot-%03d.csv", i))
+		if err := os.WriteFile(name, append(append(append([]byte{}, header...), '\n'), body...), 0o640); err != nil {
+			t.Fatal(err)
+		}
+		os.Chtimes(name, old, old)
+		for _, n := range []string{"1101", "1102", "1103", "1104", "1105"} {
+			want[fmt.Sprintf("F%03d-%s_ubl.xml", i, n)] = true
+		}
+		want[fmt.Sprintf("A%03d-0007_ubl.xml", i)] = true
+	}
+	cfg := filepath.Join(dir, "fluxgate.yaml")
+	os.WriteFile(cfg, fmt.Appendf(nil, `journal: {path: j.db}
+spool: spool
+sources:
+  - name: ventes
+    folder: {path: inbox}
+    pattern: "*.csv"
+    ready: {quiet: 50ms}
+    rescan: 50ms
+    ack: {path: ack}
+    mapping: %s
+    outputs: [ubl]
+    destination: out
+destinations:
+  - name: out
+    folder: {path: outbox}
+    schedule: now
+log: {level: error}
+`, filepath.Join(root, "examples", "mappings", "ventes-csv.xml")), 0o600)
+
+	child := func(args ...string) *exec.Cmd {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), crashChildEnv+"="+strings.Join(args, "\x1f"))
+		cmd.Dir = dir
+		return cmd
+	}
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
+	kills := 0
+	for kills < minKills {
+		cmd := child("run", "-c", cfg)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(20+rng.IntN(300)) * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGKILL)
+		err := cmd.Wait()
+		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			kills++
+		} else if err != nil {
+			t.Fatalf("the gateway failed by itself: %v\n%s", err, stderr.String())
+		}
+	}
+	var out, errOut bytes.Buffer
+	final := child("run", "--once", "-c", cfg)
+	final.Stdout, final.Stderr = &out, &errOut
+	if err := final.Run(); err != nil {
+		t.Fatalf("final run: %v\n%s\n%s", err, out.String(), errOut.String())
+	}
+	t.Logf("%d kills; final run: %s", kills, strings.TrimSpace(out.String()))
+
+	// Every input file is archived, none is left in the inbox or in processing.
+	if left, _ := filepath.Glob(filepath.Join(inbox, "*.csv")); len(left) != 0 {
+		t.Errorf("%d files left in the inbox", len(left))
+	}
+	if left, _ := os.ReadDir(filepath.Join(inbox, ".fluxgate", "processing")); len(left) != 0 {
+		t.Errorf("%d files left in processing/", len(left))
+	}
+	if archived, _ := os.ReadDir(filepath.Join(inbox, ".fluxgate", "archive")); len(archived) != files {
+		t.Errorf("%d files archived, want %d", len(archived), files)
+	}
+	// Every invoice deposited exactly once, under its own name.
+	entries, err := os.ReadDir(filepath.Join(dir, "outbox"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("temporary file left by a kill mid-write: %s", e.Name())
+			continue
+		}
+		if !want[e.Name()] {
+			t.Errorf("unexpected flux in the outbox (a second copy?): %s", e.Name())
+		}
+		got[e.Name()] = true
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d fluxes deposited, want %d", len(got), len(want))
+	}
+	// Every ack agrees: the file ACCEPTED, each invoice DEPOSITED with a flux that exists.
+	acks, _ := filepath.Glob(filepath.Join(dir, "ack", "*.ack.xml"))
+	if len(acks) != files {
+		t.Fatalf("%d acks, want %d", len(acks), files)
+	}
+	for _, a := range acks {
+		data, err := os.ReadFile(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc ack.Document
+		if err := xml.Unmarshal(data, &doc); err != nil {
+			t.Fatalf("%s: %v", a, err)
+		}
+		if doc.File.Status != "ACCEPTED" || doc.Summary.Deposited != 6 || len(doc.Invoices) != 6 {
+			t.Errorf("%s: %s, %+v", filepath.Base(a), doc.File.Status, doc.Summary)
+		}
+		for _, inv := range doc.Invoices {
+			for _, fx := range inv.Fluxes {
+				if !got[fx.Name] || fx.Status != "DEPOSITED" {
+					t.Errorf("%s: flux %s is %s in the ack", filepath.Base(a), fx.Name, fx.Status)
+				}
+			}
+		}
+	}
+}

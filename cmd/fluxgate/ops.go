@@ -1,0 +1,188 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fluxgate/fluxgate/gateway"
+)
+
+// openGateway loads the configuration and opens the gateway, for the commands that work on
+// its journal and folders.
+func openGateway(cmd *cobra.Command, configPath string) (*gateway.Gateway, error) {
+	cfg, err := gateway.LoadConfig(configPath)
+	if err != nil {
+		return nil, exitError{2, err}
+	}
+	log, err := newLogger(cmd.ErrOrStderr(), cfg.Log.Format, cfg.Log.Level)
+	if err != nil {
+		return nil, exitError{2, err}
+	}
+	g, err := gateway.New(cmd.Context(), cfg, log)
+	if err != nil {
+		return nil, exitError{2, err}
+	}
+	return g, nil
+}
+
+func newStatusCmd() *cobra.Command {
+	var configPath, since string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status -c FILE [--json] [--since D]",
+		Short: "What happened to each file and invoice, and why a file is not taken yet",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			from, err := parseSince(since, time.Now())
+			if err != nil {
+				return exitError{2, err}
+			}
+			g, err := openGateway(cmd, configPath)
+			if err != nil {
+				return err
+			}
+			defer g.Close()
+			rep, err := g.Status(cmd.Context(), from)
+			if err != nil {
+				return exitError{2, err}
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(rep)
+			}
+			printStatus(cmd.OutOrStdout(), rep)
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&configPath, "config", "c", "config.example.yaml", "configuration file")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().StringVar(&since, "since", "7d", "files received since: a duration (24h, 7d) or a date (2026-11-20)")
+	return cmd
+}
+
+// parseSince reads "24h", "7d" or "2006-01-02".
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		if n, err := strconv.Atoi(days); err == nil && n >= 0 {
+			return now.AddDate(0, 0, -n), nil
+		}
+	}
+	if d, err := time.ParseDuration(s); err == nil {
+		return now.Add(-d), nil
+	}
+	if t, err := time.ParseInLocation("2006-01-02", s, time.Local); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("--since %q: write a duration (24h, 7d) or a date (2026-11-20)", s)
+}
+
+func printStatus(w io.Writer, rep gateway.StatusReport) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSOURCE\tFILE\tRECEIVED\tSTATUS\tINVOICES\tWHERE")
+	for _, f := range rep.Files {
+		status := f.Status
+		if status == "" {
+			status = f.State
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\n", f.ID, f.Source, f.Name, f.Received.Local().Format("2006-01-02 15:04"), status, len(f.Invoices), f.StoredName)
+		for _, p := range f.Problems {
+			fmt.Fprintf(tw, "\t\t  %s line %d: %s\t\t\t\t\n", p.Rule, p.Line, p.EN)
+		}
+		for _, inv := range f.Invoices {
+			fmt.Fprintf(tw, "\t\t  %s\t\t%s\t\t", inv.Number, inv.Status)
+			var notes []string
+			for _, fx := range inv.Fluxes {
+				note := fx.FinalName + " " + fx.State
+				if fx.LastError != "" && fx.State != "deposited" {
+					note += " (" + fx.LastError + ")"
+				}
+				notes = append(notes, note)
+			}
+			for _, p := range inv.Problems {
+				notes = append(notes, fmt.Sprintf("%s line %d: %s", p.Rule, p.Line, p.EN))
+			}
+			fmt.Fprintln(tw, strings.Join(notes, "; "))
+		}
+	}
+	tw.Flush()
+	if len(rep.Waiting) > 0 {
+		fmt.Fprintln(w, "\nNot taken:")
+		for _, wt := range rep.Waiting {
+			fmt.Fprintf(w, "  %s/%s: %s\n", wt.Source, wt.Name, wt.Reason)
+		}
+	}
+}
+
+func newRetryCmd() *cobra.Command {
+	var configPath string
+	var failed bool
+	cmd := &cobra.Command{
+		Use:   "retry -c FILE (ID | --failed)",
+		Short: "Deposit again, now, the fluxes of file ID (or all failed ones) that failed or wait out a back-off",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var id int64
+			switch {
+			case failed && len(args) == 0:
+			case !failed && len(args) == 1:
+				n, err := strconv.ParseInt(args[0], 10, 64)
+				if err != nil || n <= 0 {
+					return exitError{2, fmt.Errorf("%q is not a file id (fluxgate status lists them)", args[0])}
+				}
+				id = n
+			default:
+				return exitError{2, fmt.Errorf("give a file id or --failed")}
+			}
+			g, err := openGateway(cmd, configPath)
+			if err != nil {
+				return err
+			}
+			defer g.Close()
+			n, err := g.Retry(cmd.Context(), id)
+			fmt.Fprintf(cmd.OutOrStdout(), "%d flux(es) requeued\n", n)
+			if err != nil {
+				return exitError{2, err}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&configPath, "config", "c", "config.example.yaml", "configuration file")
+	cmd.Flags().BoolVar(&failed, "failed", false, "every failed or waiting flux")
+	return cmd
+}
+
+func newReprocessCmd() *cobra.Command {
+	var configPath, mappingPath string
+	cmd := &cobra.Command{
+		Use:   "reprocess -c FILE [--mapping M] ID|NAME",
+		Short: "Run a file already handled through its source again (the first run stays in the journal)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			g, err := openGateway(cmd, configPath)
+			if err != nil {
+				return err
+			}
+			defer g.Close()
+			id, status, err := g.Reprocess(cmd.Context(), args[0], mappingPath)
+			if err != nil {
+				return exitError{2, err}
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "file %s reprocessed as %d: %s\n", args[0], id, status)
+			if status == "REJECTED" || status == "PARTIAL" {
+				return exitError{code: 1}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&configPath, "config", "c", "config.example.yaml", "configuration file")
+	cmd.Flags().StringVarP(&mappingPath, "mapping", "m", "", "use this mapping instead of the source's")
+	return cmd
+}

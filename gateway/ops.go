@@ -1,0 +1,175 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strconv"
+	"time"
+
+	"github.com/fluxgate/fluxgate/gateway/folder"
+	"github.com/fluxgate/fluxgate/gateway/journal"
+	"github.com/fluxgate/fluxgate/mapping"
+)
+
+// FileReport is what became of one input file, for `fluxgate status`.
+type FileReport struct {
+	journal.File
+	Invoices []journal.Invoice `json:"invoices"`
+}
+
+// WaitingReport is a file seen in a source folder and not taken (yet), with the reason.
+type WaitingReport struct {
+	Source string `json:"source"`
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	Reason string `json:"reason"`
+}
+
+// StatusReport is the state of every source: files in the journal and files not taken.
+type StatusReport struct {
+	Files   []FileReport    `json:"files"`
+	Waiting []WaitingReport `json:"waiting"`
+}
+
+// Status reports the files received since since, newest first, and the files each source
+// folder holds that were not taken, with the reason: still changing, waiting for a marker,
+// excluded by the pattern, or already processed (same bytes).
+func (g *Gateway) Status(ctx context.Context, since time.Time) (StatusReport, error) {
+	var rep StatusReport
+	files, err := g.journal.Files(ctx, since)
+	if err != nil {
+		return rep, err
+	}
+	for _, f := range files {
+		invs, err := g.journal.Invoices(ctx, f.ID)
+		if err != nil {
+			return rep, err
+		}
+		rep.Files = append(rep.Files, FileReport{File: f, Invoices: invs})
+	}
+	for _, r := range g.routes {
+		ready, waiting, err := r.watcher.Scan(ctx)
+		if err != nil {
+			return rep, fmt.Errorf("scan %s: %w", r.cfg.Name, err)
+		}
+		for _, fi := range ready {
+			rep.Waiting = append(rep.Waiting, g.waitingReport(ctx, r, fi, "complete: taken at the next scan"))
+		}
+		for _, w := range waiting {
+			rep.Waiting = append(rep.Waiting, g.waitingReport(ctx, r, w.File, w.Reason))
+		}
+	}
+	return rep, nil
+}
+
+// waitingReport describes a file not taken, and says when its bytes were processed before.
+func (g *Gateway) waitingReport(ctx context.Context, r *route, fi folder.FileInfo, reason string) WaitingReport {
+	const maxHashed = 64 << 20 // a status must stay quick
+	if !fi.IsDir && fi.Size >= 0 && fi.Size <= maxHashed {
+		if sum, err := hashFile(ctx, r.in, fi.Name); err == nil {
+			if prev, dup, err := g.journal.Accepted(ctx, r.cfg.Name, sum, 0); err == nil && dup {
+				reason += fmt.Sprintf("; already processed on %s as file %d (%s), same sha256 %s: it will be acknowledged DUPLICATE",
+					prev.Received.Local().Format("2006-01-02 15:04"), prev.ID, prev.Name, sum)
+			}
+		}
+	}
+	return WaitingReport{Source: r.cfg.Name, Name: fi.Name, Size: fi.Size, Reason: reason}
+}
+
+// Retry puts back in the queue the fluxes of file id that failed or wait out a back-off
+// (every such flux when id is 0), then deposits everything due at once, whatever the
+// schedules. It returns how many fluxes were requeued.
+func (g *Gateway) Retry(ctx context.Context, id int64) (int, error) {
+	if id != 0 {
+		if _, err := g.journal.File(ctx, id); err != nil {
+			return 0, err
+		}
+	}
+	n, err := g.journal.Requeue(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	var errs []error
+	for _, d := range g.dests {
+		if err := g.deliver(ctx, d, true); err != nil {
+			errs = append(errs, fmt.Errorf("deposit to %s: %w", d.Name(), err))
+		}
+	}
+	return n, errors.Join(errs...)
+}
+
+// Reprocess runs a file already handled (by journal id, or the latest file of that name)
+// through its source again, with mappingPath instead of the source's mapping when given.
+// The original run and its stored copy stay as they are, for audit; invoices it deposited
+// are not deposited again (they come back as DUPLICATE). It returns the new run's id.
+func (g *Gateway) Reprocess(ctx context.Context, ref, mappingPath string) (int64, string, error) {
+	orig, err := g.findFile(ctx, ref)
+	if err != nil {
+		return 0, "", err
+	}
+	if orig.State != journal.FileDone || orig.StoredName == "" {
+		return 0, "", fmt.Errorf("file %d (%s) is still being processed (%s); wait for it to finish", orig.ID, orig.Name, orig.State)
+	}
+	r := g.routeOf(orig.Source)
+	if r == nil {
+		return 0, "", fmt.Errorf("file %d: source %q is no longer configured", orig.ID, orig.Source)
+	}
+	if mappingPath != "" {
+		m, err := mapping.Load(mappingPath)
+		if err != nil {
+			return 0, "", err
+		}
+		alt := *r
+		alt.mapping = m
+		r = &alt
+	}
+	data, err := readAll(ctx, r.in, orig.StoredName)
+	if err != nil {
+		return 0, "", fmt.Errorf("read the stored copy of file %d: %w", orig.ID, err)
+	}
+	id, err := g.journal.ClaimFile(ctx, r.cfg.Name, orig.Name, orig.SHA256, orig.Size, orig.ID)
+	if err != nil {
+		return 0, "", err
+	}
+	if err := r.in.WriteAtomic(ctx, processingName(id, orig.Name), bytes.NewReader(data)); err != nil {
+		return 0, "", fmt.Errorf("copy file %d into processing: %w", orig.ID, err)
+	}
+	status, err := g.resume(ctx, r, id)
+	if err != nil {
+		return id, "", err
+	}
+	if r.dest.schedule.Now {
+		err = g.deliver(ctx, r.dest, false)
+	}
+	return id, status, err
+}
+
+// findFile finds a file by journal id or, failing that, the latest one of that name.
+func (g *Gateway) findFile(ctx context.Context, ref string) (journal.File, error) {
+	if id, err := strconv.ParseInt(ref, 10, 64); err == nil {
+		return g.journal.File(ctx, id)
+	}
+	files, err := g.journal.Files(ctx, time.Time{})
+	if err != nil {
+		return journal.File{}, err
+	}
+	for _, f := range files {
+		if f.Name == ref || path.Base(f.StoredName) == ref {
+			return f, nil
+		}
+	}
+	return journal.File{}, fmt.Errorf("no file %q in the journal: give its id (fluxgate status lists them) or its name", ref)
+}
+
+func readAll(ctx context.Context, f folder.Folder, name string) ([]byte, error) {
+	rc, err := f.Open(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
+}
