@@ -90,16 +90,28 @@ func (g *Gateway) deliver(ctx context.Context, d *destination, force bool) error
 	if err != nil {
 		return err
 	}
+	// Each file's ack is rewritten once its fluxes of this round are done, not after each
+	// flux; a crash in between leaves the ack marked stale, and the start catches it up.
+	var ackFile int64
+	flushAck := func() {
+		if ackFile == 0 {
+			return
+		}
+		if err := g.writeAck(ctx, ackFile); err != nil {
+			g.log.Error("ack not rewritten", "file", ackFile, "err", err)
+		}
+		ackFile = 0
+	}
+	defer flushAck()
 	for _, fx := range fluxes {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		err := g.depositOne(ctx, d, fx)
-		if fileID, ferr := g.journal.FileOfFlux(ctx, fx.ID); ferr == nil {
-			if aerr := g.writeAck(ctx, fileID); aerr != nil {
-				g.log.Error("ack not rewritten", "flux", fx.FinalName, "err", aerr)
-			}
+		if fileID, err := g.journal.FileOfFlux(ctx, fx.ID); err == nil && fileID != ackFile {
+			flushAck()
+			ackFile = fileID
 		}
+		err := g.depositOne(ctx, d, fx)
 		switch {
 		case err == nil:
 			d.breaker.success()

@@ -27,7 +27,7 @@ type env struct {
 	extra                         string // more source keys, indented as source keys
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	dir := t.TempDir()
 	return &env{
@@ -37,7 +37,7 @@ func newEnv(t *testing.T) *env {
 	}
 }
 
-func (e *env) config(t *testing.T) *Config {
+func (e *env) config(t testing.TB) *Config {
 	t.Helper()
 	ready := "{quiet: " + e.quiet + "}"
 	if e.marker != "" {
@@ -69,7 +69,7 @@ destinations:
 	return cfg
 }
 
-func (e *env) open(t *testing.T) *Gateway {
+func (e *env) open(t testing.TB) *Gateway {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {

@@ -19,7 +19,7 @@ import (
 // written), never a crash, and the file is never lost: it ends in archive/ or error/, or
 // stays where it was.
 
-func sampleBytes(t *testing.T, name string) []byte {
+func sampleBytes(t testing.TB, name string) []byte {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(testutil.RepoRoot(t), "examples", "exports", name))
 	if err != nil {

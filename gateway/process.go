@@ -75,9 +75,6 @@ func (g *Gateway) resume(ctx context.Context, r *route, id int64) (string, error
 		}
 	}
 	if f.State == journal.FileProcessed {
-		if err := g.writeAck(ctx, f.ID); err != nil {
-			return "", err
-		}
 		if err := g.finish(ctx, r, f); err != nil {
 			return "", err
 		}

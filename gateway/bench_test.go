@@ -1,0 +1,47 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// BenchmarkEndToEnd measures the whole path on local folders: claim, map, check, write UBL
+// and CII, spool, journal, ack, archive and deposit, for a batch of files of six invoices
+// each (the shipped sample with its numbers made unique). It reports invoices per second.
+//
+//	go test -run '^$' -bench EndToEnd -benchtime 5x ./gateway/
+func BenchmarkEndToEnd(b *testing.B) {
+	const files = 50
+	sample := sampleBytes(b, "ventes-2026-11.csv")
+	header, rows, _ := bytes.Cut(sample, []byte("\n"))
+	var invoices int
+	for b.Loop() {
+		b.StopTimer()
+		e := newEnv(b)
+		os.MkdirAll(e.inbox, 0o750)
+		old := time.Now().Add(-time.Hour)
+		for i := range files {
+			body := bytes.ReplaceAll(rows, []byte("FA2026-"), fmt.Appendf(nil, "F%03d-", i))
+			body = bytes.ReplaceAll(body, []byte("AV2026-"), fmt.Appendf(nil, "A%03d-", i))
+			p := filepath.Join(e.inbox, fmt.Sprintf("lot-%03d.csv", i))
+			os.WriteFile(p, append(append(append([]byte{}, header...), '\n'), body...), 0o640)
+			os.Chtimes(p, old, old)
+		}
+		g := e.open(b)
+		b.StartTimer()
+		s, err := g.RunOnce(context.Background())
+		if err != nil || s.Accepted != files {
+			b.Fatalf("summary %+v, %v", s, err)
+		}
+		invoices += files * 6
+		b.StopTimer()
+		g.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(invoices)/b.Elapsed().Seconds(), "invoices/s")
+}
