@@ -34,9 +34,11 @@ type JournalConfig struct {
 	Path   string `yaml:"path"`
 }
 
-// FolderConfig is a folder on some transport. Only local folders exist yet.
+// FolderConfig is a folder on some transport: exactly one of a local path and an SFTP
+// server (see SFTPConfig in folders.go).
 type FolderConfig struct {
-	Path string `yaml:"path"`
+	Path string      `yaml:"path"`
+	SFTP *SFTPConfig `yaml:"sftp"`
 }
 
 // SourceConfig is one drop folder and what to do with what is dropped there.
@@ -46,6 +48,7 @@ type SourceConfig struct {
 	Pattern     string       `yaml:"pattern"`
 	Ready       ReadyConfig  `yaml:"ready"`
 	Rescan      Duration     `yaml:"rescan"`
+	Poll        string       `yaml:"poll"` // optional cron spec replacing rescan (SFTP sources)
 	Ack         AckConfig    `yaml:"ack"`
 	Mapping     string       `yaml:"mapping"`
 	Outputs     []string     `yaml:"outputs"`
@@ -113,9 +116,12 @@ type AckConfig struct {
 
 // DestinationConfig is one place flux files are deposited.
 type DestinationConfig struct {
-	Name     string       `yaml:"name"`
-	Folder   FolderConfig `yaml:"folder"`
-	Schedule string       `yaml:"schedule"` // "now", a cron spec, or "@every 1m"
+	Name     string        `yaml:"name"`
+	Folder   FolderConfig  `yaml:"folder"`
+	Schedule string        `yaml:"schedule"` // "now", a cron spec, or "@every 1m"
+	Filename string        `yaml:"filename"` // flux name template, default "{invoice}_{syntax}.xml"
+	Chorus   *ChorusConfig `yaml:"chorus"`   // or: the Chorus Pro API (config_platform.go)
+	PA       *PAConfig     `yaml:"pa"`       // or: an approved platform (XP Z12-013)
 }
 
 // LogConfig sets the log output.
@@ -233,8 +239,9 @@ func (c *Config) validate() error {
 			errs = append(errs, fmt.Errorf("%s: name %q is used twice", where, d.Name))
 		}
 		dests[d.Name] = true
-		if d.Folder.Path == "" {
-			errs = append(errs, fmt.Errorf("%s (%s): folder.path is missing", where, d.Name))
+		errs = append(errs, d.validateTarget(fmt.Sprintf("%s (%s)", where, d.Name))...)
+		if err := checkFilenameTemplate(d.Filename); err != nil {
+			errs = append(errs, fmt.Errorf("%s (%s): filename: %w", where, d.Name, err))
 		}
 		if _, err := ParseSchedule(d.Schedule); err != nil {
 			errs = append(errs, fmt.Errorf("%s (%s): %w", where, d.Name, err))
@@ -251,8 +258,11 @@ func (c *Config) validate() error {
 		}
 		names[s.Name] = true
 		where = fmt.Sprintf("%s (%s)", where, s.Name)
-		if s.Folder.Path == "" {
-			errs = append(errs, fmt.Errorf("%s: folder.path is missing", where))
+		errs = append(errs, s.Folder.validate(where)...)
+		if s.Poll != "" {
+			if _, err := cron.ParseStandard(s.Poll); err != nil {
+				errs = append(errs, fmt.Errorf("%s: poll %q: %w (write a cron spec like \"*/5 * * * *\")", where, s.Poll, err))
+			}
 		}
 		if s.Mapping == "" {
 			errs = append(errs, fmt.Errorf("%s: mapping is missing", where))

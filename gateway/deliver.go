@@ -140,7 +140,7 @@ func (g *Gateway) depositOne(ctx context.Context, d *destination, fx journal.Flu
 	if err := g.journal.StartDeposit(ctx, fx.ID); err != nil {
 		return err
 	}
-	receipt, err := d.Deposit(ctx, deposit.Flux{Name: fx.FinalName, Syntax: fx.Syntax, Data: data, SHA256: fx.SHA256})
+	receipt, err := d.Deposit(ctx, deposit.Flux{Name: fx.FinalName, Syntax: fx.Syntax, Invoice: fx.Invoice, Data: data, SHA256: fx.SHA256})
 	if err != nil {
 		fx.Attempts++
 		return g.depositFailed(ctx, fx, err)
@@ -159,7 +159,11 @@ func (g *Gateway) depositFailed(ctx context.Context, fx journal.Flux, err error)
 	permanent := deposit.IsPermanent(err)
 	var next time.Time
 	if !permanent {
-		next = g.now().Add(backoff(max(fx.Attempts, 1)))
+		wait := backoff(max(fx.Attempts, 1))
+		if after, ok := deposit.RetryAfter(err); ok && after > wait {
+			wait = after // the platform said when (HTTP 429/503 Retry-After)
+		}
+		next = g.now().Add(wait)
 	}
 	g.log.Warn("deposit failed", "destination", fx.Destination, "flux", fx.FinalName, "permanent", permanent, "next_attempt", next, "err", err)
 	if jerr := g.journal.DepositFailed(ctx, fx.ID, err.Error(), permanent, next); jerr != nil {

@@ -8,8 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
-	"path"
 	"time"
 
 	"github.com/fluxgate/fluxgate/gateway/deposit"
@@ -51,9 +51,26 @@ type route struct {
 // destination is a deposit target with its schedule.
 type destination struct {
 	deposit.Destination
+	cfg      DestinationConfig
 	schedule Schedule
 	kick     chan struct{} // asks the runner of a "now" destination to deposit
 	breaker  breaker
+}
+
+// openDestination opens what dc deposits to: a folder, the Chorus Pro API or an approved
+// platform's API.
+func openDestination(ctx context.Context, cfg *Config, dc DestinationConfig, log *slog.Logger) (deposit.Destination, error) {
+	switch {
+	case dc.Chorus != nil:
+		return deposit.NewChorus(dc.Chorus.DepositConfig(dc.Name), &http.Client{Timeout: HTTPTimeout(dc.Chorus.Timeout)}, log.With("destination", dc.Name))
+	case dc.PA != nil:
+		return deposit.NewPA(dc.PA.DepositConfig(dc.Name), &http.Client{Timeout: HTTPTimeout(dc.PA.Timeout)}, log.With("destination", dc.Name))
+	}
+	out, err := OpenFolder(ctx, cfg, dc.Folder)
+	if err != nil {
+		return nil, err
+	}
+	return deposit.NewFolder(dc.Name, out), nil
 }
 
 // New opens the journal, the folders and the mappings of cfg. Everything it opens is
@@ -72,20 +89,15 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger) (_ *Gateway, err er
 		return nil, fmt.Errorf("spool: %w", err)
 	}
 	for _, dc := range cfg.Destinations {
-		out, err := openLocal(cfg.Path(dc.Folder.Path))
-		if err != nil {
-			return nil, fmt.Errorf("destination %s: %w", dc.Name, err)
-		}
 		sched, err := ParseSchedule(dc.Schedule)
 		if err != nil {
-			out.Close()
 			return nil, fmt.Errorf("destination %s: %w", dc.Name, err)
 		}
-		g.dests[dc.Name] = &destination{
-			Destination: deposit.NewFolder(dc.Name, out),
-			schedule:    sched,
-			kick:        make(chan struct{}, 1),
+		d, err := openDestination(ctx, cfg, dc, log)
+		if err != nil {
+			return nil, fmt.Errorf("destination %s: %w", dc.Name, err)
 		}
+		g.dests[dc.Name] = &destination{Destination: d, cfg: dc, schedule: sched, kick: make(chan struct{}, 1)}
 	}
 	for _, sc := range cfg.Sources {
 		r, err := g.openRoute(ctx, sc)
@@ -100,7 +112,7 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger) (_ *Gateway, err er
 func (g *Gateway) openRoute(ctx context.Context, sc SourceConfig) (*route, error) {
 	r := &route{cfg: sc, dest: g.dests[sc.Destination]}
 	var err error
-	if r.in, err = openLocal(g.cfg.Path(sc.Folder.Path)); err != nil {
+	if r.in, err = OpenFolder(ctx, g.cfg, sc.Folder); err != nil {
 		return nil, err
 	}
 	for _, dir := range []string{processingDir, archiveDir, errorDir} {
@@ -109,11 +121,7 @@ func (g *Gateway) openRoute(ctx context.Context, sc SourceConfig) (*route, error
 			return nil, fmt.Errorf("create %s: %w", dir, err)
 		}
 	}
-	ackPath := sc.Ack.Path
-	if ackPath == "" {
-		ackPath = path.Join(sc.Folder.Path, "ack")
-	}
-	if r.acks, err = openLocal(g.cfg.Path(ackPath)); err != nil {
+	if r.acks, err = OpenFolder(ctx, g.cfg, AckFolder(sc)); err != nil {
 		r.in.Close()
 		return nil, fmt.Errorf("ack folder: %w", err)
 	}
@@ -125,10 +133,15 @@ func (g *Gateway) openRoute(ctx context.Context, sc SourceConfig) (*route, error
 		r.close()
 		return nil, err
 	}
+	if sc.Profile == "chorus-pro" && r.dest.cfg.Chorus != nil {
+		// The buyers' own requirements (service code, commitment) come with the destination.
+		r.profile = invoice.ChorusPro(r.dest.cfg.Chorus.ProfileOptions())
+	}
 	r.watcher = folder.NewWatcher(r.in, folder.WatchOptions{
 		Pattern: sc.Pattern,
 		Ready:   folder.Readiness{Quiet: time.Duration(sc.Ready.Quiet), Marker: sc.Ready.Marker},
 		Rescan:  time.Duration(sc.Rescan),
+		Poll:    pollSchedule(sc.Poll),
 	})
 	return r, nil
 }

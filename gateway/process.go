@@ -311,20 +311,35 @@ func fileTooLarge(size, limit int64) journal.Problem {
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
-// finalName is the flux's name at the destination: the invoice number and the syntax, made
-// safe for any file system, and made unique when another file's invoice took it already.
+// finalName is the flux's name at the destination: the destination's filename template
+// (default "{invoice}_{syntax}.xml", see folders.go), made safe for any file system, and
+// made unique when another file's invoice took it already.
 func (g *Gateway) finalName(ctx context.Context, dest string, fileID int64, seq int, number, syntax string, used map[string]bool) (string, error) {
 	base := unsafeName.ReplaceAllString(number, "-")
 	if base == "" || base[0] == '.' || base[0] == '-' {
 		base = "invoice" + base
 	}
-	name := base + "_" + syntax + ".xml"
+	vars := filenameVars{Invoice: base, Syntax: syntax, Seq: seq, FileID: fileID, Date: g.now()}
+	var tmpl string
+	for _, d := range g.cfg.Destinations {
+		if d.Name == dest {
+			tmpl = d.Filename
+		}
+	}
+	if filenameNeedsFile(tmpl) {
+		f, err := g.journal.File(ctx, fileID)
+		if err != nil {
+			return "", err
+		}
+		vars.Source, vars.Input = f.Source, f.Name
+	}
+	name := expandFilename(tmpl, vars)
 	taken, err := g.journal.NameTaken(ctx, dest, name, fileID)
 	if err != nil {
 		return "", err
 	}
 	if taken || used[name] {
-		name = fmt.Sprintf("%s_%s_%d-%d.xml", base, syntax, fileID, seq)
+		name = uniqueFilename(name, fileID, seq)
 	}
 	used[name] = true
 	return name, nil

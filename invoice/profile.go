@@ -29,13 +29,17 @@ func (p *Profile) Rule(id string) (Rule, bool) {
 }
 
 // ProfileNames lists the names ProfileByName knows.
-func ProfileNames() []string { return []string{"en16931"} }
+func ProfileNames() []string { return []string{"en16931", "chorus-pro", "fr-ctc"} }
 
 // ProfileByName returns a fresh copy of the named profile ("en16931"); callers may extend it.
 func ProfileByName(name string) (*Profile, error) {
 	switch strings.ToLower(strings.TrimSpace(name)) {
 	case "en16931":
 		return EN16931(), nil
+	case "chorus-pro":
+		return ChorusPro(ChorusOptions{}), nil
+	case "fr-ctc":
+		return FRCTC(), nil
 	}
 	return nil, fmt.Errorf("unknown profile %q (known: %s)", name, strings.Join(ProfileNames(), ", "))
 }

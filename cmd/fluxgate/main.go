@@ -66,7 +66,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newRunCmd(), newMapCmd(), newConfigCmd(), newStatusCmd(), newRetryCmd(), newReprocessCmd(), newVersionCmd())
+	root.AddCommand(newRunCmd(), newMapCmd(), newConfigCmd(), newStatusCmd(), newRetryCmd(), newReprocessCmd(), newSimulateCmd(), newDoctorCmd(), newVersionCmd())
 	return root
 }
 

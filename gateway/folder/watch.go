@@ -48,6 +48,9 @@ type WatchOptions struct {
 	// Rescan is the period of the full rescan that Run does even when notified; zero means
 	// DefaultRescan.
 	Rescan time.Duration
+	// Poll, when set, replaces the Rescan period with a schedule: it returns the time of the
+	// scan that follows a given time (a cron schedule's Next).
+	Poll func(time.Time) time.Time
 	// Now is the clock (for tests); nil means time.Now.
 	Now func() time.Time
 	// Logger receives scan errors during Run; nil discards them.
@@ -71,6 +74,7 @@ type Watcher struct {
 	pattern string         // lower case
 	marker  *regexp.Regexp // matches marker names, nil in quiet mode
 	err     error          // invalid options
+	remote  bool           // modification times come from another clock (SFTP)
 
 	scanMu sync.Mutex // one scan at a time, so that observations follow listing order
 
@@ -112,6 +116,7 @@ func NewWatcher(f Folder, opts WatchOptions) *Watcher {
 	if w.opts.Ready.Marker == "" && w.opts.Ready.Quiet <= 0 {
 		w.opts.Ready.Quiet = DefaultQuiet
 	}
+	_, w.remote = f.(interface{ remoteClock() })
 	w.pattern = strings.ToLower(opts.Pattern)
 	if _, err := path.Match(w.pattern, ""); err != nil || strings.Contains(w.pattern, "/") {
 		w.err = fmt.Errorf("watch %s: invalid pattern %q", f, opts.Pattern)
@@ -229,8 +234,9 @@ func (w *Watcher) scan(ctx context.Context) (ready []FileInfo, waiting []Waiting
 			obs = observation{version: v, since: now}
 			w.seen[fi.Name] = obs
 		}
-		if first && !known && now.Sub(fi.ModTime) >= quiet {
-			// It sat there before the watcher started: ready now, and until it changes.
+		if first && !known && !w.remote && now.Sub(fi.ModTime) >= quiet {
+			// It sat there before the watcher started: ready now, and until it changes. (Not
+			// for a server's times: its clock may be behind ours.)
 			obs.since = now.Add(-quiet)
 			w.seen[fi.Name] = obs
 		}
@@ -290,6 +296,15 @@ func (w *Watcher) Run(ctx context.Context, out chan<- FileInfo) error {
 
 	rescan := time.NewTicker(w.opts.Rescan)
 	defer rescan.Stop()
+	var poll *time.Timer
+	var pollC <-chan time.Time
+	if w.opts.Poll != nil {
+		rescan.Stop()
+		now := w.opts.Now()
+		poll = time.NewTimer(max(w.opts.Poll(now).Sub(now), 0))
+		defer poll.Stop()
+		pollC = poll.C
+	}
 	wake := time.NewTimer(0) // the first scan, then readiness deadlines and notifications
 	defer wake.Stop()
 	wakeAt := w.opts.Now()
@@ -313,6 +328,9 @@ func (w *Watcher) Run(ctx context.Context, out chan<- FileInfo) error {
 			setWake(w.opts.Now().Add(notifyDelay))
 			continue
 		case <-rescan.C:
+		case <-pollC:
+			now := w.opts.Now()
+			poll.Reset(max(w.opts.Poll(now).Sub(now), 0))
 		case <-wake.C:
 			wakeAt = time.Time{}
 		}

@@ -122,7 +122,7 @@ func (j *Journal) SpoolNames(ctx context.Context) (map[string]bool, error) {
 
 func (j *Journal) queryFluxes(ctx context.Context, where string, args ...any) ([]Flux, error) {
 	rows, err := j.db.QueryContext(ctx,
-		`SELECT id, invoice_id, destination, syntax, spool_name, final_name, sha256, state, attempts, last_error, receipt, deposited_at, next_attempt_at FROM fluxes `+where, args...)
+		`SELECT id, invoice_id, (SELECT number FROM invoices WHERE invoices.id = fluxes.invoice_id), destination, syntax, spool_name, final_name, sha256, state, attempts, last_error, receipt, deposited_at, next_attempt_at FROM fluxes `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("journal: query fluxes: %w", err)
 	}
@@ -131,7 +131,7 @@ func (j *Journal) queryFluxes(ctx context.Context, where string, args ...any) ([
 	for rows.Next() {
 		var f Flux
 		var at, next sql.NullTime
-		if err := rows.Scan(&f.ID, &f.InvoiceID, &f.Destination, &f.Syntax, &f.SpoolName, &f.FinalName, &f.SHA256, &f.State, &f.Attempts, &f.LastError, &f.Receipt, &at, &next); err != nil {
+		if err := rows.Scan(&f.ID, &f.InvoiceID, &f.Invoice, &f.Destination, &f.Syntax, &f.SpoolName, &f.FinalName, &f.SHA256, &f.State, &f.Attempts, &f.LastError, &f.Receipt, &at, &next); err != nil {
 			return nil, fmt.Errorf("journal: read flux: %w", err)
 		}
 		f.DepositedAt, f.NextAttempt = at.Time, next.Time

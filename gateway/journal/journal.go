@@ -94,6 +94,7 @@ type Invoice struct {
 type Flux struct {
 	ID          int64
 	InvoiceID   int64
+	Invoice     string // the invoice's number
 	Destination string
 	Syntax      string // ubl, cii
 	SpoolName   string
