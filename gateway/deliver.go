@@ -145,7 +145,8 @@ func (g *Gateway) depositOne(ctx context.Context, d *destination, fx journal.Flu
 		fx.Attempts++
 		return g.depositFailed(ctx, fx, err)
 	}
-	if err := g.journal.Deposited(ctx, fx.ID, receipt.ID); err != nil {
+	_, tracked := d.Destination.(deposit.Tracker)
+	if err := g.journal.Deposited(ctx, fx.ID, receipt.ID, tracked); err != nil {
 		return err
 	}
 	g.log.Info("flux deposited", "destination", d.Name(), "flux", fx.FinalName, "already_there", receipt.AlreadyThere)
@@ -188,13 +189,21 @@ func (g *Gateway) runDestination(ctx context.Context, d *destination) {
 		if ok, until := d.breaker.allow(now); !ok && (wake.IsZero() || until.After(wake)) {
 			wake = until
 		}
-		var timer <-chan time.Time
+		var timer, trackTick <-chan time.Time
 		if !wake.IsZero() {
 			timer = time.After(max(wake.Sub(now), 0))
+		}
+		if _, ok := d.Destination.(deposit.Tracker); ok {
+			trackTick = time.After(trackEvery)
 		}
 		select {
 		case <-ctx.Done():
 			return
+		case <-trackTick:
+			if err := g.track(ctx, d); err != nil {
+				g.log.Warn("platform statuses not all read; asking again later", "destination", d.Name(), "err", err)
+			}
+			continue
 		case <-d.kick:
 		case <-timer:
 		}

@@ -176,6 +176,10 @@ func (g *Gateway) RunOnce(ctx context.Context) (Summary, error) {
 		if err := g.deliver(ctx, d, true); err != nil {
 			s.Errors = append(s.Errors, fmt.Errorf("deposit to %s: %w", d.Name(), err))
 		}
+		// A batch run also brings back what platforms said since the last one.
+		if err := g.track(ctx, d); err != nil {
+			s.Errors = append(s.Errors, err)
+		}
 	}
 	return s, nil
 }

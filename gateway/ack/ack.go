@@ -69,6 +69,13 @@ type Flux struct {
 	DepositedAt string `xml:"depositedAt,attr,omitempty"`
 	Receipt     string `xml:"receipt,attr,omitempty"`
 	Waiting     string `xml:"waiting,attr,omitempty"` // why a queued flux is not deposited yet
+	// What the platform said since the deposit (Chorus Pro, approved platforms).
+	PlatformID      string `xml:"platformId,attr,omitempty"`
+	PlatformStatus  string `xml:"platformStatus,attr,omitempty"`
+	PlatformLabel   string `xml:"platformLabel,attr,omitempty"`
+	PlatformMessage string `xml:"platformMessage,attr,omitempty"`
+	PlatformAt      string `xml:"platformAt,attr,omitempty"`
+	PlatformFinal   bool   `xml:"platformFinal,attr,omitempty"`
 }
 
 // Problem is one reason for a rejection or a warning.
@@ -139,6 +146,13 @@ func flux(fx journal.Flux, lang string) Flux {
 		a.Status = journal.InvoiceDeposited
 		a.DepositedAt = fx.DepositedAt.UTC().Format(time.RFC3339)
 		a.Receipt = fx.Receipt
+		if p := fx.Platform; p.Status != "" {
+			a.PlatformID, a.PlatformStatus, a.PlatformLabel, a.PlatformMessage = p.ID, p.Status, p.Label, p.Message
+			a.PlatformFinal = !fx.Tracking
+			if !p.At.IsZero() {
+				a.PlatformAt = p.At.UTC().Format(time.RFC3339)
+			}
+		}
 	case journal.FluxFailed:
 		a.Status = journal.InvoiceRejected
 		a.Waiting = pick(lang, "dépôt refusé par "+fx.Destination+" : ", "deposit refused by "+fx.Destination+": ") + fx.LastError

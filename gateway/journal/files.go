@@ -21,6 +21,7 @@ const (
 	EventDeposited      = "deposited"
 	EventDepositFailed  = "deposit-failed"
 	EventRequeued       = "requeued"
+	EventPlatform       = "platform"
 )
 
 // Event is one transition of the audit trail.

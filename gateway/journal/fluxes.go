@@ -122,7 +122,8 @@ func (j *Journal) SpoolNames(ctx context.Context) (map[string]bool, error) {
 
 func (j *Journal) queryFluxes(ctx context.Context, where string, args ...any) ([]Flux, error) {
 	rows, err := j.db.QueryContext(ctx,
-		`SELECT id, invoice_id, (SELECT number FROM invoices WHERE invoices.id = fluxes.invoice_id), destination, syntax, spool_name, final_name, sha256, state, attempts, last_error, receipt, deposited_at, next_attempt_at FROM fluxes `+where, args...)
+		`SELECT id, invoice_id, (SELECT number FROM invoices WHERE invoices.id = fluxes.invoice_id), destination, syntax, spool_name, final_name, sha256, state, attempts, last_error, receipt, deposited_at, next_attempt_at,
+		tracking, platform_id, platform_status, platform_label, platform_message, platform_at FROM fluxes `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("journal: query fluxes: %w", err)
 	}
@@ -130,11 +131,13 @@ func (j *Journal) queryFluxes(ctx context.Context, where string, args ...any) ([
 	var out []Flux
 	for rows.Next() {
 		var f Flux
-		var at, next sql.NullTime
-		if err := rows.Scan(&f.ID, &f.InvoiceID, &f.Invoice, &f.Destination, &f.Syntax, &f.SpoolName, &f.FinalName, &f.SHA256, &f.State, &f.Attempts, &f.LastError, &f.Receipt, &at, &next); err != nil {
+		var at, next, pat sql.NullTime
+		p := &f.Platform
+		if err := rows.Scan(&f.ID, &f.InvoiceID, &f.Invoice, &f.Destination, &f.Syntax, &f.SpoolName, &f.FinalName, &f.SHA256, &f.State, &f.Attempts, &f.LastError, &f.Receipt, &at, &next,
+			&f.Tracking, &p.ID, &p.Status, &p.Label, &p.Message, &pat); err != nil {
 			return nil, fmt.Errorf("journal: read flux: %w", err)
 		}
-		f.DepositedAt, f.NextAttempt = at.Time, next.Time
+		f.DepositedAt, f.NextAttempt, p.At = at.Time, next.Time, pat.Time
 		out = append(out, f)
 	}
 	return out, rows.Err()
@@ -186,11 +189,11 @@ func (j *Journal) StartDeposit(ctx context.Context, fluxID int64) error {
 }
 
 // Deposited records a successful deposit and, when every flux of its invoice is deposited,
-// marks the invoice DEPOSITED.
-func (j *Journal) Deposited(ctx context.Context, fluxID int64, receipt string) error {
+// marks the invoice DEPOSITED. With track, the platform's later answers are awaited.
+func (j *Journal) Deposited(ctx context.Context, fluxID int64, receipt string, track bool) error {
 	err := j.fluxTx(ctx, fluxID, EventDeposited, receipt, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE fluxes SET state = ?, receipt = ?, last_error = '', next_attempt_at = NULL, deposited_at = ? WHERE id = ?`,
-			FluxDeposited, receipt, j.now().UTC(), fluxID)
+		_, err := tx.ExecContext(ctx, `UPDATE fluxes SET state = ?, receipt = ?, last_error = '', next_attempt_at = NULL, deposited_at = ?, tracking = ? WHERE id = ?`,
+			FluxDeposited, receipt, j.now().UTC(), track, fluxID)
 		if err != nil {
 			return err
 		}
@@ -249,4 +252,58 @@ func (j *Journal) Requeue(ctx context.Context, fileID int64) (int, error) {
 		}
 	}
 	return len(fluxes), nil
+}
+
+// Tracked returns the fluxes deposited on destination whose platform has more to say.
+func (j *Journal) Tracked(ctx context.Context, destination string) ([]Flux, error) {
+	return j.queryFluxes(ctx, `WHERE destination = ? AND state = ? AND tracking = 1 ORDER BY id`, destination, FluxDeposited)
+}
+
+// PlatformUpdate records what the platform said of a deposited flux, when it says something
+// new, and reports whether it did. final ends the tracking; a rejection marks the invoice
+// REJECTED with problem.
+func (j *Journal) PlatformUpdate(ctx context.Context, fluxID int64, st PlatformStatus, final bool, problem *Problem) (bool, error) {
+	changed := false
+	err := j.inTx(ctx, func(tx *sql.Tx) error {
+		var old PlatformStatus
+		var tracking bool
+		if err := tx.QueryRowContext(ctx, `SELECT platform_status, platform_message, tracking FROM fluxes WHERE id = ?`, fluxID).
+			Scan(&old.Status, &old.Message, &tracking); err != nil {
+			return err
+		}
+		if old.Status == st.Status && old.Message == st.Message && tracking == !final {
+			return nil
+		}
+		changed = true
+		var at any
+		if !st.At.IsZero() {
+			at = st.At.UTC()
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE fluxes SET platform_id = CASE WHEN ? != '' THEN ? ELSE platform_id END,
+			platform_status = ?, platform_label = ?, platform_message = ?, platform_at = ?, tracking = ? WHERE id = ?`,
+			st.ID, st.ID, st.Status, st.Label, st.Message, at, !final, fluxID); err != nil {
+			return err
+		}
+		if problem != nil {
+			var invID int64
+			var problems string
+			if err := tx.QueryRowContext(ctx, `SELECT i.id, i.problems FROM invoices i JOIN fluxes f ON f.invoice_id = i.id WHERE f.id = ?`, fluxID).
+				Scan(&invID, &problems); err != nil {
+				return err
+			}
+			ps := append(decodeProblems(problems), *problem)
+			if _, err := tx.ExecContext(ctx, `UPDATE invoices SET status = ?, problems = ? WHERE id = ?`, InvoiceRejected, encodeProblems(ps), invID); err != nil {
+				return err
+			}
+		}
+		fileID, err := fileOfFlux(ctx, tx, fluxID)
+		if err != nil {
+			return err
+		}
+		return j.event(ctx, tx, fileID, fluxID, EventPlatform, st.Status+" "+st.Message)
+	})
+	if err != nil {
+		return false, fmt.Errorf("journal: platform status of flux %d: %w", fluxID, err)
+	}
+	return changed, nil
 }

@@ -106,6 +106,17 @@ type Flux struct {
 	Receipt     string
 	DepositedAt time.Time
 	NextAttempt time.Time // after a transient failure: not before this
+	Tracking    bool      // deposited on a platform that has more to say
+	Platform    PlatformStatus
+}
+
+// PlatformStatus is the latest a platform said of a deposited flux's invoice.
+type PlatformStatus struct {
+	ID      string // the platform's id of the invoice
+	Status  string // its code: IN_INTEGRE, MISE_EN_PAIEMENT, 210, …
+	Label   string // in words
+	Message string // the platform's own words, for a rejection or a suspension
+	At      time.Time
 }
 
 // Journal is an open journal database.
@@ -202,6 +213,14 @@ var migrations = []string{
 		detail TEXT NOT NULL DEFAULT ''
 	);
 	CREATE INDEX events_file ON events(file_id);`,
+	// 3: what platforms answer after a deposit (Chorus Pro CR and statuses, PA lifecycle).
+	`ALTER TABLE fluxes ADD COLUMN tracking INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE fluxes ADD COLUMN platform_id TEXT NOT NULL DEFAULT '';
+	ALTER TABLE fluxes ADD COLUMN platform_status TEXT NOT NULL DEFAULT '';
+	ALTER TABLE fluxes ADD COLUMN platform_label TEXT NOT NULL DEFAULT '';
+	ALTER TABLE fluxes ADD COLUMN platform_message TEXT NOT NULL DEFAULT '';
+	ALTER TABLE fluxes ADD COLUMN platform_at TIMESTAMP;
+	CREATE INDEX fluxes_tracking ON fluxes(destination, tracking);`,
 }
 
 func (j *Journal) migrate(ctx context.Context) error {

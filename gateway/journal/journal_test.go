@@ -71,7 +71,7 @@ func TestFileLifecycle(t *testing.T) {
 	if again, _ := j.Deliverable(ctx, "out", time.Time{}); len(again) != 2 || again[0].State != FluxDepositing {
 		t.Fatalf("after StartDeposit: %+v", again)
 	}
-	if err := j.Deposited(ctx, fluxes[0].ID, "r1"); err != nil {
+	if err := j.Deposited(ctx, fluxes[0].ID, "r1", false); err != nil {
 		t.Fatal(err)
 	}
 	got, _ = j.Invoices(ctx, id)
@@ -84,7 +84,7 @@ func TestFileLifecycle(t *testing.T) {
 	if again, _ := j.Deliverable(ctx, "out", time.Time{}); len(again) != 1 || again[0].LastError != "down" || again[0].Attempts != 0 {
 		t.Fatalf("after transient failure: %+v", again)
 	}
-	if err := j.Deposited(ctx, fluxes[1].ID, "r2"); err != nil {
+	if err := j.Deposited(ctx, fluxes[1].ID, "r2", false); err != nil {
 		t.Fatal(err)
 	}
 	got, _ = j.Invoices(ctx, id)
