@@ -92,26 +92,39 @@ func (g *Gateway) deliver(ctx context.Context, d *destination, force bool) error
 	}
 	// Each file's ack is rewritten once its fluxes of this round are done, not after each
 	// flux; a crash in between leaves the ack marked stale, and the start catches it up.
-	var ackFile int64
-	flushAck := func() {
-		if ackFile == 0 {
-			return
+	pending := map[int64]bool{}
+	flush := func(keep map[int64]bool) {
+		for id := range pending {
+			if keep[id] {
+				continue
+			}
+			if err := g.writeAck(ctx, id); err != nil {
+				g.log.Error("ack not rewritten", "file", id, "err", err)
+			}
+			delete(pending, id)
 		}
-		if err := g.writeAck(ctx, ackFile); err != nil {
-			g.log.Error("ack not rewritten", "file", ackFile, "err", err)
-		}
-		ackFile = 0
 	}
-	defer flushAck()
-	for _, fx := range fluxes {
+	defer flush(nil)
+	for _, unit := range depositUnits(d, fluxes) {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if fileID, err := g.journal.FileOfFlux(ctx, fx.ID); err == nil && fileID != ackFile {
-			flushAck()
-			ackFile = fileID
+		files := map[int64]bool{}
+		for _, fx := range unit {
+			if id, err := g.journal.FileOfFlux(ctx, fx.ID); err == nil {
+				files[id] = true
+			}
 		}
-		err := g.depositOne(ctx, d, fx)
+		flush(files)
+		var err error
+		if b, ok := d.Destination.(deposit.Batcher); ok && len(unit) > 1 {
+			err = g.depositBatch(ctx, d, b, unit)
+		} else {
+			err = g.depositOne(ctx, d, unit[0])
+		}
+		for id := range files {
+			pending[id] = true
+		}
 		switch {
 		case err == nil:
 			d.breaker.success()
@@ -123,6 +136,78 @@ func (g *Gateway) deliver(ctx context.Context, d *destination, force bool) error
 			return err
 		}
 	}
+	return nil
+}
+
+// depositUnits splits the fluxes of a round into what goes in one deposit: one flux each,
+// or, for a platform that takes several invoices per deposit, up to its batch size of one
+// syntax, in queue order.
+func depositUnits(d *destination, fluxes []journal.Flux) [][]journal.Flux {
+	size := 1
+	if b, ok := d.Destination.(deposit.Batcher); ok {
+		size = max(b.BatchSize(), 1)
+	}
+	var units [][]journal.Flux
+	open := map[string]int{} // syntax → index of its unit being filled
+	for _, fx := range fluxes {
+		i, ok := open[fx.Syntax]
+		if !ok || len(units[i]) >= size {
+			units = append(units, nil)
+			i = len(units) - 1
+			open[fx.Syntax] = i
+		}
+		units[i] = append(units[i], fx)
+	}
+	return units
+}
+
+// depositBatch deposits several fluxes as one deposit. It is all or nothing, as the
+// platform's batch is: each flux is recorded depositing first, then all deposited or all
+// failed.
+func (g *Gateway) depositBatch(ctx context.Context, d *destination, b deposit.Batcher, unit []journal.Flux) error {
+	var fluxes []deposit.Flux
+	var sent []journal.Flux
+	for _, fx := range unit {
+		data, err := readAll(ctx, g.spool, fx.SpoolName)
+		if err != nil {
+			if errors.Is(err, folder.ErrNotExist) {
+				err = deposit.Permanent(fmt.Errorf("the spooled flux %s is missing; process the source file again", fx.SpoolName))
+			}
+			g.depositFailed(ctx, fx, err)
+			continue
+		}
+		fluxes = append(fluxes, deposit.Flux{Name: fx.FinalName, Syntax: fx.Syntax, Invoice: fx.Invoice, Data: data, SHA256: fx.SHA256})
+		sent = append(sent, fx)
+	}
+	for _, fx := range sent {
+		if err := g.journal.StartDeposit(ctx, fx.ID); err != nil {
+			return err
+		}
+	}
+	if len(sent) == 0 {
+		return nil
+	}
+	receipts, err := b.DepositBatch(ctx, fluxes)
+	if err == nil && len(receipts) != len(sent) {
+		err = fmt.Errorf("the destination answered %d receipts for %d fluxes", len(receipts), len(sent))
+	}
+	if err != nil {
+		for _, fx := range sent {
+			fx.Attempts++
+			g.depositFailed(ctx, fx, err)
+		}
+		return err
+	}
+	_, tracked := d.Destination.(deposit.Tracker)
+	for i, fx := range sent {
+		if err := g.journal.Deposited(ctx, fx.ID, receipts[i].ID, tracked); err != nil {
+			return err
+		}
+		if err := g.spool.Remove(ctx, fx.SpoolName); err != nil && !errors.Is(err, folder.ErrNotExist) {
+			g.log.Warn("spool file not removed", "file", fx.SpoolName, "err", err)
+		}
+	}
+	g.log.Info("batch deposited", "destination", d.Name(), "fluxes", len(sent), "receipt", receipts[0].ID)
 	return nil
 }
 

@@ -166,3 +166,42 @@ func TestApprovedPlatformLifecycleReachesTheAck(t *testing.T) {
 		t.Fatalf("FA2026-1101: %+v", fx)
 	}
 }
+
+func TestChorusProBatchesInvoicesPerDeposit(t *testing.T) {
+	sim := simulate.NewChorus()
+	srv := httptest.NewServer(sim.Handler())
+	defer srv.Close()
+	sim.RejectAtIntegration("FA2026-1104", "Numéro d'engagement absent")
+	e, g := platformGateway(t, fmt.Sprintf(`    chorus:
+      base_url: %s
+      token_url: %s%s
+      client_id_env: FG_TEST_CID
+      client_secret_env: FG_TEST_CSECRET
+      account_login_env: FG_TEST_CLOGIN
+      account_password_env: FG_TEST_CPASS
+      batch: 4`, srv.URL, srv.URL, simulate.ChorusTokenPath))
+	if s, err := g.RunOnce(context.Background()); err != nil || len(s.Errors) > 0 {
+		t.Fatalf("run: %+v, %v", s, err)
+	}
+	if n := sim.Calls("/cpro/factures/v1/deposer/flux"); n != 2 {
+		t.Fatalf("%d deposits for 6 invoices in batches of 4, want 2", n)
+	}
+	doc := trackUntilFinal(t, e, g)
+	receipts := map[string]bool{}
+	for _, inv := range doc.Invoices {
+		receipts[inv.Fluxes[0].Receipt] = true
+	}
+	if len(receipts) != 2 {
+		t.Fatalf("%d distinct receipts, want one per deposit: %v", len(receipts), receipts)
+	}
+	// The platform integrated the batch partially: only the invoice it refused is rejected.
+	for _, inv := range doc.Invoices {
+		want := "DEPOSITED"
+		if inv.Number == "FA2026-1104" {
+			want = "REJECTED"
+		}
+		if inv.Status != want {
+			t.Errorf("%s: %s, want %s", inv.Number, inv.Status, want)
+		}
+	}
+}
