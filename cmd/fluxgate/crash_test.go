@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/xml"
 	"fmt"
 	"math/rand/v2"
@@ -24,7 +23,7 @@ const crashChildEnv = "FLUXGATE_CRASH_CHILD_ARGS"
 
 func TestMain(m *testing.M) {
 	if args := os.Getenv(crashChildEnv); args != "" {
-		os.Exit(run(context.Background(), strings.Split(args, "\x1f"), os.Stdout, os.Stderr))
+		os.Exit(runWithSignals(strings.Split(args, "\x1f"), os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }
@@ -167,5 +166,56 @@ log: {level: error}
 				}
 			}
 		}
+	}
+}
+
+// TestGracefulStop sends SIGTERM to a gateway in the middle of a batch: it finishes the
+// file in hand, exits 0, and leaves nothing half-done in processing/.
+func TestGracefulStop(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, "")
+	sample, err := os.ReadFile(filepath.Join(testutil.RepoRoot(t), "examples", "exports", "ventes-2026-11.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inbox := filepath.Join(dir, "inbox")
+	os.MkdirAll(inbox, 0o750)
+	old := time.Now().Add(-time.Hour)
+	for i := range 30 {
+		p := filepath.Join(inbox, fmt.Sprintf("lot-%02d.csv", i))
+		os.WriteFile(p, bytes.ReplaceAll(sample, []byte("FA2026-"), fmt.Appendf(nil, "G%02d-", i)), 0o640)
+		os.Chtimes(p, old, old)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), crashChildEnv+"="+strings.Join([]string{"run", "-c", cfg}, "\x1f"))
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Stop once the first file is through.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if acks, _ := filepath.Glob(filepath.Join(dir, "ack", "*.ack.xml")); len(acks) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no file processed in a minute:\n%s", stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("the gateway did not stop cleanly on SIGTERM: %v\n%s", err, stderr.String())
+	}
+	if left, _ := os.ReadDir(filepath.Join(inbox, ".fluxgate", "processing")); len(left) != 0 {
+		t.Fatalf("a stop left %d files half-done in processing/", len(left))
+	}
+	archived, _ := os.ReadDir(filepath.Join(inbox, ".fluxgate", "archive"))
+	waiting, _ := filepath.Glob(filepath.Join(inbox, "*.csv"))
+	if len(archived)+len(waiting) != 30 {
+		t.Fatalf("%d archived + %d waiting, want 30: a file was lost", len(archived), len(waiting))
 	}
 }

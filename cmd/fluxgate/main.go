@@ -32,10 +32,15 @@ func (e exitError) Error() string {
 }
 
 func main() {
+	os.Exit(runWithSignals(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// runWithSignals runs args until done or until SIGINT or SIGTERM asks for a stop, which
+// the commands honour gracefully (the file in hand is finished).
+func runWithSignals(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	defer stop()
+	return run(ctx, args, stdout, stderr)
 }
 
 // run executes the command line args and returns the exit status.
