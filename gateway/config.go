@@ -122,6 +122,8 @@ type DestinationConfig struct {
 	Filename string        `yaml:"filename"` // flux name template, default "{invoice}_{syntax}.xml"
 	Chorus   *ChorusConfig `yaml:"chorus"`   // or: the Chorus Pro API (config_platform.go)
 	PA       *PAConfig     `yaml:"pa"`       // or: an approved platform (XP Z12-013)
+	// ChorusEDI makes a folder destination a Chorus Pro EDI connection (config_platform.go).
+	ChorusEDI *ChorusEDIConfig `yaml:"chorus_edi"`
 }
 
 // LogConfig sets the log output.
@@ -290,9 +292,23 @@ func (c *Config) validate() error {
 			errs = append(errs, fmt.Errorf("%s: destination is missing", where))
 		} else if !dests[s.Destination] {
 			errs = append(errs, fmt.Errorf("%s: destination %q is not defined under destinations:", where, s.Destination))
+		} else if c.platform(s.Destination) && len(s.Outputs) != 1 {
+			// A platform receives each invoice once: two syntaxes would be two invoices.
+			errs = append(errs, fmt.Errorf("%s: destination %q is a platform, which must receive each invoice once: give one output (ubl or cii), not %v", where, s.Destination, s.Outputs))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// platform reports whether the destination named name is a platform (Chorus Pro API or
+// EDI, an approved platform) rather than a plain folder.
+func (c *Config) platform(name string) bool {
+	for _, d := range c.Destinations {
+		if d.Name == name {
+			return d.Chorus != nil || d.PA != nil || d.ChorusEDI != nil
+		}
+	}
+	return false
 }
 
 // Path resolves a configured path against the configuration's folder.

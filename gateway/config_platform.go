@@ -2,8 +2,12 @@ package gateway
 
 import (
 	"cmp"
+	"context"
 	"fmt"
+	"log/slog"
 	"net/url"
+	"path"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -43,13 +47,25 @@ type PAConfig struct {
 	Timeout         Duration `yaml:"timeout"`         // per HTTP call; default 60s
 }
 
+// ChorusEDIConfig makes a folder destination a Chorus Pro EDI connection (SFTP): flux files
+// are named after the EDI interface code and the partner code, and the reports Chorus Pro
+// writes into the returns folder are read back into the acks.
+type ChorusEDIConfig struct {
+	Partner string       `yaml:"partner"` // the partner code Chorus Pro gave (AAA999)
+	Returns FolderConfig `yaml:"returns"` // where Chorus Pro's reports and status files come back
+	// Lifecycle says that the connection subscribed to the lifecycle flows (FEN1200A /
+	// FEN1201A): invoices are followed after their integration until a final status.
+	// Without it, the integration report is the last word.
+	Lifecycle bool `yaml:"lifecycle"`
+}
+
 var (
 	paFlowProfiles    = []string{"Basic", "CIUS", "Extended-CTC-FR", "Undefined"}
 	paProcessingRules = []string{"B2B", "B2BInt", "B2C", "B2G", "B2GInt", "OutOfScope", "B2GOutOfScope", "ArchiveOnly", "NotApplicable", "Undefined"}
 )
 
 // validateTarget checks that the destination names exactly one target (folder, chorus,
-// pa) and that it is well formed.
+// pa) and that it is well formed; chorus_edi comes only with folder.
 func (d DestinationConfig) validateTarget(where string) []error {
 	folder := d.Folder.Path != "" || d.Folder.SFTP != nil
 	n := 0
@@ -59,10 +75,14 @@ func (d DestinationConfig) validateTarget(where string) []error {
 		}
 	}
 	switch {
+	case d.ChorusEDI != nil && !folder:
+		return []error{fmt.Errorf("%s: chorus_edi goes with folder (the folder Chorus Pro's EDI connection picks flux files up from), not with chorus or pa", where)}
 	case n == 0:
 		return []error{fmt.Errorf("%s: say where to deposit: folder (path or sftp), chorus, or pa", where)}
 	case n > 1:
 		return []error{fmt.Errorf("%s: set only one of folder, chorus and pa", where)}
+	case d.ChorusEDI != nil:
+		return append(d.Folder.validate(where), d.ChorusEDI.validate(where+": chorus_edi", d)...)
 	case folder:
 		return d.Folder.validate(where)
 	case d.Chorus != nil:
@@ -70,6 +90,37 @@ func (d DestinationConfig) validateTarget(where string) []error {
 	default:
 		return d.PA.validate(where + ": pa")
 	}
+}
+
+func (e *ChorusEDIConfig) validate(where string, d DestinationConfig) []error {
+	var errs []error
+	if err := deposit.CheckChorusEDIPartner(e.Partner); err != nil {
+		errs = append(errs, fmt.Errorf("%s: partner: %w", where, err))
+	}
+	if d.Filename != "" {
+		errs = append(errs, fmt.Errorf("%s: filename cannot be set: Chorus Pro EDI names every flux file <interface>_<partner>_<id>.xml", where))
+	}
+	switch r := e.Returns; {
+	case r.Path == "" && r.SFTP == nil:
+		errs = append(errs, fmt.Errorf("%s: returns is missing: the folder Chorus Pro's reports come back to (path or sftp)", where))
+	case sameFolder(r, d.Folder):
+		errs = append(errs, fmt.Errorf("%s: returns must not be the deposit folder itself: its reports would be mixed with the flux files", where))
+	default:
+		errs = append(errs, r.validate(where+": returns")...)
+	}
+	return errs
+}
+
+// sameFolder reports whether a and b name the same folder as written (the same cleaned
+// local path, or the same path on the same SFTP host).
+func sameFolder(a, b FolderConfig) bool {
+	switch {
+	case a.SFTP == nil && b.SFTP == nil:
+		return path.Clean(filepath.ToSlash(a.Path)) == path.Clean(filepath.ToSlash(b.Path))
+	case a.SFTP != nil && b.SFTP != nil:
+		return a.SFTP.Host == b.SFTP.Host && a.SFTP.Port == b.SFTP.Port && path.Clean(a.SFTP.Path) == path.Clean(b.SFTP.Path)
+	}
+	return false
 }
 
 func (c *ChorusConfig) validate(where string) []error {
@@ -162,6 +213,22 @@ func (p *PAConfig) DepositConfig(name string) deposit.PAConfig {
 		Name: name, BaseURL: p.BaseURL, TokenURL: p.TokenURL, ClientIDEnv: p.ClientIDEnv, ClientSecretEnv: p.ClientSecretEnv,
 		Scope: p.Scope, FlowProfile: p.FlowProfile, ProcessingRule: p.ProcessingRule,
 	}
+}
+
+// openChorusEDI opens the deposit folder and the returns folder of a Chorus Pro EDI
+// destination.
+func openChorusEDI(ctx context.Context, cfg *Config, dc DestinationConfig, log *slog.Logger) (deposit.Destination, error) {
+	out, err := OpenFolder(ctx, cfg, dc.Folder)
+	if err != nil {
+		return nil, err
+	}
+	returns, err := OpenFolder(ctx, cfg, dc.ChorusEDI.Returns)
+	if err != nil {
+		out.Close()
+		return nil, fmt.Errorf("chorus_edi returns folder: %w", err)
+	}
+	return deposit.NewChorusEDI(deposit.ChorusEDIConfig{Name: dc.Name, Partner: dc.ChorusEDI.Partner, Lifecycle: dc.ChorusEDI.Lifecycle},
+		out, returns, log), nil
 }
 
 // HTTPTimeout is the per-call timeout of a platform destination.

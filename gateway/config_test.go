@@ -45,6 +45,8 @@ destinations:
 		{"bad schedule", base + "    schedule: \"every night\"\n", `schedule "every night"`},
 		{"bad output", strings.Replace(base, "mapping: m.xml", "mapping: m.xml\n    outputs: [pdf]", 1), `output "pdf"`},
 		{"no sources", "destinations: []\n", "no sources"},
+		{"two syntaxes to a platform", strings.Replace(strings.Replace(base, "mapping: m.xml", "mapping: m.xml\n    outputs: [ubl, cii]", 1),
+			"    folder: {path: out}", "    pa: {base_url: https://pa.example, token_url: https://pa.example/t, client_id_env: A, client_secret_env: B}", 1), "must receive each invoice once"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

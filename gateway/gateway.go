@@ -57,10 +57,12 @@ type destination struct {
 	breaker  breaker
 }
 
-// openDestination opens what dc deposits to: a folder, the Chorus Pro API or an approved
-// platform's API.
+// openDestination opens what dc deposits to: a folder, the Chorus Pro API, an approved
+// platform's API, or a folder of a Chorus Pro EDI connection.
 func openDestination(ctx context.Context, cfg *Config, dc DestinationConfig, log *slog.Logger) (deposit.Destination, error) {
 	switch {
+	case dc.ChorusEDI != nil:
+		return openChorusEDI(ctx, cfg, dc, log.With("destination", dc.Name))
 	case dc.Chorus != nil:
 		return deposit.NewChorus(dc.Chorus.DepositConfig(dc.Name), &http.Client{Timeout: HTTPTimeout(dc.Chorus.Timeout)}, log.With("destination", dc.Name))
 	case dc.PA != nil:

@@ -14,6 +14,7 @@ import (
 	"strconv"
 
 	"github.com/fluxgate/fluxgate/gateway/ack"
+	"github.com/fluxgate/fluxgate/gateway/deposit"
 	"github.com/fluxgate/fluxgate/gateway/folder"
 	"github.com/fluxgate/fluxgate/gateway/journal"
 	"github.com/fluxgate/fluxgate/invoice"
@@ -313,7 +314,8 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
 // finalName is the flux's name at the destination: the destination's filename template
 // (default "{invoice}_{syntax}.xml", see folders.go), made safe for any file system, and
-// made unique when another file's invoice took it already.
+// made unique when another file's invoice took it already. A Chorus Pro EDI destination
+// names its fluxes itself (ediName).
 func (g *Gateway) finalName(ctx context.Context, dest string, fileID int64, seq int, number, syntax string, used map[string]bool) (string, error) {
 	base := unsafeName.ReplaceAllString(number, "-")
 	if base == "" || base[0] == '.' || base[0] == '-' {
@@ -324,6 +326,9 @@ func (g *Gateway) finalName(ctx context.Context, dest string, fileID int64, seq 
 	for _, d := range g.cfg.Destinations {
 		if d.Name == dest {
 			tmpl = d.Filename
+			if d.ChorusEDI != nil {
+				return g.ediName(ctx, dest, d.ChorusEDI.Partner, fileID, seq, syntax, used)
+			}
 		}
 	}
 	if filenameNeedsFile(tmpl) {
@@ -343,6 +348,33 @@ func (g *Gateway) finalName(ctx context.Context, dest string, fileID int64, seq 
 	}
 	used[name] = true
 	return name, nil
+}
+
+// ediName is the name of a flux for Chorus Pro EDI, deposit.ChorusEDIName: the interface
+// code of its syntax, the partner code, the time and a 6-digit number. The number is drawn
+// from the file's journal id and the invoice's position, so that the files of one second
+// do not collide; a name taken all the same moves the number on. Like every final name, it
+// is journaled before the deposit, so a deposit tried again after a crash keeps its name.
+func (g *Gateway) ediName(ctx context.Context, dest, partner string, fileID int64, seq int, syntax string, used map[string]bool) (string, error) {
+	code := deposit.ChorusEDIInterface(syntax)
+	if code == "" {
+		return "", fmt.Errorf("Chorus Pro EDI has no interface code for %s fluxes", syntax)
+	}
+	now := g.now()
+	n := int(fileID%1000)*1000 + seq%1000
+	for range 1000 {
+		name := deposit.ChorusEDIName(code, partner, n, now)
+		taken, err := g.journal.NameTaken(ctx, dest, name, fileID)
+		if err != nil {
+			return "", err
+		}
+		if !taken && !used[name] {
+			used[name] = true
+			return name, nil
+		}
+		n++
+	}
+	return "", fmt.Errorf("no free Chorus Pro EDI name for file %d, invoice %d", fileID, seq)
 }
 
 func fileStatus(invoices []journal.NewInvoice, fileProblems []journal.Problem) string {

@@ -56,13 +56,32 @@ func (g *Gateway) track(ctx context.Context, d *destination) error {
 		}
 		return nil
 	}
+	// An update that names an invoice but no tracked deposit (an EDI lifecycle file names
+	// the invoice, not the file it came in) goes to that invoice's tracked fluxes, when the
+	// number designates one invoice only.
+	byNumber := map[string][]journal.Flux{}
+	for _, fx := range fluxes {
+		byNumber[fx.Invoice] = append(byNumber[fx.Invoice], fx)
+	}
+	fluxesOf := func(u deposit.StatusUpdate) []journal.Flux {
+		if fxs, ok := byReceipt[u.Receipt]; ok {
+			return fxs
+		}
+		fxs := byNumber[u.Invoice]
+		for _, fx := range fxs {
+			if fx.InvoiceID != fxs[0].InvoiceID {
+				return nil
+			}
+		}
+		return fxs
+	}
 	var errs []error
 	perInvoice := map[int64]bool{} // fluxes with an update of their own in this answer
 	for _, u := range updates {
 		if u.Invoice == "" {
 			continue
 		}
-		for _, fx := range byReceipt[u.Receipt] {
+		for _, fx := range fluxesOf(u) {
 			if fx.Invoice == u.Invoice {
 				perInvoice[fx.ID] = true
 				errs = append(errs, apply(fx, u, u.Final))

@@ -46,6 +46,9 @@ Exit status: 0 every check passed, 1 some failed, 2 the configuration cannot be 
 			}
 			for _, dc := range cfg.Destinations {
 				d.check(cmd.Context(), cfg, "destination "+dc.Name, dc.Folder, false)
+				if dc.ChorusEDI != nil {
+					d.check(cmd.Context(), cfg, "destination "+dc.Name+": Chorus Pro EDI returns folder", dc.ChorusEDI.Returns, false)
+				}
 			}
 			if d.failed > 0 {
 				fmt.Fprintf(d.out, "\n%d check(s) failed: fix what is said above, then run fluxgate doctor again.\n", d.failed)
