@@ -22,6 +22,10 @@ type Rule struct {
 	FR, EN   string   // message templates
 	// Check reports each place where inv breaks the rule. It must not change inv.
 	Check func(inv *Invoice, report Report)
+	// CheckSyntax, when set, is used instead of Check by CheckFor: the few rules whose
+	// official UBL and CII schematrons differ follow those of syntax ("ubl" or "cii"; ""
+	// means the stricter reading, which Check uses).
+	CheckSyntax func(inv *Invoice, syntax string, report Report)
 }
 
 // Report records one finding of a rule at path (see Violation.Path). args are name/value
@@ -36,8 +40,14 @@ type Rate decimal.Decimal
 
 // Check runs every rule of the profile p against inv and returns the violations ordered by
 // the order in which the profile declares its rules, then by path. A nil profile means the
-// core EN 16931 profile.
-func Check(inv *Invoice, p *Profile) []Violation {
+// core EN 16931 profile. Where the official UBL and CII schematrons differ (BR-CO-17 accepts
+// a tax amount exactly one currency unit off in CII, not in UBL), Check follows the
+// stricter; CheckFor follows the syntax of the document.
+func Check(inv *Invoice, p *Profile) []Violation { return CheckFor(inv, p, "") }
+
+// CheckFor is Check for an invoice read from, or to be written in, syntax ("ubl" or "cii"):
+// the rules whose official schematrons differ between the two follow that syntax's.
+func CheckFor(inv *Invoice, p *Profile, syntax string) []Violation {
 	if inv == nil {
 		return nil
 	}
@@ -49,21 +59,26 @@ func Check(inv *Invoice, p *Profile) []Violation {
 		v    Violation
 	}
 	var found []finding
+	cur := 0 // the rule being run; one report function serves them all
+	report := func(path string, args ...any) {
+		r := &p.Rules[cur]
+		found = append(found, finding{cur, Violation{
+			Rule:     r.ID,
+			Severity: r.Severity,
+			BT:       slices.Clip(r.BT),
+			Path:     path,
+			FR:       fill(r.FR, "fr", args),
+			EN:       fill(r.EN, "en", args),
+		}})
+	}
 	for i := range p.Rules {
-		r := &p.Rules[i]
-		if r.Check == nil {
-			continue
+		cur = i
+		switch r := &p.Rules[i]; {
+		case r.CheckSyntax != nil:
+			r.CheckSyntax(inv, syntax, report)
+		case r.Check != nil:
+			r.Check(inv, report)
 		}
-		r.Check(inv, func(path string, args ...any) {
-			found = append(found, finding{i, Violation{
-				Rule:     r.ID,
-				Severity: r.Severity,
-				BT:       slices.Clip(r.BT),
-				Path:     path,
-				FR:       fill(r.FR, "fr", args),
-				EN:       fill(r.EN, "en", args),
-			}})
-		})
 	}
 	slices.SortStableFunc(found, func(a, b finding) int {
 		if c := cmp.Compare(a.rule, b.rule); c != 0 {

@@ -36,6 +36,14 @@ func codeList(name string) map[string]bool {
 	return l
 }
 
+// InCodeList reports whether code (trimmed) belongs to the named code list behind the BR-CL
+// rules (ISO4217, ISO3166, UNECERec20, UNTDID1001, …); it is false for an unknown list. The
+// readers use it for the codes the model does not hold, such as each amount's currencyID
+// (BR-CL-03).
+func InCodeList(list, code string) bool {
+	return codeLists()[list][strings.TrimSpace(code)]
+}
+
 // clRule is a BR-CL rule: every value that collect finds must belong to the list. Values
 // are compared after trimming spaces; empty values are not checked.
 func clRule(id, list string, bt []string, fr, en string, collect func(inv *Invoice, add func(path, bt, code string))) Rule {
@@ -58,6 +66,13 @@ func codeListRules() []Rule {
 			"Le code de type de document « {code} » ({bt}) n'existe pas dans la liste UNTDID 1001 (380 facture, 381 avoir, 384 facture rectificative, 389 autofacture…).",
 			"Invoice type code \"{code}\" ({bt}) is not in the UNTDID 1001 list.",
 			func(inv *Invoice, add func(path, bt, code string)) { add("", "BT-3", inv.TypeCode) }),
+		// BR-CL-03 concerns the currencyID attribute of every amount, which the model does
+		// not hold (amounts are in BT-5, BT-111 in BT-6): the UBL and CII readers report it
+		// with this id and these messages, so the rule has no model check.
+		{ID: "BR-CL-03", Severity: Fatal, BT: []string{"BT-5", "BT-6"},
+			FR:    "La devise « {code} » d'un montant (attribut currencyID) n'est pas un code ISO 4217 alpha-3.",
+			EN:    "The currency \"{code}\" of an amount (currencyID attribute) is not an ISO 4217 alpha-3 code.",
+			Check: func(*Invoice, Report) {}},
 		clRule("BR-CL-04", "ISO4217", []string{"BT-5"},
 			"Le code devise « {code} » ({bt}) n'est pas un code ISO 4217 (par exemple EUR).",
 			"Invoice currency code \"{code}\" ({bt}) is not an ISO 4217 code.",

@@ -18,6 +18,21 @@ func consistencyRules() []Rule {
 			"La ligne {line} doit indiquer sa catégorie de TVA (BT-151), par exemple S (taux normal).",
 			"Invoice line {line} must have an invoiced item VAT category code (BT-151), e.g. S (standard rate).",
 			func(l *Line) bool { return blank(l.VATCategory) }),
+		// BR-CO-05…08 ask that a reason code and a reason text mean the same thing, which no
+		// program can decide: the official artefacts assert true() for them. They are listed
+		// so that the profile names every rule, and never fire.
+		agreeRule("BR-CO-05", []string{"BT-97", "BT-98"},
+			"Le code motif de la remise (BT-98) et son motif (BT-97) doivent indiquer le même type de remise.",
+			"Document level allowance reason code (BT-98) and allowance reason (BT-97) shall indicate the same type of allowance."),
+		agreeRule("BR-CO-06", []string{"BT-104", "BT-105"},
+			"Le code motif des frais (BT-105) et leur motif (BT-104) doivent indiquer le même type de frais.",
+			"Document level charge reason code (BT-105) and charge reason (BT-104) shall indicate the same type of charge."),
+		agreeRule("BR-CO-07", []string{"BT-139", "BT-140"},
+			"Le code motif de la remise de ligne (BT-140) et son motif (BT-139) doivent indiquer le même type de remise.",
+			"Invoice line allowance reason code (BT-140) and allowance reason (BT-139) shall indicate the same type of allowance."),
+		agreeRule("BR-CO-08", []string{"BT-144", "BT-145"},
+			"Le code motif des frais de ligne (BT-145) et leur motif (BT-144) doivent indiquer le même type de frais.",
+			"Invoice line charge reason code (BT-145) and charge reason (BT-144) shall indicate the same type of charge."),
 		{ID: "BR-CO-09", Severity: Fatal, BT: []string{"BT-31", "BT-48", "BT-63"},
 			FR: "Le numéro de TVA {id} ({bt}) doit commencer par le code pays ISO 3166-1 (par exemple FR ; EL pour la Grèce).",
 			EN: "VAT identifier {id} ({bt}) must start with an ISO 3166-1 alpha-2 country prefix (EL for Greece).",
@@ -119,24 +134,16 @@ func consistencyRules() []Rule {
 						"bt114", or0(t.Rounding), "want", want)
 				}
 			}},
+		// BR-CO-17 follows the official 1.3.16 schematrons rather than the letter of the
+		// statement: with a rate that rounds to a non-zero integer, |BT-117| may differ from
+		// |BT-116| × BT-119 / 100 rounded half up to two decimals by less than one currency
+		// unit (UBL) or by at most one (CII); without a rate, or with one that rounds to 0,
+		// BT-117 must round to 0.
 		{ID: "BR-CO-17", Severity: Fatal, BT: []string{"BT-117", "BT-116", "BT-119"},
-			FR: "TVA {cat} à {rate} % : le montant de TVA (BT-117 = {tax}) doit valoir base {taxable} × {rate} % arrondi au centime = {want}.",
-			EN: "VAT {cat} at {rate} %: the tax amount (BT-117 = {tax}) must equal taxable amount {taxable} × {rate} % rounded to two decimals = {want}.",
-			Check: func(inv *Invoice, report Report) {
-				for i := range inv.VAT {
-					v := &inv.VAT[i]
-					if v.TaxAmount == nil || v.TaxableAmount == nil {
-						continue
-					}
-					want := zero2
-					if v.Rate != nil {
-						want = percentOf(*v.TaxableAmount, *v.Rate)
-					}
-					if !v.TaxAmount.Equal(want) {
-						report(vatPath(i), append(vatArgs(v), "tax", v.TaxAmount, "taxable", v.TaxableAmount, "want", want)...)
-					}
-				}
-			}},
+			FR:          "TVA {cat} à {rate} % : le montant de TVA (BT-117 = {tax}) doit valoir base {taxable} × {rate} % arrondi au centime = {want}.",
+			EN:          "VAT {cat} at {rate} %: the tax amount (BT-117 = {tax}) must equal taxable amount {taxable} × {rate} % rounded to two decimals = {want}.",
+			Check:       func(inv *Invoice, report Report) { checkCO17(inv, "", report) },
+			CheckSyntax: checkCO17},
 		docRule("BR-CO-18", []string{"BG-23"},
 			"La facture doit comporter au moins un récapitulatif de TVA (BG-23).",
 			"The invoice must have at least one VAT breakdown (BG-23).",
@@ -176,13 +183,15 @@ func consistencyRules() []Rule {
 			"Line {line}: charge {n} must have a reason (BT-144), a reason code (BT-145), or both.",
 			noReason),
 		// BR-CO-25 is in the official schematron though not in en16931-rules.tsv; like the
-		// schematron, it does not apply to credit notes.
+		// schematron, it does not apply to credit notes. Without a type code (BR-04) the
+		// document may be a credit note (a UBL CreditNote says so by its root alone), so
+		// the rule does not apply either.
 		{ID: "BR-CO-25", Severity: Fatal, BT: []string{"BT-115", "BT-9", "BT-20"},
 			FR: "Le net à payer est positif ({bt115}) : indiquez la date d'échéance (BT-9) ou les conditions de paiement (BT-20).",
 			EN: "The amount due for payment is positive ({bt115}): the payment due date (BT-9) or the payment terms (BT-20) must be given.",
 			Check: func(inv *Invoice, report Report) {
 				p := inv.Totals.Payable
-				if p == nil || p.Sign() <= 0 || inv.IsCreditNote() {
+				if p == nil || p.Sign() <= 0 || inv.IsCreditNote() || blank(inv.TypeCode) {
 					return
 				}
 				if inv.DueDate.IsZero() && blank(inv.PaymentTerms) {
@@ -333,4 +342,46 @@ func decimalRules() []Rule {
 		lineACAmountRule("BR-DEC-27", "BT-141", true, false, "des frais de ligne", "invoice line charge amount"),
 		lineACAmountRule("BR-DEC-28", "BT-142", true, true, "de base des frais de ligne", "invoice line charge base amount"),
 	}
+}
+
+// xpathRound rounds d to places decimals as XPath's round does: half towards positive
+// infinity.
+func xpathRound(d decimal.Decimal, places int32) decimal.Decimal {
+	return d.Shift(places).Add(decimal.New(5, -1)).Floor().Shift(-places)
+}
+
+// withinOneUnit is the official schematrons' tolerance for a VAT amount (BR-CO-17, BR-S-09):
+// |tax| − 1 < round(|taxable| × rate / 100, 2) < |tax| + 1, with ≤ instead of < when
+// inclusive.
+func withinOneUnit(tax, taxable, rate decimal.Decimal, inclusive bool) bool {
+	want := xpathRound(taxable.Abs().Mul(rate).Shift(-2), 2)
+	diff := tax.Abs().Sub(want).Abs()
+	if inclusive {
+		return diff.LessThanOrEqual(decimal.NewFromInt(1))
+	}
+	return diff.LessThan(decimal.NewFromInt(1))
+}
+
+func checkCO17(inv *Invoice, syntax string, report Report) {
+	for i := range inv.VAT {
+		v := &inv.VAT[i]
+		if v.TaxAmount == nil || v.TaxableAmount == nil {
+			continue
+		}
+		if v.Rate == nil || xpathRound(*v.Rate, 0).IsZero() {
+			if !xpathRound(*v.TaxAmount, 0).IsZero() {
+				report(vatPath(i), append(vatArgs(v), "tax", v.TaxAmount, "taxable", v.TaxableAmount, "want", zero2)...)
+			}
+			continue
+		}
+		if !withinOneUnit(*v.TaxAmount, *v.TaxableAmount, *v.Rate, syntax == "cii") {
+			want := percentOf(*v.TaxableAmount, *v.Rate)
+			report(vatPath(i), append(vatArgs(v), "tax", v.TaxAmount, "taxable", v.TaxableAmount, "want", want)...)
+		}
+	}
+}
+
+// agreeRule is a rule that no program can check (BR-CO-05…08): it never reports.
+func agreeRule(id string, bt []string, fr, en string) Rule {
+	return Rule{ID: id, Severity: Fatal, BT: bt, FR: fr, EN: en, Check: func(*Invoice, Report) {}}
 }

@@ -55,4 +55,18 @@ func HasFatal(vs []Violation) bool {
 }
 
 // LinePath is the Path of the i-th invoice line (0-based i).
-func LinePath(i int) string { return fmt.Sprintf("BG-25[%d]", i+1) }
+func LinePath(i int) string {
+	if i >= 0 && i < len(linePaths) {
+		return linePaths[i]
+	}
+	return fmt.Sprintf("BG-25[%d]", i+1)
+}
+
+// linePaths are the paths of the first lines, which the rules name for every line they
+// check (whether or not it breaks them), built once.
+var linePaths = func() (paths [512]string) {
+	for i := range paths {
+		paths[i] = fmt.Sprintf("BG-25[%d]", i+1)
+	}
+	return paths
+}()

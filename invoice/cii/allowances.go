@@ -2,6 +2,7 @@ package cii
 
 import (
 	"fmt"
+	"github.com/fluxgate/fluxgate/internal/xmlw"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -12,7 +13,7 @@ import (
 // Allowances and charges: document level (BG-20, BG-21) and line level (BG-27, BG-28), all
 // ram:SpecifiedTradeAllowanceCharge told apart by ram:ChargeIndicator.
 
-func (w *writer) documentAllowanceCharges(s *etree.Element) {
+func (w *writer) documentAllowanceCharges(s *xmlw.Element) {
 	for i := range w.inv.Allowances {
 		allowanceCharge(s, &w.inv.Allowances[i], false, true)
 	}
@@ -34,7 +35,7 @@ func (r *reader) documentAllowanceCharges(s *etree.Element, inv *invoice.Invoice
 
 // allowanceCharge writes one ram:SpecifiedTradeAllowanceCharge in schema order; withTax
 // adds its ram:CategoryTradeTax (document level only: lines carry no VAT per allowance).
-func allowanceCharge(parent *etree.Element, ac *invoice.AllowanceCharge, charge, withTax bool) {
+func allowanceCharge(parent *xmlw.Element, ac *invoice.AllowanceCharge, charge, withTax bool) {
 	e := parent.CreateElement("ram:SpecifiedTradeAllowanceCharge")
 	indicator(e, "ram:ChargeIndicator", charge)
 	number(e, "ram:CalculationPercent", ac.Percentage)

@@ -3,6 +3,7 @@ package cii
 import (
 	"encoding/base64"
 	"fmt"
+	"github.com/fluxgate/fluxgate/internal/xmlw"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -13,7 +14,7 @@ import (
 // Attachments: additional supporting documents (BG-24) in the header trade agreement as
 // ram:AdditionalReferencedDocument with TypeCode 916, the embedded file (BT-125) in base64.
 
-func (w *writer) documents(ag *etree.Element) {
+func (w *writer) documents(ag *xmlw.Element) {
 	for _, d := range w.inv.Documents {
 		e := ag.CreateElement("ram:AdditionalReferencedDocument")
 		text(e, "ram:IssuerAssignedID", d.ID)

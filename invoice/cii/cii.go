@@ -9,9 +9,9 @@
 package cii
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
+	"github.com/fluxgate/fluxgate/internal/xmlw"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -42,8 +42,7 @@ func Write(inv *invoice.Invoice) ([]byte, error) {
 		return nil, errors.New("cii: nil invoice")
 	}
 	w := &writer{inv: inv}
-	doc := etree.NewDocument()
-	doc.CreateProcInst("xml", `version="1.0" encoding="UTF-8"`)
+	doc := xmlw.NewDocument()
 	root := doc.CreateElement("rsm:CrossIndustryInvoice")
 	root.CreateAttr("xmlns:rsm", NamespaceRSM)
 	root.CreateAttr("xmlns:qdt", NamespaceQDT)
@@ -63,12 +62,7 @@ func Write(inv *invoice.Invoice) ([]byte, error) {
 	if len(w.errs) > 0 {
 		return nil, fmt.Errorf("cii: cannot write invoice %q: %s", inv.Number, strings.Join(w.errs, "; "))
 	}
-	doc.Indent(2)
-	var buf bytes.Buffer
-	if _, err := doc.WriteTo(&buf); err != nil {
-		return nil, fmt.Errorf("cii: %w", err)
-	}
-	return buf.Bytes(), nil
+	return doc.Bytes(2), nil
 }
 
 // Read parses a CrossIndustryInvoice. It fails only when data is not XML or not a
@@ -100,6 +94,7 @@ func Read(data []byte) (*invoice.Invoice, []invoice.Violation, error) {
 	} else {
 		r.finding(root, invoice.Fatal, "", nil, "SupplyChainTradeTransaction est absent", "SupplyChainTradeTransaction is missing")
 	}
+	r.currencies(root)
 	return inv, r.viol, nil
 }
 
@@ -121,7 +116,7 @@ type reader struct {
 // --- writing helpers -------------------------------------------------------------------
 
 // text adds <tag>s</tag> when s is not empty.
-func text(parent *etree.Element, tag, s string) *etree.Element {
+func text(parent *xmlw.Element, tag, s string) *xmlw.Element {
 	if s == "" {
 		return nil
 	}
@@ -131,7 +126,7 @@ func text(parent *etree.Element, tag, s string) *etree.Element {
 }
 
 // idElem adds <tag schemeID="…">value</tag> when the identifier is present.
-func idElem(parent *etree.Element, tag string, id invoice.ID) *etree.Element {
+func idElem(parent *xmlw.Element, tag string, id invoice.ID) *xmlw.Element {
 	if id.Value == "" {
 		return nil
 	}
@@ -143,7 +138,7 @@ func idElem(parent *etree.Element, tag string, id invoice.ID) *etree.Element {
 }
 
 // amount adds an amount: exactly two decimals when its scale is at most 2, as is otherwise.
-func amount(parent *etree.Element, tag string, d *decimal.Decimal) *etree.Element {
+func amount(parent *xmlw.Element, tag string, d *decimal.Decimal) *xmlw.Element {
 	if d == nil {
 		return nil
 	}
@@ -158,7 +153,7 @@ func formatAmount(d decimal.Decimal) string {
 }
 
 // number adds a quantity, price, rate or percentage as given (trailing zeros kept).
-func number(parent *etree.Element, tag string, d *decimal.Decimal) *etree.Element {
+func number(parent *xmlw.Element, tag string, d *decimal.Decimal) *xmlw.Element {
 	if d == nil {
 		return nil
 	}
@@ -173,11 +168,11 @@ func formatNumber(d decimal.Decimal) string {
 }
 
 // dateTime adds <tag><udt:DateTimeString format="102">YYYYMMDD</udt:DateTimeString></tag>.
-func dateTime(parent *etree.Element, tag string, d invoice.Date) {
+func dateTime(parent *xmlw.Element, tag string, d invoice.Date) {
 	dateIn(parent, tag, "udt:DateTimeString", d)
 }
 
-func dateIn(parent *etree.Element, tag, inner string, d invoice.Date) {
+func dateIn(parent *xmlw.Element, tag, inner string, d invoice.Date) {
 	if d.IsZero() {
 		return
 	}
@@ -187,7 +182,7 @@ func dateIn(parent *etree.Element, tag, inner string, d invoice.Date) {
 }
 
 // indicator adds <tag><udt:Indicator>true|false</udt:Indicator></tag>.
-func indicator(parent *etree.Element, tag string, v bool) {
+func indicator(parent *xmlw.Element, tag string, v bool) {
 	e := parent.CreateElement(tag).CreateElement("udt:Indicator")
 	if v {
 		e.SetText("true")

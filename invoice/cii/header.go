@@ -1,6 +1,7 @@
 package cii
 
 import (
+	"github.com/fluxgate/fluxgate/internal/xmlw"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -19,7 +20,7 @@ const (
 	docTypeSupporting     = "916" // BG-24
 )
 
-func (w *writer) context(root *etree.Element) {
+func (w *writer) context(root *xmlw.Element) {
 	ctx := root.CreateElement("rsm:ExchangedDocumentContext")
 	if w.inv.BusinessProcess != "" {
 		text(ctx.CreateElement("ram:BusinessProcessSpecifiedDocumentContextParameter"), "ram:ID", w.inv.BusinessProcess)
@@ -51,7 +52,7 @@ func (r *reader) context(root *etree.Element, inv *invoice.Invoice) {
 	}
 }
 
-func (w *writer) document(root *etree.Element) {
+func (w *writer) document(root *xmlw.Element) {
 	inv := w.inv
 	d := root.CreateElement("rsm:ExchangedDocument")
 	// ram:ID and ram:IssueDateTime are mandatory in the schema: written even when empty.
@@ -102,7 +103,7 @@ func (r *reader) noteText(ne *etree.Element, rule, bt string) string {
 }
 
 // agreement writes ram:ApplicableHeaderTradeAgreement in schema order.
-func (w *writer) agreement(ag *etree.Element) {
+func (w *writer) agreement(ag *xmlw.Element) {
 	inv := w.inv
 	text(ag, "ram:BuyerReference", inv.BuyerReference)
 	w.party(ag, "ram:SellerTradeParty", &inv.Seller, true)
@@ -173,14 +174,14 @@ func (r *reader) agreement(ag *etree.Element, inv *invoice.Invoice) {
 }
 
 // refDoc adds <tag><ram:IssuerAssignedID>id</ram:IssuerAssignedID></tag> when id is set.
-func refDoc(parent *etree.Element, tag, id string) {
+func refDoc(parent *xmlw.Element, tag, id string) {
 	if id != "" {
 		text(parent.CreateElement(tag), "ram:IssuerAssignedID", id)
 	}
 }
 
 // delivery writes ram:ApplicableHeaderTradeDelivery (mandatory, possibly empty).
-func (w *writer) delivery(de *etree.Element) {
+func (w *writer) delivery(de *xmlw.Element) {
 	inv := w.inv
 	if d := inv.Delivery; d != nil {
 		if d.PartyName != "" || d.LocationID.Value != "" || (d.Address != nil && !d.Address.IsZero()) {
@@ -226,7 +227,7 @@ func (r *reader) delivery(de *etree.Element, inv *invoice.Invoice) {
 }
 
 // settlement writes ram:ApplicableHeaderTradeSettlement in schema order.
-func (w *writer) settlement(s *etree.Element) {
+func (w *writer) settlement(s *xmlw.Element) {
 	inv := w.inv
 	w.creditorAndReference(s)
 	text(s, "ram:TaxCurrencyCode", inv.TaxCurrency)
@@ -269,7 +270,7 @@ func (r *reader) settlement(s *etree.Element, inv *invoice.Invoice) {
 }
 
 // period writes ram:BillingSpecifiedPeriod (BG-14, BG-26) when it holds a date.
-func period(parent *etree.Element, p *invoice.Period) {
+func period(parent *xmlw.Element, p *invoice.Period) {
 	if p == nil || (p.Start.IsZero() && p.End.IsZero()) {
 		return
 	}
@@ -290,7 +291,7 @@ func (r *reader) period(e *etree.Element, startBT, endBT string) *invoice.Period
 }
 
 // preceding writes BG-3. CII D16B holds a single ram:InvoiceReferencedDocument.
-func (w *writer) preceding(s *etree.Element) {
+func (w *writer) preceding(s *xmlw.Element) {
 	pis := w.inv.PrecedingInvoices
 	if len(pis) == 0 {
 		return

@@ -2,6 +2,7 @@ package cii
 
 import (
 	"fmt"
+	"github.com/fluxgate/fluxgate/internal/xmlw"
 
 	"github.com/beevik/etree"
 
@@ -12,7 +13,7 @@ import (
 // and charges (BG-27, BG-28), price details (BG-29), VAT (BG-30), item (BG-31) and item
 // attributes (BG-32).
 
-func (w *writer) line(tx *etree.Element, i int, l *invoice.Line) {
+func (w *writer) line(tx *xmlw.Element, i int, l *invoice.Line) {
 	where := invoice.LinePath(i)
 	li := tx.CreateElement("ram:IncludedSupplyChainTradeLineItem")
 
@@ -65,7 +66,7 @@ func (w *writer) line(tx *etree.Element, i int, l *invoice.Line) {
 }
 
 // product writes ram:SpecifiedTradeProduct (BG-31, BG-32) in schema order.
-func (w *writer) product(li *etree.Element, it *invoice.Item) {
+func (w *writer) product(li *xmlw.Element, it *invoice.Item) {
 	if it.Name == "" && it.Description == "" && it.SellerID == "" && it.BuyerID == "" && it.StandardID.IsZero() &&
 		len(it.Classifications) == 0 && it.OriginCountry == "" && len(it.Attributes) == 0 {
 		return
@@ -99,7 +100,7 @@ func (w *writer) product(li *etree.Element, it *invoice.Item) {
 
 // lineAgreement writes ram:SpecifiedLineTradeAgreement: order line reference (BT-132) and
 // prices (BG-29). The base quantity (BT-149, BT-150) goes with each price written.
-func (w *writer) lineAgreement(li *etree.Element, l *invoice.Line, where string) {
+func (w *writer) lineAgreement(li *xmlw.Element, l *invoice.Line, where string) {
 	pr := l.Price
 	if l.OrderLineReference == "" && pr.Net == nil && pr.Gross == nil {
 		if pr.Discount != nil || pr.BaseQuantity != nil || pr.BaseUnitCode != "" {
@@ -110,6 +111,13 @@ func (w *writer) lineAgreement(li *etree.Element, l *invoice.Line, where string)
 	ag := li.CreateElement("ram:SpecifiedLineTradeAgreement")
 	if l.OrderLineReference != "" {
 		text(ag.CreateElement("ram:BuyerOrderReferencedDocument"), "ram:LineID", l.OrderLineReference)
+	}
+	if pr.Gross == nil && pr.Discount != nil && pr.Net != nil {
+		// CII D16B cannot hold a price discount without the gross price (ChargeAmount is
+		// mandatory in GrossPriceProductTradePrice); EN 16931 defines the net price as
+		// gross − discount, so the gross price is the net price plus the discount.
+		gross := pr.Net.Add(*pr.Discount)
+		pr.Gross = &gross
 	}
 	if pr.Gross != nil {
 		g := ag.CreateElement("ram:GrossPriceProductTradePrice")
@@ -132,7 +140,7 @@ func (w *writer) lineAgreement(li *etree.Element, l *invoice.Line, where string)
 	}
 }
 
-func (w *writer) basisQuantity(price *etree.Element, pr invoice.Price, where string) {
+func (w *writer) basisQuantity(price *xmlw.Element, pr invoice.Price, where string) {
 	if pr.BaseQuantity == nil {
 		if pr.BaseUnitCode != "" {
 			w.cannot("%s: BT-150 (base quantity unit) without BT-149 (base quantity)", where)

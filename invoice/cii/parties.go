@@ -2,6 +2,7 @@ package cii
 
 import (
 	"fmt"
+	"github.com/fluxgate/fluxgate/internal/xmlw"
 
 	"github.com/beevik/etree"
 
@@ -19,7 +20,7 @@ const (
 )
 
 // party writes a ram:TradePartyType (seller or buyer) in schema order.
-func (w *writer) party(parent *etree.Element, tag string, p *invoice.Party, seller bool) {
+func (w *writer) party(parent *xmlw.Element, tag string, p *invoice.Party, seller bool) {
 	if p.Name == "" && p.TradingName == "" && len(p.IDs) == 0 && p.LegalID.IsZero() && p.VATID == "" &&
 		p.TaxRegistrationID == "" && p.LegalInfo == "" && p.ElectronicAddress.IsZero() && p.Address.IsZero() && p.Contact == nil {
 		return
@@ -108,7 +109,7 @@ func (r *reader) party(e *etree.Element, seller bool) invoice.Party {
 
 // partyIDs writes identifiers: ram:ID without a scheme, then ram:GlobalID with one (the
 // schema puts every ID before every GlobalID).
-func partyIDs(e *etree.Element, ids []invoice.ID) {
+func partyIDs(e *xmlw.Element, ids []invoice.ID) {
 	for _, id := range ids {
 		if id.Scheme == "" {
 			text(e, "ram:ID", id.Value)
@@ -122,7 +123,7 @@ func partyIDs(e *etree.Element, ids []invoice.ID) {
 }
 
 // partyID writes a single identifier (BT-60, BT-71).
-func partyID(e *etree.Element, id invoice.ID) {
+func partyID(e *xmlw.Element, id invoice.ID) {
 	if id.Value != "" {
 		partyIDs(e, []invoice.ID{id})
 	}
@@ -162,7 +163,7 @@ func (r *reader) singlePartyID(e *etree.Element, rule, bt string) invoice.ID {
 	return ids[0]
 }
 
-func (w *writer) legalOrganization(e *etree.Element, id invoice.ID, tradingName, tag string) {
+func (w *writer) legalOrganization(e *xmlw.Element, id invoice.ID, tradingName, tag string) {
 	if id.Value == "" && tradingName == "" {
 		if id.Scheme != "" {
 			w.cannot("%s: legal registration scheme without an identifier", tag)
@@ -174,7 +175,7 @@ func (w *writer) legalOrganization(e *etree.Element, id invoice.ID, tradingName,
 	text(lo, "ram:TradingBusinessName", tradingName)
 }
 
-func contact(e *etree.Element, c *invoice.Contact) {
+func contact(e *xmlw.Element, c *invoice.Contact) {
 	if c == nil || *c == (invoice.Contact{}) {
 		return
 	}
@@ -204,7 +205,7 @@ func readContact(ce *etree.Element) *invoice.Contact {
 }
 
 // address writes ram:PostalTradeAddress in schema order when any term is present.
-func address(e *etree.Element, a invoice.Address) {
+func address(e *xmlw.Element, a invoice.Address) {
 	if a.IsZero() {
 		return
 	}
@@ -233,7 +234,7 @@ func readAddress(ae *etree.Element) invoice.Address {
 	}
 }
 
-func taxRegistration(e *etree.Element, id, scheme string) {
+func taxRegistration(e *xmlw.Element, id, scheme string) {
 	if id == "" {
 		return
 	}
@@ -241,7 +242,7 @@ func taxRegistration(e *etree.Element, id, scheme string) {
 }
 
 // payee writes ram:PayeeTradeParty (BG-10).
-func (w *writer) payee(s *etree.Element) {
+func (w *writer) payee(s *xmlw.Element) {
 	p := w.inv.Payee
 	if p == nil || (p.Name == "" && p.ID.Value == "" && p.LegalID.Value == "") {
 		return
@@ -266,7 +267,7 @@ func (r *reader) payee(e *etree.Element, inv *invoice.Invoice) {
 }
 
 // taxRepresentative writes ram:SellerTaxRepresentativeTradeParty (BG-11).
-func (w *writer) taxRepresentative(ag *etree.Element) {
+func (w *writer) taxRepresentative(ag *xmlw.Element) {
 	t := w.inv.TaxRepresentative
 	if t == nil || (t.Name == "" && t.VATID == "" && t.Address.IsZero()) {
 		return

@@ -1,6 +1,7 @@
 package cii
 
 import (
+	"github.com/fluxgate/fluxgate/internal/xmlw"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -16,7 +17,7 @@ import (
 // account go in the first one.
 
 // creditorAndReference writes BT-90 and BT-83, the first two elements of the settlement.
-func (w *writer) creditorAndReference(s *etree.Element) {
+func (w *writer) creditorAndReference(s *xmlw.Element) {
 	p := w.inv.Payment
 	if p == nil {
 		return
@@ -27,7 +28,7 @@ func (w *writer) creditorAndReference(s *etree.Element) {
 	text(s, "ram:PaymentReference", p.RemittanceInfo)
 }
 
-func (w *writer) paymentMeans(s *etree.Element) {
+func (w *writer) paymentMeans(s *xmlw.Element) {
 	p := w.inv.Payment
 	if p == nil {
 		return
@@ -92,7 +93,7 @@ func isIBAN(s string) bool {
 	return true
 }
 
-func (w *writer) paymentTerms(s *etree.Element) {
+func (w *writer) paymentTerms(s *xmlw.Element) {
 	inv := w.inv
 	mandate := ""
 	if inv.Payment != nil && inv.Payment.DirectDebit != nil {

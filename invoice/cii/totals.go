@@ -2,6 +2,7 @@ package cii
 
 import (
 	"github.com/beevik/etree"
+	"github.com/fluxgate/fluxgate/internal/xmlw"
 	"github.com/shopspring/decimal"
 
 	"github.com/fluxgate/fluxgate/invoice"
@@ -24,7 +25,7 @@ func mapCode(m map[string]string, code string) string {
 	return code
 }
 
-func (w *writer) vatBreakdown(s *etree.Element) {
+func (w *writer) vatBreakdown(s *xmlw.Element) {
 	inv := w.inv
 	if len(inv.VAT) == 0 && (!inv.TaxPointDate.IsZero() || inv.TaxPointDateCode != "") {
 		w.cannot("CII carries BT-7/BT-8 in a VAT breakdown (BG-23), and the invoice has none")
@@ -84,7 +85,7 @@ func (r *reader) vatBreakdown(s *etree.Element, inv *invoice.Invoice) {
 	}
 }
 
-func (w *writer) totals(s *etree.Element) {
+func (w *writer) totals(s *xmlw.Element) {
 	inv, t := w.inv, w.inv.Totals
 	if t == (invoice.Totals{}) {
 		return
@@ -124,11 +125,17 @@ func (r *reader) totals(m *etree.Element, inv *invoice.Invoice) {
 	t.Payable = r.once(m, "DuePayableAmount", "BT-115", "CII-SR-487")
 	for _, e := range children(m, "TaxTotalAmount") {
 		cur := attr(e, "currencyID")
+		acct := inv.TaxCurrency != "" && inv.TaxCurrency != inv.Currency && cur == inv.TaxCurrency
 		switch {
-		case inv.TaxCurrency != "" && inv.TaxCurrency != inv.Currency && cur == inv.TaxCurrency && t.TaxTotalAcctCurr == nil:
+		case acct && t.TaxTotalAcctCurr == nil:
 			t.TaxTotalAcctCurr = r.dec(e, "BT-111")
-		case t.TaxTotal == nil:
+		case !acct && t.TaxTotal == nil:
 			t.TaxTotal = r.dec(e, "BT-110")
+		case !acct && cur != "" && cur == inv.Currency && inv.TaxCurrency != inv.Currency:
+			// The official BR-CO-15 requires exactly one tax total in the invoice currency.
+			r.finding(e, invoice.Fatal, "BR-CO-15", []string{"BT-110", "BT-112", "BT-109"},
+				"le montant total de TVA (BT-110) dans la devise de la facture apparaît plusieurs fois ; seul le premier est conservé",
+				"the total VAT amount (BT-110) in the invoice currency is given more than once; only the first is kept")
 		case t.TaxTotalAcctCurr == nil:
 			t.TaxTotalAcctCurr = r.dec(e, "BT-111")
 		default:

@@ -1,6 +1,7 @@
 package ubl
 
 import (
+	"github.com/fluxgate/fluxgate/internal/xmlw"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -10,7 +11,7 @@ import (
 // allowancesCharges writes cac:AllowanceCharge elements: the document level ones (BG-20,
 // BG-21, with their VAT category) when doc is true, the line level ones (BG-27, BG-28)
 // otherwise.
-func (w *writer) allowancesCharges(parent *etree.Element, allowances, charges []invoice.AllowanceCharge, doc bool) {
+func (w *writer) allowancesCharges(parent *xmlw.Element, allowances, charges []invoice.AllowanceCharge, doc bool) {
 	for i := range allowances {
 		w.allowanceCharge(parent, &allowances[i], false, doc)
 	}
@@ -19,7 +20,7 @@ func (w *writer) allowancesCharges(parent *etree.Element, allowances, charges []
 	}
 }
 
-func (w *writer) allowanceCharge(parent *etree.Element, ac *invoice.AllowanceCharge, charge, doc bool) {
+func (w *writer) allowanceCharge(parent *xmlw.Element, ac *invoice.AllowanceCharge, charge, doc bool) {
 	e := el(parent, "cac:AllowanceCharge")
 	text(e, "cbc:ChargeIndicator", boolText(charge))
 	text(e, "cbc:AllowanceChargeReasonCode", ac.ReasonCode)

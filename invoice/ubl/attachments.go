@@ -2,6 +2,7 @@ package ubl
 
 import (
 	"encoding/base64"
+	"github.com/fluxgate/fluxgate/internal/xmlw"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -10,7 +11,7 @@ import (
 
 // document writes one supporting document (BG-24) as a cac:AdditionalDocumentReference,
 // with its embedded attachment in base64 (BT-125) and its external location (BT-124).
-func (w *writer) document(root *etree.Element, d *invoice.Document) {
+func (w *writer) document(root *xmlw.Element, d *invoice.Document) {
 	e := el(root, "cac:AdditionalDocumentReference")
 	text(e, "cbc:ID", d.ID)
 	text(e, "cbc:DocumentDescription", d.Description)

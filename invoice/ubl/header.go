@@ -1,6 +1,7 @@
 package ubl
 
 import (
+	"github.com/fluxgate/fluxgate/internal/xmlw"
 	"regexp"
 
 	"github.com/beevik/etree"
@@ -20,7 +21,7 @@ const (
 )
 
 // header writes the document head, from cbc:CustomizationID to cbc:BuyerReference.
-func (w *writer) header(root *etree.Element) {
+func (w *writer) header(root *xmlw.Element) {
 	inv := w.inv
 	text(root, "cbc:CustomizationID", inv.Specification)
 	text(root, "cbc:ProfileID", inv.BusinessProcess)
@@ -51,7 +52,7 @@ func (w *writer) header(root *etree.Element) {
 
 // references writes the invoicing period and the document references, from
 // cac:InvoicePeriod to cac:ProjectReference.
-func (w *writer) references(root *etree.Element) {
+func (w *writer) references(root *xmlw.Element) {
 	inv := w.inv
 	if p := inv.InvoicingPeriod; p != nil || inv.TaxPointDateCode != "" {
 		e := el(root, "cac:InvoicePeriod")
@@ -93,7 +94,7 @@ func (w *writer) references(root *etree.Element) {
 
 // additionalDocuments writes every cac:AdditionalDocumentReference: the invoiced object
 // (BT-18), the project reference of a credit note (BT-11) and the supporting documents.
-func (w *writer) additionalDocuments(root *etree.Element) {
+func (w *writer) additionalDocuments(root *xmlw.Element) {
 	inv := w.inv
 	if !inv.InvoicedObject.IsZero() {
 		e := el(root, "cac:AdditionalDocumentReference")
@@ -110,7 +111,7 @@ func (w *writer) additionalDocuments(root *etree.Element) {
 	}
 }
 
-func docRef(root *etree.Element, tag, value string) {
+func docRef(root *xmlw.Element, tag, value string) {
 	if value != "" {
 		text(el(root, tag), "cbc:ID", value)
 	}
@@ -170,10 +171,8 @@ func (r *reader) readReferences(root *etree.Element) {
 		}
 	}
 	for i, e := range root.SelectElements("cac:BillingReference") {
+		// An empty BillingReference is a BG-3 without BT-25, as the official BR-55 sees it.
 		d := child(e, "cac:InvoiceDocumentReference")
-		if d == nil {
-			continue
-		}
 		path := "BG-3[" + itoa(i+1) + "]"
 		inv.PrecedingInvoices = append(inv.PrecedingInvoices, invoice.PrecedingInvoice{
 			Number:    textOf(child(d, "cbc:ID")),

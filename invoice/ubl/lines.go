@@ -1,6 +1,9 @@
 package ubl
 
 import (
+	"fmt"
+	"github.com/fluxgate/fluxgate/internal/xmlw"
+
 	"github.com/beevik/etree"
 	"github.com/fluxgate/fluxgate/invoice"
 	"github.com/shopspring/decimal"
@@ -8,7 +11,7 @@ import (
 
 // line writes one invoice line (BG-25) as cac:InvoiceLine, or cac:CreditNoteLine in a
 // CreditNote.
-func (w *writer) line(root *etree.Element, l *invoice.Line) {
+func (w *writer) line(root *xmlw.Element, l *invoice.Line) {
 	tag, qty := "cac:InvoiceLine", "cbc:InvoicedQuantity"
 	if w.credit {
 		tag, qty = "cac:CreditNoteLine", "cbc:CreditedQuantity"
@@ -38,7 +41,7 @@ func (w *writer) line(root *etree.Element, l *invoice.Line) {
 }
 
 // item writes the content of cac:Item (BG-31, BG-32 and the line VAT BG-30).
-func (w *writer) item(e *etree.Element, l *invoice.Line) {
+func (w *writer) item(e *xmlw.Element, l *invoice.Line) {
 	it := &l.Item
 	text(e, "cbc:Description", it.Description)
 	text(e, "cbc:Name", it.Name)
@@ -82,7 +85,7 @@ func (w *writer) item(e *etree.Element, l *invoice.Line) {
 // linePrice writes cac:Price (BG-29). The gross price (BT-148) and the discount (BT-147) go
 // in a price cac:AllowanceCharge, whose cbc:Amount UBL requires: without a discount it is
 // the gross price minus the net price (zero when the net price is absent).
-func (w *writer) linePrice(parent *etree.Element, p *invoice.Price) {
+func (w *writer) linePrice(parent *xmlw.Element, p *invoice.Price) {
 	if p.Net == nil && p.Discount == nil && p.Gross == nil && p.BaseQuantity == nil && p.BaseUnitCode == "" {
 		return
 	}
@@ -128,8 +131,21 @@ func (r *reader) readLine(e *etree.Element, i int) invoice.Line {
 			End:   r.date(child(pe, "cbc:EndDate"), path, "BT-135"),
 		}
 	}
-	if d := r.one(e, "cac:DocumentReference", path, "BT-128"); d != nil {
-		l.ObjectID = idOf(child(d, "cbc:ID"))
+	// Only a DocumentReference with DocumentTypeCode 130 is the object identifier BT-128
+	// (as the official BR-CL-07 reads it).
+	for _, d := range e.SelectElements("cac:DocumentReference") {
+		code := textOf(child(d, "cbc:DocumentTypeCode"))
+		switch {
+		case code != docTypeInvoicedObject:
+			r.finding(invoice.Warning, d, path,
+				fmt.Sprintf("line DocumentReference with DocumentTypeCode %q is not an invoiced object identifier (130); ignored", code),
+				fmt.Sprintf("DocumentReference de ligne de DocumentTypeCode « %s » : ce n'est pas un identifiant d'objet facturé (130) ; ignoré", code), "BT-128")
+		case !l.ObjectID.IsZero():
+			r.finding(invoice.Warning, d, path, "a second invoiced object identifier is ignored",
+				"un second identifiant d'objet facturé est ignoré", "BT-128")
+		default:
+			l.ObjectID = idOf(child(d, "cbc:ID"))
+		}
 	}
 	l.Allowances, l.Charges = r.readAllowanceCharges(e, path+"/", "BG-27", "BG-28", false)
 	if it := r.one(e, "cac:Item", path, "BG-31"); it != nil {

@@ -1,6 +1,10 @@
 package ubl
 
 import (
+	"fmt"
+	"github.com/fluxgate/fluxgate/internal/xmlw"
+	"strings"
+
 	"github.com/beevik/etree"
 	"github.com/fluxgate/fluxgate/invoice"
 )
@@ -19,7 +23,7 @@ const (
 )
 
 // parties writes the seller, buyer, payee and tax representative.
-func (w *writer) parties(root *etree.Element) {
+func (w *writer) parties(root *xmlw.Element) {
 	inv := w.inv
 	var sepa string
 	if p := inv.Payment; p != nil && p.DirectDebit != nil {
@@ -51,7 +55,7 @@ func (w *writer) parties(root *etree.Element) {
 
 // party writes the content of a seller or buyer cac:Party; sepa is the creditor identifier
 // (BT-90) the seller carries.
-func (w *writer) party(e *etree.Element, p *invoice.Party, sepa string) {
+func (w *writer) party(e *xmlw.Element, p *invoice.Party, sepa string) {
 	id(e, "cbc:EndpointID", p.ElectronicAddress)
 	for _, v := range p.IDs {
 		id(el(e, "cac:PartyIdentification"), "cbc:ID", v)
@@ -79,7 +83,7 @@ func (w *writer) party(e *etree.Element, p *invoice.Party, sepa string) {
 	}
 }
 
-func partyTaxScheme(parent *etree.Element, companyID, scheme string) {
+func partyTaxScheme(parent *xmlw.Element, companyID, scheme string) {
 	if companyID == "" {
 		return
 	}
@@ -89,7 +93,7 @@ func partyTaxScheme(parent *etree.Element, companyID, scheme string) {
 }
 
 // address writes a postal address (BG-5, BG-8, BG-12, BG-15) unless it is empty.
-func address(parent *etree.Element, tag string, a invoice.Address) {
+func address(parent *xmlw.Element, tag string, a invoice.Address) {
 	if a.IsZero() {
 		return
 	}
@@ -108,7 +112,7 @@ func address(parent *etree.Element, tag string, a invoice.Address) {
 }
 
 // delivery writes cac:Delivery (BG-13).
-func (w *writer) delivery(root *etree.Element) {
+func (w *writer) delivery(root *xmlw.Element) {
 	d := w.inv.Delivery
 	if d == nil {
 		return
@@ -164,8 +168,15 @@ func (r *reader) readParties(root *etree.Element) {
 			Name:    textOf(child(r.one(e, "cac:PartyName", partyTaxRep, "BT-62"), "cbc:Name")),
 			Address: r.readAddress(r.one(e, "cac:PostalAddress", partyTaxRep, "BG-12")),
 		}
+		// Only a VAT scheme holds BT-63, as the official BR-56 reads it.
 		for _, s := range e.SelectElements("cac:PartyTaxScheme") {
-			if t.VATID == "" {
+			scheme := strings.ToUpper(textOf(child(s, "cac:TaxScheme", "cbc:ID")))
+			switch {
+			case scheme != schemeVAT:
+				r.finding(invoice.Warning, s, partyTaxRep,
+					fmt.Sprintf("tax representative PartyTaxScheme with TaxScheme %q is not a VAT identifier (BT-63); ignored", scheme),
+					fmt.Sprintf("PartyTaxScheme du représentant fiscal de TaxScheme « %s » : ce n'est pas un numéro de TVA (BT-63) ; ignoré", scheme), "BT-63")
+			case t.VATID == "":
 				t.VATID = textOf(child(s, "cbc:CompanyID"))
 			}
 		}

@@ -2,6 +2,7 @@ package ubl
 
 import (
 	"github.com/beevik/etree"
+	"github.com/fluxgate/fluxgate/internal/xmlw"
 	"github.com/fluxgate/fluxgate/invoice"
 )
 
@@ -15,7 +16,7 @@ const pathPayment = "BG-16"
 // BT-81..BT-83; the card and the mandate go in the first) and cac:PaymentTerms (BT-20). A
 // CreditNote carries its due date (BT-9) in the first payment means, or, when it has none,
 // in the payment terms.
-func (w *writer) payment(root *etree.Element) {
+func (w *writer) payment(root *xmlw.Element) {
 	inv := w.inv
 	dueInMeans := false
 	if p := inv.Payment; p != nil {

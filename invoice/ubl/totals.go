@@ -2,19 +2,33 @@ package ubl
 
 import (
 	"github.com/beevik/etree"
+	"github.com/fluxgate/fluxgate/internal/xmlw"
 	"github.com/fluxgate/fluxgate/invoice"
+	"github.com/shopspring/decimal"
 )
 
 const pathTotals = "BG-22"
 
 // totals writes cac:TaxTotal (BT-110 with the VAT breakdown BG-23), a second cac:TaxTotal
 // in the VAT accounting currency (BT-111) and cac:LegalMonetaryTotal (BG-22).
-func (w *writer) totals(root *etree.Element) {
+func (w *writer) totals(root *xmlw.Element) {
 	inv := w.inv
 	t := &inv.Totals
 	if t.TaxTotal != nil || len(inv.VAT) > 0 {
 		e := el(root, "cac:TaxTotal")
-		w.amount(e, "cbc:TaxAmount", t.TaxTotal)
+		tax := t.TaxTotal
+		if tax == nil {
+			// UBL requires cbc:TaxAmount in cac:TaxTotal; a CII invoice may omit BT-110
+			// (an invoice outside the scope of VAT). BR-CO-14 defines it as Σ BT-117.
+			sum := decimal.Zero
+			for i := range inv.VAT {
+				if v := inv.VAT[i].TaxAmount; v != nil {
+					sum = sum.Add(*v)
+				}
+			}
+			tax = &sum
+		}
+		w.amount(e, "cbc:TaxAmount", tax)
 		for i := range inv.VAT {
 			v := &inv.VAT[i]
 			s := el(e, "cac:TaxSubtotal")
@@ -66,13 +80,23 @@ func (r *reader) readTotals(root *etree.Element) {
 			t.TaxTotalAcctCurr = r.amount(amt, pathTotals, "BT-111", inv.TaxCurrency)
 			continue
 		}
-		if seenDoc {
-			r.finding(invoice.Warning, tt, pathTotals, "a further tax total is ignored",
-				"un total de TVA supplémentaire est ignoré", "BT-110")
-			continue
+		switch {
+		case !seenDoc:
+			seenDoc = true
+			t.TaxTotal = r.amount(amt, pathTotals, "BT-110", inv.Currency)
+		case amt != nil && cur != "" && cur == inv.Currency:
+			// The official BR-CO-15 requires exactly one tax total in the invoice currency.
+			r.vs = append(r.vs, invoice.Violation{
+				Rule: "BR-CO-15", Severity: invoice.Fatal, BT: []string{"BT-110", "BT-112", "BT-109"},
+				Path: pathTotals, Location: xpath(amt),
+				EN: "the total VAT amount (BT-110) in the invoice currency is given more than once; only the first is kept",
+				FR: "le montant total de TVA (BT-110) dans la devise de la facture apparaît plusieurs fois ; seul le premier est conservé",
+			})
+		case amt != nil:
+			r.finding(invoice.Warning, tt, pathTotals, "a further tax total amount is ignored",
+				"un montant total de TVA supplémentaire est ignoré", "BT-110")
 		}
-		seenDoc = true
-		t.TaxTotal = r.amount(amt, pathTotals, "BT-110", inv.Currency)
+		// Every TaxSubtotal is a VAT breakdown, whichever TaxTotal holds it.
 		for _, s := range subs {
 			path := "BG-23[" + itoa(len(inv.VAT)+1) + "]"
 			tc := child(s, "cac:TaxCategory")

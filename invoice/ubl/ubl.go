@@ -20,6 +20,7 @@ package ubl
 import (
 	"errors"
 	"fmt"
+	"github.com/fluxgate/fluxgate/internal/xmlw"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -53,8 +54,7 @@ func Write(inv *invoice.Invoice) ([]byte, error) {
 		return nil, errors.New("ubl: nil invoice")
 	}
 	w := &writer{inv: inv, credit: inv.IsCreditNote()}
-	doc := etree.NewDocument()
-	doc.CreateProcInst("xml", `version="1.0" encoding="UTF-8"`)
+	doc := xmlw.NewDocument()
 	root := doc.CreateElement("Invoice")
 	ns := NSInvoice
 	if w.credit {
@@ -74,8 +74,7 @@ func Write(inv *invoice.Invoice) ([]byte, error) {
 	for i := range inv.Lines {
 		w.line(root, &inv.Lines[i])
 	}
-	doc.Indent(2)
-	return doc.WriteToBytes()
+	return doc.Bytes(2), nil
 }
 
 // Read decodes a UBL 2.1 Invoice (root Invoice in namespace NSInvoice) or CreditNote (root
@@ -120,6 +119,7 @@ func Read(data []byte) (*invoice.Invoice, []invoice.Violation, error) {
 			r.inv.Lines = append(r.inv.Lines, r.readLine(e, len(r.inv.Lines)))
 		}
 	}
+	r.readSyntaxRules(root)
 	return r.inv, r.vs, nil
 }
 

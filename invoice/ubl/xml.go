@@ -2,6 +2,7 @@ package ubl
 
 import (
 	"fmt"
+	"github.com/fluxgate/fluxgate/internal/xmlw"
 	"strconv"
 	"strings"
 
@@ -17,10 +18,10 @@ type writer struct {
 }
 
 // el appends an empty child element.
-func el(parent *etree.Element, tag string) *etree.Element { return parent.CreateElement(tag) }
+func el(parent *xmlw.Element, tag string) *xmlw.Element { return parent.CreateElement(tag) }
 
 // text appends <tag>value</tag> unless value is empty; it returns the element or nil.
-func text(parent *etree.Element, tag, value string) *etree.Element {
+func text(parent *xmlw.Element, tag, value string) *xmlw.Element {
 	if value == "" {
 		return nil
 	}
@@ -30,7 +31,7 @@ func text(parent *etree.Element, tag, value string) *etree.Element {
 }
 
 // id appends <tag schemeID="...">value</tag> unless the identifier is absent.
-func id(parent *etree.Element, tag string, v invoice.ID) *etree.Element {
+func id(parent *xmlw.Element, tag string, v invoice.ID) *xmlw.Element {
 	if v.Value == "" && v.Scheme == "" {
 		return nil
 	}
@@ -43,23 +44,23 @@ func id(parent *etree.Element, tag string, v invoice.ID) *etree.Element {
 }
 
 // date appends <tag>YYYY-MM-DD</tag> unless the date is absent.
-func date(parent *etree.Element, tag string, d invoice.Date) {
+func date(parent *xmlw.Element, tag string, d invoice.Date) {
 	if !d.IsZero() {
 		text(parent, tag, d.ISO())
 	}
 }
 
 // amount appends an amount in the invoice currency (BT-5).
-func (w *writer) amount(parent *etree.Element, tag string, d *decimal.Decimal) *etree.Element {
+func (w *writer) amount(parent *xmlw.Element, tag string, d *decimal.Decimal) *xmlw.Element {
 	return amountIn(parent, tag, d, w.inv.Currency, formatAmount)
 }
 
 // price appends a price (written as given) in the invoice currency.
-func (w *writer) price(parent *etree.Element, tag string, d *decimal.Decimal) *etree.Element {
+func (w *writer) price(parent *xmlw.Element, tag string, d *decimal.Decimal) *xmlw.Element {
 	return amountIn(parent, tag, d, w.inv.Currency, decimal.Decimal.String)
 }
 
-func amountIn(parent *etree.Element, tag string, d *decimal.Decimal, currency string, format func(decimal.Decimal) string) *etree.Element {
+func amountIn(parent *xmlw.Element, tag string, d *decimal.Decimal, currency string, format func(decimal.Decimal) string) *xmlw.Element {
 	if d == nil {
 		return nil
 	}
@@ -72,7 +73,7 @@ func amountIn(parent *etree.Element, tag string, d *decimal.Decimal, currency st
 }
 
 // number appends a quantity, rate or percentage written as given.
-func number(parent *etree.Element, tag string, d *decimal.Decimal) *etree.Element {
+func number(parent *xmlw.Element, tag string, d *decimal.Decimal) *xmlw.Element {
 	if d == nil {
 		return nil
 	}
@@ -82,7 +83,7 @@ func number(parent *etree.Element, tag string, d *decimal.Decimal) *etree.Elemen
 }
 
 // quantity appends a quantity with its unit code.
-func quantity(parent *etree.Element, tag string, d *decimal.Decimal, unit string) {
+func quantity(parent *xmlw.Element, tag string, d *decimal.Decimal, unit string) {
 	if d == nil && unit == "" {
 		return
 	}
@@ -105,7 +106,7 @@ func formatAmount(d decimal.Decimal) string {
 }
 
 // taxScheme appends <cac:TaxScheme><cbc:ID>id</cbc:ID></cac:TaxScheme>.
-func taxScheme(parent *etree.Element, id string) {
+func taxScheme(parent *xmlw.Element, id string) {
 	text(el(parent, "cac:TaxScheme"), "cbc:ID", id)
 }
 
@@ -138,11 +139,57 @@ func (r *reader) one(e *etree.Element, tag, path string, bt ...string) *etree.El
 		n++
 	}
 	if n > 1 {
-		r.finding(invoice.Warning, first, path,
-			fmt.Sprintf("%s occurs %d times; only the first is kept", tag, n),
-			fmt.Sprintf("%s apparaît %d fois ; seule la première occurrence est conservée", tag, n), bt...)
+		en := fmt.Sprintf("%s occurs %d times; only the first is kept", tag, n)
+		fr := fmt.Sprintf("%s apparaît %d fois ; seule la première occurrence est conservée", tag, n)
+		if rule := maxOnceRule(tag, path, bt); rule != "" {
+			r.ruleFinding(rule, invoice.Fatal, first, path, en, fr, bt...)
+		} else {
+			r.finding(invoice.Warning, first, path, en, fr, bt...)
+		}
 	}
 	return first
+}
+
+// maxOnceRules are the official UBL syntax rules "… shall occur maximum once", by the
+// repeated child and the business term it holds (and the party, for party terms).
+var maxOnceRules = map[string]string{
+	"cac:ContractDocumentReference BT-12":   "UBL-SR-01",
+	"cac:ReceiptDocumentReference BT-15":    "UBL-SR-02",
+	"cac:DespatchDocumentReference BT-16":   "UBL-SR-03",
+	"cbc:Note BT-20":                        "UBL-SR-05",
+	"cac:InvoicePeriod BG-14":               "UBL-SR-08",
+	"cac:PartyName BT-28 BG-4":              "UBL-SR-10",
+	"cac:PartyName BT-28 BG-7":              "UBL-SR-40",
+	"cac:PartyName BT-59":                   "UBL-SR-19",
+	"cac:PartyName BT-62":                   "UBL-SR-22",
+	"cac:Delivery BG-13":                    "UBL-SR-24",
+	"cbc:PaymentID BT-83":                   "UBL-SR-26",
+	"cbc:AllowanceChargeReason BT-97":       "UBL-SR-30",
+	"cbc:AllowanceChargeReason BT-104":      "UBL-SR-31",
+	"cbc:TaxExemptionReason BT-120":         "UBL-SR-32",
+	"cbc:DocumentDescription BT-123":        "UBL-SR-33",
+	"cbc:Note BT-127":                       "UBL-SR-34",
+	"cac:OrderLineReference BT-132":         "UBL-SR-35",
+	"cac:InvoicePeriod BG-26":               "UBL-SR-36",
+	"cac:AllowanceCharge BT-147":            "UBL-SR-37",
+	"cac:ProjectReference BT-11":            "UBL-SR-39",
+	"cbc:DueDate BT-9":                      "UBL-SR-45",
+	"cac:ClassifiedTaxCategory BG-30":       "UBL-SR-48",
+	"cbc:TaxPointDate BT-7":                 "UBL-SR-49",
+	"cbc:Description BT-154":                "UBL-SR-50",
+	"cac:AddressLine BT-162":                "UBL-SR-51",
+	"cac:OriginatorDocumentReference BT-17": "UBL-SR-56",
+}
+
+// maxOnceRule is the official rule a repetition of tag breaks, or "".
+func maxOnceRule(tag, path string, bt []string) string {
+	if len(bt) == 0 {
+		return ""
+	}
+	if rule, ok := maxOnceRules[tag+" "+bt[0]+" "+path]; ok {
+		return rule
+	}
+	return maxOnceRules[tag+" "+bt[0]]
 }
 
 // child follows a path of child tags from e, taking the first match at each step; nil when

@@ -1,0 +1,102 @@
+package syntax
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/fluxgate/fluxgate/internal/testutil"
+)
+
+func TestDetect(t *testing.T) {
+	for _, tc := range []struct {
+		doc  string
+		want Syntax
+		err  error
+	}{
+		{`<?xml version="1.0" encoding="UTF-8"?><Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"/>`, UBLInvoice, nil},
+		{`<!-- c --><ubl:Invoice xmlns:ubl="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"/>`, UBLInvoice, nil},
+		{`<?xml version="1.0" encoding="ISO-8859-1"?><CreditNote xmlns="urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"/>`, UBLCreditNote, nil},
+		{"\ufeff<rsm:CrossIndustryInvoice xmlns:rsm=\"urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100\"/>", CII, nil},
+		{`<Invoice/>`, "", ErrNotInvoice},
+		{`<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"/>`, "", ErrNotInvoice},
+		{`<rsm:CrossIndustryInvoice xmlns:rsm="urn:other"/>`, "", ErrNotInvoice},
+		{``, "", ErrNotXML},
+		{`hello`, "", ErrNotXML},
+		{`%PDF-1.7`, "", ErrNotXML},
+		{`<?xml version="1.0"?>`, "", ErrNotXML},
+	} {
+		got, err := Detect([]byte(tc.doc))
+		if got != tc.want || !errors.Is(err, tc.err) || (tc.err == nil) != (err == nil) {
+			t.Errorf("Detect(%.60q) = %q, %v; want %q, %v", tc.doc, got, err, tc.want, tc.err)
+		}
+	}
+	if s, _, _, err := Read([]byte("\ufeff<Invoice xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:Invoice-2\"/>")); err != nil || s != UBLInvoice {
+		t.Errorf("document with a byte order mark: %q, %v", s, err)
+	}
+	// The root is right but the document is broken: Read says it is not XML.
+	if _, _, _, err := Read([]byte(`<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"><cbc:ID>`)); !errors.Is(err, ErrNotXML) {
+		t.Errorf("broken document: %v", err)
+	}
+}
+
+func TestReadWriteExamples(t *testing.T) {
+	for _, dir := range []string{"ubl", "cii"} {
+		files, _ := filepath.Glob(filepath.Join(testutil.Shared(t, "examples", "invoices", dir), "*.*"))
+		if len(files) == 0 {
+			testutil.Missing(t, "no examples in %s", dir)
+		}
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, inv, _, err := Read(data)
+			if err != nil {
+				t.Errorf("%s: %v", f, err)
+				continue
+			}
+			if s.Output() != dir {
+				t.Errorf("%s: syntax %s", f, s)
+			}
+			if inv.IsCreditNote() != (s == UBLCreditNote) && s != CII {
+				t.Errorf("%s: %s with type code %s", f, s, inv.TypeCode)
+			}
+			for _, to := range []string{"ubl", "cii"} {
+				out, err := Write(to, inv)
+				if err != nil {
+					t.Errorf("%s: write %s: %v", f, to, err)
+					continue
+				}
+				if got, err := Detect(out); err != nil || got.Output() != to {
+					t.Errorf("%s: written %s detects as %q, %v", f, to, got, err)
+				}
+			}
+		}
+	}
+	if _, err := Write("pdf", nil); err == nil {
+		t.Error("Write to an unknown syntax")
+	}
+}
+
+func TestXPath(t *testing.T) {
+	for _, tc := range []struct {
+		s          Syntax
+		path, want string
+	}{
+		{UBLInvoice, "", "/Invoice"},
+		{UBLCreditNote, "BG-25[2]", "/CreditNote/cac:CreditNoteLine[2]"},
+		{UBLInvoice, "BG-25[3]/BG-27[1]", "/Invoice/cac:InvoiceLine[3]/cac:AllowanceCharge[cbc:ChargeIndicator='false'][1]"},
+		{UBLInvoice, "BG-23[2]", "/Invoice/cac:TaxTotal/cac:TaxSubtotal[2]"},
+		{UBLInvoice, "BG-21[1]", "/Invoice/cac:AllowanceCharge[cbc:ChargeIndicator='true'][1]"},
+		{UBLInvoice, "BG-99[1]/BG-25[1]", "/Invoice"},
+		{CII, "BG-25[1]/BG-26", "/rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction/ram:IncludedSupplyChainTradeLineItem[1]/ram:SpecifiedLineTradeSettlement/ram:BillingSpecifiedPeriod"},
+		{CII, "BG-23[1]", "/rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax[1]"},
+		{CII, "BG-5", "/rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeAgreement/ram:SellerTradeParty/ram:PostalTradeAddress"},
+	} {
+		if got := XPath(tc.s, tc.path); got != tc.want {
+			t.Errorf("XPath(%s, %q) = %s, want %s", tc.s, tc.path, got, tc.want)
+		}
+	}
+}
