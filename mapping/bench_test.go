@@ -7,46 +7,7 @@ import (
 	"io"
 	"runtime"
 	"testing"
-
-	"golang.org/x/text/encoding/charmap"
 )
-
-const genHeader = "NumFacture;TypePiece;DateFacture;DateEcheance;CodeClient;RaisonSociale;Adresse;CodePostal;Ville;Pays;TVAIntra;SIRET;NumLigne;CodeArticle;Designation;Quantite;Unite;PrixUnitaireHT;Remise;TauxTVA;FactureOrigine;ModeReglement\r\n"
-
-// genExport writes invoice i (three lines) of a synthetic export in the example's layout,
-// in Windows-1252.
-func genInvoice(w *bytes.Buffer, i int) {
-	lines := [3]string{
-		"1;COM18;Comté AOP 18 mois;24,5;KG;21,80;;5,5",
-		"2;COF4;\"Coffret « Noël » ; 4 fromages\";30;U;42,00;10;5,5",
-		"3;CAVE120;Cave à fromages réfrigérée;1;U;1 290,00;;20",
-	}
-	for _, l := range lines {
-		s := fmt.Sprintf("FA%08d;F;03/11/2026;03/12/2026;CL%04d;Société Générale des Eaux n°%d;52 rue d'Anjou;75008;Paris;FRANCE;FR32552014623;55201462300052;%s;;VIR\r\n", i, i%10000, i, l)
-		b, _ := charmap.Windows1252.NewEncoder().Bytes([]byte(s))
-		w.Write(b)
-	}
-}
-
-// genReader produces a synthetic export of n invoices on the fly, without holding it.
-type genReader struct {
-	n, i int
-	buf  bytes.Buffer
-}
-
-func (g *genReader) Read(p []byte) (int, error) {
-	for g.buf.Len() < len(p) && g.i < g.n {
-		if g.i == 0 && g.buf.Len() == 0 {
-			g.buf.WriteString(genHeader)
-		}
-		genInvoice(&g.buf, g.i)
-		g.i++
-	}
-	if g.buf.Len() == 0 {
-		return 0, io.EOF
-	}
-	return g.buf.Read(p)
-}
 
 func BenchmarkMapCSV(b *testing.B) {
 	m, err := Load(exampleMapping)

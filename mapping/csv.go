@@ -6,13 +6,18 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/beevik/etree"
 )
 
 // record is one row of the source with where it came from. Readers for other formats
 // (fixed-width, XML) produce the same thing, so evaluation does not depend on the format.
 type record struct {
+	kind      int      // index of its kind in source.kinds, -1 for a type code the mapping does not declare
 	line, end int      // first and last physical line, 1-based (a quoted field may span lines)
 	fields    []string // decoded values, not trimmed
+	el        *etree.Element
+	x         *xmlRec // xml: element lines and the record's path
 }
 
 // recordReader streams the rows of a source. next returns io.EOF after the last record and
@@ -36,7 +41,7 @@ type csvReader struct {
 	eof    bool
 	raw    []byte
 	out    []byte
-	rec    record
+	width  int // fields in the previous record, to size the next
 }
 
 func newCSVReader(r io.Reader, file string, src *source) *csvReader {
@@ -136,7 +141,17 @@ func (c *csvReader) fileErr(line int, err error, fr, en string) *FileError {
 	return &FileError{File: c.file, Line: line, FR: fr, EN: en, Err: err}
 }
 
-// next reads one record. The returned record is reused by the following call.
+// skip reads n physical lines without parsing them.
+func (c *csvReader) skip(n int) error {
+	for range n {
+		if _, ok, err := c.readLine(); err != nil || !ok {
+			return err
+		}
+	}
+	return nil
+}
+
+// next reads one record (a new one on each call).
 func (c *csvReader) next() (*record, error) {
 	s, ok, err := c.readLine()
 	if err != nil {
@@ -145,17 +160,29 @@ func (c *csvReader) next() (*record, error) {
 	if !ok {
 		return nil, io.EOF
 	}
-	rec := &c.rec
-	rec.line = c.lineNo
-	rec.fields = rec.fields[:0]
-	delim := c.src.delim
+	rec := &record{line: c.lineNo, fields: make([]string, 0, c.width)}
+	delim, quote := c.src.delim, c.src.quote
+	if quote == 0 {
+		for {
+			k := strings.IndexByte(s, delim)
+			if k < 0 {
+				rec.fields = append(rec.fields, s)
+				break
+			}
+			rec.fields = append(rec.fields, s[:k])
+			s = s[k+1:]
+		}
+		rec.end = c.lineNo
+		c.kindOf(rec)
+		return rec, nil
+	}
 	size := len(s)
 	for i := 0; ; {
-		if i < len(s) && s[i] == '"' {
+		if i < len(s) && s[i] == quote {
 			var sb strings.Builder
 			i++
 			for {
-				j := strings.IndexByte(s[i:], '"')
+				j := strings.IndexByte(s[i:], quote)
 				if j < 0 {
 					// The quoted field goes on on the next physical line.
 					sb.WriteString(s[i:])
@@ -175,8 +202,8 @@ func (c *csvReader) next() (*record, error) {
 				}
 				sb.WriteString(s[i : i+j])
 				i += j + 1
-				if i < len(s) && s[i] == '"' {
-					sb.WriteByte('"')
+				if i < len(s) && s[i] == quote {
+					sb.WriteByte(quote)
 					i++
 					continue
 				}
@@ -203,5 +230,22 @@ func (c *csvReader) next() (*record, error) {
 		i += k + 1
 	}
 	rec.end = c.lineNo
+	c.kindOf(rec)
 	return rec, nil
+}
+
+// kindOf sets the record's kind from its type column (kind 0 without one).
+func (c *csvReader) kindOf(rec *record) {
+	c.width = len(rec.fields)
+	if c.src.typeCol == 0 {
+		return
+	}
+	code := field(rec, c.src.typeCol-1)
+	rec.kind = -1
+	for _, k := range c.src.kinds {
+		if k.code == code {
+			rec.kind = k.idx
+			return
+		}
+	}
 }

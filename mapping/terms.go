@@ -417,3 +417,40 @@ func percentLike(bt string) bool {
 	}
 	return false
 }
+
+// groupCount is the number of instances of group g that parent (the invoice or a line)
+// holds: the 1-based index of the instance just added.
+func groupCount(g string, parent any) int {
+	switch p := parent.(type) {
+	case *inv:
+		switch g {
+		case "BG-1":
+			return len(p.Notes)
+		case "BG-3":
+			return len(p.PrecedingInvoices)
+		case "BG-17":
+			if p.Payment == nil {
+				return 0
+			}
+			return len(p.Payment.CreditTransfer)
+		case "BG-20":
+			return len(p.Allowances)
+		case "BG-21":
+			return len(p.Charges)
+		case "BG-23":
+			return len(p.VAT)
+		case "BG-24":
+			return len(p.Documents)
+		}
+	case *line:
+		switch g {
+		case "BG-27":
+			return len(p.Allowances)
+		case "BG-28":
+			return len(p.Charges)
+		case "BG-32":
+			return len(p.Item.Attributes)
+		}
+	}
+	return 0
+}

@@ -10,31 +10,54 @@ import (
 	"github.com/fluxgate/fluxgate/invoice"
 )
 
+// numFmt says how a number is written: decimal separator, thousands separator (0: spaces
+// only), a tolerated trailing "%" (pct), both separators accepted (literal: numbers written
+// in the mapping itself), implied decimals when no separator is written.
+type numFmt struct {
+	dec     byte
+	thou    byte
+	pct     bool
+	literal bool
+	implied int
+}
+
 // parseNumber reads a number written with the decimal separator dec (',' or '.'). Spaces,
 // no-break spaces and narrow no-break spaces are thousands separators and are ignored; a
 // leading sign is allowed; pct tolerates a trailing "%". With literal (numbers written in the
 // mapping itself) both ',' and '.' are decimal separators. It returns ok=false with why:
 // "sep" when the other separator was used, "" otherwise.
 func parseNumber(s string, dec byte, pct, literal bool) (d decimal.Decimal, ok bool, why string) {
+	return parseNumberFmt(s, numFmt{dec: dec, pct: pct, literal: literal})
+}
+
+// parseNumberFmt reads a number written as f says. Besides a leading sign, a trailing one
+// (123,45-, as COBOL programs write) is accepted.
+func parseNumberFmt(s string, f numFmt) (d decimal.Decimal, ok bool, why string) {
 	var b [64]byte
 	out := b[:0]
-	seenSep, digits := false, 0
-	if pct {
+	seenSep, digits, neg := false, 0, false
+	if f.pct {
 		s = strings.TrimSpace(s)
 		s = strings.TrimSuffix(s, "%")
 	}
-	for i, r := range s {
+	if t := strings.TrimRight(s, " "); len(t) > 1 && (t[len(t)-1] == '-' || t[len(t)-1] == '+') {
+		neg = t[len(t)-1] == '-'
+		s = t[:len(t)-1]
+	}
+	for _, r := range s {
 		switch {
 		case r >= '0' && r <= '9':
 			out = append(out, byte(r))
 			digits++
 		case r == ' ' || r == '\u00a0' || r == '\u202f' || r == '\u2009' || r == '\t':
 			// thousands separator or padding
-		case (r == '-' || r == '+') && len(out) == 0 && digits == 0 && !seenSep:
+		case (r == '-' || r == '+') && len(out) == 0 && digits == 0 && !seenSep && !neg:
 			if r == '-' {
 				out = append(out, '-')
 			}
-		case r == rune(dec) || (literal && (r == ',' || r == '.')):
+		case f.thou != 0 && r == rune(f.thou) && !seenSep && digits > 0:
+			// thousands separator
+		case r == rune(f.dec) || (f.literal && (r == ',' || r == '.')):
 			if seenSep {
 				return d, false, ""
 			}
@@ -43,7 +66,6 @@ func parseNumber(s string, dec byte, pct, literal bool) (d decimal.Decimal, ok b
 		case r == ',' || r == '.':
 			return d, false, "sep"
 		default:
-			_ = i
 			return d, false, ""
 		}
 		if len(out) >= len(b)-1 {
@@ -56,6 +78,12 @@ func parseNumber(s string, dec byte, pct, literal bool) (d decimal.Decimal, ok b
 	d, err := decimal.NewFromString(string(out))
 	if err != nil {
 		return d, false, ""
+	}
+	if f.implied > 0 && !seenSep {
+		d = d.Shift(int32(-f.implied))
+	}
+	if neg {
+		d = d.Neg()
 	}
 	return d, true, ""
 }

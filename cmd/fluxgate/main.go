@@ -71,7 +71,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newRunCmd(), newMapCmd(), newCheckCmd(), newConvertCmd(), newConfigCmd(), newStatusCmd(), newRetryCmd(), newReprocessCmd(), newSimulateCmd(), newDoctorCmd(), newVersionCmd())
+	root.AddCommand(newRunCmd(), newMapCmd(), newCheckCmd(), newConvertCmd(), newConfigCmd(), newStatusCmd(), newRetryCmd(), newReprocessCmd(), newSimulateCmd(), newDoctorCmd(), newTestMappingCmd(), newVersionCmd())
 	return root
 }
 

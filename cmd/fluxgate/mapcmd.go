@@ -2,32 +2,39 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/fluxgate/fluxgate/invoice"
-	"github.com/fluxgate/fluxgate/invoice/cii"
-	"github.com/fluxgate/fluxgate/invoice/ubl"
+	"github.com/fluxgate/fluxgate/invoice/syntax"
 	"github.com/fluxgate/fluxgate/mapping"
 )
 
 func newMapCmd() *cobra.Command {
 	var mappingPath, to, outDir, profileName string
+	var explain bool
 	cmd := &cobra.Command{
-		Use:   "map -m MAPPING [--to ubl|cii] [-o DIR] INPUT",
+		Use:   "map -m MAPPING [--to ubl|cii] [-o DIR] [--explain] INPUT",
 		Short: "Dry run a mapping on an export: write the invoices and list every finding",
 		Long: `Map the export INPUT with MAPPING, check each invoice against the EN 16931 rules, and
 write each valid invoice into DIR (or print it when -o is not given). Every finding names its
 source line, field, business term and rule. Nothing is claimed, moved or deposited.
 
+With --explain, print the lineage of every business term of each invoice instead of the
+invoice itself: its value, the source position it was read from (file:line [column, field
+positions or XML path]), the mapping line of the rule, and each transformation applied; for a
+computed term, the EN 16931 computation.
+
 Exit status: 0 no fatal finding, 1 some invoice has a fatal finding, 2 the mapping or the
 file cannot be read.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			write := map[string]func(*invoice.Invoice) ([]byte, error){"ubl": ubl.Write, "cii": cii.Write}[to]
+			write := syntax.Writer(to)
 			if write == nil {
 				return exitError{2, fmt.Errorf("--to %q: write ubl or cii", to)}
 			}
@@ -51,16 +58,19 @@ file cannot be read.`,
 			}
 			out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
 			rejected := 0
-			err = m.Map(cmd.Context(), in, filepath.Base(args[0]), func(res *mapping.Result) error {
+			err = m.MapWith(cmd.Context(), in, filepath.Base(args[0]), mapping.Options{Explain: explain}, func(res *mapping.Result) error {
+				if explain {
+					writeExplain(out, res)
+				}
 				fatal := false
 				for _, p := range res.Problems {
 					fatal = true
-					fmt.Fprintf(errOut, "%s line %d, %s (%s) %s: %s\n", res.Key, p.Position.Line, p.Position.Column, p.BT, p.Rule, p.EN)
+					fmt.Fprintf(errOut, "%s: %s %s fatal %s: %s\n", res.Key, where(p.Position), p.BT, p.Rule, p.EN)
 				}
 				for _, v := range invoice.Check(res.Invoice, profile) {
 					pos := res.Locate(v.Path, v.BT)
 					fatal = fatal || v.Severity == invoice.Fatal
-					fmt.Fprintf(errOut, "%s line %d, %s %v %s %s: %s\n", res.Key, pos.Line, pos.Column, v.BT, v.Severity, v.Rule, v.EN)
+					fmt.Fprintf(errOut, "%s: %s %s %s %s: %s\n", res.Key, where(pos), strings.Join(v.BT, ","), v.Severity, v.Rule, v.EN)
 				}
 				if fatal {
 					rejected++
@@ -72,6 +82,9 @@ file cannot be read.`,
 					return err
 				}
 				if outDir == "" {
+					if explain {
+						return nil
+					}
 					_, err = out.Write(data)
 					return err
 				}
@@ -95,6 +108,7 @@ file cannot be read.`,
 	cmd.Flags().StringVar(&to, "to", "ubl", "output syntax: ubl or cii")
 	cmd.Flags().StringVarP(&outDir, "output", "o", "", "folder for the invoices (default: print them)")
 	cmd.Flags().StringVar(&profileName, "profile", "en16931", "rule profile")
+	cmd.Flags().BoolVar(&explain, "explain", false, "print the lineage of every business term (value, source position, mapping rule, transformations)")
 	cmd.MarkFlagRequired("mapping")
 	return cmd
 }
@@ -105,6 +119,45 @@ func safeName(s string) string {
 	s = unsafeChars.ReplaceAllString(s, "-")
 	if s == "" || s[0] == '.' || s[0] == '-' {
 		s = "invoice" + s
+	}
+	return s
+}
+
+// writeExplain prints the lineage of every business term of a mapped invoice.
+func writeExplain(w io.Writer, res *mapping.Result) {
+	fmt.Fprintf(w, "== %s (lines %d-%d)\n", res.Key, res.Lines[0], res.Lines[1])
+	for _, l := range res.Explain() {
+		where := l.Path
+		if where != "" {
+			where += " "
+		}
+		fmt.Fprintf(w, "%s%s %s = %q\n", where, l.BT, l.Name, l.Value)
+		src := l.Source.String()
+		if l.Source.MappingLine > 0 {
+			src += fmt.Sprintf(", mapping line %d", l.Source.MappingLine)
+		}
+		if l.Computed != "" {
+			fmt.Fprintf(w, "    computed: %s\n", l.Computed)
+			fmt.Fprintf(w, "    at %s\n", src)
+			continue
+		}
+		fmt.Fprintf(w, "    from %s\n", src)
+		for _, s := range l.Steps {
+			fmt.Fprintf(w, "      %s\n", s)
+		}
+	}
+	fmt.Fprintln(w)
+}
+
+// where formats a source position for a finding: file, line, column (or XML path) and the
+// mapping line of the rule that produced the value.
+func where(p mapping.Position) string {
+	s := fmt.Sprintf("%s line %d", p.File, p.Line)
+	if p.Column != "" {
+		s += " [" + p.Column + "]"
+	}
+	if p.MappingLine > 0 {
+		s += fmt.Sprintf(" (mapping line %d)", p.MappingLine)
 	}
 	return s
 }

@@ -1,0 +1,280 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fluxgate/fluxgate/invoice"
+	"github.com/fluxgate/fluxgate/invoice/syntax"
+	"github.com/fluxgate/fluxgate/mapping"
+)
+
+func newTestMappingCmd() *cobra.Command {
+	var update bool
+	cmd := &cobra.Command{
+		Use:   "test-mapping [--update] DIR",
+		Short: "Golden tests of mappings: map every export and compare with the expected invoices and findings",
+		Long: `Run the golden tests of the mappings under DIR. DIR holds
+
+  mappings/NAME.xml                     the mappings
+  exports/INPUT                         the exports
+  golden/NAME/INPUT/                    what mapping INPUT with NAME must give:
+      findings.txt                      each invoice, its status and every finding
+      NUMBER_ubl.xml, NUMBER_cii.xml    each accepted invoice, in UBL 2.1 and CII D16B
+
+For each golden/NAME/INPUT folder, the export is mapped, checked (EN 16931) and written, and
+the result compared with the folder. Differences are printed as line diffs. --update rewrites
+the folders from the current result (create an empty golden/NAME/INPUT folder to add a test).
+
+Exit status: 0 every test passes, 1 some result differs, 2 a mapping, an export or DIR
+cannot be read.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := args[0]
+			out := cmd.OutOrStdout()
+			cases, err := filepath.Glob(filepath.Join(dir, "golden", "*", "*"))
+			if err != nil {
+				return exitError{2, err}
+			}
+			var tests []string
+			for _, c := range cases {
+				if fi, err := os.Stat(c); err == nil && fi.IsDir() {
+					tests = append(tests, c)
+				}
+			}
+			if len(tests) == 0 {
+				return exitError{2, fmt.Errorf("%s: no golden/NAME/INPUT folder", dir)}
+			}
+			failed := 0
+			for _, c := range tests {
+				name, input := filepath.Base(filepath.Dir(c)), filepath.Base(c)
+				got, err := goldenRun(cmd.Context(), filepath.Join(dir, "mappings", name+".xml"), filepath.Join(dir, "exports", input))
+				if err != nil {
+					return exitError{2, err}
+				}
+				label := name + "/" + input
+				if update {
+					if err := writeGolden(c, got); err != nil {
+						return exitError{2, err}
+					}
+					fmt.Fprintf(out, "UPDATED %s (%d files)\n", label, len(got))
+					continue
+				}
+				want, err := readGolden(c)
+				if err != nil {
+					return exitError{2, err}
+				}
+				if diff := diffGolden(want, got); diff != "" {
+					failed++
+					fmt.Fprintf(out, "FAIL %s\n%s", label, diff)
+					continue
+				}
+				fmt.Fprintf(out, "ok   %s (%d files)\n", label, len(got))
+			}
+			if failed > 0 {
+				fmt.Fprintf(out, "%d of %d golden tests failed (fluxgate test-mapping --update %s accepts the new results)\n", failed, len(tests), dir)
+				return exitError{code: 1}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&update, "update", false, "rewrite the golden folders from the current results")
+	return cmd
+}
+
+// goldenRun maps input with the mapping, checks and writes every invoice, and returns the
+// files a golden folder holds: findings.txt and the accepted invoices in UBL and CII.
+func goldenRun(ctx context.Context, mappingPath, input string) (map[string][]byte, error) {
+	m, err := mapping.Load(mappingPath)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(input)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	files := map[string][]byte{}
+	var findings bytes.Buffer
+	profile := invoice.EN16931()
+	err = m.Map(ctx, f, filepath.Base(input), func(res *mapping.Result) error {
+		var lines []string
+		fatal := false
+		for _, p := range res.Problems {
+			fatal = true
+			lines = append(lines, fmt.Sprintf("  line %d [%s] %s %s fatal (mapping line %d): %s", p.Position.Line, p.Position.Column, p.BT, p.Rule, p.Position.MappingLine, p.EN))
+		}
+		for _, v := range invoice.Check(res.Invoice, profile) {
+			pos := res.Locate(v.Path, v.BT)
+			fatal = fatal || v.Severity == invoice.Fatal
+			lines = append(lines, fmt.Sprintf("  line %d [%s] %s %s %s (mapping line %d): %s", pos.Line, pos.Column, strings.Join(v.BT, ","), v.Rule, v.Severity, pos.MappingLine, v.EN))
+		}
+		status := "ACCEPTED"
+		if fatal {
+			status = "REJECTED"
+		} else {
+			base := safeName(res.Invoice.Number)
+			for _, to := range []string{syntax.OutputUBL, syntax.OutputCII} {
+				data, err := syntax.Write(to, res.Invoice)
+				if err != nil {
+					return err
+				}
+				files[base+"_"+to+".xml"] = data
+				status += " " + base + "_" + to + ".xml"
+			}
+		}
+		fmt.Fprintf(&findings, "%s lines %d-%d: %s\n", res.Key, res.Lines[0], res.Lines[1], status)
+		for _, l := range lines {
+			findings.WriteString(l + "\n")
+		}
+		return nil
+	})
+	var fe *mapping.FileError
+	if errors.As(err, &fe) {
+		fmt.Fprintf(&findings, "FILE REJECTED line %d [%s]: %s\n", fe.Line, fe.Column, fe.EN)
+	} else if err != nil {
+		return nil, err
+	}
+	files["findings.txt"] = findings.Bytes()
+	return files, nil
+}
+
+func readGolden(dir string) (map[string][]byte, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	files := map[string][]byte{}
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		files[e.Name()] = data
+	}
+	return files, nil
+}
+
+func writeGolden(dir string, files map[string][]byte) error {
+	old, err := readGolden(dir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	for name := range old {
+		if _, keep := files[name]; !keep {
+			if err := os.Remove(filepath.Join(dir, name)); err != nil {
+				return err
+			}
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// diffGolden returns a readable account of the differences, "" when there is none.
+func diffGolden(want, got map[string][]byte) string {
+	names := map[string]bool{}
+	for n := range want {
+		names[n] = true
+	}
+	for n := range got {
+		names[n] = true
+	}
+	sorted := make([]string, 0, len(names))
+	for n := range names {
+		sorted = append(sorted, n)
+	}
+	sort.Strings(sorted)
+	var b strings.Builder
+	for _, n := range sorted {
+		w, inWant := want[n]
+		g, inGot := got[n]
+		switch {
+		case !inGot:
+			fmt.Fprintf(&b, "  %s: expected, not produced\n", n)
+		case !inWant:
+			fmt.Fprintf(&b, "  %s: produced, not expected\n", n)
+		case !bytes.Equal(w, g):
+			fmt.Fprintf(&b, "  %s differs (- expected, + got):\n", n)
+			lineDiff(&b, strings.Split(string(w), "\n"), strings.Split(string(g), "\n"))
+		}
+	}
+	return b.String()
+}
+
+// lineDiff writes the changed lines of a and b with two lines of context (an LCS diff).
+func lineDiff(w io.Writer, a, b []string) {
+	n, m := len(a), len(b)
+	lcs := make([][]int, n+1)
+	for i := range lcs {
+		lcs[i] = make([]int, m+1)
+	}
+	for i := n - 1; i >= 0; i-- {
+		for j := m - 1; j >= 0; j-- {
+			if a[i] == b[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	type op struct {
+		kind byte
+		text string
+		line int
+	}
+	var ops []op
+	i, j := 0, 0
+	for i < n || j < m {
+		switch {
+		case i < n && j < m && a[i] == b[j]:
+			ops = append(ops, op{' ', a[i], i + 1})
+			i++
+			j++
+		case j < m && (i == n || lcs[i][j+1] >= lcs[i+1][j]):
+			ops = append(ops, op{'+', b[j], j + 1})
+			j++
+		default:
+			ops = append(ops, op{'-', a[i], i + 1})
+			i++
+		}
+	}
+	show := make([]bool, len(ops))
+	for k, o := range ops {
+		if o.kind != ' ' {
+			for c := max(0, k-2); c <= min(len(ops)-1, k+2); c++ {
+				show[c] = true
+			}
+		}
+	}
+	last := -1
+	for k, o := range ops {
+		if !show[k] {
+			continue
+		}
+		if last >= 0 && k > last+1 {
+			fmt.Fprintln(w, "    …")
+		}
+		fmt.Fprintf(w, "    %c %4d  %s\n", o.kind, o.line, o.text)
+		last = k
+	}
+}

@@ -1,0 +1,434 @@
+package mapping
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/beevik/etree"
+)
+
+// expr is a term's expression. eval returns its text; ok is false when a problem has been
+// recorded (an unknown lookup key): the term then has no value.
+type expr interface {
+	eval(c *evalCtx) (s string, ok bool)
+}
+
+// evalCtx is where an expression is evaluated: a record of the source (and for XML an
+// element of it), with what the lineage needs.
+type evalCtx struct {
+	rn      *run
+	res     *Result
+	t       *term
+	rec     *record
+	el      *etree.Element // xml: the context element (the record, or what select= chose)
+	org     origin         // the first source field read
+	hasOrg  bool
+	explain bool
+	steps   []string
+}
+
+// origin is where a value was read: a field of a record, for XML an element or attribute.
+type origin struct {
+	rec *record
+	ref *fieldRef
+	el  *etree.Element
+}
+
+func (c *evalCtx) step(format string, args ...any) {
+	if c.explain {
+		c.steps = append(c.steps, fmt.Sprintf(format, args...))
+	}
+}
+
+// fieldExpr reads a column, a field or an XML path.
+type fieldExpr struct{ ref *fieldRef }
+
+func (x *fieldExpr) eval(c *evalCtx) (string, bool) {
+	if c.rn == nil || c.rec == nil {
+		return "", true
+	}
+	r := x.ref
+	var s string
+	var el *etree.Element
+	if r.path != nil {
+		if c.el != nil {
+			el = c.el.FindElementPath(*r.path)
+		}
+		if el != nil {
+			if r.attr != "" {
+				s = strings.TrimSpace(el.SelectAttrValue(r.attr, ""))
+			} else {
+				s = strings.TrimSpace(el.Text())
+			}
+		}
+	} else {
+		sl := c.rn.slot(c.rec.kind, r.id)
+		s = field(c.rec, sl.idx)
+		if sl.decimals > 0 && s != "" {
+			s = impliedDecimals(s, sl.decimals, c.rn.m.src.decimal)
+		}
+	}
+	if !c.hasOrg {
+		c.org, c.hasOrg = origin{rec: c.rec, ref: r, el: el}, true
+	}
+	c.step("%s = %q", r.text, s)
+	return s, true
+}
+
+// impliedDecimals inserts the decimal separator n digits from the right of a number
+// written without one (000012345 with 2 decimals is 123,45), keeping a sign on either side.
+func impliedDecimals(s string, n int, dec byte) string {
+	sign, body, trail := "", s, ""
+	if body != "" && (body[0] == '-' || body[0] == '+') {
+		sign, body = body[:1], body[1:]
+	}
+	if k := len(body); k > 0 && (body[k-1] == '-' || body[k-1] == '+') {
+		trail, body = body[k-1:], body[:k-1]
+	}
+	body = strings.TrimSpace(body)
+	for len(body) <= n {
+		body = "0" + body
+	}
+	return sign + body[:len(body)-n] + string(dec) + body[len(body)-n:] + trail
+}
+
+// litExpr is a literal: value="…", <text>, or a constant.
+type litExpr struct {
+	s    string
+	what string // "value" or `constant "name"`, for messages
+	name string // the constant's name
+}
+
+func (x *litExpr) eval(c *evalCtx) (string, bool) {
+	if x.name != "" {
+		c.step("constant %s = %q", x.name, x.s)
+	}
+	return x.s, true
+}
+
+type concatExpr struct {
+	parts     []expr
+	sep       string
+	skipEmpty bool // with separator=: empty parts and their separators are left out
+}
+
+func (x *concatExpr) eval(c *evalCtx) (string, bool) {
+	var b strings.Builder
+	n := 0
+	for _, p := range x.parts {
+		s, ok := p.eval(c)
+		if !ok {
+			return "", false
+		}
+		if x.skipEmpty && strings.TrimSpace(s) == "" {
+			continue
+		}
+		if n > 0 {
+			b.WriteString(x.sep)
+		}
+		b.WriteString(s)
+		n++
+	}
+	c.step("concat → %q", b.String())
+	return b.String(), true
+}
+
+// firstExpr is the first of its expressions that is not empty.
+type firstExpr struct{ parts []expr }
+
+func (x *firstExpr) eval(c *evalCtx) (string, bool) {
+	for _, p := range x.parts {
+		s, ok := p.eval(c)
+		if !ok {
+			return "", false
+		}
+		if strings.TrimSpace(s) != "" {
+			return s, true
+		}
+	}
+	return "", true
+}
+
+type substrExpr struct {
+	x             expr
+	start, length int // 1-based start, in characters; length -1: to the end
+}
+
+func (x *substrExpr) eval(c *evalCtx) (string, bool) {
+	s, ok := x.x.eval(c)
+	if !ok {
+		return "", false
+	}
+	r := []rune(s)
+	i := min(x.start-1, len(r))
+	j := len(r)
+	if x.length >= 0 {
+		j = min(i+x.length, len(r))
+	}
+	out := string(r[i:j])
+	if x.length >= 0 {
+		c.step("substring(%d, %d) → %q", x.start, x.length, out)
+	} else {
+		c.step("substring(%d) → %q", x.start, out)
+	}
+	return out, true
+}
+
+type trimExpr struct {
+	x     expr
+	chars string // "" : white space
+	side  string // "", both, left, right
+}
+
+func (x *trimExpr) eval(c *evalCtx) (string, bool) {
+	s, ok := x.x.eval(c)
+	if !ok {
+		return "", false
+	}
+	var out string
+	switch {
+	case x.chars == "" && x.side == "left":
+		out = strings.TrimLeftFunc(s, unicode.IsSpace)
+	case x.chars == "" && x.side == "right":
+		out = strings.TrimRightFunc(s, unicode.IsSpace)
+	case x.chars == "":
+		out = strings.TrimSpace(s)
+	case x.side == "left":
+		out = strings.TrimLeft(s, x.chars)
+	case x.side == "right":
+		out = strings.TrimRight(s, x.chars)
+	default:
+		out = strings.Trim(s, x.chars)
+	}
+	c.step("trim → %q", out)
+	return out, true
+}
+
+type padExpr struct {
+	x     expr
+	width int
+	char  rune
+	right bool
+}
+
+func (x *padExpr) eval(c *evalCtx) (string, bool) {
+	s, ok := x.x.eval(c)
+	if !ok {
+		return "", false
+	}
+	n := x.width - utf8.RuneCountInString(s)
+	if n <= 0 || s == "" {
+		return s, true
+	}
+	pad := strings.Repeat(string(x.char), n)
+	if x.right {
+		s += pad
+	} else {
+		s = pad + s
+	}
+	c.step("pad to %d → %q", x.width, s)
+	return s, true
+}
+
+type caseExpr struct {
+	x    expr
+	mode string // upper, lower, capitalize
+}
+
+func (x *caseExpr) eval(c *evalCtx) (string, bool) {
+	s, ok := x.x.eval(c)
+	if !ok {
+		return "", false
+	}
+	switch x.mode {
+	case "upper":
+		s = strings.ToUpper(s)
+	case "lower":
+		s = strings.ToLower(s)
+	default:
+		// Capitalise each word: "DUPONT ET FILS" → "Dupont Et Fils".
+		rs := []rune(strings.ToLower(s))
+		start := true
+		for i, r := range rs {
+			if start && unicode.IsLetter(r) {
+				rs[i] = unicode.ToUpper(r)
+			}
+			start = !unicode.IsLetter(r) && r != '\''
+		}
+		s = string(rs)
+	}
+	c.step("%s → %q", x.mode, s)
+	return s, true
+}
+
+type replaceExpr struct {
+	x    expr
+	re   *regexp.Regexp
+	with string
+}
+
+func (x *replaceExpr) eval(c *evalCtx) (string, bool) {
+	s, ok := x.x.eval(c)
+	if !ok {
+		return "", false
+	}
+	out := x.re.ReplaceAllString(s, x.with)
+	c.step("replace /%s/ with %q → %q", x.re, x.with, out)
+	return out, true
+}
+
+// lookupExpr translates its expression through a table; an empty value stays empty.
+type lookupExpr struct {
+	x  expr
+	lk *lookupDef
+}
+
+func (x *lookupExpr) eval(c *evalCtx) (string, bool) {
+	s, ok := x.x.eval(c)
+	if !ok {
+		return "", false
+	}
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", true
+	}
+	out, found := x.lk.get(s)
+	if !found {
+		c.unknownKey(x.lk, s)
+		return "", false
+	}
+	c.step("lookup %s: %q → %q", x.lk.name, s, out)
+	return out, true
+}
+
+// unknownKey records the problem of a value that a lookup does not list.
+func (c *evalCtx) unknownKey(lk *lookupDef, raw string) {
+	if c.rn == nil || c.t == nil {
+		return
+	}
+	keys := lk.keys
+	if len(keys) > 20 {
+		keys = append(keys[:20:20], "…")
+	}
+	fr := "« " + strings.Join(keys, " », « ") + " »"
+	en := `"` + strings.Join(keys, `", "`) + `"`
+	c.rn.problem(c, RuleLookup,
+		fmt.Sprintf("« %s » n'est pas une valeur prévue pour %s ; valeurs connues du mapping (table « %s ») : %s", raw, nameFR(c.t.bt), lk.name, fr),
+		fmt.Sprintf("%q is not a value expected for %s; values the mapping knows (lookup %q): %s", raw, nameEN(c.t.bt), lk.name, en))
+}
+
+type chooseExpr struct {
+	whens     []*whenExpr
+	otherwise expr
+}
+
+type whenExpr struct {
+	line  int
+	subj  expr
+	conds []cond
+	x     expr
+}
+
+type cond struct {
+	op   string // equals, not-equals, in, matches, empty, negative
+	arg  string
+	set  []string
+	re   *regexp.Regexp
+	want bool
+}
+
+func (x *chooseExpr) eval(c *evalCtx) (string, bool) {
+	for _, w := range x.whens {
+		s, ok := w.subj.eval(c)
+		if !ok {
+			return "", false
+		}
+		s = strings.TrimSpace(s)
+		hold := true
+		for _, cd := range w.conds {
+			var r bool
+			switch cd.op {
+			case "equals":
+				r = s == cd.arg
+			case "not-equals":
+				r = s != cd.arg
+			case "in":
+				for _, v := range cd.set {
+					r = r || s == v
+				}
+			case "matches":
+				r = cd.re.MatchString(s)
+			case "empty":
+				r = (s == "") == cd.want
+			case "negative":
+				neg := false
+				if c.rn != nil {
+					d, ok, _ := parseNumberFmt(s, numFmt{dec: c.rn.m.src.decimal, thou: c.rn.m.src.thousands})
+					neg = ok && d.Sign() < 0
+				}
+				r = neg == cd.want
+			}
+			if !r {
+				hold = false
+				break
+			}
+		}
+		if hold {
+			c.step("when (mapping line %d) holds", w.line)
+			return w.x.eval(c)
+		}
+	}
+	if x.otherwise != nil {
+		c.step("otherwise")
+		return x.otherwise.eval(c)
+	}
+	return "", true
+}
+
+// firstRef returns the first source field an expression reads, nil for a literal one.
+func firstRef(x expr) *fieldRef {
+	switch x := x.(type) {
+	case *fieldExpr:
+		return x.ref
+	case *concatExpr:
+		for _, p := range x.parts {
+			if r := firstRef(p); r != nil {
+				return r
+			}
+		}
+	case *firstExpr:
+		for _, p := range x.parts {
+			if r := firstRef(p); r != nil {
+				return r
+			}
+		}
+	case *substrExpr:
+		return firstRef(x.x)
+	case *trimExpr:
+		return firstRef(x.x)
+	case *padExpr:
+		return firstRef(x.x)
+	case *caseExpr:
+		return firstRef(x.x)
+	case *replaceExpr:
+		return firstRef(x.x)
+	case *lookupExpr:
+		return firstRef(x.x)
+	case *chooseExpr:
+		for _, w := range x.whens {
+			if r := firstRef(w.subj); r != nil {
+				return r
+			}
+			if r := firstRef(w.x); r != nil {
+				return r
+			}
+		}
+		if x.otherwise != nil {
+			return firstRef(x.otherwise)
+		}
+	}
+	return nil
+}

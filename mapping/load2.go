@@ -1,0 +1,1423 @@
+package mapping
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/beevik/etree"
+	"golang.org/x/text/encoding/charmap"
+)
+
+func (l *loader) mapping(root *node) {
+	if root.name.Local != "mapping" || root.name.Space != Namespace {
+		l.errorf(root.line, "the root element must be <mapping xmlns=%q>, found <%s> in namespace %q", Namespace, root.name.Local, root.name.Space)
+		return
+	}
+	a := l.attrs(root, "name")
+	l.m.Name = a["name"]
+	l.noText(root)
+	var src, inv *node
+	var lookups []*node
+	for _, k := range root.kids {
+		if k.name.Space != Namespace {
+			l.errorf(k.line, "unknown element <%s> (namespace %q)", k.name.Local, k.name.Space)
+			continue
+		}
+		switch k.name.Local {
+		case "source":
+			if src != nil {
+				l.errorf(k.line, "a second <source> (the first is at line %d)", src.line)
+				continue
+			}
+			src = k
+		case "constants":
+			l.constants(k)
+		case "lookup":
+			lookups = append(lookups, k)
+		case "invoice":
+			if inv != nil {
+				l.errorf(k.line, "a second <invoice> (the first is at line %d)", inv.line)
+				continue
+			}
+			inv = k
+		default:
+			l.errorf(k.line, "unknown element <%s> in <mapping> (expected source, constants, lookup, invoice)", k.name.Local)
+		}
+	}
+	for _, k := range lookups {
+		l.lookup(k)
+	}
+	if src == nil {
+		l.errorf(root.line, "missing <source> (e.g. <source format=\"csv\" encoding=\"windows-1252\" delimiter=\";\" decimal=\",\"/>)")
+		return
+	}
+	if !l.source(src) {
+		return
+	}
+	if inv == nil {
+		l.errorf(root.line, "missing <invoice>")
+		return
+	}
+	l.invoice(inv)
+}
+
+func (l *loader) source(n *node) bool {
+	s := &l.m.src
+	s.line = n.line
+	format := ""
+	for _, a := range n.attrs {
+		if a.Name.Local == "format" && a.Name.Space == "" {
+			format = a.Value
+		}
+	}
+	var a map[string]string
+	switch format {
+	case "csv":
+		a = l.attrs(n, "format", "encoding", "delimiter", "quote", "header", "skip", "decimal", "thousands", "date", "type-column")
+	case "fixed":
+		a = l.attrs(n, "format", "encoding", "skip", "decimal", "thousands", "date", "type-start", "type-length")
+	case "xml":
+		a = l.attrs(n, "format", "decimal", "thousands", "date")
+	case "":
+		l.errorf(n.line, "<source> needs format=\"csv\", \"fixed\" or \"xml\"")
+		return false
+	default:
+		l.errorf(n.line, "unknown format %q (expected csv, fixed or xml)", format)
+		return false
+	}
+	l.noText(n)
+	s.format = format
+	s.encoding = "utf-8"
+	if e, set := a["encoding"]; set {
+		switch strings.ToLower(e) {
+		case "utf-8", "utf8":
+		default:
+			s.charmap = charmapFor(e)
+			if s.charmap == nil {
+				l.errorf(n.line, "unknown encoding %q (expected utf-8, windows-1252, iso-8859-1, iso-8859-15 or cp850)", e)
+			}
+			s.encoding = strings.ToLower(e)
+		}
+	}
+	s.delim = ';'
+	if d, set := a["delimiter"]; set {
+		switch {
+		case d == "tab" || d == `\t` || d == "\t":
+			s.delim = '\t'
+		case len(d) == 1 && d[0] > ' ' && d[0] < 0x7f && d[0] != '"' && !isAlnum(d[0]):
+			s.delim = d[0]
+		default:
+			l.errorf(n.line, "delimiter %q must be one ASCII character such as \";\", \",\", \"|\" or \"tab\"", d)
+		}
+	}
+	s.quote = '"'
+	if q, set := a["quote"]; set {
+		switch {
+		case q == "none" || q == "":
+			s.quote = 0
+		case q == `"` || q == "'":
+			s.quote = q[0]
+		default:
+			l.errorf(n.line, "quote=%q must be '\"', \"'\" or \"none\"", q)
+		}
+	}
+	s.header = format == "csv"
+	if h, set := a["header"]; set {
+		b, err := strconv.ParseBool(h)
+		if err != nil {
+			l.errorf(n.line, "header=%q must be true or false", h)
+		}
+		s.header = b
+	}
+	if v, set := a["skip"]; set {
+		s.skip = l.posInt(n.line, "skip", v, 0)
+	}
+	s.decimal = ','
+	if d, set := a["decimal"]; set {
+		if d != "," && d != "." {
+			l.errorf(n.line, "decimal=%q must be \",\" or \".\"", d)
+		} else {
+			s.decimal = d[0]
+		}
+	}
+	if t, set := a["thousands"]; set {
+		s.thousands = l.thousands(n.line, t, s.decimal)
+	}
+	if format == "csv" && s.decimal == s.delim {
+		l.errorf(n.line, "the decimal separator and the delimiter are both %q", string(s.delim))
+	}
+	layout := "dd/mm/yyyy"
+	if d, set := a["date"]; set {
+		layout = d
+	}
+	dl, err := compileDate(layout)
+	if err != nil {
+		l.errorf(n.line, "%v", err)
+		dl, _ = compileDate("dd/mm/yyyy")
+	}
+	s.date = dl
+	if v, set := a["type-column"]; set {
+		s.typeCol = l.posInt(n.line, "type-column", v, 1)
+		if s.header {
+			l.errorf(n.line, "type-column: a CSV with several record types has no header row; add header=\"false\" and declare the fields of each <record>")
+		}
+	}
+	if v, set := a["type-start"]; set {
+		s.typeStart = l.posInt(n.line, "type-start", v, 1)
+		s.typeLen = 1
+		if w, set := a["type-length"]; set {
+			s.typeLen = l.posInt(n.line, "type-length", w, 1)
+		}
+	} else if _, set := a["type-length"]; set {
+		l.errorf(n.line, "type-length needs type-start, the position of the record type code")
+	}
+	if format == "xml" {
+		s.nsPrefix, s.nsURI = map[string]string{}, map[string]string{}
+	}
+	for _, k := range n.kids {
+		switch {
+		case k.name.Space == Namespace && k.name.Local == "record":
+			l.record(k)
+		case k.name.Space == Namespace && k.name.Local == "namespace" && format == "xml":
+			ka := l.attrs(k, "prefix", "uri")
+			p, u := ka["prefix"], ka["uri"]
+			if p == "" || u == "" || strings.Contains(p, ":") {
+				l.errorf(k.line, "<namespace> needs prefix=\"…\" (without colon) and uri=\"…\"")
+				continue
+			}
+			if _, dup := s.nsURI[p]; dup {
+				l.errorf(k.line, "namespace prefix %q is declared twice", p)
+				continue
+			}
+			s.nsURI[p], s.nsPrefix[u] = u, p
+		default:
+			want := "record"
+			if format == "xml" {
+				want = "namespace, record"
+			}
+			l.errorf(k.line, "unknown element <%s> in <source format=%q> (expected %s)", k.name.Local, format, want)
+		}
+	}
+	multi := len(s.kinds) > 1
+	switch format {
+	case "csv":
+		if s.typeCol > 0 && len(s.kinds) == 0 {
+			l.errorf(n.line, "type-column needs a <record type=\"…\"> per record type")
+		}
+		if s.typeCol == 0 && len(s.kinds) > 1 {
+			l.errorf(n.line, "several <record> elements need type-column, the column holding the record type")
+		}
+		if s.header && len(s.kinds) > 0 {
+			l.errorf(n.line, "<record> declares the fields of a CSV without header row: add header=\"false\"")
+		}
+		if len(s.kinds) == 0 {
+			s.kinds = []*recKind{{name: "row", byName: map[string]int{}}}
+		}
+	case "fixed":
+		if len(s.kinds) == 0 {
+			l.errorf(n.line, "<source format=\"fixed\"> needs <record> elements declaring the fields by position")
+			return false
+		}
+		if multi && s.typeStart == 0 {
+			l.errorf(n.line, "several <record> elements need type-start (and type-length), the position of the record type code")
+		}
+	case "xml":
+		if len(s.kinds) == 0 {
+			l.errorf(n.line, "<source format=\"xml\"> needs a <record path=\"/Export/Invoice\"/> saying which elements are the records")
+			return false
+		}
+	}
+	if s.typeCol > 0 || s.typeStart > 0 {
+		for _, k := range s.kinds {
+			if k.code == "" {
+				l.errorf(k.line, "<record name=%q> needs type=\"…\", the code of its records", k.name)
+			}
+		}
+	}
+	return true
+}
+
+func (l *loader) thousands(line int, t string, dec byte) byte {
+	switch t {
+	case "space", " ", "":
+		return 0
+	case ".", ",", "'":
+		if t[0] == dec {
+			l.errorf(line, "thousands=%q is also the decimal separator", t)
+			return 0
+		}
+		return t[0]
+	}
+	l.errorf(line, "thousands=%q must be \".\", \",\", \"'\" or \"space\"", t)
+	return 0
+}
+
+func (l *loader) posInt(line int, attr, v string, min int) int {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < min {
+		l.errorf(line, "%s=%q must be a whole number of at least %d", attr, v, min)
+		return min
+	}
+	return n
+}
+
+func (l *loader) record(n *node) {
+	s := &l.m.src
+	var a map[string]string
+	switch s.format {
+	case "xml":
+		a = l.attrs(n, "name", "path")
+	default:
+		a = l.attrs(n, "name", "type")
+	}
+	l.noText(n)
+	k := &recKind{idx: len(s.kinds), name: a["name"], code: a["type"], line: n.line, byName: map[string]int{}}
+	if k.name == "" {
+		l.errorf(n.line, "<record> needs a name (header, line, vat, …), which <invoice>, <line> and <group> use in record=\"…\"")
+		return
+	}
+	for _, o := range s.kinds {
+		if o.name == k.name {
+			l.errorf(n.line, "record %q is declared twice (first at line %d)", k.name, o.line)
+			return
+		}
+		if k.code != "" && o.code == k.code {
+			l.errorf(n.line, "records %q and %q have the same type %q", o.name, k.name, k.code)
+		}
+	}
+	if s.typeStart > 0 && k.code != "" && len([]rune(k.code)) != s.typeLen {
+		l.errorf(n.line, "type=%q is not %d characters long (type-length)", k.code, s.typeLen)
+	}
+	if s.format == "xml" {
+		p, err := compileXMLPath(a["path"], s.nsURI)
+		if err != nil {
+			l.errorf(n.line, "path=%q: %v", a["path"], err)
+		}
+		k.path, k.text = p, a["path"]
+		if len(n.kids) > 0 {
+			l.errorf(n.line, "<record> of an XML source has no <field>: terms read paths relative to the record element")
+		}
+		s.kinds = append(s.kinds, k)
+		return
+	}
+	for _, f := range n.kids {
+		if f.name.Space != Namespace || f.name.Local != "field" {
+			l.errorf(f.line, "unknown element <%s> in <record> (expected <field>)", f.name.Local)
+			continue
+		}
+		var fa map[string]string
+		fd := &fieldDef{line: f.line}
+		if s.format == "fixed" {
+			fa = l.attrs(f, "name", "start", "length", "decimals")
+			fd.start = l.posInt(f.line, "start", fa["start"], 1)
+			fd.length = l.posInt(f.line, "length", fa["length"], 1)
+		} else {
+			fa = l.attrs(f, "name", "column", "decimals")
+			fd.col = l.posInt(f.line, "column", fa["column"], 1)
+		}
+		fd.name = strings.TrimSpace(fa["name"])
+		if d, ok := fa["decimals"]; ok {
+			fd.decimals = l.posInt(f.line, "decimals", d, 0)
+		}
+		if fd.name == "" {
+			l.errorf(f.line, "<field> needs a name")
+			continue
+		}
+		if _, dup := k.byName[fd.name]; dup {
+			l.errorf(f.line, "field %q is declared twice in record %q", fd.name, k.name)
+			continue
+		}
+		k.byName[fd.name] = len(k.fields)
+		k.fields = append(k.fields, fd)
+	}
+	if s.format == "fixed" && len(k.fields) == 0 {
+		l.errorf(n.line, "<record name=%q> declares no <field name=\"…\" start=\"…\" length=\"…\"/>", k.name)
+	}
+	s.kinds = append(s.kinds, k)
+}
+
+func (l *loader) constants(n *node) {
+	l.attrs(n)
+	l.noText(n)
+	for _, k := range n.kids {
+		if k.name.Space != Namespace || k.name.Local != "constant" {
+			l.errorf(k.line, "unknown element <%s> in <constants> (expected <constant name=\"…\">value</constant>)", k.name.Local)
+			continue
+		}
+		a := l.attrs(k, "name")
+		name := a["name"]
+		if name == "" {
+			l.errorf(k.line, "<constant> needs a name")
+			continue
+		}
+		if len(k.kids) > 0 {
+			l.errorf(k.line, "<constant name=%q> holds text only", name)
+		}
+		if _, dup := l.m.consts[name]; dup {
+			l.errorf(k.line, "constant %q is defined twice", name)
+			continue
+		}
+		l.m.consts[name] = strings.TrimSpace(k.text.String())
+	}
+}
+
+func (l *loader) lookup(n *node) {
+	a := l.attrs(n, "name", "file", "key", "value", "delimiter", "encoding", "ignore-case", "otherwise")
+	l.noText(n)
+	name := a["name"]
+	if name == "" {
+		l.errorf(n.line, "<lookup> needs a name")
+		return
+	}
+	if prev, dup := l.m.lookups[name]; dup {
+		l.errorf(n.line, "lookup %q is defined twice (first at line %d)", name, prev.line)
+		return
+	}
+	lk := &lookupDef{name: name, line: n.line, entries: map[string]string{}}
+	if v, ok := a["ignore-case"]; ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			l.errorf(n.line, "ignore-case=%q must be true or false", v)
+		}
+		lk.ignoreCase = b
+	}
+	if v, ok := a["otherwise"]; ok {
+		v = strings.TrimSpace(v)
+		lk.otherwise = &v
+	}
+	add := func(line int, key, val string) {
+		key = strings.TrimSpace(key)
+		if lk.ignoreCase {
+			key = strings.ToUpper(key)
+		}
+		if _, dup := lk.entries[key]; dup {
+			l.errorf(line, "lookup %q has key %q twice", name, key)
+			return
+		}
+		lk.entries[key] = strings.TrimSpace(val)
+		lk.keys = append(lk.keys, key)
+	}
+	if file, ok := a["file"]; ok {
+		if len(n.kids) > 0 {
+			l.errorf(n.line, "lookup %q: give its entries either in file=\"…\" or as <entry>, not both", name)
+		}
+		l.lookupFile(n.line, lk, file, a, add)
+	} else {
+		for _, x := range []string{"key", "value", "delimiter", "encoding"} {
+			if _, ok := a[x]; ok {
+				l.errorf(n.line, "%s=\"…\" applies to a lookup read from a file (file=\"…\")", x)
+			}
+		}
+	}
+	for _, k := range n.kids {
+		if k.name.Space != Namespace || k.name.Local != "entry" {
+			l.errorf(k.line, "unknown element <%s> in <lookup> (expected <entry key=\"…\">result</entry>)", k.name.Local)
+			continue
+		}
+		ka := l.attrs(k, "key")
+		key, ok := ka["key"]
+		if !ok {
+			l.errorf(k.line, "<entry> needs a key")
+			continue
+		}
+		add(k.line, key, k.text.String())
+	}
+	l.m.lookups[name] = lk
+}
+
+// lookupFile reads the entries of a lookup from a CSV file with a header row: key= names
+// the key column, value= the result column.
+func (l *loader) lookupFile(line int, lk *lookupDef, file string, a map[string]string, add func(int, string, string)) {
+	if a["key"] == "" || a["value"] == "" {
+		l.errorf(line, "lookup %q: a lookup file needs key=\"column\" and value=\"column\"", lk.name)
+		return
+	}
+	path := file
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(l.m.dir, file)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		l.errorf(line, "lookup %q: %v", lk.name, err)
+		return
+	}
+	defer f.Close()
+	src := &source{format: "csv", delim: ';', quote: '"', encoding: "utf-8"}
+	if d, ok := a["delimiter"]; ok {
+		if d == "tab" {
+			src.delim = '\t'
+		} else if len(d) == 1 {
+			src.delim = d[0]
+		} else {
+			l.errorf(line, "delimiter %q must be one character or \"tab\"", d)
+		}
+	}
+	if e, ok := a["encoding"]; ok && !strings.EqualFold(e, "utf-8") {
+		src.charmap = charmapFor(e)
+		src.encoding = e
+		if src.charmap == nil {
+			l.errorf(line, "unknown encoding %q", e)
+			return
+		}
+	}
+	rd := newCSVReader(f, file, src)
+	head, err := rd.next()
+	if err != nil {
+		l.errorf(line, "lookup %q: %s: no header row (%v)", lk.name, file, err)
+		return
+	}
+	ki, vi := -1, -1
+	for i, h := range head.fields {
+		switch strings.TrimSpace(h) {
+		case a["key"]:
+			ki = i
+		case a["value"]:
+			vi = i
+		}
+	}
+	if ki < 0 || vi < 0 {
+		l.errorf(line, "lookup %q: %s has no column %q or %q (its header: %s)", lk.name, file, a["key"], a["value"], strings.Join(head.fields, ", "))
+		return
+	}
+	for {
+		rec, err := rd.next()
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				l.errorf(line, "lookup %q: %v", lk.name, err)
+			}
+			return
+		}
+		if blank(rec) {
+			continue
+		}
+		k, v := field(rec, ki), field(rec, vi)
+		if _, dup := lk.entries[k]; dup {
+			l.errorf(line, "lookup %q: %s line %d: key %q is already listed", lk.name, file, rec.line, k)
+			continue
+		}
+		add(line, k, v)
+	}
+}
+
+func (l *loader) kindByName(line int, name string) int {
+	for _, k := range l.m.src.kinds {
+		if k.name == name {
+			return k.idx
+		}
+	}
+	names := make([]string, len(l.m.src.kinds))
+	for i, k := range l.m.src.kinds {
+		names[i] = k.name
+	}
+	l.errorf(line, "unknown record %q (declared: %s)", name, strings.Join(names, ", "))
+	return -1
+}
+
+func (l *loader) invoice(n *node) {
+	a := l.attrs(n, "group-by", "grouping", "record", "negative", "credit-note-type")
+	l.noText(n)
+	m := l.m
+	m.invLine = n.line
+	if r, ok := a["record"]; ok {
+		m.headKind = l.kindByName(n.line, r)
+		if m.headKind < 0 {
+			return
+		}
+	}
+	if g, ok := a["group-by"]; ok {
+		m.key = l.ref(n.line, g, -2)
+		m.keyLine = n.line
+	}
+	switch g := a["grouping"]; g {
+	case "", "consecutive":
+	case "any":
+		m.anyOrder = true
+	default:
+		l.errorf(n.line, "grouping=%q must be \"consecutive\" (rows of an invoice follow each other; the default) or \"any\"", g)
+	}
+	if m.key == nil && m.anyOrder {
+		l.errorf(n.line, "grouping=\"any\" needs group-by")
+	}
+	switch v := a["negative"]; v {
+	case "", "keep":
+	case "credit-note":
+		m.credit = true
+	default:
+		l.errorf(n.line, "negative=%q must be \"keep\" (the default) or \"credit-note\" (a negative invoice becomes a credit note with positive amounts)", v)
+	}
+	m.creditCode = "381"
+	if v, ok := a["credit-note-type"]; ok {
+		if !m.credit {
+			l.errorf(n.line, "credit-note-type applies with negative=\"credit-note\"")
+		}
+		m.creditCode = strings.TrimSpace(v)
+	}
+	var lineNode *node
+	var kids []*node
+	for _, k := range n.kids {
+		if k.name.Space == Namespace && k.name.Local == "exemption" {
+			ea := l.attrs(k, "category", "code")
+			e := exemption{category: strings.TrimSpace(ea["category"]), code: strings.TrimSpace(ea["code"]), reason: strings.TrimSpace(k.text.String()), line: k.line}
+			if e.category == "" || e.code == "" && e.reason == "" {
+				l.errorf(k.line, "<exemption> needs category=\"…\" and a code=\"VATEX-…\" or a reason as its text")
+				continue
+			}
+			m.exemptions = append(m.exemptions, e)
+			continue
+		}
+		if k.name.Space == Namespace && k.name.Local == "line" {
+			if lineNode != nil {
+				l.errorf(k.line, "a second <line> (the first is at line %d)", lineNode.line)
+				continue
+			}
+			lineNode = k
+			continue
+		}
+		kids = append(kids, k)
+	}
+	m.head = &scope{line: n.line, kind: m.headKind}
+	l.scope(m.head, lvlInvoice, kids, m.headKind)
+	if lineNode == nil {
+		l.errorf(n.line, "<invoice> needs a <line> element: each row gives one invoice line (BG-25)")
+		return
+	}
+	la := l.attrs(lineNode, "record", "select")
+	l.noText(lineNode)
+	m.line = &scope{line: lineNode.line, kind: -1}
+	if r, ok := la["record"]; ok {
+		m.line.kind = l.kindByName(lineNode.line, r)
+	} else if len(m.src.kinds) > 1 {
+		l.errorf(lineNode.line, "<line> needs record=\"…\": which kind of record gives an invoice line")
+	} else {
+		m.line.kind = 0
+	}
+	if s, ok := la["select"]; ok {
+		m.line.sel, m.line.selTxt = l.selectPath(lineNode.line, s)
+	}
+	lk := m.line.kind
+	if lk < 0 {
+		lk = 0
+	}
+	l.scope(m.line, lvlLine, lineNode.kids, lk)
+	for _, sc := range []*scope{m.head, m.line} {
+		for _, in := range sc.insts {
+			in.static = !slices.ContainsFunc(in.terms, func(t *term) bool { return t.static == nil })
+			if in.g.id == "BG-20" || in.g.id == "BG-21" {
+				m.docPct = true
+			}
+		}
+	}
+	for _, sc := range []*scope{m.head, m.line} {
+		n := len(sc.direct)
+		for _, in := range sc.insts {
+			n += len(in.terms)
+		}
+		if sc == m.head {
+			m.headTerms = n
+		} else {
+			m.lineTerms = n
+		}
+	}
+	m.autoID = true
+	for _, t := range m.line.direct {
+		if t.bt.id == "BT-126" {
+			m.autoID = false
+		}
+	}
+}
+
+func (l *loader) selectPath(line int, s string) (*etree.Path, string) {
+	if l.m.src.format != "xml" {
+		l.errorf(line, "select=%q applies to an XML source", s)
+		return nil, ""
+	}
+	p, err := etree.CompilePath(l.nsPath(s))
+	if err != nil {
+		l.errorf(line, "select=%q: %v", s, err)
+		return nil, ""
+	}
+	return &p, s
+}
+
+// nsPath checks the prefixes of an etree path against the declared namespaces.
+func (l *loader) nsPath(s string) string {
+	return s
+}
+
+func levelName(lv level) string {
+	if lv == lvlLine {
+		return "<line>"
+	}
+	return "<invoice>"
+}
+
+// scope reads the terms and groups of <invoice> (without its <line>) or of <line>; kind is
+// the record kind their values are read from.
+func (l *loader) scope(sc *scope, lv level, kids []*node, kind int) {
+	seen := map[string]int{} // bt → mapping line, for direct terms and implicit instances
+	implicit := map[string]*instDef{}
+	for _, k := range kids {
+		if k.name.Space != Namespace {
+			l.errorf(k.line, "unknown element <%s> (namespace %q)", k.name.Local, k.name.Space)
+			continue
+		}
+		switch k.name.Local {
+		case "term":
+			t := l.term(k, lv, "", kind)
+			if t == nil {
+				continue
+			}
+			if prev, dup := seen[t.bt.id]; dup && !t.bt.multi {
+				if t.bt.group != "" {
+					l.errorf(k.line, "%s is already mapped at line %d; to map several %s, wrap each in <group bg=%q>", t.bt.id, prev, groups[t.bt.group].en+"s", t.bt.group)
+				} else {
+					l.errorf(k.line, "%s is already mapped at line %d", t.bt.id, prev)
+				}
+				continue
+			}
+			seen[t.bt.id] = k.line
+			if g := t.bt.group; g != "" {
+				in := implicit[g]
+				if in == nil {
+					in = &instDef{g: groups[g], line: k.line, kind: -1}
+					implicit[g] = in
+					sc.insts = append(sc.insts, in)
+				}
+				in.terms = append(in.terms, t)
+			} else {
+				sc.direct = append(sc.direct, t)
+			}
+		case "group":
+			a := l.attrs(k, "bg", "record", "select")
+			l.noText(k)
+			g := groups[a["bg"]]
+			switch {
+			case a["bg"] == "":
+				l.errorf(k.line, "<group> needs bg=\"BG-…\", the repeatable group it builds")
+				continue
+			case g == nil:
+				l.errorf(k.line, "%s is not a repeatable group (those are BG-1, BG-3, BG-17, BG-20, BG-21, BG-23, BG-24 in <invoice>; BG-27, BG-28, BG-32 in <line>)", a["bg"])
+				continue
+			case g.level != lv:
+				l.errorf(k.line, "%s (%s) belongs in %s", g.id, g.en, levelName(g.level))
+				continue
+			}
+			in := &instDef{g: g, line: k.line, kind: -1}
+			ik := kind
+			if r, ok := a["record"]; ok {
+				if lv == lvlLine {
+					l.errorf(k.line, "record=\"…\" applies to the groups of <invoice>; in <line>, use select=\"…\" (XML) or the line's own record")
+				} else if in.kind = l.kindByName(k.line, r); in.kind < 0 {
+					continue
+				}
+				ik = in.kind
+			}
+			if s, ok := a["select"]; ok {
+				in.sel, in.selTxt = l.selectPath(k.line, s)
+			}
+			inSeen := map[string]int{}
+			for _, tk := range k.kids {
+				if tk.name.Space != Namespace || tk.name.Local != "term" {
+					l.errorf(tk.line, "unknown element <%s> in <group> (expected <term>)", tk.name.Local)
+					continue
+				}
+				t := l.term(tk, lv, g.id, ik)
+				if t == nil {
+					continue
+				}
+				if prev, dup := inSeen[t.bt.id]; dup {
+					l.errorf(tk.line, "%s is already mapped in this group at line %d", t.bt.id, prev)
+					continue
+				}
+				inSeen[t.bt.id] = tk.line
+				in.terms = append(in.terms, t)
+			}
+			if len(in.terms) == 0 {
+				l.errorf(k.line, "<group bg=%q> has no term", g.id)
+				continue
+			}
+			sc.insts = append(sc.insts, in)
+		case "line":
+			l.errorf(k.line, "<line> belongs directly in <invoice>")
+		default:
+			l.errorf(k.line, "unknown element <%s> in %s (expected term or group)", k.name.Local, levelName(lv))
+		}
+	}
+}
+
+// ref reads a field reference: a column or field name, or for an XML source a path
+// (etree syntax, relative to the record or the element select= chose; a final /@name reads
+// an attribute). kind is the record kind the value is read from (-1: any, -2: each kind
+// that has it).
+func (l *loader) ref(line int, s string, kind int) *fieldRef {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		l.errorf(line, "empty column name")
+		return nil
+	}
+	r := &fieldRef{id: len(l.m.refs), text: s, line: line}
+	src := &l.m.src
+	switch {
+	case src.format == "xml":
+		p, attr := s, ""
+		if i := strings.LastIndex(s, "@"); i >= 0 && (i == 0 || s[i-1] == '/') && !strings.ContainsAny(s[i:], "[]/") {
+			p, attr = strings.TrimSuffix(s[:i], "/"), s[i+1:]
+			if p == "" {
+				p = "."
+			}
+		}
+		for _, seg := range strings.Split(p, "/") {
+			if pre, _, ok := strings.Cut(seg, ":"); ok && !strings.ContainsAny(pre, "[@") {
+				if _, known := src.nsURI[pre]; !known {
+					l.errorf(line, "path %q: prefix %q is not declared (add <namespace prefix=%q uri=\"…\"/> to <source>)", s, pre, pre)
+					return nil
+				}
+			}
+		}
+		cp, err := etree.CompilePath(p)
+		if err != nil {
+			l.errorf(line, "path %q: %v", s, err)
+			return nil
+		}
+		r.path, r.attr, r.name = &cp, attr, s
+	case src.format == "csv" && src.header:
+		r.name = s
+	default:
+		r.name = s
+		found := false
+		for _, k := range src.kinds {
+			if kind >= 0 && k.idx != kind {
+				continue
+			}
+			if _, ok := k.byName[s]; ok {
+				found = true
+			}
+		}
+		if !found && src.format == "csv" && len(src.kinds[0].fields) == 0 {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 {
+				l.errorf(line, "column=%q: the source has no header row (header=\"false\"), so columns are numbered from 1", s)
+				return nil
+			}
+			found = true
+		}
+		if !found {
+			where := "any record"
+			if kind >= 0 {
+				where = fmt.Sprintf("record %q", src.kinds[kind].name)
+			}
+			var names []string
+			for _, k := range src.kinds {
+				if kind >= 0 && k.idx != kind {
+					continue
+				}
+				for _, f := range k.fields {
+					names = append(names, f.name)
+				}
+			}
+			l.errorf(line, "field %q is not declared in %s (fields: %s)", s, where, strings.Join(names, ", "))
+			return nil
+		}
+	}
+	l.m.refs = append(l.m.refs, r)
+	return r
+}
+
+var termAttrs = []string{"bt", "column", "field", "path", "value", "const", "lookup", "default", "date", "decimal", "thousands", "decimals", "scheme", "required", "record"}
+
+// term reads one <term>; group is the explicit group it is in ("" for none); kind the
+// record kind it reads.
+func (l *loader) term(n *node, lv level, group string, kind int) *term {
+	a := l.attrs(n, termAttrs...)
+	l.noText(n)
+	id := strings.TrimSpace(a["bt"])
+	bt := terms[id]
+	switch {
+	case id == "":
+		l.errorf(n.line, "<term> needs bt=\"BT-…\", the business term it fills")
+		return nil
+	case bt == nil:
+		base, _, cut := strings.Cut(strings.TrimPrefix(id, "BT-"), "-")
+		if b := terms["BT-"+base]; cut && b != nil && b.scheme {
+			l.errorf(n.line, "%s is the scheme of %s: write it as scheme=\"…\" on the %s term", id, b.id, b.id)
+		} else if strings.HasPrefix(id, "BG-") {
+			l.errorf(n.line, "%s is a group, not a term: map its terms (for repeatable groups, inside <group bg=%q>)", id, id)
+		} else if id == "BT-125" {
+			l.errorf(n.line, "BT-125 (attached document) cannot be mapped from a source value")
+		} else {
+			l.errorf(n.line, "unknown business term %q (expected an EN 16931 id such as BT-1)", id)
+		}
+		return nil
+	case bt.level != lv:
+		l.errorf(n.line, "%s (%s) is %s term: put it in %s", id, bt.en, map[level]string{lvlInvoice: "an invoice", lvlLine: "a line"}[bt.level], levelName(bt.level))
+		return nil
+	case group != "" && bt.group != group:
+		l.errorf(n.line, "%s (%s) is not part of %s (%s)", id, bt.en, group, groups[group].en)
+		return nil
+	}
+	t := &term{idx: len(l.m.terms), bt: bt, line: n.line, kind: -1}
+	bad := false
+	fail := func(format string, args ...any) {
+		l.errorf(n.line, format, args...)
+		bad = true
+	}
+	if r, ok := a["record"]; ok {
+		if lv != lvlInvoice || group != "" {
+			fail("record=\"…\" on a term applies to the direct terms of <invoice>")
+		} else if t.kind = l.kindByName(n.line, r); t.kind < 0 {
+			return nil
+		} else {
+			kind = t.kind
+		}
+	}
+	var sources []string
+	for _, s := range []string{"column", "field", "path", "value", "const"} {
+		if _, ok := a[s]; ok {
+			sources = append(sources, s)
+		}
+	}
+	var kids []*node
+	for _, k := range n.kids {
+		if k.name.Space != Namespace {
+			fail("unknown element <%s> (namespace %q)", k.name.Local, k.name.Space)
+			continue
+		}
+		kids = append(kids, k)
+	}
+	switch {
+	case len(sources)+len(kids) == 0:
+		fail("%s: say where the value comes from with column=\"…\", value=\"…\" or const=\"…\" (or an expression element such as <concat>)", id)
+	case len(sources) > 1:
+		fail("%s: give only one of column, value and const", id)
+	case len(sources) == 1 && len(kids) > 0:
+		fail("%s: give either %s=\"…\" or an expression element, not both", id, sources[0])
+	case len(kids) > 1:
+		fail("%s: a term holds one expression; join several with <concat> or <first>", id)
+	}
+	if d, ok := a["date"]; ok {
+		if bt.kind != kDate {
+			fail("%s (%s) is not a date: remove date=%q", id, bt.en, d)
+		} else if dl, err := compileDate(d); err != nil {
+			fail("%v", err)
+		} else {
+			t.date = dl
+		}
+	}
+	if t.date == nil && bt.kind == kDate {
+		t.date = l.m.src.date
+	}
+	t.num = numFmt{dec: l.m.src.decimal, thou: l.m.src.thousands, pct: percentLike(bt.id)}
+	for _, x := range []string{"decimal", "thousands", "decimals"} {
+		if _, ok := a[x]; ok && bt.kind != kNumber {
+			fail("%s (%s) is not a number: remove %s=\"…\"", id, bt.en, x)
+		}
+	}
+	if d, ok := a["decimal"]; ok {
+		if d != "," && d != "." {
+			fail("decimal=%q must be \",\" or \".\"", d)
+		} else {
+			t.num.dec = d[0]
+		}
+	}
+	if v, ok := a["thousands"]; ok {
+		t.num.thou = l.thousands(n.line, v, t.num.dec)
+	}
+	if v, ok := a["decimals"]; ok {
+		t.num.implied = l.posInt(n.line, "decimals", v, 0)
+	}
+	if s, ok := a["scheme"]; ok {
+		if !bt.scheme {
+			fail("%s (%s) has no scheme: remove scheme=%q", id, bt.en, s)
+		}
+		t.scheme = strings.TrimSpace(s)
+	}
+	if name, ok := a["lookup"]; ok {
+		t.lookup = l.m.lookups[name]
+		if t.lookup == nil {
+			fail("unknown lookup %q%s", name, known(l.m.lookups))
+		}
+	}
+	if r, ok := a["required"]; ok {
+		b, err := strconv.ParseBool(r)
+		if err != nil {
+			fail("required=%q must be true or false", r)
+		}
+		t.required = b
+	}
+	if d, ok := a["default"]; ok {
+		d = strings.TrimSpace(d)
+		t.def = &d
+	}
+	if bad {
+		return nil
+	}
+	if len(kids) == 1 {
+		t.x = l.expr(kids[0], kind)
+	} else {
+		switch sources[0] {
+		case "column", "field", "path":
+			if sources[0] == "path" && l.m.src.format != "xml" {
+				l.errorf(n.line, "path=\"…\" reads an XML source; this source is %s: use column=\"…\"", l.m.src.format)
+				return nil
+			}
+			if r := l.ref(n.line, a[sources[0]], kind); r != nil {
+				t.x = &fieldExpr{ref: r}
+			}
+		case "value":
+			t.x = &litExpr{s: strings.TrimSpace(a["value"]), what: "value"}
+		case "const":
+			c, ok := l.m.consts[a["const"]]
+			if !ok {
+				l.errorf(n.line, "unknown constant %q%s", a["const"], known(l.m.consts))
+				return nil
+			}
+			t.x = &litExpr{s: c, what: fmt.Sprintf("constant %q", a["const"]), name: a["const"]}
+		}
+	}
+	if t.x == nil {
+		return nil
+	}
+	t.ref = firstRef(t.x)
+	if t.required && t.ref == nil {
+		l.errorf(n.line, "required applies to a value read from the source")
+		return nil
+	}
+	if t.def != nil && t.ref == nil {
+		l.errorf(n.line, "default applies to a value read from the source (it stands in for an empty value)")
+		return nil
+	}
+	if t.ref != nil {
+		if t.lookup != nil {
+			t.lookedUp = map[string]*value{}
+			for k, out := range t.lookup.entries {
+				v, err := t.read(out, true)
+				if err != "" {
+					l.errorf(n.line, "lookup %q (line %d), key %q: %s", t.lookup.name, t.lookup.line, k, err)
+					return nil
+				}
+				t.lookedUp[k] = v
+			}
+			if o := t.lookup.otherwise; o != nil && *o != "" {
+				if _, err := t.read(*o, true); err != "" {
+					l.errorf(n.line, "lookup %q, otherwise: %s", t.lookup.name, err)
+					return nil
+				}
+			}
+			if t.def != nil && *t.def != "" {
+				if _, ok := t.lookup.get(*t.def); !ok {
+					l.errorf(n.line, "default %q is not a key of lookup %q", *t.def, t.lookup.name)
+					return nil
+				}
+			}
+		} else if t.def != nil && *t.def != "" {
+			if _, err := t.read(*t.def, true); err != "" {
+				l.errorf(n.line, "default: %s", err)
+				return nil
+			}
+		}
+	} else {
+		// No source field: the value is the same on every invoice, read it once now.
+		s, ok := t.x.eval(&evalCtx{})
+		what := "value"
+		if le, isLit := t.x.(*litExpr); isLit {
+			what = le.what
+		}
+		if !ok {
+			l.errorf(n.line, "%s: the expression cannot be evaluated", id)
+			return nil
+		}
+		s = strings.TrimSpace(s)
+		if t.lookup != nil {
+			r, ok := t.lookup.get(s)
+			if !ok {
+				l.errorf(n.line, "%s %q is not a key of lookup %q", what, s, t.lookup.name)
+				return nil
+			}
+			s = r
+		}
+		if s == "" {
+			l.errorf(n.line, "%s: the %s is empty", id, what)
+			return nil
+		}
+		v, err := t.read(s, true)
+		if err != "" {
+			l.errorf(n.line, "%s: %s", what, err)
+			return nil
+		}
+		t.static = v
+	}
+	l.m.terms = append(l.m.terms, t)
+	return t
+}
+
+// get looks key up, with the table's case rule and otherwise= result.
+func (lk *lookupDef) get(key string) (string, bool) {
+	if lk.ignoreCase {
+		key = strings.ToUpper(key)
+	}
+	if v, ok := lk.entries[key]; ok {
+		return v, true
+	}
+	if lk.otherwise != nil {
+		return *lk.otherwise, true
+	}
+	return "", false
+}
+
+// read parses s for the term's kind. literal: s is written in the mapping (',' and '.' are
+// both decimal separators). It returns an English reason when s cannot be read.
+func (t *term) read(s string, literal bool) (*value, string) {
+	v := &value{s: s, scheme: t.scheme}
+	switch t.bt.kind {
+	case kNumber:
+		f := t.num
+		f.literal, f.implied = true, 0
+		d, ok, _ := parseNumberFmt(s, f)
+		if !ok {
+			return nil, fmt.Sprintf("%q is not a number, and %s (%s) needs one", s, t.bt.id, t.bt.en)
+		}
+		v.d = d
+	case kDate:
+		d, ok := t.date.parse(s)
+		if !ok {
+			return nil, fmt.Sprintf("%q is not a date written %s, as %s (%s) needs", s, t.date.text, t.bt.id, t.bt.en)
+		}
+		v.date = d
+	}
+	return v, ""
+}
+
+// expr reads an expression element.
+func (l *loader) expr(n *node, kind int) expr {
+	bad := func(format string, args ...any) expr {
+		l.errorf(n.line, format, args...)
+		return nil
+	}
+	inner := func() expr {
+		var xs []expr
+		for _, k := range n.kids {
+			if x := l.expr(k, kind); x != nil {
+				xs = append(xs, x)
+			}
+		}
+		switch len(xs) {
+		case 0:
+			if len(n.kids) == 0 {
+				l.errorf(n.line, "<%s> needs the expression it transforms inside it, e.g. <%s><field name=\"…\"/></%s>", n.name.Local, n.name.Local, n.name.Local)
+			}
+			return nil
+		case 1:
+			return xs[0]
+		}
+		return &concatExpr{parts: xs}
+	}
+	if n.name.Space != Namespace {
+		return bad("unknown element <%s> (namespace %q)", n.name.Local, n.name.Space)
+	}
+	switch name := n.name.Local; name {
+	case "field", "column":
+		a := l.attrs(n, "name", "path")
+		l.noText(n)
+		s, ok := a["name"]
+		if p, isPath := a["path"]; isPath {
+			s, ok = p, true
+		}
+		if !ok {
+			return bad("<%s> needs name=\"…\" (or path=\"…\" for an XML source)", name)
+		}
+		if r := l.ref(n.line, s, kind); r != nil {
+			return &fieldExpr{ref: r}
+		}
+		return nil
+	case "path":
+		a := l.attrs(n, "select")
+		if r := l.ref(n.line, a["select"], kind); r != nil {
+			return &fieldExpr{ref: r}
+		}
+		return nil
+	case "text", "value":
+		l.attrs(n)
+		if len(n.kids) > 0 {
+			return bad("<%s> holds text only", name)
+		}
+		return &litExpr{s: n.text.String(), what: "value"}
+	case "const":
+		a := l.attrs(n, "name")
+		c, ok := l.m.consts[a["name"]]
+		if !ok {
+			return bad("unknown constant %q%s", a["name"], known(l.m.consts))
+		}
+		return &litExpr{s: c, what: fmt.Sprintf("constant %q", a["name"]), name: a["name"]}
+	case "concat":
+		a := l.attrs(n, "separator")
+		l.noText(n)
+		var xs []expr
+		for _, k := range n.kids {
+			if x := l.expr(k, kind); x != nil {
+				xs = append(xs, x)
+			}
+		}
+		if len(xs) == 0 {
+			return bad("<concat> joins the expressions inside it; it has none")
+		}
+		sep, hasSep := a["separator"]
+		return &concatExpr{parts: xs, sep: sep, skipEmpty: hasSep}
+	case "first":
+		l.attrs(n)
+		l.noText(n)
+		var xs []expr
+		for _, k := range n.kids {
+			if x := l.expr(k, kind); x != nil {
+				xs = append(xs, x)
+			}
+		}
+		if len(xs) == 0 {
+			return bad("<first> needs expressions: it takes the first that is not empty")
+		}
+		return &firstExpr{parts: xs}
+	case "substring":
+		a := l.attrs(n, "start", "length")
+		l.noText(n)
+		x := inner()
+		st := l.posInt(n.line, "start", a["start"], 1)
+		ln := -1
+		if v, ok := a["length"]; ok {
+			ln = l.posInt(n.line, "length", v, 0)
+		}
+		if x == nil {
+			return nil
+		}
+		return &substrExpr{x: x, start: st, length: ln}
+	case "trim":
+		a := l.attrs(n, "chars", "side")
+		l.noText(n)
+		x := inner()
+		side := a["side"]
+		switch side {
+		case "", "both", "left", "right":
+		default:
+			return bad("side=%q must be both, left or right", side)
+		}
+		if x == nil {
+			return nil
+		}
+		return &trimExpr{x: x, chars: a["chars"], side: side}
+	case "pad":
+		a := l.attrs(n, "width", "char", "side")
+		l.noText(n)
+		x := inner()
+		w := l.posInt(n.line, "width", a["width"], 1)
+		ch := ' '
+		if c, ok := a["char"]; ok {
+			if r := []rune(c); len(r) == 1 {
+				ch = r[0]
+			} else {
+				return bad("char=%q must be one character", c)
+			}
+		}
+		side := a["side"]
+		if side != "" && side != "left" && side != "right" {
+			return bad("side=%q must be left or right", side)
+		}
+		if x == nil {
+			return nil
+		}
+		return &padExpr{x: x, width: w, char: ch, right: side == "right"}
+	case "upper", "lower", "capitalize":
+		l.attrs(n)
+		l.noText(n)
+		if x := inner(); x != nil {
+			return &caseExpr{x: x, mode: name}
+		}
+		return nil
+	case "replace":
+		a := l.attrs(n, "pattern", "with")
+		l.noText(n)
+		x := inner()
+		re, err := regexp.Compile(a["pattern"])
+		if err != nil || a["pattern"] == "" {
+			return bad("pattern=%q is not a regular expression (Go RE2 syntax): %v", a["pattern"], err)
+		}
+		if x == nil {
+			return nil
+		}
+		return &replaceExpr{x: x, re: re, with: a["with"]}
+	case "lookup":
+		a := l.attrs(n, "table")
+		l.noText(n)
+		lk := l.m.lookups[a["table"]]
+		if lk == nil {
+			return bad("unknown lookup %q%s", a["table"], known(l.m.lookups))
+		}
+		if x := inner(); x != nil {
+			return &lookupExpr{x: x, lk: lk}
+		}
+		return nil
+	case "choose":
+		l.attrs(n)
+		l.noText(n)
+		c := &chooseExpr{}
+		for _, k := range n.kids {
+			switch {
+			case k.name.Space == Namespace && k.name.Local == "when":
+				if w := l.when(k, kind); w != nil {
+					c.whens = append(c.whens, w)
+				}
+			case k.name.Space == Namespace && k.name.Local == "otherwise":
+				l.attrs(k)
+				if c.otherwise != nil {
+					l.errorf(k.line, "a second <otherwise>")
+				}
+				var xs []expr
+				for _, kk := range k.kids {
+					if x := l.expr(kk, kind); x != nil {
+						xs = append(xs, x)
+					}
+				}
+				if len(xs) == 0 {
+					if s := k.text.String(); s != "" {
+						xs = append(xs, &litExpr{s: s, what: "value"})
+					} else {
+						xs = append(xs, &litExpr{what: "value"})
+					}
+				}
+				c.otherwise = xs[0]
+				if len(xs) > 1 {
+					c.otherwise = &concatExpr{parts: xs}
+				}
+			default:
+				l.errorf(k.line, "unknown element <%s> in <choose> (expected when, otherwise)", k.name.Local)
+			}
+		}
+		if len(c.whens) == 0 {
+			return bad("<choose> needs at least one <when>")
+		}
+		return c
+	}
+	return bad("unknown element <%s> (expected a term's expression: field, text, const, concat, first, substring, trim, pad, upper, lower, capitalize, replace, lookup, choose)", n.name.Local)
+}
+
+// when reads <when field="…" equals="…">expression</when>.
+func (l *loader) when(n *node, kind int) *whenExpr {
+	a := l.attrs(n, "field", "column", "path", "const", "equals", "not-equals", "in", "matches", "empty", "negative")
+	w := &whenExpr{line: n.line}
+	var subj []string
+	for _, s := range []string{"field", "column", "path", "const"} {
+		if _, ok := a[s]; ok {
+			subj = append(subj, s)
+		}
+	}
+	if len(subj) != 1 {
+		l.errorf(n.line, "<when> tests one value: give one of field, path or const")
+		return nil
+	}
+	if subj[0] == "const" {
+		c, ok := l.m.consts[a["const"]]
+		if !ok {
+			l.errorf(n.line, "unknown constant %q%s", a["const"], known(l.m.consts))
+			return nil
+		}
+		w.subj = &litExpr{s: c, what: "constant", name: a["const"]}
+	} else if r := l.ref(n.line, a[subj[0]], kind); r != nil {
+		w.subj = &fieldExpr{ref: r}
+	} else {
+		return nil
+	}
+	for _, op := range []string{"equals", "not-equals", "in", "matches", "empty", "negative"} {
+		v, ok := a[op]
+		if !ok {
+			continue
+		}
+		c := cond{op: op, arg: v}
+		switch op {
+		case "in":
+			c.set = strings.Split(v, "|")
+			for i := range c.set {
+				c.set[i] = strings.TrimSpace(c.set[i])
+			}
+		case "matches":
+			re, err := regexp.Compile(v)
+			if err != nil {
+				l.errorf(n.line, "matches=%q is not a regular expression: %v", v, err)
+				return nil
+			}
+			c.re = re
+		case "empty", "negative":
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				l.errorf(n.line, "%s=%q must be true or false", op, v)
+				return nil
+			}
+			c.want = b
+		}
+		w.conds = append(w.conds, c)
+	}
+	if len(w.conds) == 0 {
+		l.errorf(n.line, "<when> needs a test: equals, not-equals, in, matches, empty or negative")
+		return nil
+	}
+	var xs []expr
+	for _, k := range n.kids {
+		if x := l.expr(k, kind); x != nil {
+			xs = append(xs, x)
+		}
+	}
+	switch {
+	case len(xs) == 0 && len(n.kids) == 0:
+		w.x = &litExpr{s: n.text.String(), what: "value"}
+	case len(xs) == 1:
+		w.x = xs[0]
+	case len(xs) > 1:
+		w.x = &concatExpr{parts: xs}
+	default:
+		return nil
+	}
+	return w
+}
+
+func charmapFor(label string) *charmap.Charmap {
+	switch strings.ToLower(strings.TrimSpace(label)) {
+	case "windows-1252", "cp1252", "win1252":
+		return charmap.Windows1252
+	case "iso-8859-1", "latin1", "latin-1", "iso8859-1":
+		return charmap.ISO8859_1
+	case "iso-8859-15", "latin9", "latin-9", "iso8859-15":
+		return charmap.ISO8859_15
+	case "cp850", "ibm850", "ibm-850", "cp-850", "dos":
+		return charmap.CodePage850
+	}
+	return nil
+}
+
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func known[V any](m map[string]V) string {
+	if len(m) == 0 {
+		return " (none is defined)"
+	}
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	if len(names) > 12 {
+		names = append(names[:12], "…")
+	}
+	return " (defined: " + strings.Join(names, ", ") + ")"
+}
