@@ -212,11 +212,7 @@ func expandFilename(t string, v filenameVars) string {
 		}
 		return s
 	})
-	out = unsafeName.ReplaceAllString(out, "-")
-	if out == "" || out[0] == '.' || out[0] == '-' {
-		out = "invoice" + out
-	}
-	return out
+	return folder.SafeName(out)
 }
 
 // filenameNeedsFile reports whether the template uses the source file's name or source.

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"path"
-	"regexp"
 	"slices"
 	"strconv"
 
@@ -310,17 +309,12 @@ func fileTooLarge(size, limit int64) journal.Problem {
 		EN: fmt.Sprintf("The file is %d bytes, more than the configured maximum (%d bytes, limits.max_file_size): split the export.", size, limit)}
 }
 
-var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
-
 // finalName is the flux's name at the destination: the destination's filename template
 // (default "{invoice}_{syntax}.xml", see folders.go), made safe for any file system, and
 // made unique when another file's invoice took it already. A Chorus Pro EDI destination
 // names its fluxes itself (ediName).
 func (g *Gateway) finalName(ctx context.Context, dest string, fileID int64, seq int, number, syntax string, used map[string]bool) (string, error) {
-	base := unsafeName.ReplaceAllString(number, "-")
-	if base == "" || base[0] == '.' || base[0] == '-' {
-		base = "invoice" + base
-	}
+	base := folder.SafeName(number)
 	vars := filenameVars{Invoice: base, Syntax: syntax, Seq: seq, FileID: fileID, Date: g.now()}
 	var tmpl string
 	for _, d := range g.cfg.Destinations {

@@ -5,11 +5,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/fluxgate/fluxgate/gateway/folder"
 	"github.com/fluxgate/fluxgate/invoice"
 	"github.com/fluxgate/fluxgate/invoice/syntax"
 	"github.com/fluxgate/fluxgate/mapping"
@@ -88,7 +88,7 @@ file cannot be read.`,
 					_, err = out.Write(data)
 					return err
 				}
-				name := filepath.Join(outDir, safeName(res.Invoice.Number)+"_"+to+".xml")
+				name := filepath.Join(outDir, folder.SafeName(res.Invoice.Number)+"_"+to+".xml")
 				if err := os.WriteFile(name, data, 0o640); err != nil {
 					return err
 				}
@@ -111,16 +111,6 @@ file cannot be read.`,
 	cmd.Flags().BoolVar(&explain, "explain", false, "print the lineage of every business term (value, source position, mapping rule, transformations)")
 	cmd.MarkFlagRequired("mapping")
 	return cmd
-}
-
-var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
-
-func safeName(s string) string {
-	s = unsafeChars.ReplaceAllString(s, "-")
-	if s == "" || s[0] == '.' || s[0] == '-' {
-		s = "invoice" + s
-	}
-	return s
 }
 
 // writeExplain prints the lineage of every business term of a mapped invoice.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/fluxgate/fluxgate/gateway/folder"
 	"github.com/fluxgate/fluxgate/invoice"
 	"github.com/fluxgate/fluxgate/invoice/syntax"
 	"github.com/fluxgate/fluxgate/mapping"
@@ -122,7 +123,7 @@ func goldenRun(ctx context.Context, mappingPath, input string) (map[string][]byt
 		if fatal {
 			status = "REJECTED"
 		} else {
-			base := safeName(res.Invoice.Number)
+			base := folder.SafeName(res.Invoice.Number)
 			for _, to := range []string{syntax.OutputUBL, syntax.OutputCII} {
 				data, err := syntax.Write(to, res.Invoice)
 				if err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"path"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 )
@@ -59,4 +60,17 @@ func isIgnoredName(name string) (reason string, ignored bool) {
 		}
 	}
 	return "", false
+}
+
+var unsafeNameChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// SafeName makes s usable as a file name on any file system and any SFTP server: characters
+// other than letters, digits, ".", "_" and "-" become "-", and a name that would be hidden
+// or read as an option gets a prefix.
+func SafeName(s string) string {
+	s = unsafeNameChars.ReplaceAllString(s, "-")
+	if s == "" || s[0] == '.' || s[0] == '-' {
+		s = "invoice" + s
+	}
+	return s
 }

@@ -47,3 +47,14 @@ func TestUniqueName(t *testing.T) {
 		t.Error("UniqueName accepted dir ../x")
 	}
 }
+
+func TestSafeName(t *testing.T) {
+	for in, want := range map[string]string{
+		"FA2026-0012": "FA2026-0012", "F 12/2026": "F-12-2026", "../etc": "invoice..-etc",
+		"-rf": "invoice-rf", "": "invoice", "Fac.é": "Fac.-",
+	} {
+		if got := SafeName(in); got != want {
+			t.Errorf("SafeName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
