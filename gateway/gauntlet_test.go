@@ -222,3 +222,38 @@ func TestGauntletMappingNamesMissingColumn(t *testing.T) {
 }
 
 func decodeCP1252(b []byte) ([]byte, error) { return charmap.Windows1252.NewDecoder().Bytes(b) }
+
+func TestGauntletFileChangedWhileRead(t *testing.T) {
+	e := newEnv(t)
+	e.write(t, "v.csv", sampleBytes(t, "ventes-2026-11.csv"))
+	g := e.open(t)
+	ctx := context.Background()
+	r := g.routes[0]
+	id, err := g.journal.ClaimFile(ctx, "ventes", "v.csv", sha(t, e, "v.csv"), 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.in.Rename(ctx, "v.csv", processingName(id, "v.csv")); err != nil {
+		t.Fatal(err)
+	}
+	// The exporting program was not done: it appends after the claim.
+	f, err := os.OpenFile(filepath.Join(e.inbox, filepath.FromSlash(processingName(id, "v.csv"))), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("FA2026-9999;F;01/12/2026\r\n")
+	f.Close()
+	if _, err := g.resume(ctx, r, id); err != nil {
+		t.Fatal(err)
+	}
+	doc := e.ack(t, "v.csv")
+	if doc.File.Status != "REJECTED" || len(doc.Problems) != 1 || doc.Problems[0].Rule != "FG-CHANGED" {
+		t.Fatalf("ack = %+v", doc)
+	}
+	if n := len(list(t, e.outbox)); n != 0 {
+		t.Fatalf("%d fluxes deposited from a file that changed while read", n)
+	}
+	if n := len(stored(t, e, errorDir)); n != 1 {
+		t.Fatal("the changed file is not kept in error/")
+	}
+}

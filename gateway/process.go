@@ -122,8 +122,17 @@ func (g *Gateway) process(ctx context.Context, r *route, f journal.File) error {
 	}
 	defer rc.Close()
 
+	// The bytes mapped are hashed as they are read: if they are not the bytes hashed at the
+	// claim, the file changed in between (a writer still at work despite the quiet period).
+	read := sha256.New()
 	run := &fileRun{g: g, r: r, fileID: f.ID, used: map[string]bool{}, keys: map[string]int{}}
-	err = r.mapping.Map(ctx, rc, f.Name, func(res *mapping.Result) error { return run.add(ctx, res) })
+	err = r.mapping.Map(ctx, io.TeeReader(rc, read), f.Name, func(res *mapping.Result) error { return run.add(ctx, res) })
+	if err == nil {
+		_, err = io.Copy(read, rc) // what the mapping did not need to read
+	}
+	if err == nil && hex.EncodeToString(read.Sum(nil)) != f.SHA256 {
+		return g.journal.RecordResult(ctx, f.ID, journal.StatusRejected, []journal.Problem{changedWhileRead()}, nil)
+	}
 	var fileProblems []journal.Problem
 	var fe *mapping.FileError
 	var limit limitError
@@ -301,6 +310,12 @@ func duplicateFile(prev journal.File) journal.Problem {
 	return journal.Problem{Rule: "FG-DUPLICATE-FILE", Severity: string(invoice.Warning),
 		FR: fmt.Sprintf("Ce fichier a déjà été traité le %s (fichier %s, même contenu, sha256 %s) : rien n'a été déposé une seconde fois.", when, prev.Name, prev.SHA256),
 		EN: fmt.Sprintf("This file was already processed on %s (file %s, same content, sha256 %s): nothing was deposited a second time.", when, prev.Name, prev.SHA256)}
+}
+
+func changedWhileRead() journal.Problem {
+	return journal.Problem{Rule: "FG-CHANGED", Severity: string(invoice.Fatal),
+		FR: "Le fichier a été modifié pendant sa lecture : son export n'était sans doute pas terminé. Rien n'a été déposé ; déposez-le à nouveau une fois complet (ou utilisez un fichier témoin, ready.marker).",
+		EN: "The file changed while it was read: its export was probably not finished. Nothing was deposited; drop it again once complete (or use a marker file, ready.marker)."}
 }
 
 func fileTooLarge(size, limit int64) journal.Problem {
