@@ -17,16 +17,9 @@ import (
 	"github.com/fluxgate/fluxgate/gateway/folder"
 	"github.com/fluxgate/fluxgate/gateway/journal"
 	"github.com/fluxgate/fluxgate/invoice"
-	"github.com/fluxgate/fluxgate/invoice/cii"
-	"github.com/fluxgate/fluxgate/invoice/ubl"
+	invsyntax "github.com/fluxgate/fluxgate/invoice/syntax"
 	"github.com/fluxgate/fluxgate/mapping"
 )
-
-// writers turns an invoice into a flux file, per output syntax.
-var writers = map[string]func(*invoice.Invoice) ([]byte, error){
-	"ubl": ubl.Write,
-	"cii": cii.Write,
-}
 
 // take claims a ready file and processes it to the end: journal row first, then the move
 // into processing/, then mapping, checks, spool, journal, ack and the move into archive/ or
@@ -247,7 +240,7 @@ func (g *Gateway) invoiceOutcome(ctx context.Context, run *fileRun, seq int, res
 		run.keys[invoiceKey(out)] = seq
 	}
 	for _, syntax := range r.cfg.Outputs {
-		data, err := writers[syntax](inv)
+		data, err := invsyntax.Write(syntax, inv)
 		if err != nil {
 			return out, fmt.Errorf("write %s of invoice %s: %w", syntax, out.Number, err)
 		}

@@ -87,19 +87,21 @@ type PrecedingInvoice struct {
 // Party holds the seller (BG-4) or the buyer (BG-7). Terms that EN 16931 defines for one of
 // them only stay empty for the other (the comment names both BT ids, seller first).
 type Party struct {
-	Name              string  // BT-27 / BT-44
-	TradingName       string  // BT-28 / BT-45
-	IDs               []ID    // BT-29 (0..n) / BT-46 (0..1)
-	LegalID           ID      // BT-30 / BT-47, with scheme BT-30-1 / BT-47-1
-	VATID             string  // BT-31 / BT-48
-	TaxRegistrationID string  // BT-32 (seller only)
-	LegalInfo         string  // BT-33 (seller only)
-	ElectronicAddress ID      // BT-34 / BT-49, scheme BT-34-1 / BT-49-1
-	Address           Address // BG-5 / BG-8
+	Name              string   // BT-27 / BT-44
+	TradingName       string   // BT-28 / BT-45
+	IDs               []ID     // BT-29 with scheme BT-29-1 (0..n) / BT-46 with BT-46-1 (0..1)
+	LegalID           ID       // BT-30 / BT-47, with scheme BT-30-1 / BT-47-1
+	VATID             string   // BT-31 / BT-48
+	TaxRegistrationID string   // BT-32 (seller only)
+	LegalInfo         string   // BT-33 (seller only)
+	ElectronicAddress ID       // BT-34 / BT-49, scheme BT-34-1 / BT-49-1
+	Address           *Address // BG-5 / BG-8; nil when absent, non-nil (possibly empty) when given
 	Contact           *Contact
 }
 
-// Address is a postal address (BG-5, BG-8, BG-12, BG-15).
+// Address is a postal address (BG-5, BG-8, BG-12, BG-15). Groups hold it by pointer: nil
+// means the group is absent, while an address without any term is present (the official
+// rules tell the two apart: BR-08 accepts an empty seller address, BR-09 then fires).
 type Address struct {
 	Line1       string // BT-35 / BT-50 / BT-64 / BT-75
 	Line2       string // BT-36 / BT-51 / BT-65 / BT-76
@@ -110,8 +112,16 @@ type Address struct {
 	Country     string // BT-40 / BT-55 / BT-69 / BT-80 (ISO 3166-1 alpha-2)
 }
 
-// IsZero reports whether no address term is present.
-func (a Address) IsZero() bool { return a == Address{} }
+// IsZero reports whether no address term is given (a nil address has none).
+func (a *Address) IsZero() bool { return a == nil || *a == Address{} }
+
+// CountryOf is the country code of a (BT-40, BT-55, BT-69, BT-80), "" for a nil address.
+func (a *Address) CountryOf() string {
+	if a == nil {
+		return ""
+	}
+	return a.Country
+}
 
 // Contact is BG-6 or BG-9.
 type Contact struct {
@@ -129,9 +139,9 @@ type Payee struct {
 
 // TaxRepresentative is BG-11.
 type TaxRepresentative struct {
-	Name    string  // BT-62
-	VATID   string  // BT-63
-	Address Address // BG-12
+	Name    string   // BT-62
+	VATID   string   // BT-63
+	Address *Address // BG-12; nil when absent
 }
 
 // Delivery is BG-13.

@@ -131,7 +131,7 @@ func partySIRET(p *Party) (string, bool) {
 
 // frenchParty reports whether the party is established in France (or says no country).
 func frenchParty(p *Party) bool {
-	c := strings.ToUpper(strings.TrimSpace(p.Address.Country))
+	c := strings.ToUpper(strings.TrimSpace(p.Address.CountryOf()))
 	return c == "" || c == "FR"
 }
 

@@ -144,13 +144,13 @@ func codeListRules() []Rule {
 			"Le code pays « {code} » ({bt}) n'est pas un code ISO 3166-1 alpha-2 (par exemple FR).",
 			"Country code \"{code}\" ({bt}) is not an ISO 3166-1 alpha-2 code.",
 			func(inv *Invoice, add func(path, bt, code string)) {
-				add("", "BT-40", inv.Seller.Address.Country)
-				add("", "BT-55", inv.Buyer.Address.Country)
+				add("", "BT-40", inv.Seller.Address.CountryOf())
+				add("", "BT-55", inv.Buyer.Address.CountryOf())
 				if inv.TaxRepresentative != nil {
-					add("", "BT-69", inv.TaxRepresentative.Address.Country)
+					add("", "BT-69", inv.TaxRepresentative.Address.CountryOf())
 				}
-				if inv.Delivery != nil && inv.Delivery.Address != nil {
-					add("", "BT-80", inv.Delivery.Address.Country)
+				if inv.Delivery != nil {
+					add("", "BT-80", inv.Delivery.Address.CountryOf())
 				}
 			}),
 		clRule("BR-CL-15", "ISO3166", []string{"BT-159"},

@@ -126,19 +126,19 @@ func coreRules() []Rule {
 		docRule("BR-08", []string{"BG-5"},
 			"La facture doit comporter l'adresse postale du vendeur (BG-5).",
 			"The invoice must contain the seller postal address (BG-5).",
-			func(inv *Invoice) bool { return inv.Seller.Address.IsZero() }),
+			func(inv *Invoice) bool { return inv.Seller.Address == nil }),
 		docRule("BR-09", []string{"BT-40"},
 			"L'adresse du vendeur doit comporter un code pays (BT-40), par exemple FR.",
 			"The seller postal address must contain a country code (BT-40), e.g. FR.",
-			func(inv *Invoice) bool { return !inv.Seller.Address.IsZero() && blank(inv.Seller.Address.Country) }),
+			func(inv *Invoice) bool { return inv.Seller.Address != nil && blank(inv.Seller.Address.Country) }),
 		docRule("BR-10", []string{"BG-8"},
 			"La facture doit comporter l'adresse postale de l'acheteur (BG-8).",
 			"The invoice must contain the buyer postal address (BG-8).",
-			func(inv *Invoice) bool { return inv.Buyer.Address.IsZero() }),
+			func(inv *Invoice) bool { return inv.Buyer.Address == nil }),
 		docRule("BR-11", []string{"BT-55"},
 			"L'adresse de l'acheteur doit comporter un code pays (BT-55), par exemple FR.",
 			"The buyer postal address must contain a country code (BT-55), e.g. FR.",
-			func(inv *Invoice) bool { return !inv.Buyer.Address.IsZero() && blank(inv.Buyer.Address.Country) }),
+			func(inv *Invoice) bool { return inv.Buyer.Address != nil && blank(inv.Buyer.Address.Country) }),
 		docRule("BR-12", []string{"BT-106"},
 			"La facture doit indiquer la somme des montants nets des lignes (BT-106).",
 			"The invoice must have the sum of invoice line net amounts (BT-106).",
@@ -171,14 +171,14 @@ func coreRules() []Rule {
 			"Le représentant fiscal du vendeur (BG-11) doit avoir une adresse postale (BG-12).",
 			"The seller tax representative (BG-11) must have a postal address (BG-12).",
 			func(inv *Invoice) bool {
-				return inv.TaxRepresentative != nil && inv.TaxRepresentative.Address.IsZero()
+				return inv.TaxRepresentative != nil && inv.TaxRepresentative.Address == nil
 			}),
 		docRule("BR-20", []string{"BT-69", "BG-12"},
 			"L'adresse du représentant fiscal doit comporter un code pays (BT-69).",
 			"The tax representative postal address must contain a country code (BT-69).",
 			func(inv *Invoice) bool {
 				tr := inv.TaxRepresentative
-				return tr != nil && !tr.Address.IsZero() && blank(tr.Address.Country)
+				return tr != nil && tr.Address != nil && blank(tr.Address.Country)
 			}),
 		lineRule("BR-21", []string{"BT-126"},
 			"La ligne {line} doit avoir un identifiant de ligne (BT-126).",

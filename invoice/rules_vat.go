@@ -444,12 +444,12 @@ func splitPaymentRules() []Rule {
 				if !usesB(inv) {
 					return false
 				}
-				countries := []string{inv.Seller.Address.Country, inv.Buyer.Address.Country}
+				countries := []string{inv.Seller.Address.CountryOf(), inv.Buyer.Address.CountryOf()}
 				if inv.TaxRepresentative != nil {
-					countries = append(countries, inv.TaxRepresentative.Address.Country)
+					countries = append(countries, inv.TaxRepresentative.Address.CountryOf())
 				}
-				if inv.Delivery != nil && inv.Delivery.Address != nil {
-					countries = append(countries, inv.Delivery.Address.Country)
+				if inv.Delivery != nil {
+					countries = append(countries, inv.Delivery.Address.CountryOf())
 				}
 				for _, c := range countries {
 					if c = strings.TrimSpace(c); c != "" && c != "IT" {

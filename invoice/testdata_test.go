@@ -33,13 +33,13 @@ func frInvoice() *Invoice {
 			LegalID:           ID{Value: "732829320", Scheme: "0002"},
 			VATID:             "FR44732829320",
 			ElectronicAddress: ID{Value: "732829320", Scheme: "0225"},
-			Address:           Address{Line1: "12 rue des Lilas", City: "Lyon", PostCode: "69003", Country: "FR"},
+			Address:           &Address{Line1: "12 rue des Lilas", City: "Lyon", PostCode: "69003", Country: "FR"},
 		},
 		Buyer: Party{
 			Name:              "Librairie Martin",
 			VATID:             "FR11552100554",
 			ElectronicAddress: ID{Value: "552100554", Scheme: "0225"},
-			Address:           Address{Line1: "3 place Bellecour", City: "Lyon", PostCode: "69002", Country: "FR"},
+			Address:           &Address{Line1: "3 place Bellecour", City: "Lyon", PostCode: "69002", Country: "FR"},
 		},
 		Payment: &PaymentInstructions{
 			MeansCode:      "58",

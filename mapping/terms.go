@@ -109,6 +109,15 @@ func delivery(i *inv) *invoice.Delivery {
 	return i.Delivery
 }
 
+// addr returns the postal address *a points to, creating it on first use: an address
+// (BG-5, BG-8, BG-12) exists once the mapping gives one of its terms.
+func addr(a **invoice.Address) *invoice.Address {
+	if *a == nil {
+		*a = &invoice.Address{}
+	}
+	return *a
+}
+
 func deliveryAddr(i *inv) *invoice.Address {
 	d := delivery(i)
 	if d.Address == nil {
@@ -243,13 +252,13 @@ func init() {
 		{id: "BT-32", level: I, fr: "identifiant fiscal du vendeur", en: "seller tax registration identifier", set: txt(func(i *inv) *string { return &i.Seller.TaxRegistrationID })},
 		{id: "BT-33", level: I, fr: "informations juridiques du vendeur", en: "seller additional legal information", set: txt(func(i *inv) *string { return &i.Seller.LegalInfo })},
 		{id: "BT-34", level: I, scheme: true, fr: "adresse électronique du vendeur", en: "seller electronic address", set: sid(func(i *inv) *invoice.ID { return &i.Seller.ElectronicAddress })},
-		{id: "BT-35", level: I, fr: "adresse du vendeur (ligne 1)", en: "seller address line 1", set: txt(func(i *inv) *string { return &i.Seller.Address.Line1 })},
-		{id: "BT-36", level: I, fr: "adresse du vendeur (ligne 2)", en: "seller address line 2", set: txt(func(i *inv) *string { return &i.Seller.Address.Line2 })},
-		{id: "BT-162", level: I, fr: "adresse du vendeur (ligne 3)", en: "seller address line 3", set: txt(func(i *inv) *string { return &i.Seller.Address.Line3 })},
-		{id: "BT-37", level: I, fr: "ville du vendeur", en: "seller city", set: txt(func(i *inv) *string { return &i.Seller.Address.City })},
-		{id: "BT-38", level: I, fr: "code postal du vendeur", en: "seller post code", set: txt(func(i *inv) *string { return &i.Seller.Address.PostCode })},
-		{id: "BT-39", level: I, fr: "subdivision du pays du vendeur", en: "seller country subdivision", set: txt(func(i *inv) *string { return &i.Seller.Address.Subdivision })},
-		{id: "BT-40", level: I, fr: "code pays du vendeur", en: "seller country code", set: txt(func(i *inv) *string { return &i.Seller.Address.Country })},
+		{id: "BT-35", level: I, fr: "adresse du vendeur (ligne 1)", en: "seller address line 1", set: txt(func(i *inv) *string { return &addr(&i.Seller.Address).Line1 })},
+		{id: "BT-36", level: I, fr: "adresse du vendeur (ligne 2)", en: "seller address line 2", set: txt(func(i *inv) *string { return &addr(&i.Seller.Address).Line2 })},
+		{id: "BT-162", level: I, fr: "adresse du vendeur (ligne 3)", en: "seller address line 3", set: txt(func(i *inv) *string { return &addr(&i.Seller.Address).Line3 })},
+		{id: "BT-37", level: I, fr: "ville du vendeur", en: "seller city", set: txt(func(i *inv) *string { return &addr(&i.Seller.Address).City })},
+		{id: "BT-38", level: I, fr: "code postal du vendeur", en: "seller post code", set: txt(func(i *inv) *string { return &addr(&i.Seller.Address).PostCode })},
+		{id: "BT-39", level: I, fr: "subdivision du pays du vendeur", en: "seller country subdivision", set: txt(func(i *inv) *string { return &addr(&i.Seller.Address).Subdivision })},
+		{id: "BT-40", level: I, fr: "code pays du vendeur", en: "seller country code", set: txt(func(i *inv) *string { return &addr(&i.Seller.Address).Country })},
 		{id: "BT-41", level: I, fr: "contact du vendeur", en: "seller contact point", set: txt(func(i *inv) *string { return &contact(&i.Seller.Contact).Name })},
 		{id: "BT-42", level: I, fr: "téléphone du contact du vendeur", en: "seller contact telephone number", set: txt(func(i *inv) *string { return &contact(&i.Seller.Contact).Phone })},
 		{id: "BT-43", level: I, fr: "e-mail du contact du vendeur", en: "seller contact email address", set: txt(func(i *inv) *string { return &contact(&i.Seller.Contact).Email })},
@@ -263,13 +272,13 @@ func init() {
 		{id: "BT-47", level: I, scheme: true, fr: "immatriculation légale de l'acheteur", en: "buyer legal registration identifier", set: sid(func(i *inv) *invoice.ID { return &i.Buyer.LegalID })},
 		{id: "BT-48", level: I, fr: "numéro de TVA de l'acheteur", en: "buyer VAT identifier", set: txt(func(i *inv) *string { return &i.Buyer.VATID })},
 		{id: "BT-49", level: I, scheme: true, fr: "adresse électronique de l'acheteur", en: "buyer electronic address", set: sid(func(i *inv) *invoice.ID { return &i.Buyer.ElectronicAddress })},
-		{id: "BT-50", level: I, fr: "adresse de l'acheteur (ligne 1)", en: "buyer address line 1", set: txt(func(i *inv) *string { return &i.Buyer.Address.Line1 })},
-		{id: "BT-51", level: I, fr: "adresse de l'acheteur (ligne 2)", en: "buyer address line 2", set: txt(func(i *inv) *string { return &i.Buyer.Address.Line2 })},
-		{id: "BT-163", level: I, fr: "adresse de l'acheteur (ligne 3)", en: "buyer address line 3", set: txt(func(i *inv) *string { return &i.Buyer.Address.Line3 })},
-		{id: "BT-52", level: I, fr: "ville de l'acheteur", en: "buyer city", set: txt(func(i *inv) *string { return &i.Buyer.Address.City })},
-		{id: "BT-53", level: I, fr: "code postal de l'acheteur", en: "buyer post code", set: txt(func(i *inv) *string { return &i.Buyer.Address.PostCode })},
-		{id: "BT-54", level: I, fr: "subdivision du pays de l'acheteur", en: "buyer country subdivision", set: txt(func(i *inv) *string { return &i.Buyer.Address.Subdivision })},
-		{id: "BT-55", level: I, fr: "code pays de l'acheteur", en: "buyer country code", set: txt(func(i *inv) *string { return &i.Buyer.Address.Country })},
+		{id: "BT-50", level: I, fr: "adresse de l'acheteur (ligne 1)", en: "buyer address line 1", set: txt(func(i *inv) *string { return &addr(&i.Buyer.Address).Line1 })},
+		{id: "BT-51", level: I, fr: "adresse de l'acheteur (ligne 2)", en: "buyer address line 2", set: txt(func(i *inv) *string { return &addr(&i.Buyer.Address).Line2 })},
+		{id: "BT-163", level: I, fr: "adresse de l'acheteur (ligne 3)", en: "buyer address line 3", set: txt(func(i *inv) *string { return &addr(&i.Buyer.Address).Line3 })},
+		{id: "BT-52", level: I, fr: "ville de l'acheteur", en: "buyer city", set: txt(func(i *inv) *string { return &addr(&i.Buyer.Address).City })},
+		{id: "BT-53", level: I, fr: "code postal de l'acheteur", en: "buyer post code", set: txt(func(i *inv) *string { return &addr(&i.Buyer.Address).PostCode })},
+		{id: "BT-54", level: I, fr: "subdivision du pays de l'acheteur", en: "buyer country subdivision", set: txt(func(i *inv) *string { return &addr(&i.Buyer.Address).Subdivision })},
+		{id: "BT-55", level: I, fr: "code pays de l'acheteur", en: "buyer country code", set: txt(func(i *inv) *string { return &addr(&i.Buyer.Address).Country })},
 		{id: "BT-56", level: I, fr: "contact de l'acheteur", en: "buyer contact point", set: txt(func(i *inv) *string { return &contact(&i.Buyer.Contact).Name })},
 		{id: "BT-57", level: I, fr: "téléphone du contact de l'acheteur", en: "buyer contact telephone number", set: txt(func(i *inv) *string { return &contact(&i.Buyer.Contact).Phone })},
 		{id: "BT-58", level: I, fr: "e-mail du contact de l'acheteur", en: "buyer contact email address", set: txt(func(i *inv) *string { return &contact(&i.Buyer.Contact).Email })},
@@ -280,13 +289,13 @@ func init() {
 		{id: "BT-61", level: I, scheme: true, fr: "immatriculation légale du bénéficiaire", en: "payee legal registration identifier", set: sid(func(i *inv) *invoice.ID { return &payee(i).LegalID })},
 		{id: "BT-62", level: I, fr: "nom du représentant fiscal", en: "tax representative name", set: txt(func(i *inv) *string { return &taxRep(i).Name })},
 		{id: "BT-63", level: I, fr: "numéro de TVA du représentant fiscal", en: "tax representative VAT identifier", set: txt(func(i *inv) *string { return &taxRep(i).VATID })},
-		{id: "BT-64", level: I, fr: "adresse du représentant fiscal (ligne 1)", en: "tax representative address line 1", set: txt(func(i *inv) *string { return &taxRep(i).Address.Line1 })},
-		{id: "BT-65", level: I, fr: "adresse du représentant fiscal (ligne 2)", en: "tax representative address line 2", set: txt(func(i *inv) *string { return &taxRep(i).Address.Line2 })},
-		{id: "BT-164", level: I, fr: "adresse du représentant fiscal (ligne 3)", en: "tax representative address line 3", set: txt(func(i *inv) *string { return &taxRep(i).Address.Line3 })},
-		{id: "BT-66", level: I, fr: "ville du représentant fiscal", en: "tax representative city", set: txt(func(i *inv) *string { return &taxRep(i).Address.City })},
-		{id: "BT-67", level: I, fr: "code postal du représentant fiscal", en: "tax representative post code", set: txt(func(i *inv) *string { return &taxRep(i).Address.PostCode })},
-		{id: "BT-68", level: I, fr: "subdivision du pays du représentant fiscal", en: "tax representative country subdivision", set: txt(func(i *inv) *string { return &taxRep(i).Address.Subdivision })},
-		{id: "BT-69", level: I, fr: "code pays du représentant fiscal", en: "tax representative country code", set: txt(func(i *inv) *string { return &taxRep(i).Address.Country })},
+		{id: "BT-64", level: I, fr: "adresse du représentant fiscal (ligne 1)", en: "tax representative address line 1", set: txt(func(i *inv) *string { return &addr(&taxRep(i).Address).Line1 })},
+		{id: "BT-65", level: I, fr: "adresse du représentant fiscal (ligne 2)", en: "tax representative address line 2", set: txt(func(i *inv) *string { return &addr(&taxRep(i).Address).Line2 })},
+		{id: "BT-164", level: I, fr: "adresse du représentant fiscal (ligne 3)", en: "tax representative address line 3", set: txt(func(i *inv) *string { return &addr(&taxRep(i).Address).Line3 })},
+		{id: "BT-66", level: I, fr: "ville du représentant fiscal", en: "tax representative city", set: txt(func(i *inv) *string { return &addr(&taxRep(i).Address).City })},
+		{id: "BT-67", level: I, fr: "code postal du représentant fiscal", en: "tax representative post code", set: txt(func(i *inv) *string { return &addr(&taxRep(i).Address).PostCode })},
+		{id: "BT-68", level: I, fr: "subdivision du pays du représentant fiscal", en: "tax representative country subdivision", set: txt(func(i *inv) *string { return &addr(&taxRep(i).Address).Subdivision })},
+		{id: "BT-69", level: I, fr: "code pays du représentant fiscal", en: "tax representative country code", set: txt(func(i *inv) *string { return &addr(&taxRep(i).Address).Country })},
 
 		// Delivery (BG-13, BG-15), invoicing period (BG-14).
 		{id: "BT-70", level: I, fr: "nom du destinataire de la livraison", en: "deliver to party name", set: txt(func(i *inv) *string { return &delivery(i).PartyName })},

@@ -247,7 +247,7 @@ func handBuilt() *invoice.Invoice {
 			TaxRegistrationID: "FR-TAX-555",
 			LegalInfo:         "SARL au capital de 10 000 €",
 			ElectronicAddress: invoice.ID{Value: "factures@fluxgate.example", Scheme: "EM"},
-			Address: invoice.Address{
+			Address: &invoice.Address{
 				Line1: "1 rue de la Paix", Line2: "Bâtiment B", Line3: "3e étage",
 				City: "Paris", PostCode: "75002", Subdivision: "Île-de-France", Country: "FR",
 			},
@@ -260,7 +260,7 @@ func handBuilt() *invoice.Invoice {
 			LegalID:           invoice.ID{Value: "987654321", Scheme: "0002"},
 			VATID:             "FR98987654321",
 			ElectronicAddress: invoice.ID{Value: "987654321", Scheme: "0009"},
-			Address:           invoice.Address{Line1: "2 avenue du Port", City: "Marseille", PostCode: "13002", Country: "FR"},
+			Address:           &invoice.Address{Line1: "2 avenue du Port", City: "Marseille", PostCode: "13002", Country: "FR"},
 			Contact:           &invoice.Contact{Name: "Service comptable", Email: "compta@acheteur.example"},
 		},
 		Payee: &invoice.Payee{
@@ -271,7 +271,7 @@ func handBuilt() *invoice.Invoice {
 		TaxRepresentative: &invoice.TaxRepresentative{
 			Name:    "Représentant Fiscal SAS",
 			VATID:   "FR55111222333",
-			Address: invoice.Address{Line1: "5 quai Ouest", City: "Lyon", PostCode: "69002", Country: "FR"},
+			Address: &invoice.Address{Line1: "5 quai Ouest", City: "Lyon", PostCode: "69002", Country: "FR"},
 		},
 		Delivery: &invoice.Delivery{
 			PartyName:  "Entrepôt Sud",

@@ -184,13 +184,11 @@ func refDoc(parent *xmlw.Element, tag, id string) {
 func (w *writer) delivery(de *xmlw.Element) {
 	inv := w.inv
 	if d := inv.Delivery; d != nil {
-		if d.PartyName != "" || d.LocationID.Value != "" || (d.Address != nil && !d.Address.IsZero()) {
+		if d.PartyName != "" || d.LocationID.Value != "" || d.Address != nil {
 			st := de.CreateElement("ram:ShipToTradeParty")
 			partyID(st, d.LocationID)
 			text(st, "ram:Name", d.PartyName)
-			if d.Address != nil {
-				address(st, *d.Address)
-			}
+			address(st, d.Address)
 		} else if d.LocationID.Scheme != "" {
 			w.cannot("BT-71-1 (delivery location scheme) without BT-71")
 		}
@@ -213,9 +211,7 @@ func (r *reader) delivery(de *etree.Element, inv *invoice.Invoice) {
 		if st != nil {
 			d.PartyName = textOf(st, "Name")
 			d.LocationID = r.singlePartyID(st, "CII-SR-449", "BT-71")
-			if addr := readAddress(child(st, "PostalTradeAddress")); !addr.IsZero() {
-				d.Address = &addr
-			}
+			d.Address = readAddress(child(st, "PostalTradeAddress"))
 		}
 		d.Date = r.date(ev, "BT-72")
 		if d.PartyName != "" || !d.LocationID.IsZero() || d.Address != nil || !d.Date.IsZero() {

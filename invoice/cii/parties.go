@@ -204,9 +204,11 @@ func readContact(ce *etree.Element) *invoice.Contact {
 	return &c
 }
 
-// address writes ram:PostalTradeAddress in schema order when any term is present.
-func address(e *xmlw.Element, a invoice.Address) {
-	if a.IsZero() {
+// address writes ram:PostalTradeAddress in schema order unless the address is absent
+// (nil); an address without any term is written as an empty element, which the rules tell
+// from none (BR-08, BR-09).
+func address(e *xmlw.Element, a *invoice.Address) {
+	if a == nil {
 		return
 	}
 	ae := e.CreateElement("ram:PostalTradeAddress")
@@ -219,11 +221,13 @@ func address(e *xmlw.Element, a invoice.Address) {
 	text(ae, "ram:CountrySubDivisionName", a.Subdivision)
 }
 
-func readAddress(ae *etree.Element) invoice.Address {
+// readAddress reads ram:PostalTradeAddress: nil when absent, an address without terms when
+// the element is empty.
+func readAddress(ae *etree.Element) *invoice.Address {
 	if ae == nil {
-		return invoice.Address{}
+		return nil
 	}
-	return invoice.Address{
+	return &invoice.Address{
 		Line1:       textOf(ae, "LineOne"),
 		Line2:       textOf(ae, "LineTwo"),
 		Line3:       textOf(ae, "LineThree"),
@@ -269,7 +273,7 @@ func (r *reader) payee(e *etree.Element, inv *invoice.Invoice) {
 // taxRepresentative writes ram:SellerTaxRepresentativeTradeParty (BG-11).
 func (w *writer) taxRepresentative(ag *xmlw.Element) {
 	t := w.inv.TaxRepresentative
-	if t == nil || (t.Name == "" && t.VATID == "" && t.Address.IsZero()) {
+	if t == nil || (t.Name == "" && t.VATID == "" && t.Address == nil) {
 		return
 	}
 	e := ag.CreateElement("ram:SellerTaxRepresentativeTradeParty")
@@ -293,7 +297,7 @@ func (r *reader) taxRepresentative(e *etree.Element, inv *invoice.Invoice) {
 				"tax representative registration ignored (only a VAT identifier, scheme VA, is expected)")
 		}
 	}
-	if t.Name != "" || t.VATID != "" || !t.Address.IsZero() {
+	if t.Name != "" || t.VATID != "" || t.Address != nil {
 		inv.TaxRepresentative = t
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/fluxgate/fluxgate/internal/testutil"
+	"github.com/fluxgate/fluxgate/invoice"
 )
 
 func TestDetect(t *testing.T) {
@@ -97,6 +98,48 @@ func TestXPath(t *testing.T) {
 	} {
 		if got := XPath(tc.s, tc.path); got != tc.want {
 			t.Errorf("XPath(%s, %q) = %s, want %s", tc.s, tc.path, got, tc.want)
+		}
+	}
+}
+
+// TestEmptyAddress: an address given without any term is present (BR-08 holds, BR-09
+// fires), and both syntaxes keep it so, schema-valid, where an absent one stays absent.
+func TestEmptyAddress(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(testutil.Shared(t, "examples", "invoices", "ubl"), "ubl-tc434-example1.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, to := range []string{OutputUBL, OutputCII} {
+		_, inv, _, err := Read(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inv.Seller.Address = &invoice.Address{}
+		inv.Buyer.Address = nil
+		out, err := Write(to, inv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		file := filepath.Join(dir, "empty-address-"+to+".xml")
+		if err := os.WriteFile(file, out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		testutil.CheckInvoice(t, file)
+		s, again, _, err := Read(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.Seller.Address == nil || !again.Seller.Address.IsZero() || again.Buyer.Address != nil {
+			t.Errorf("%s: seller address %+v, buyer address %+v", to, again.Seller.Address, again.Buyer.Address)
+		}
+		fired := map[string]bool{}
+		for _, v := range Check(s, again, nil) {
+			fired[v.Rule] = true
+		}
+		if fired["BR-08"] || !fired["BR-09"] || !fired["BR-10"] || fired["BR-11"] {
+			t.Errorf("%s: BR-08 %v BR-09 %v BR-10 %v BR-11 %v, want false true true false", to,
+				fired["BR-08"], fired["BR-09"], fired["BR-10"], fired["BR-11"])
 		}
 	}
 }

@@ -43,7 +43,7 @@ func (w *writer) parties(root *xmlw.Element) {
 			id(el(e, "cac:PartyLegalEntity"), "cbc:CompanyID", p.LegalID)
 		}
 	}
-	if t := inv.TaxRepresentative; t != nil && (t.Name != "" || t.VATID != "" || !t.Address.IsZero()) {
+	if t := inv.TaxRepresentative; t != nil && (t.Name != "" || t.VATID != "" || t.Address != nil) {
 		e := el(root, "cac:TaxRepresentativeParty")
 		if t.Name != "" {
 			text(el(e, "cac:PartyName"), "cbc:Name", t.Name)
@@ -92,9 +92,11 @@ func partyTaxScheme(parent *xmlw.Element, companyID, scheme string) {
 	taxScheme(e, scheme)
 }
 
-// address writes a postal address (BG-5, BG-8, BG-12, BG-15) unless it is empty.
-func address(parent *xmlw.Element, tag string, a invoice.Address) {
-	if a.IsZero() {
+// address writes a postal address (BG-5, BG-8, BG-12, BG-15) unless it is absent (nil);
+// an address without any term is written as an empty element, which the rules tell from
+// none (BR-08, BR-09).
+func address(parent *xmlw.Element, tag string, a *invoice.Address) {
+	if a == nil {
 		return
 	}
 	e := el(parent, tag)
@@ -117,7 +119,7 @@ func (w *writer) delivery(root *xmlw.Element) {
 	if d == nil {
 		return
 	}
-	hasAddr := d.Address != nil && !d.Address.IsZero()
+	hasAddr := d.Address != nil
 	if d.PartyName == "" && d.LocationID.IsZero() && d.Date.IsZero() && !hasAddr {
 		return
 	}
@@ -127,7 +129,7 @@ func (w *writer) delivery(root *xmlw.Element) {
 		loc := el(e, "cac:DeliveryLocation")
 		id(loc, "cbc:ID", d.LocationID)
 		if hasAddr {
-			address(loc, "cac:Address", *d.Address)
+			address(loc, "cac:Address", d.Address)
 		}
 	}
 	if d.PartyName != "" {
@@ -246,12 +248,13 @@ func (r *reader) readParty(e *etree.Element, path string) invoice.Party {
 	return p
 }
 
-// readAddress reads a postal address; a nil element is the empty address.
-func (r *reader) readAddress(e *etree.Element) invoice.Address {
+// readAddress reads a postal address; a nil element is an absent address (nil), an empty
+// element an address without terms.
+func (r *reader) readAddress(e *etree.Element) *invoice.Address {
 	if e == nil {
-		return invoice.Address{}
+		return nil
 	}
-	return invoice.Address{
+	return &invoice.Address{
 		Line1:       textOf(child(e, "cbc:StreetName")),
 		Line2:       textOf(child(e, "cbc:AdditionalStreetName")),
 		Line3:       textOf(child(r.one(e, "cac:AddressLine", "", "BT-162"), "cbc:Line")),
@@ -274,10 +277,7 @@ func (r *reader) readDelivery(root *etree.Element) {
 	}
 	if loc := child(e, "cac:DeliveryLocation"); loc != nil {
 		d.LocationID = idOf(child(loc, "cbc:ID"))
-		if a := child(loc, "cac:Address"); a != nil {
-			addr := r.readAddress(a)
-			d.Address = &addr
-		}
+		d.Address = r.readAddress(child(loc, "cac:Address"))
 	}
 	r.inv.Delivery = d
 }

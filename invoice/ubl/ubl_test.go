@@ -163,7 +163,7 @@ func handBuilt() *invoice.Invoice {
 			TaxRegistrationID: "TAX-REG-77",
 			LegalInfo:         "SAS au capital de 10 000 €",
 			ElectronicAddress: invoice.ID{Value: "123456789", Scheme: "0225"},
-			Address: invoice.Address{
+			Address: &invoice.Address{
 				Line1: "1 rue de la Paix", Line2: "Bâtiment B", Line3: "3e étage",
 				City: "Paris", PostCode: "75002", Subdivision: "Île-de-France", Country: "FR",
 			},
@@ -176,11 +176,11 @@ func handBuilt() *invoice.Invoice {
 			LegalID:           invoice.ID{Value: "98765432100019", Scheme: "0009"},
 			VATID:             "FR12987654321",
 			ElectronicAddress: invoice.ID{Value: "buyer@example.fr", Scheme: "EM"},
-			Address:           invoice.Address{Line1: "2 avenue Foch", City: "Lyon", PostCode: "69006", Country: "FR"},
+			Address:           &invoice.Address{Line1: "2 avenue Foch", City: "Lyon", PostCode: "69006", Country: "FR"},
 			Contact:           &invoice.Contact{Email: "ap@acheteur.fr"},
 		},
 		Payee:             &invoice.Payee{Name: "Factor SA", ID: invoice.ID{Value: "FACT-1", Scheme: "0088"}, LegalID: invoice.ID{Value: "55555555500011", Scheme: "0009"}},
-		TaxRepresentative: &invoice.TaxRepresentative{Name: "Rep Fiscal SARL", VATID: "FR99555555555", Address: invoice.Address{Line1: "5 quai Est", City: "Nice", PostCode: "06000", Country: "FR"}},
+		TaxRepresentative: &invoice.TaxRepresentative{Name: "Rep Fiscal SARL", VATID: "FR99555555555", Address: &invoice.Address{Line1: "5 quai Est", City: "Nice", PostCode: "06000", Country: "FR"}},
 		Delivery: &invoice.Delivery{
 			PartyName:  "Entrepôt Sud",
 			LocationID: invoice.ID{Value: "5790000436057", Scheme: "0088"},
@@ -314,8 +314,8 @@ func TestHandBuilt(t *testing.T) {
 	min := &invoice.Invoice{
 		Number: "M-1", IssueDate: invoice.NewDate(2026, time.January, 5), TypeCode: "380", Currency: "EUR",
 		Specification: invoice.SpecEN16931, SalesOrderReference: "SO-1",
-		Seller: invoice.Party{Name: "S", Address: invoice.Address{Country: "FR"}},
-		Buyer:  invoice.Party{Name: "B", Address: invoice.Address{Country: "FR"}},
+		Seller: invoice.Party{Name: "S", Address: &invoice.Address{Country: "FR"}},
+		Buyer:  invoice.Party{Name: "B", Address: &invoice.Address{Country: "FR"}},
 		Totals: invoice.Totals{LineTotal: invoice.Dec("1"), TaxExclusive: invoice.Dec("1"), TaxInclusive: invoice.Dec("1"), Payable: invoice.Dec("1")},
 		Lines: []invoice.Line{{ID: "1", Quantity: invoice.Dec("1"), UnitCode: "C62", NetAmount: invoice.Dec("1"),
 			Price: invoice.Price{Net: invoice.Dec("1"), Gross: invoice.Dec("1.2")}, VATCategory: "O", Item: invoice.Item{Name: "x"}}},
