@@ -1,10 +1,8 @@
 package cii
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,79 +10,10 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/fluxgate/fluxgate/internal/invoicetest"
 	"github.com/fluxgate/fluxgate/internal/testutil"
 	"github.com/fluxgate/fluxgate/invoice"
 )
-
-// --- model comparison ------------------------------------------------------------------
-
-var decimalType = reflect.TypeOf(decimal.Decimal{})
-
-// diff lists the differences between two models: decimals compare by value (100 == 100.00),
-// nil and empty slices are equal, and nil pointers equal pointers to zero structs only
-// where the writer cannot tell them apart (never: pointers must match in presence).
-func diff(a, b any) []string {
-	var out []string
-	diffValue(reflect.ValueOf(a), reflect.ValueOf(b), "", &out)
-	return out
-}
-
-func diffValue(a, b reflect.Value, path string, out *[]string) {
-	if a.Type() == decimalType {
-		da, db := a.Interface().(decimal.Decimal), b.Interface().(decimal.Decimal)
-		if !da.Equal(db) {
-			*out = append(*out, fmt.Sprintf("%s: %s != %s", path, da, db))
-		}
-		return
-	}
-	switch a.Kind() {
-	case reflect.Pointer:
-		if a.IsNil() || b.IsNil() {
-			if a.IsNil() != b.IsNil() {
-				*out = append(*out, fmt.Sprintf("%s: nil mismatch (%v vs %v)", path, show(a), show(b)))
-			}
-			return
-		}
-		diffValue(a.Elem(), b.Elem(), path, out)
-	case reflect.Struct:
-		for i := 0; i < a.NumField(); i++ {
-			diffValue(a.Field(i), b.Field(i), path+"."+a.Type().Field(i).Name, out)
-		}
-	case reflect.Slice:
-		if a.Len() != b.Len() {
-			*out = append(*out, fmt.Sprintf("%s: length %d != %d", path, a.Len(), b.Len()))
-			return
-		}
-		for i := 0; i < a.Len(); i++ {
-			diffValue(a.Index(i), b.Index(i), fmt.Sprintf("%s[%d]", path, i), out)
-		}
-	default:
-		if !reflect.DeepEqual(a.Interface(), b.Interface()) {
-			*out = append(*out, fmt.Sprintf("%s: %#v != %#v", path, a.Interface(), b.Interface()))
-		}
-	}
-}
-
-func show(v reflect.Value) string {
-	if v.IsNil() {
-		return "nil"
-	}
-	return fmt.Sprintf("%+v", v.Elem().Interface())
-}
-
-func TestDiffHelper(t *testing.T) {
-	a := &invoice.Invoice{Totals: invoice.Totals{Payable: invoice.Dec("100")}, Notes: nil}
-	b := &invoice.Invoice{Totals: invoice.Totals{Payable: invoice.Dec("100.00")}, Notes: []invoice.Note{}}
-	if d := diff(a, b); len(d) != 0 {
-		t.Errorf("equal models differ: %v", d)
-	}
-	b.Totals.Payable = invoice.Dec("100.01")
-	b.Totals.Paid = invoice.Dec("0")
-	b.Number = "X"
-	if d := diff(a, b); len(d) != 3 {
-		t.Errorf("want 3 differences, got %v", d)
-	}
-}
 
 // --- examples round trip ---------------------------------------------------------------
 
@@ -159,7 +88,7 @@ func TestExamplesRoundTrip(t *testing.T) {
 		for _, v := range viol {
 			t.Errorf("%s: finding on the written file: %s", r.name, v)
 		}
-		for _, d := range diff(r.first, again) {
+		for _, d := range invoicetest.Diff(r.first, again) {
 			t.Errorf("%s: round trip changed the model: %s", r.name, d)
 		}
 	}
@@ -382,7 +311,7 @@ func TestHandBuiltInvoiceAndCreditNote(t *testing.T) {
 		for _, v := range viol {
 			t.Errorf("%s: finding: %s", name, v)
 		}
-		for _, d := range diff(inv, again) {
+		for _, d := range invoicetest.Diff(inv, again) {
 			t.Errorf("%s: round trip: %s", name, d)
 		}
 	}

@@ -4,61 +4,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/shopspring/decimal"
 
+	"github.com/fluxgate/fluxgate/internal/invoicetest"
 	"github.com/fluxgate/fluxgate/internal/testutil"
 	"github.com/fluxgate/fluxgate/invoice"
 )
-
-var decimalType = reflect.TypeFor[decimal.Decimal]()
-
-// diff lists the differences between two models; decimals compare by value (100 == 100.00),
-// and a nil slice equals an empty one.
-func diff(a, b *invoice.Invoice) []string {
-	var out []string
-	diffValue("Invoice", reflect.ValueOf(a).Elem(), reflect.ValueOf(b).Elem(), &out)
-	return out
-}
-
-func diffValue(path string, a, b reflect.Value, out *[]string) {
-	if a.Type() == decimalType {
-		x, y := a.Interface().(decimal.Decimal), b.Interface().(decimal.Decimal)
-		if !x.Equal(y) {
-			*out = append(*out, fmt.Sprintf("%s: %s != %s", path, x, y))
-		}
-		return
-	}
-	switch a.Kind() {
-	case reflect.Pointer:
-		if a.IsNil() || b.IsNil() {
-			if a.IsNil() != b.IsNil() {
-				*out = append(*out, fmt.Sprintf("%s: nil %v != nil %v", path, a.IsNil(), b.IsNil()))
-			}
-			return
-		}
-		diffValue(path, a.Elem(), b.Elem(), out)
-	case reflect.Struct:
-		for i := range a.NumField() {
-			diffValue(path+"."+a.Type().Field(i).Name, a.Field(i), b.Field(i), out)
-		}
-	case reflect.Slice:
-		if a.Len() != b.Len() {
-			*out = append(*out, fmt.Sprintf("%s: len %d != %d", path, a.Len(), b.Len()))
-			return
-		}
-		for i := range a.Len() {
-			diffValue(fmt.Sprintf("%s[%d]", path, i), a.Index(i), b.Index(i), out)
-		}
-	default:
-		if !reflect.DeepEqual(a.Interface(), b.Interface()) {
-			*out = append(*out, fmt.Sprintf("%s: %#v != %#v", path, a.Interface(), b.Interface()))
-		}
-	}
-}
 
 // TestRoundTrips takes every official example through both syntaxes: read it, write it in
 // the same syntax and in the other one, check both files against the schemas, read them
@@ -144,7 +98,7 @@ func TestRoundTrips(t *testing.T) {
 				t.Logf("%s → %s: %s", w.src, w.to, n)
 			}
 		}
-		d := diff(want, again)
+		d := invoicetest.Diff(want, again)
 		for _, line := range d {
 			t.Errorf("%s → %s: the model changed: %s", w.src, w.to, line)
 		}

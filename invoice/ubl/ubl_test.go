@@ -1,68 +1,21 @@
 package ubl
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/fluxgate/fluxgate/internal/invoicetest"
 	"github.com/fluxgate/fluxgate/internal/testutil"
 	"github.com/fluxgate/fluxgate/invoice"
 	"github.com/shopspring/decimal"
 )
 
-var decimalType = reflect.TypeFor[decimal.Decimal]()
-
-// diff lists the differences between two models; decimals compare by value (100 == 100.00),
-// and a nil slice equals an empty one.
-func diff(a, b *invoice.Invoice) []string {
-	var out []string
-	diffValue("Invoice", reflect.ValueOf(a).Elem(), reflect.ValueOf(b).Elem(), &out)
-	return out
-}
-
-func diffValue(path string, a, b reflect.Value, out *[]string) {
-	if a.Type() == decimalType {
-		x, y := a.Interface().(decimal.Decimal), b.Interface().(decimal.Decimal)
-		if !x.Equal(y) {
-			*out = append(*out, fmt.Sprintf("%s: %s != %s", path, x, y))
-		}
-		return
-	}
-	switch a.Kind() {
-	case reflect.Pointer:
-		if a.IsNil() || b.IsNil() {
-			if a.IsNil() != b.IsNil() {
-				*out = append(*out, fmt.Sprintf("%s: nil %v != nil %v", path, a.IsNil(), b.IsNil()))
-			}
-			return
-		}
-		diffValue(path, a.Elem(), b.Elem(), out)
-	case reflect.Struct:
-		for i := range a.NumField() {
-			diffValue(path+"."+a.Type().Field(i).Name, a.Field(i), b.Field(i), out)
-		}
-	case reflect.Slice:
-		if a.Len() != b.Len() {
-			*out = append(*out, fmt.Sprintf("%s: len %d != %d", path, a.Len(), b.Len()))
-			return
-		}
-		for i := range a.Len() {
-			diffValue(fmt.Sprintf("%s[%d]", path, i), a.Index(i), b.Index(i), out)
-		}
-	default:
-		if !reflect.DeepEqual(a.Interface(), b.Interface()) {
-			*out = append(*out, fmt.Sprintf("%s: %#v != %#v", path, a.Interface(), b.Interface()))
-		}
-	}
-}
-
 func requireEqual(t *testing.T, want, got *invoice.Invoice) {
 	t.Helper()
-	if d := diff(want, got); len(d) > 0 {
+	if d := invoicetest.Diff(want, got); len(d) > 0 {
 		t.Errorf("models differ:\n  %s", strings.Join(d, "\n  "))
 	}
 }
