@@ -464,15 +464,7 @@ func frRules() []Rule {
 		must("BR-FR-CO-12", []string{"BT-5", "BT-6", "BT-111"},
 			"La facture est en {cur} : la devise de comptabilisation de la TVA (BT-6) doit être EUR et le total de TVA en euros (BT-111) doit figurer.",
 			"The invoice is in {cur}: the VAT accounting currency (BT-6) must be EUR and the VAT total in euros (BT-111) must be given.",
-			func(inv *Invoice, report Report) {
-				cur := strings.ToUpper(strings.TrimSpace(inv.Currency))
-				if cur == "" || cur == "EUR" {
-					return
-				}
-				if strings.ToUpper(strings.TrimSpace(inv.TaxCurrency)) != "EUR" || inv.Totals.TaxTotalAcctCurr == nil {
-					report("", "cur", cur)
-				}
-			}),
+			frCheckEuroVAT),
 		must("BR-FR-DEC-02", []string{"BT-129", "BT-149"},
 			"Ligne {line} : la quantité {qty} a plus de 4 décimales.",
 			"Line {line}: quantity {qty} has more than 4 decimals.",
@@ -521,6 +513,19 @@ func frCheck0225(p *Party, report Report) {
 	siren := frSIREN(p)
 	if ea.Scheme != "0225" || (siren != "" && !strings.HasPrefix(strings.TrimSpace(ea.Value), siren)) {
 		report("", "siren", siren, "addr", ea.Value, "scheme", ea.Scheme)
+	}
+}
+
+// frCheckEuroVAT reports an invoice in another currency than the euro whose VAT is not also
+// accounted in euros (BT-6 = EUR with BT-111). FR-CTC (BR-FR-CO-12) and Chorus Pro
+// (FG-CPRO-CURRENCY) ask the same of an invoice, so they share this check.
+func frCheckEuroVAT(inv *Invoice, report Report) {
+	cur := strings.ToUpper(strings.TrimSpace(inv.Currency))
+	if cur == "" || cur == "EUR" {
+		return
+	}
+	if strings.ToUpper(strings.TrimSpace(inv.TaxCurrency)) != "EUR" || inv.Totals.TaxTotalAcctCurr == nil {
+		report("", "cur", cur)
 	}
 }
 
