@@ -519,16 +519,23 @@ func (s *SFTP) check(c *sftpConn, wd *watchdog, name string, allowRoot bool) (st
 	panic("unreachable")
 }
 
+// checkExisting is check for an operation on a name that must exist: an absent name is
+// os.ErrNotExist rather than a nil FileInfo.
+func (s *SFTP) checkExisting(c *sftpConn, wd *watchdog, name string, allowRoot bool) (string, os.FileInfo, error) {
+	clean, fi, err := s.check(c, wd, name, allowRoot)
+	if err == nil && fi == nil {
+		err = os.ErrNotExist
+	}
+	return clean, fi, err
+}
+
 // List implements Folder.
 func (s *SFTP) List(ctx context.Context, dir string) ([]FileInfo, error) {
 	var out []FileInfo
 	err := s.do(ctx, func(c *sftpConn, wd *watchdog) error {
-		clean, fi, err := s.check(c, wd, dir, true)
+		clean, fi, err := s.checkExisting(c, wd, dir, true)
 		if err != nil {
 			return err
-		}
-		if fi == nil {
-			return os.ErrNotExist
 		}
 		if !fi.IsDir() {
 			return errors.New("not a directory")
@@ -561,12 +568,9 @@ func (s *SFTP) List(ctx context.Context, dir string) ([]FileInfo, error) {
 func (s *SFTP) Stat(ctx context.Context, name string) (FileInfo, error) {
 	var out FileInfo
 	err := s.do(ctx, func(c *sftpConn, wd *watchdog) error {
-		clean, fi, err := s.check(c, wd, name, true)
+		clean, fi, err := s.checkExisting(c, wd, name, true)
 		if err != nil {
 			return err
-		}
-		if fi == nil {
-			return os.ErrNotExist
 		}
 		out = toFileInfo(clean, fi)
 		return nil
@@ -582,12 +586,9 @@ func (s *SFTP) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 	var f *sftp.File
 	var conn *sftpConn
 	err := s.do(ctx, func(c *sftpConn, wd *watchdog) error {
-		clean, fi, err := s.check(c, wd, name, false)
+		clean, fi, err := s.checkExisting(c, wd, name, false)
 		if err != nil {
 			return err
-		}
-		if fi == nil {
-			return os.ErrNotExist
 		}
 		if fi.IsDir() {
 			return errIsDir
@@ -772,14 +773,11 @@ func (s *SFTP) removeTemp(ctx context.Context, tmp string) {
 func (s *SFTP) Rename(ctx context.Context, from, to string) error {
 	var cfrom, cto string
 	err := s.do(ctx, func(c *sftpConn, wd *watchdog) error {
-		var ffi, tfi os.FileInfo
+		var tfi os.FileInfo
 		var err error
-		cfrom, ffi, err = s.check(c, wd, from, false)
+		cfrom, _, err = s.checkExisting(c, wd, from, false)
 		if err != nil {
 			return err
-		}
-		if ffi == nil {
-			return os.ErrNotExist
 		}
 		cto, tfi, err = s.check(c, wd, to, false)
 		if err != nil {
@@ -822,12 +820,9 @@ func (s *SFTP) Rename(ctx context.Context, from, to string) error {
 // Remove implements Folder. It removes a file or an empty directory.
 func (s *SFTP) Remove(ctx context.Context, name string) error {
 	err := s.do(ctx, func(c *sftpConn, wd *watchdog) error {
-		clean, fi, err := s.check(c, wd, name, false)
+		clean, fi, err := s.checkExisting(c, wd, name, false)
 		if err != nil {
 			return err
-		}
-		if fi == nil {
-			return os.ErrNotExist
 		}
 		if fi.IsDir() {
 			return c.sftp.RemoveDirectory(s.abs(clean))
