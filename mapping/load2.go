@@ -1094,6 +1094,18 @@ func (t *term) read(s string, literal bool) (*value, string) {
 	return v, ""
 }
 
+// exprs loads the expressions in kids, in order. One that does not load is left out: its
+// error is already recorded, and the load goes on to report the others.
+func (l *loader) exprs(kids []*node, kind int) []expr {
+	var xs []expr
+	for _, k := range kids {
+		if x := l.expr(k, kind); x != nil {
+			xs = append(xs, x)
+		}
+	}
+	return xs
+}
+
 // expr reads an expression element.
 func (l *loader) expr(n *node, kind int) expr {
 	bad := func(format string, args ...any) expr {
@@ -1101,12 +1113,7 @@ func (l *loader) expr(n *node, kind int) expr {
 		return nil
 	}
 	inner := func() expr {
-		var xs []expr
-		for _, k := range n.kids {
-			if x := l.expr(k, kind); x != nil {
-				xs = append(xs, x)
-			}
-		}
+		xs := l.exprs(n.kids, kind)
 		switch len(xs) {
 		case 0:
 			if len(n.kids) == 0 {
@@ -1158,12 +1165,7 @@ func (l *loader) expr(n *node, kind int) expr {
 	case "concat":
 		a := l.attrs(n, "separator")
 		l.noText(n)
-		var xs []expr
-		for _, k := range n.kids {
-			if x := l.expr(k, kind); x != nil {
-				xs = append(xs, x)
-			}
-		}
+		xs := l.exprs(n.kids, kind)
 		if len(xs) == 0 {
 			return bad("<concat> joins the expressions inside it; it has none")
 		}
@@ -1172,12 +1174,7 @@ func (l *loader) expr(n *node, kind int) expr {
 	case "first":
 		l.attrs(n)
 		l.noText(n)
-		var xs []expr
-		for _, k := range n.kids {
-			if x := l.expr(k, kind); x != nil {
-				xs = append(xs, x)
-			}
-		}
+		xs := l.exprs(n.kids, kind)
 		if len(xs) == 0 {
 			return bad("<first> needs expressions: it takes the first that is not empty")
 		}
@@ -1275,12 +1272,7 @@ func (l *loader) expr(n *node, kind int) expr {
 				if c.otherwise != nil {
 					l.errorf(k.line, "a second <otherwise>")
 				}
-				var xs []expr
-				for _, kk := range k.kids {
-					if x := l.expr(kk, kind); x != nil {
-						xs = append(xs, x)
-					}
-				}
+				xs := l.exprs(k.kids, kind)
 				if len(xs) == 0 {
 					if s := k.text.String(); s != "" {
 						xs = append(xs, &litExpr{s: s, what: "value"})
@@ -1363,12 +1355,7 @@ func (l *loader) when(n *node, kind int) *whenExpr {
 		l.errorf(n.line, "<when> needs a test: equals, not-equals, in, matches, empty or negative")
 		return nil
 	}
-	var xs []expr
-	for _, k := range n.kids {
-		if x := l.expr(k, kind); x != nil {
-			xs = append(xs, x)
-		}
-	}
+	xs := l.exprs(n.kids, kind)
 	switch {
 	case len(xs) == 0 && len(n.kids) == 0:
 		w.x = &litExpr{s: n.text.String(), what: "value"}
