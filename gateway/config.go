@@ -223,6 +223,20 @@ func (c *Config) setDefaults() {
 	}
 }
 
+// checkName checks that a list entry has a name, not one already in seen (an earlier entry's),
+// and adds it to seen: sources and destinations follow the same naming rule.
+func checkName(where, name string, seen map[string]bool) []error {
+	var errs []error
+	if name == "" {
+		errs = append(errs, fmt.Errorf("%s: name is missing", where))
+	}
+	if seen[name] {
+		errs = append(errs, fmt.Errorf("%s: name %q is used twice", where, name))
+	}
+	seen[name] = true
+	return errs
+}
+
 func (c *Config) validate() error {
 	var errs []error
 	if c.Journal.Driver != "sqlite" {
@@ -234,13 +248,7 @@ func (c *Config) validate() error {
 	dests := map[string]bool{}
 	for i, d := range c.Destinations {
 		where := fmt.Sprintf("destinations[%d]", i)
-		if d.Name == "" {
-			errs = append(errs, fmt.Errorf("%s: name is missing", where))
-		}
-		if dests[d.Name] {
-			errs = append(errs, fmt.Errorf("%s: name %q is used twice", where, d.Name))
-		}
-		dests[d.Name] = true
+		errs = append(errs, checkName(where, d.Name, dests)...)
 		errs = append(errs, d.validateTarget(fmt.Sprintf("%s (%s)", where, d.Name))...)
 		if err := checkFilenameTemplate(d.Filename); err != nil {
 			errs = append(errs, fmt.Errorf("%s (%s): filename: %w", where, d.Name, err))
@@ -252,13 +260,7 @@ func (c *Config) validate() error {
 	names := map[string]bool{}
 	for i, s := range c.Sources {
 		where := fmt.Sprintf("sources[%d]", i)
-		if s.Name == "" {
-			errs = append(errs, fmt.Errorf("%s: name is missing", where))
-		}
-		if names[s.Name] {
-			errs = append(errs, fmt.Errorf("%s: name %q is used twice", where, s.Name))
-		}
-		names[s.Name] = true
+		errs = append(errs, checkName(where, s.Name, names)...)
 		where = fmt.Sprintf("%s (%s)", where, s.Name)
 		errs = append(errs, s.Folder.validate(where)...)
 		if s.Poll != "" {
