@@ -43,14 +43,11 @@ func (r *reader) document916(e *etree.Element) invoice.Document {
 			fmt.Sprintf("referenced document with TypeCode %q read as a supporting document (916)", tc))
 	}
 	d := invoice.Document{ID: textOf(e, "IssuerAssignedID"), URI: textOf(e, "URIID")}
-	names := children(e, "Name")
-	if len(names) > 0 {
-		d.Description = value(names[0])
-	}
-	if len(names) > 1 {
-		r.finding(names[1], invoice.Warning, "CII-SR-475", []string{"BT-123"},
-			"une seule description (Name) est admise ; les suivantes sont ignorées",
-			"only one AdditionalReferencedDocument Name (BT-123) is allowed; the others are ignored")
+	name := r.firstOf(e, "Name", invoice.Warning, "CII-SR-475", []string{"BT-123"},
+		"une seule description (Name) est admise ; les suivantes sont ignorées",
+		"only one AdditionalReferencedDocument Name (BT-123) is allowed; the others are ignored")
+	if name != nil {
+		d.Description = value(name)
 	}
 	bins := children(e, "AttachmentBinaryObject")
 	if len(bins) > 0 {

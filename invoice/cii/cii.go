@@ -221,6 +221,20 @@ func children(e *etree.Element, local string) []*etree.Element {
 	return out
 }
 
+// firstOf returns the first child of e with the local name, or nil. It is for an element
+// the schema allows once: a repetition is reported at the second one (sev, rule, bt, fr,
+// en as for finding) and ignored, so that the reader goes on with the first.
+func (r *reader) firstOf(e *etree.Element, local string, sev invoice.Severity, rule string, bt []string, fr, en string) *etree.Element {
+	es := children(e, local)
+	if len(es) == 0 {
+		return nil
+	}
+	if len(es) > 1 {
+		r.finding(es[1], sev, rule, bt, fr, en)
+	}
+	return es[0]
+}
+
 // at follows a path of local names from e.
 func at(e *etree.Element, path ...string) *etree.Element {
 	for _, p := range path {

@@ -32,23 +32,17 @@ func (w *writer) context(root *xmlw.Element) {
 
 func (r *reader) context(root *etree.Element, inv *invoice.Invoice) {
 	ctx := child(root, "ExchangedDocumentContext")
-	bp := children(ctx, "BusinessProcessSpecifiedDocumentContextParameter")
-	if len(bp) > 0 {
-		inv.BusinessProcess = textOf(bp[0], "ID")
+	bp := r.firstOf(ctx, "BusinessProcessSpecifiedDocumentContextParameter", invoice.Warning, "CII-SR-003", []string{"BT-23"},
+		"BusinessProcessSpecifiedDocumentContextParameter ne devrait apparaître qu'une fois ; les suivants sont ignorés",
+		"BusinessProcessSpecifiedDocumentContextParameter should exist maximum once; the others are ignored")
+	if bp != nil {
+		inv.BusinessProcess = textOf(bp, "ID")
 	}
-	if len(bp) > 1 {
-		r.finding(bp[1], invoice.Warning, "CII-SR-003", []string{"BT-23"},
-			"BusinessProcessSpecifiedDocumentContextParameter ne devrait apparaître qu'une fois ; les suivants sont ignorés",
-			"BusinessProcessSpecifiedDocumentContextParameter should exist maximum once; the others are ignored")
-	}
-	g := children(ctx, "GuidelineSpecifiedDocumentContextParameter")
-	if len(g) > 0 {
-		inv.Specification = textOf(g[0], "ID")
-	}
-	if len(g) > 1 {
-		r.finding(g[1], invoice.Fatal, "CII-SR-009", []string{"BT-24"},
-			"GuidelineSpecifiedDocumentContextParameter doit apparaître exactement une fois ; les suivants sont ignorés",
-			"GuidelineSpecifiedDocumentContextParameter must exist exactly once; the others are ignored")
+	g := r.firstOf(ctx, "GuidelineSpecifiedDocumentContextParameter", invoice.Fatal, "CII-SR-009", []string{"BT-24"},
+		"GuidelineSpecifiedDocumentContextParameter doit apparaître exactement une fois ; les suivants sont ignorés",
+		"GuidelineSpecifiedDocumentContextParameter must exist exactly once; the others are ignored")
+	if g != nil {
+		inv.Specification = textOf(g, "ID")
 	}
 }
 
@@ -254,14 +248,11 @@ func (r *reader) settlement(s *etree.Element, inv *invoice.Invoice) {
 	r.documentAllowanceCharges(s, inv)
 	r.totals(child(s, "SpecifiedTradeSettlementHeaderMonetarySummation"), inv)
 	r.preceding(s, inv)
-	accs := children(s, "ReceivableSpecifiedTradeAccountingAccount")
-	if len(accs) > 0 {
-		inv.BuyerAccountingReference = textOf(accs[0], "ID")
-	}
-	if len(accs) > 1 {
-		r.finding(accs[1], invoice.Warning, "", []string{"BT-19"},
-			"une seule référence comptable de l'acheteur (BT-19) est admise ; les suivantes sont ignorées",
-			"only one buyer accounting reference (BT-19) is allowed; the others are ignored")
+	acc := r.firstOf(s, "ReceivableSpecifiedTradeAccountingAccount", invoice.Warning, "", []string{"BT-19"},
+		"une seule référence comptable de l'acheteur (BT-19) est admise ; les suivantes sont ignorées",
+		"only one buyer accounting reference (BT-19) is allowed; the others are ignored")
+	if acc != nil {
+		inv.BuyerAccountingReference = textOf(acc, "ID")
 	}
 }
 

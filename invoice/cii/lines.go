@@ -222,13 +222,11 @@ func (r *reader) line(li *etree.Element, i int) invoice.Line {
 			l.ObjectID = invoice.ID{Value: textOf(a, "IssuerAssignedID"), Scheme: textOf(a, "ReferenceTypeCode")}
 		}
 	}
-	if accs := children(s, "ReceivableSpecifiedTradeAccountingAccount"); len(accs) > 0 {
-		l.BuyerAccountingReference = textOf(accs[0], "ID")
-		if len(accs) > 1 {
-			r.finding(accs[1], invoice.Warning, "", []string{"BT-133"},
-				"une seule référence comptable par ligne est admise ; les suivantes sont ignorées",
-				"only one buyer accounting reference (BT-133) is allowed per line; the others are ignored")
-		}
+	acc := r.firstOf(s, "ReceivableSpecifiedTradeAccountingAccount", invoice.Warning, "", []string{"BT-133"},
+		"une seule référence comptable par ligne est admise ; les suivantes sont ignorées",
+		"only one buyer accounting reference (BT-133) is allowed per line; the others are ignored")
+	if acc != nil {
+		l.BuyerAccountingReference = textOf(acc, "ID")
 	}
 	return l
 }

@@ -68,28 +68,22 @@ func (r *reader) party(e *etree.Element, seller bool) invoice.Party {
 	if seller {
 		bt, rule = "BT-41", "CII-SR-455"
 	}
-	contacts := children(e, "DefinedTradeContact")
-	if len(contacts) > 0 {
-		p.Contact = readContact(contacts[0])
-	}
-	if len(contacts) > 1 {
-		r.finding(contacts[1], invoice.Fatal, rule, []string{bt},
-			"DefinedTradeContact ne doit apparaître qu'une fois ; les suivants sont ignorés",
-			"DefinedTradeContact shall exist maximum once; the others are ignored")
+	contact := r.firstOf(e, "DefinedTradeContact", invoice.Fatal, rule, []string{bt},
+		"DefinedTradeContact ne doit apparaître qu'une fois ; les suivants sont ignorés",
+		"DefinedTradeContact shall exist maximum once; the others are ignored")
+	if contact != nil {
+		p.Contact = readContact(contact)
 	}
 	p.Address = readAddress(child(e, "PostalTradeAddress"))
-	uris := children(e, "URIUniversalCommunication")
-	if len(uris) > 0 {
-		p.ElectronicAddress = idOf(child(uris[0], "URIID"))
+	uriRule := "CII-SR-460"
+	if seller {
+		uriRule = "CII-SR-459"
 	}
-	if len(uris) > 1 {
-		rule := "CII-SR-460"
-		if seller {
-			rule = "CII-SR-459"
-		}
-		r.finding(uris[1], invoice.Fatal, rule, []string{"BT-34"},
-			"URIUniversalCommunication ne doit apparaître qu'une fois ; les suivants sont ignorés",
-			"URIUniversalCommunication should exist maximum once; the others are ignored")
+	uri := r.firstOf(e, "URIUniversalCommunication", invoice.Fatal, uriRule, []string{"BT-34"},
+		"URIUniversalCommunication ne doit apparaître qu'une fois ; les suivants sont ignorés",
+		"URIUniversalCommunication should exist maximum once; the others are ignored")
+	if uri != nil {
+		p.ElectronicAddress = idOf(child(uri, "URIID"))
 	}
 	for _, tr := range children(e, "SpecifiedTaxRegistration") {
 		id := child(tr, "ID")

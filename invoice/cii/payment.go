@@ -112,14 +112,11 @@ func (w *writer) paymentTerms(s *xmlw.Element) {
 func (r *reader) payment(s *etree.Element, inv *invoice.Invoice) {
 	p := &invoice.PaymentInstructions{}
 	dd := &invoice.DirectDebit{CreditorID: textOf(s, "CreditorReferenceID")}
-	refs := children(s, "PaymentReference")
-	if len(refs) > 0 {
-		p.RemittanceInfo = value(refs[0])
-	}
-	if len(refs) > 1 {
-		r.finding(refs[1], invoice.Fatal, "CII-SR-469", []string{"BT-83"},
-			"la référence de paiement (BT-83) ne doit apparaître qu'une fois ; les suivantes sont ignorées",
-			"Payment reference (BT-83) shall occur at most once in the document; the others are ignored")
+	ref := r.firstOf(s, "PaymentReference", invoice.Fatal, "CII-SR-469", []string{"BT-83"},
+		"la référence de paiement (BT-83) ne doit apparaître qu'une fois ; les suivantes sont ignorées",
+		"Payment reference (BT-83) shall occur at most once in the document; the others are ignored")
+	if ref != nil {
+		p.RemittanceInfo = value(ref)
 	}
 	for i, m := range children(s, "SpecifiedTradeSettlementPaymentMeans") {
 		r.means(m, i, p, dd)

@@ -148,14 +148,11 @@ func (r *reader) totals(m *etree.Element, inv *invoice.Invoice) {
 
 // once reads an amount that may occur once; repetitions are findings under rule.
 func (r *reader) once(parent *etree.Element, local, bt, rule string) *decimal.Decimal {
-	es := children(parent, local)
-	if len(es) == 0 {
+	e := r.firstOf(parent, local, invoice.Fatal, rule, []string{bt},
+		local+" ne doit apparaître qu'une fois ; les suivants sont ignorés",
+		local+" shall occur at most once; the others are ignored")
+	if e == nil {
 		return nil
 	}
-	if len(es) > 1 {
-		r.finding(es[1], invoice.Fatal, rule, []string{bt},
-			local+" ne doit apparaître qu'une fois ; les suivants sont ignorés",
-			local+" shall occur at most once; the others are ignored")
-	}
-	return r.dec(es[0], bt)
+	return r.dec(e, bt)
 }
