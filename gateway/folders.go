@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/fluxgate/fluxgate/gateway/deposit"
 	"github.com/fluxgate/fluxgate/gateway/folder"
 	"github.com/robfig/cron/v3"
 )
@@ -105,11 +105,7 @@ func sftpOptions(cfg *Config, s *SFTPConfig) (folder.SFTPOptions, error) {
 		if env == "" {
 			return "", nil
 		}
-		v, ok := os.LookupEnv(env)
-		if !ok || v == "" {
-			return "", fmt.Errorf("sftp %s: %s names the environment variable %s, which is not set", s.Host, key, env)
-		}
-		return v, nil
+		return deposit.Secret(nil, "sftp "+s.Host+" "+key, env)
 	}
 	var err error
 	if opts.KeyPassphrase, err = secret("key_passphrase_env", s.KeyPassphraseEnv); err != nil {

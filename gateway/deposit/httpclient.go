@@ -17,9 +17,11 @@ import (
 	"time"
 )
 
-// Secret reads the secret held by the environment variable named name. Secrets never live
-// in the configuration file; an unset or empty variable is an error that names it (and never
-// shows a value).
+// Secret reads the secret held by the environment variable named name or, when that is
+// unset, by the file that the variable name_FILE points to (the convention of container and
+// service managers' secret files; one trailing newline is dropped). Secrets never live in
+// the configuration file; a missing one is an error that names where it was looked for,
+// never a value.
 func Secret(getenv func(string) string, what, name string) (string, error) {
 	if name == "" {
 		return "", fmt.Errorf("%s: name the environment variable that holds it", what)
@@ -27,9 +29,20 @@ func Secret(getenv func(string) string, what, name string) (string, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	v := getenv(name)
+	if v := getenv(name); v != "" {
+		return v, nil
+	}
+	file := getenv(name + "_FILE")
+	if file == "" {
+		return "", fmt.Errorf("%s: environment variable %s (or %s_FILE naming a file) is not set", what, name, name)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("%s: read the secret file named by %s_FILE: %w", what, name, err)
+	}
+	v := strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r")
 	if v == "" {
-		return "", fmt.Errorf("%s: environment variable %s is not set", what, name)
+		return "", fmt.Errorf("%s: the secret file named by %s_FILE is empty", what, name)
 	}
 	return v, nil
 }
