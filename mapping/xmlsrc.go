@@ -91,24 +91,44 @@ type xmlRec struct {
 type xmlReader struct {
 	file  string
 	dec   *xml.Decoder
+	in    *readErr
 	src   *source
 	stack []xml.Name
 	count []int // per kind, records seen
 }
 
+// readErr remembers the last error of the reader under the XML decoder, so that a failure
+// to read (a dropped connection: try again later) is told from bad content (reject).
+type readErr struct {
+	r   io.Reader
+	err error
+}
+
+func (e *readErr) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF {
+		e.err = err
+	}
+	return n, err
+}
+
 func newXMLReader(r io.Reader, file string, src *source) *xmlReader {
-	d := xml.NewDecoder(r)
+	in := &readErr{r: r}
+	d := xml.NewDecoder(in)
 	d.CharsetReader = func(label string, r io.Reader) (io.Reader, error) {
 		if cm := charmapFor(label); cm != nil {
 			return cm.NewDecoder().Reader(r), nil
 		}
 		return nil, fmt.Errorf("unsupported encoding %q", label)
 	}
-	return &xmlReader{file: file, dec: d, src: src, count: make([]int, len(src.kinds))}
+	return &xmlReader{file: file, dec: d, in: in, src: src, count: make([]int, len(src.kinds))}
 }
 
 func (x *xmlReader) fail(err error) error {
 	line, _ := x.dec.InputPos()
+	if x.in.err != nil { // the reader failed, not the content: not the file's fault
+		return fmt.Errorf("%s: reading line %d: %w", x.file, line, x.in.err)
+	}
 	var se *xml.SyntaxError
 	msg := err.Error()
 	if errors.As(err, &se) {
@@ -140,14 +160,7 @@ func (x *xmlReader) next() (*record, error) {
 			return nil, io.EOF
 		}
 		if err != nil {
-			var se *xml.SyntaxError
-			if errors.As(err, &se) {
-				return nil, x.fail(err)
-			}
-			if strings.Contains(err.Error(), "encoding") {
-				return nil, x.fail(err)
-			}
-			return nil, fmt.Errorf("%s: reading line %d: %w", x.file, line, err)
+			return nil, x.fail(err) // malformed, an unknown encoding or version, or a read error
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
