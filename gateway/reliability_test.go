@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fluxgate/fluxgate/gateway/deposit"
+	"github.com/fluxgate/fluxgate/gateway/folder"
 	"github.com/fluxgate/fluxgate/gateway/journal"
 	"github.com/fluxgate/fluxgate/internal/testutil"
 )
@@ -266,4 +268,45 @@ type refusing struct{ deposit.Destination }
 
 func (refusing) Deposit(context.Context, deposit.Flux) (deposit.Receipt, error) {
 	return deposit.Receipt{}, deposit.Permanent(errors.New("invalid flux"))
+}
+
+// flakyOpen is a source folder whose first opens of claimed files fail, as an SFTP source
+// whose connection drops during the read.
+type flakyOpen struct {
+	folder.Folder
+	failures int
+}
+
+func (f *flakyOpen) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+	if strings.HasPrefix(name, processingDir) && f.failures > 0 {
+		f.failures--
+		return nil, errors.New("connection lost")
+	}
+	return f.Folder.Open(ctx, name)
+}
+
+func TestClaimedFileIsRetriedAfterAReadFailure(t *testing.T) {
+	e := newEnv(t)
+	e.drop(t, "ventes-2026-11.csv", "v.csv")
+	g := e.open(t)
+	r := g.routes[0]
+	r.in = &flakyOpen{Folder: r.in, failures: 1}
+	ctx := context.Background()
+	ready, _, err := r.watcher.Scan(ctx)
+	if err != nil || len(ready) != 1 {
+		t.Fatalf("scan = %v, %v", ready, err)
+	}
+	if _, err := g.take(ctx, r, ready[0]); err == nil {
+		t.Fatal("the read failure was not reported")
+	}
+	if pending, _ := g.journal.Pending(ctx, "ventes"); len(pending) != 1 {
+		t.Fatalf("%d files pending after a read failure, want the claimed one", len(pending))
+	}
+	// The daemon's periodic retry (and the next start) finishes it.
+	if err := g.resumePending(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if doc := e.ack(t, "v.csv"); doc.File.Status != "ACCEPTED" || !strings.HasPrefix(doc.File.StoredAs, archiveDir) {
+		t.Fatalf("after the retry: %+v", doc.File)
+	}
 }

@@ -15,29 +15,40 @@ import (
 // Recover finishes what a previous run left half-done: files claimed or processed but not
 // yet in archive/ or error/, acks that lag behind the journal, and spool files no flux
 // needs any more. Fluxes left depositing are picked up by the next deposit round.
+// A file that cannot be finished (a source unreachable, say) does not stop the others: the
+// error is returned with the rest, and the file is tried again later.
 func (g *Gateway) Recover(ctx context.Context) error {
+	var errs []error
 	for _, r := range g.routes {
-		pending, err := g.journal.Pending(ctx, r.cfg.Name)
-		if err != nil {
-			return err
-		}
-		for _, f := range pending {
-			g.log.Info("resuming file left by a previous run", "source", r.cfg.Name, "file", f.Name, "id", f.ID, "state", f.State)
-			if _, err := g.resume(ctx, r, f.ID); err != nil {
-				return fmt.Errorf("resume %s: %w", f.Name, err)
-			}
-		}
+		errs = append(errs, g.resumePending(ctx, r))
 	}
 	stale, err := g.journal.StaleAcks(ctx)
 	if err != nil {
-		return err
+		return errors.Join(append(errs, err)...)
 	}
 	for _, id := range stale {
 		if err := g.writeAck(ctx, id); err != nil {
 			g.log.Warn("ack not rewritten", "file", id, "err", err)
 		}
 	}
-	return g.cleanUp(ctx)
+	return errors.Join(append(errs, g.cleanUp(ctx))...)
+}
+
+// resumePending finishes the files of r that a crash or a failure left claimed or processed.
+func (g *Gateway) resumePending(ctx context.Context, r *route) error {
+	pending, err := g.journal.Pending(ctx, r.cfg.Name)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, f := range pending {
+		g.log.Info("resuming a file left half-done", "source", r.cfg.Name, "file", f.Name, "id", f.ID, "state", f.State)
+		if _, err := g.resume(ctx, r, f.ID); err != nil {
+			g.log.Warn("file not finished; it will be tried again", "source", r.cfg.Name, "file", f.Name, "id", f.ID, "err", err)
+			errs = append(errs, fmt.Errorf("resume %s/%s: %w", r.cfg.Name, f.Name, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // cleanUp removes what a killed run left in the folders the gateway writes to: temporary
@@ -92,7 +103,7 @@ func (g *Gateway) cleanSpool(ctx context.Context) error {
 // file in hand and the deposit in hand are finished first.
 func (g *Gateway) Run(ctx context.Context) error {
 	if err := g.Recover(ctx); err != nil {
-		return err
+		g.log.Warn("some work left by a previous run could not be finished yet", "err", err)
 	}
 	var wg sync.WaitGroup
 	for _, d := range g.dests {
@@ -119,8 +130,13 @@ func (g *Gateway) runRoute(ctx context.Context, r *route) error {
 	ready := make(chan folder.FileInfo)
 	watchErr := make(chan error, 1)
 	go func() { watchErr <- r.watcher.Run(ctx, ready) }()
+	// A file claimed but not finished (its source failed mid-read) is tried again.
+	retry := time.NewTicker(time.Minute)
+	defer retry.Stop()
 	for {
 		select {
+		case <-retry.C:
+			g.resumePending(context.WithoutCancel(ctx), r)
 		case err := <-watchErr: // the watcher stops when ctx is done, or on a bad option
 			if err != nil {
 				return fmt.Errorf("watch %s: %w", r.cfg.Name, err)
@@ -129,7 +145,7 @@ func (g *Gateway) runRoute(ctx context.Context, r *route) error {
 		case fi := <-ready:
 			// The file in hand is finished even if a stop is asked meanwhile.
 			if _, err := g.take(context.WithoutCancel(ctx), r, fi); err != nil {
-				g.log.Error("file not processed; it stays where it is and will be tried again", "source", r.cfg.Name, "file", fi.Name, "err", err)
+				g.log.Error("file not processed; it will be tried again", "source", r.cfg.Name, "file", fi.Name, "err", err)
 				r.watcher.Forget(fi.Name)
 			}
 		}
@@ -165,7 +181,7 @@ func (s Summary) ExitCode() int {
 func (g *Gateway) RunOnce(ctx context.Context) (Summary, error) {
 	var s Summary
 	if err := g.Recover(ctx); err != nil {
-		return s, err
+		s.Errors = append(s.Errors, err) // the rest goes on; the exit status says 2
 	}
 	for _, r := range g.routes {
 		if err := g.onceRoute(ctx, r, &s); err != nil {
