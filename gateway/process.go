@@ -454,7 +454,13 @@ func (g *Gateway) writeAck(ctx context.Context, fileID int64) error {
 	if err != nil {
 		return err
 	}
-	if err := r.acks.WriteAtomic(ctx, ack.Name(f.Name), bytes.NewReader(data)); err != nil {
+	name := ack.Name(f.Name)
+	if later, err := g.journal.Superseded(ctx, f.Source, f.Name, f.ID); err != nil {
+		return err
+	} else if later {
+		name = ack.SupersededName(f.Name, f.Received, f.ID)
+	}
+	if err := r.acks.WriteAtomic(ctx, name, bytes.NewReader(data)); err != nil {
 		return fmt.Errorf("write ack of %s: %w", f.Name, err)
 	}
 	return g.journal.AckWritten(ctx, fileID)

@@ -310,3 +310,43 @@ func TestClaimedFileIsRetriedAfterAReadFailure(t *testing.T) {
 		t.Fatalf("after the retry: %+v", doc.File)
 	}
 }
+
+// Exports that always write the same name ("export.csv") get the plain ack name for the
+// latest file; later news of an earlier one goes beside it instead of overwriting it.
+func TestSameNameDroppedAgainKeepsEachAck(t *testing.T) {
+	e := newEnv(t)
+	e.schedule = "0 2 * * *" // the first file's fluxes wait: their deposit comes later
+	g := e.open(t)
+	ctx := context.Background()
+	e.write(t, "export.csv", sampleBytes(t, "ventes-2026-11.csv"))
+	r := g.routes[0]
+	scanTake := func() {
+		t.Helper()
+		var ready []folder.FileInfo
+		waitFor(t, func() bool { // the quiet period of a file dropped after the first scan
+			ready, _, _ = r.watcher.Scan(ctx)
+			return len(ready) == 1
+		})
+		if _, err := g.take(ctx, r, ready[0]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	scanTake()
+	e.write(t, "export.csv", sampleBytes(t, "ventes-erreurs.csv"))
+	scanTake()
+	// The nightly deposit of the first file's invoices comes after the second file.
+	if err := g.deliver(ctx, g.dests["outbox"], true); err != nil {
+		t.Fatal(err)
+	}
+	if latest := e.ack(t, "export.csv"); latest.File.Status != "REJECTED" {
+		t.Fatalf("the plain ack must stay the latest file's: %+v", latest.File)
+	}
+	dated, _ := filepath.Glob(filepath.Join(e.acks, "export.csv.*-1.ack.xml"))
+	if len(dated) != 1 {
+		t.Fatalf("dated acks of the first file: %v", dated)
+	}
+	data, err := os.ReadFile(dated[0])
+	if err != nil || !strings.Contains(string(data), `deposited="6"`) {
+		t.Fatalf("the first file's deposit is not in its dated ack: %s", data)
+	}
+}

@@ -212,3 +212,11 @@ func (d Document) Marshal() ([]byte, error) {
 
 // Name is the ack file name for an input file: its base name plus ".ack.xml".
 func Name(input string) string { return path.Base(input) + ".ack.xml" }
+
+// SupersededName is the ack name of a file when a later file was dropped under the same
+// name (exports that always write "export.csv"): the plain name belongs to the latest, and
+// news of the earlier one (a deposit, a platform status) goes beside it, dated, instead of
+// overwriting the latest's ack.
+func SupersededName(input string, received time.Time, id int64) string {
+	return fmt.Sprintf("%s.%s-%d.ack.xml", path.Base(input), received.UTC().Format("20060102-150405"), id)
+}

@@ -203,6 +203,17 @@ func (j *Journal) Files(ctx context.Context, since time.Time) ([]File, error) {
 	return j.queryFiles(ctx, `WHERE received_at >= ? ORDER BY id DESC`, since.UTC())
 }
 
+// Superseded reports whether a later file was dropped in source under the same name as
+// file id.
+func (j *Journal) Superseded(ctx context.Context, source, name string, id int64) (bool, error) {
+	var n int
+	err := j.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM files WHERE source = ? AND name = ? AND id > ?`, source, name, id).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("journal: look up later files named %s: %w", name, err)
+	}
+	return n > 0, nil
+}
+
 // Accepted returns the latest file of source with the digest sha whose invoices were
 // accepted (ACCEPTED or PARTIAL), other than the file except.
 func (j *Journal) Accepted(ctx context.Context, source, sha string, except int64) (File, bool, error) {
