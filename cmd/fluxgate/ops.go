@@ -104,6 +104,12 @@ func printStatus(w io.Writer, rep gateway.StatusReport) {
 				if fx.LastError != "" && fx.State != "deposited" {
 					note += " (" + fx.LastError + ")"
 				}
+				if p := fx.Platform; p.Status != "" {
+					note += ", platform: " + p.Status
+					if p.Message != "" {
+						note += " (" + p.Message + ")"
+					}
+				}
 				notes = append(notes, note)
 			}
 			for _, p := range inv.Problems {

@@ -132,3 +132,28 @@ func TestMapDryRun(t *testing.T) {
 		t.Fatalf("unreadable mapping: exit %d, want 2", code)
 	}
 }
+
+func TestStatusCommand(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, "ventes-erreurs.csv")
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"run", "--once", "-c", cfg}, &stdout, &stderr); code != 1 {
+		t.Fatalf("run: exit %d: %s", code, stderr.String())
+	}
+	stdout.Reset()
+	if code := run(context.Background(), []string{"status", "-c", cfg}, &stdout, &stderr); code != 0 {
+		t.Fatalf("status: exit %d: %s", code, stderr.String())
+	}
+	for _, want := range []string{"ventes-erreurs.csv", "REJECTED", "BR-07 line 2", "FG-MAP-LOOKUP line 4"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("status does not show %q:\n%s", want, stdout.String())
+		}
+	}
+	stdout.Reset()
+	if code := run(context.Background(), []string{"status", "--json", "-c", cfg}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), `"Status": "REJECTED"`) {
+		t.Fatalf("status --json: exit %d:\n%s", code, stdout.String())
+	}
+	if code := run(context.Background(), []string{"status", "--since", "yesterday", "-c", cfg}, &stdout, &stderr); code != 2 {
+		t.Fatalf("a bad --since: exit %d, want 2", code)
+	}
+}
