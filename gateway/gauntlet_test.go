@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/text/encoding/charmap"
 
+	"github.com/fluxgate/fluxgate/gateway/folder"
 	"github.com/fluxgate/fluxgate/internal/testutil"
 )
 
@@ -256,4 +257,36 @@ func TestGauntletFileChangedWhileRead(t *testing.T) {
 	if n := len(stored(t, e, errorDir)); n != 1 {
 		t.Fatal("the changed file is not kept in error/")
 	}
+}
+
+func TestGauntletFileVanishedBetweenReadAndClaim(t *testing.T) {
+	e := newEnv(t)
+	e.write(t, "v.csv", sampleBytes(t, "ventes-2026-11.csv"))
+	g := e.open(t)
+	r := g.routes[0]
+	ready, _, err := r.watcher.Scan(context.Background())
+	if err != nil || len(ready) != 1 {
+		t.Fatalf("scan = %v, %v", ready, err)
+	}
+	// Removed after it was read (hashed) and before its move: the claim row exists already.
+	r.in = &removeBeforeRename{Folder: r.in, path: filepath.Join(e.inbox, "v.csv")}
+	status, err := g.take(context.Background(), r, ready[0])
+	if err != nil || status != "REJECTED" {
+		t.Fatalf("take = %s, %v", status, err)
+	}
+	doc := e.ack(t, "v.csv")
+	if len(doc.Problems) != 1 || doc.Problems[0].Rule != "FG-VANISHED" || !strings.Contains(doc.Problems[0].Message, "déposez-le à nouveau") {
+		t.Fatalf("ack = %+v", doc)
+	}
+}
+
+// removeBeforeRename deletes the file just before the gateway moves it.
+type removeBeforeRename struct {
+	folder.Folder
+	path string
+}
+
+func (f *removeBeforeRename) Rename(ctx context.Context, from, to string) error {
+	os.Remove(f.path)
+	return f.Folder.Rename(ctx, from, to)
 }

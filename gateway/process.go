@@ -37,7 +37,10 @@ func (g *Gateway) take(ctx context.Context, r *route, fi folder.FileInfo) (strin
 	if err := r.in.Rename(ctx, fi.Name, stored); err != nil {
 		if errors.Is(err, folder.ErrNotExist) {
 			g.log.Warn("file vanished before it could be claimed", "source", r.cfg.Name, "file", fi.Name)
-			return journal.StatusRejected, g.vanished(ctx, r, id)
+			if err := g.vanished(ctx, r, id); err != nil {
+				return "", err
+			}
+			return journal.StatusRejected, g.writeAck(ctx, id)
 		}
 		return "", fmt.Errorf("claim %s: %w", fi.Name, err)
 	}
