@@ -489,36 +489,3 @@ func TestTaxPointCode(t *testing.T) {
 }
 
 // --- benchmarks --------------------------------------------------------------------------
-
-func benchData(b *testing.B) []byte {
-	b.Helper()
-	data, err := os.ReadFile(testutil.Shared(b, "examples", "invoices", "cii", "CII_example1.xml"))
-	if err != nil {
-		testutil.Missing(b, "CII_example1.xml: %v", err)
-	}
-	return data
-}
-
-func BenchmarkReadCII(b *testing.B) {
-	data := benchData(b)
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, _, err := Read(data); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkWriteCII(b *testing.B) {
-	inv, _, err := Read(benchData(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := Write(inv); err != nil {
-			b.Fatal(err)
-		}
-	}
-}

@@ -424,38 +424,6 @@ func TestReadNeverPanics(t *testing.T) {
 	}
 }
 
-func benchData(b *testing.B) []byte {
-	data, err := os.ReadFile(filepath.Join(testutil.Shared(b, "examples", "invoices", "ubl"), "ubl-tc434-example1.xml"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	return data
-}
-
-func BenchmarkReadUBL(b *testing.B) {
-	data := benchData(b)
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, _, err := Read(data); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkWriteUBL(b *testing.B) {
-	inv, _, err := Read(benchData(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := Write(inv); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
 func TestReadRuleTestFragments(t *testing.T) {
 	// The official unit-test documents are fragments: reading must still give a model (never
 	// an error or a panic), and the model must be writable.
