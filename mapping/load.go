@@ -9,10 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/beevik/etree"
-	"golang.org/x/text/encoding/charmap"
 )
 
 // Namespace is the XML namespace of mapping documents.
@@ -53,51 +53,6 @@ type exemption struct {
 	line                   int
 }
 
-type source struct {
-	format    string // csv, fixed, xml
-	encoding  string
-	charmap   *charmap.Charmap // nil for UTF-8
-	delim     byte
-	quote     byte // 0: fields are never quoted
-	header    bool
-	skip      int // lines skipped before the header (or the first record)
-	decimal   byte
-	thousands byte // 0: only spaces group thousands
-	date      *dateLayout
-	line      int
-	typeCol   int // csv: 1-based column holding the record type, 0 for none
-	typeStart int // fixed: 1-based position of the record type code, 0 for none
-	typeLen   int
-	kinds     []*recKind
-	nsPrefix  map[string]string // xml: namespace URI → the mapping's prefix
-	nsURI     map[string]string // xml: prefix → URI
-}
-
-// recKind is one kind of record of the source: the only row kind of a plain CSV, a record
-// type of a fixed-width or typed CSV export (header, line, VAT, footer), or an element of an
-// XML export.
-type recKind struct {
-	idx    int
-	name   string
-	code   string // type code; "" when the source has one kind only
-	line   int
-	fields []*fieldDef
-	byName map[string]int
-	path   []xmlStep // xml: where the records are
-	text   string    // xml: the path as written
-}
-
-// fieldDef is a declared field: by position in a fixed-width record, by column number in a
-// typed CSV.
-type fieldDef struct {
-	name     string
-	line     int
-	start    int // fixed: 1-based first character
-	length   int
-	col      int // csv: 1-based column
-	decimals int // implied decimals: 000012345 with 2 is 123,45
-}
-
 type lookupDef struct {
 	name       string
 	line       int
@@ -105,16 +60,6 @@ type lookupDef struct {
 	keys       []string // in declaration order, for messages
 	ignoreCase bool
 	otherwise  *string // result for a key the table does not list
-}
-
-// fieldRef is one reference to a source value: a column or field name, or an XML path.
-type fieldRef struct {
-	id   int
-	name string      // csv column (header name or number) or field name
-	path *etree.Path // xml, relative to the context element
-	attr string      // xml: the attribute at the end of the path
-	text string      // as written, for messages
-	line int
 }
 
 // term is one <term>: a business term, the expression giving its value, and how it is read.
@@ -157,13 +102,6 @@ type instDef struct {
 	kind   int  // -1: read from the parent's record
 	sel    *etree.Path
 	selTxt string
-}
-
-func (m *Mapping) kindName(k int) string {
-	if k < 0 || k >= len(m.src.kinds) {
-		return ""
-	}
-	return m.src.kinds[k].name
 }
 
 // LoadError lists everything wrong in a mapping file, each with its line.
@@ -339,4 +277,28 @@ func short(s string) string {
 		return s[:30] + "…"
 	}
 	return s
+}
+
+func (l *loader) thousands(line int, t string, dec byte) byte {
+	switch t {
+	case "space", " ", "":
+		return 0
+	case ".", ",", "'":
+		if t[0] == dec {
+			l.errorf(line, "thousands=%q is also the decimal separator", t)
+			return 0
+		}
+		return t[0]
+	}
+	l.errorf(line, "thousands=%q must be \".\", \",\", \"'\" or \"space\"", t)
+	return 0
+}
+
+func (l *loader) posInt(line int, attr, v string, min int) int {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < min {
+		l.errorf(line, "%s=%q must be a whole number of at least %d", attr, v, min)
+		return min
+	}
+	return n
 }
