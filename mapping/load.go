@@ -53,15 +53,6 @@ type exemption struct {
 	line                   int
 }
 
-type lookupDef struct {
-	name       string
-	line       int
-	entries    map[string]string
-	keys       []string // in declaration order, for messages
-	ignoreCase bool
-	otherwise  *string // result for a key the table does not list
-}
-
 // term is one <term>: a business term, the expression giving its value, and how it is read.
 type term struct {
 	idx      int
