@@ -11,8 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/beevik/etree"
 )
 
 // Namespace is the XML namespace of mapping documents.
@@ -44,55 +42,6 @@ type Mapping struct {
 	exemptions []exemption // reasons for the computed VAT breakdown of exempt categories
 	headTerms  int         // terms of <invoice> outside <line>, to size an invoice's assignments
 	lineTerms  int
-}
-
-// exemption is an <exemption category="K" code="VATEX-EU-IC">reason</exemption>: the VAT
-// exemption reason (BT-120) and code (BT-121) of a computed VAT breakdown of that category.
-type exemption struct {
-	category, code, reason string
-	line                   int
-}
-
-// term is one <term>: a business term, the expression giving its value, and how it is read.
-type term struct {
-	idx      int
-	bt       *btDef
-	line     int
-	x        expr
-	static   *value // a value without source field, already read; nil otherwise
-	lookup   *lookupDef
-	lookedUp map[string]*value // the lookup's results, read for this term's kind
-	def      *string           // default= (stands for an empty value, before lookup)
-	date     *dateLayout
-	num      numFmt
-	scheme   string
-	required bool
-	kind     int       // invoice terms: the record kind read (-1: the invoice's header record)
-	ref      *fieldRef // the first field the expression reads, for messages
-}
-
-// scope holds the terms of the invoice or of a line: direct terms, then instances of
-// repeatable groups.
-type scope struct {
-	line   int
-	kind   int         // lines: the record kind giving one line each (-1: every record)
-	sel    *etree.Path // xml: one line per element matching, within the record
-	selTxt string
-	direct []*term
-	insts  []*instDef
-}
-
-// instDef is one instance of a repeatable group: an explicit <group bg="…"> element, or the
-// implicit instance that gathers the group's terms written directly in <invoice> or <line>.
-// With record= or select=, it gives one instance per record of that kind, or per element.
-type instDef struct {
-	g      *groupDef
-	terms  []*term
-	line   int
-	static bool // all terms are value= or const=: the instance always exists
-	kind   int  // -1: read from the parent's record
-	sel    *etree.Path
-	selTxt string
 }
 
 // LoadError lists everything wrong in a mapping file, each with its line.

@@ -161,3 +161,15 @@ func (l *loader) lookupFile(line int, lk *lookupDef, file string, a map[string]s
 }
 
 // get looks key up, with the table's case rule and otherwise= result.
+func (lk *lookupDef) get(key string) (string, bool) {
+	if lk.ignoreCase {
+		key = strings.ToUpper(key)
+	}
+	if v, ok := lk.entries[key]; ok {
+		return v, true
+	}
+	if lk.otherwise != nil {
+		return *lk.otherwise, true
+	}
+	return "", false
+}
