@@ -7,9 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/fluxgate/fluxgate/gateway/config"
 	"log/slog"
-	"net/http"
-	"os"
 	"time"
 
 	"github.com/fluxgate/fluxgate/gateway/deposit"
@@ -28,7 +27,7 @@ const (
 
 // Gateway runs the configured routes.
 type Gateway struct {
-	cfg     *Config
+	cfg     *config.Config
 	log     *slog.Logger
 	journal *journal.Journal
 	spool   folder.Folder
@@ -39,7 +38,7 @@ type Gateway struct {
 
 // route is one source with everything its files go through.
 type route struct {
-	cfg     SourceConfig
+	cfg     config.SourceConfig
 	in      folder.Folder // the drop folder
 	acks    folder.Folder // where acks are written
 	mapping *mapping.Mapping
@@ -51,33 +50,15 @@ type route struct {
 // destination is a deposit target with its schedule.
 type destination struct {
 	deposit.Destination
-	cfg      DestinationConfig
-	schedule Schedule
+	cfg      config.DestinationConfig
+	schedule config.Schedule
 	kick     chan struct{} // asks the runner of a "now" destination to deposit
 	breaker  breaker
 }
 
-// openDestination opens what dc deposits to: a folder, the Chorus Pro API, an approved
-// platform's API, or a folder of a Chorus Pro EDI connection.
-func openDestination(ctx context.Context, cfg *Config, dc DestinationConfig, log *slog.Logger) (deposit.Destination, error) {
-	switch {
-	case dc.ChorusEDI != nil:
-		return openChorusEDI(ctx, cfg, dc, log.With("destination", dc.Name))
-	case dc.Chorus != nil:
-		return deposit.NewChorus(dc.Chorus.DepositConfig(dc.Name), &http.Client{Timeout: HTTPTimeout(dc.Chorus.Timeout)}, log.With("destination", dc.Name))
-	case dc.PA != nil:
-		return deposit.NewPA(dc.PA.DepositConfig(dc.Name), &http.Client{Timeout: HTTPTimeout(dc.PA.Timeout)}, log.With("destination", dc.Name))
-	}
-	out, err := OpenFolder(ctx, cfg, dc.Folder)
-	if err != nil {
-		return nil, err
-	}
-	return deposit.NewFolder(dc.Name, out), nil
-}
-
 // New opens the journal, the folders and the mappings of cfg. Everything it opens is
 // closed by Close.
-func New(ctx context.Context, cfg *Config, log *slog.Logger) (_ *Gateway, err error) {
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Gateway, err error) {
 	g := &Gateway{cfg: cfg, log: log, dests: map[string]*destination{}, now: time.Now}
 	defer func() {
 		if err != nil {
@@ -91,7 +72,7 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger) (_ *Gateway, err er
 		return nil, fmt.Errorf("spool: %w", err)
 	}
 	for _, dc := range cfg.Destinations {
-		sched, err := ParseSchedule(dc.Schedule)
+		sched, err := config.ParseSchedule(dc.Schedule)
 		if err != nil {
 			return nil, fmt.Errorf("destination %s: %w", dc.Name, err)
 		}
@@ -111,7 +92,7 @@ func New(ctx context.Context, cfg *Config, log *slog.Logger) (_ *Gateway, err er
 	return g, nil
 }
 
-func (g *Gateway) openRoute(ctx context.Context, sc SourceConfig) (*route, error) {
+func (g *Gateway) openRoute(ctx context.Context, sc config.SourceConfig) (*route, error) {
 	r := &route{cfg: sc, dest: g.dests[sc.Destination]}
 	var err error
 	if r.in, err = OpenFolder(ctx, g.cfg, sc.Folder); err != nil {
@@ -123,7 +104,7 @@ func (g *Gateway) openRoute(ctx context.Context, sc SourceConfig) (*route, error
 			return nil, fmt.Errorf("create %s: %w", dir, err)
 		}
 	}
-	if r.acks, err = OpenFolder(ctx, g.cfg, AckFolder(sc)); err != nil {
+	if r.acks, err = OpenFolder(ctx, g.cfg, config.AckFolder(sc)); err != nil {
 		r.in.Close()
 		return nil, fmt.Errorf("ack folder: %w", err)
 	}
@@ -143,18 +124,9 @@ func (g *Gateway) openRoute(ctx context.Context, sc SourceConfig) (*route, error
 		Pattern: sc.Pattern,
 		Ready:   folder.Readiness{Quiet: time.Duration(sc.Ready.Quiet), Marker: sc.Ready.Marker},
 		Rescan:  time.Duration(sc.Rescan),
-		Poll:    pollSchedule(sc.Poll),
+		Poll:    sc.PollSchedule(),
 	})
 	return r, nil
-}
-
-// openLocal opens a local folder, creating it when it does not exist yet: a newcomer's
-// ./var tree appears on the first run.
-func openLocal(dir string) (folder.Folder, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, err
-	}
-	return folder.OpenLocal(dir)
 }
 
 // Logger is the gateway's logger.

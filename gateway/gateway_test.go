@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/xml"
 	"fmt"
+	"github.com/fluxgate/fluxgate/gateway/config"
 	"io"
 	"log/slog"
 	"os"
@@ -37,7 +38,7 @@ func newEnv(t testing.TB) *env {
 	}
 }
 
-func (e *env) config(t testing.TB) *Config {
+func (e *env) config(t testing.TB) *config.Config {
 	t.Helper()
 	ready := "{quiet: " + e.quiet + "}"
 	if e.marker != "" {
@@ -62,7 +63,7 @@ destinations:
     folder: {path: outbox}
     schedule: %q
 `, ready, e.lang, filepath.Join(testutil.RepoRoot(t), "examples", "mappings", "ventes-csv.xml"), e.extra, e.schedule)
-	cfg, err := ParseConfig(filepath.Join(e.dir, "fluxgate.yaml"), []byte(yaml))
+	cfg, err := config.Parse(filepath.Join(e.dir, "fluxgate.yaml"), []byte(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}

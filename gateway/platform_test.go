@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"github.com/fluxgate/fluxgate/gateway/config"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -41,7 +42,7 @@ destinations:
     schedule: now
 %s
 `, filepath.Join(testutil.RepoRoot(t), "examples", "mappings", "ventes-csv.xml"), destination)
-	cfg, err := ParseConfig(filepath.Join(e.dir, "fluxgate.yaml"), []byte(yaml))
+	cfg, err := config.Parse(filepath.Join(e.dir, "fluxgate.yaml"), []byte(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/fluxgate/fluxgate/gateway/config"
 	"io"
 	"path"
 	"slices"
@@ -100,7 +101,7 @@ func (g *Gateway) process(ctx context.Context, r *route, f journal.File) error {
 			return fmt.Errorf("claim %s: %w", f.Name, err)
 		}
 	}
-	if on(r.cfg.Dedupe.Files) && f.ReprocessOf == 0 {
+	if r.cfg.Dedupe.FilesOn() && f.ReprocessOf == 0 {
 		prev, dup, err := g.journal.Accepted(ctx, r.cfg.Name, f.SHA256, f.ID)
 		if err != nil {
 			return err
@@ -230,7 +231,7 @@ func (g *Gateway) invoiceOutcome(ctx context.Context, run *fileRun, seq int, res
 	if inv == nil || hasFatal(out.Problems) {
 		return out, nil
 	}
-	if on(r.cfg.Dedupe.Invoices) {
+	if r.cfg.Dedupe.InvoicesOn() {
 		dup, err := g.duplicateInvoice(ctx, run, out)
 		if err != nil {
 			return out, err
@@ -326,7 +327,7 @@ func fileTooLarge(size, limit int64) journal.Problem {
 // names its fluxes itself (ediName).
 func (g *Gateway) finalName(ctx context.Context, dest string, fileID int64, seq int, number, syntax string, used map[string]bool) (string, error) {
 	base := folder.SafeName(number)
-	vars := filenameVars{Invoice: base, Syntax: syntax, Seq: seq, FileID: fileID, Date: g.now()}
+	vars := config.FilenameVars{Invoice: base, Syntax: syntax, Seq: seq, FileID: fileID, Date: g.now()}
 	var tmpl string
 	for _, d := range g.cfg.Destinations {
 		if d.Name == dest {
@@ -336,20 +337,20 @@ func (g *Gateway) finalName(ctx context.Context, dest string, fileID int64, seq 
 			}
 		}
 	}
-	if filenameNeedsFile(tmpl) {
+	if config.FilenameNeedsFile(tmpl) {
 		f, err := g.journal.File(ctx, fileID)
 		if err != nil {
 			return "", err
 		}
 		vars.Source, vars.Input = f.Source, f.Name
 	}
-	name := expandFilename(tmpl, vars)
+	name := config.ExpandFilename(tmpl, vars)
 	taken, err := g.journal.NameTaken(ctx, dest, name, fileID)
 	if err != nil {
 		return "", err
 	}
 	if taken || used[name] {
-		name = uniqueFilename(name, fileID, seq)
+		name = config.UniqueFilename(name, fileID, seq)
 	}
 	used[name] = true
 	return name, nil

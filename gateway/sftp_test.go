@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/xml"
 	"fmt"
+	"github.com/fluxgate/fluxgate/gateway/config"
 	"io"
 	"log/slog"
 	"os"
@@ -43,7 +44,7 @@ destinations:
     folder: {sftp: {%s, path: deposits/in}}
     filename: "{date:2006}_{invoice}.{syntax}.xml"
 `, conn, filepath.Join(testutil.RepoRoot(t), "examples", "mappings", "ventes-csv.xml"), conn)
-	cfg, err := ParseConfig(filepath.Join(dir, "fluxgate.yaml"), []byte(yaml))
+	cfg, err := config.Parse(filepath.Join(dir, "fluxgate.yaml"), []byte(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,65 +132,4 @@ func TestSFTPRouteInProcess(t *testing.T) {
 func TestSFTPRouteOpenSSH(t *testing.T) {
 	srv := sshdtest.StartOpenSSH(t)
 	runSFTPRoute(t, &srv.Server)
-}
-
-func TestSFTPConfigValidation(t *testing.T) {
-	base := func(folder string) string {
-		return fmt.Sprintf(`
-sources:
-  - name: s
-    folder: %s
-    mapping: m.xml
-    destination: d
-destinations:
-  - name: d
-    folder: {path: out}
-`, folder)
-	}
-	cases := map[string]string{
-		`{path: in, sftp: {host: h, user: u, key_file: k, known_hosts: kh}}`:    "not both",
-		`{sftp: {host: h, user: u, key_file: k}}`:                               "always verified",
-		`{sftp: {host: h, user: u, known_hosts: kh}}`:                           "no credentials",
-		`{sftp: {user: u, key_file: k, known_hosts: kh}}`:                       "host is missing",
-		`{sftp: {host: h, user: u, password_env: "s3cret!", known_hosts: kh}}`:  "environment variable",
-		`{sftp: {host: h, user: u, key_file: k, host_key: x, known_hosts: kh}}`: "one of known_hosts and host_key",
-		`{sftp: {host: h, user: u, key_file: k, known_hosts: kh, verify: no}}`:  "verify",
-		`{}`: "folder.path is missing",
-	}
-	for folder, want := range cases {
-		_, err := ParseConfig("/x/fluxgate.yaml", []byte(base(folder)))
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%s: err = %v, want it to mention %q", folder, err, want)
-		}
-	}
-	if _, err := ParseConfig("/x/fluxgate.yaml", []byte(base(`{sftp: {host: h, user: u, key_file: k, known_hosts: kh}}`))); err != nil {
-		t.Fatalf("a valid sftp folder: %v", err)
-	}
-}
-
-func TestFilenameTemplate(t *testing.T) {
-	at := time.Date(2026, 11, 26, 21, 40, 0, 0, time.UTC)
-	v := filenameVars{Invoice: "FA2026-0107", Syntax: "cii", Seq: 3, FileID: 12, Source: "ventes", Input: "export nov.csv", Date: at}
-	for tmpl, want := range map[string]string{
-		"":                                    "FA2026-0107_cii.xml",
-		"{invoice}_{syntax}.xml":              "FA2026-0107_cii.xml",
-		"{date}_{seq}_{fileid}.xml":           "20261126_3_12.xml",
-		"{source}-{input}-{date:2006-01}.xml": "ventes-export-nov-2026-11.xml",
-		"{date:2006/01/02}{invoice}.xml":      "2026-11-26FA2026-0107.xml",
-	} {
-		if err := checkFilenameTemplate(tmpl); err != nil {
-			t.Errorf("%q: %v", tmpl, err)
-		}
-		if got := expandFilename(tmpl, v); got != want {
-			t.Errorf("%q gives %q, want %q", tmpl, got, want)
-		}
-	}
-	for _, bad := range []string{"{nope}.xml", "out/{invoice}.xml", ".{invoice}", "{invoice.xml", "{seq:3}"} {
-		if checkFilenameTemplate(bad) == nil {
-			t.Errorf("%q accepted", bad)
-		}
-	}
-	if got := uniqueFilename("FA_ubl.xml", 4, 2); got != "FA_ubl_4-2.xml" {
-		t.Errorf("unique = %q", got)
-	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fluxgate/fluxgate/gateway"
+	"github.com/fluxgate/fluxgate/gateway/config"
 	"github.com/fluxgate/fluxgate/gateway/folder"
 )
 
@@ -35,14 +36,14 @@ Exit status: 0 every check passed, 1 some failed, 2 the configuration cannot be 
 			if configPath == "" {
 				return exitError{2, errors.New("doctor: -c FILE is required")}
 			}
-			cfg, err := gateway.LoadConfig(configPath)
+			cfg, err := config.Load(configPath)
 			if err != nil {
 				return exitError{2, err}
 			}
 			d := doctor{out: cmd.OutOrStdout(), timeout: timeout}
 			for _, s := range cfg.Sources {
 				d.check(cmd.Context(), cfg, "source "+s.Name+": drop folder", s.Folder, true)
-				d.check(cmd.Context(), cfg, "source "+s.Name+": ack folder", gateway.AckFolder(s), false)
+				d.check(cmd.Context(), cfg, "source "+s.Name+": ack folder", config.AckFolder(s), false)
 			}
 			for _, dc := range cfg.Destinations {
 				d.check(cmd.Context(), cfg, "destination "+dc.Name, dc.Folder, false)
@@ -89,7 +90,7 @@ func (d *doctor) fail(what string, err error, fix string) {
 }
 
 // check runs the checks of one folder; source folders must also take the work folders.
-func (d *doctor) check(ctx context.Context, cfg *gateway.Config, title string, fc gateway.FolderConfig, source bool) {
+func (d *doctor) check(ctx context.Context, cfg *config.Config, title string, fc config.FolderConfig, source bool) {
 	ctx, cancel := context.WithTimeout(ctx, d.timeout)
 	defer cancel()
 	where := cfg.Path(fc.Path)
@@ -189,7 +190,7 @@ func (d *doctor) check(ctx context.Context, cfg *gateway.Config, title string, f
 	}
 }
 
-func connectFix(err error, fc gateway.FolderConfig) string {
+func connectFix(err error, fc config.FolderConfig) string {
 	var hk *folder.HostKeyError
 	switch {
 	case errors.As(err, &hk):

@@ -12,12 +12,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fluxgate/fluxgate/gateway"
+	"github.com/fluxgate/fluxgate/gateway/config"
 )
 
 // openGateway loads the configuration and opens the gateway, for the commands that work on
 // its journal and folders.
 func openGateway(cmd *cobra.Command, configPath string) (*gateway.Gateway, error) {
-	cfg, err := gateway.LoadConfig(configPath)
+	cfg, err := config.Load(configPath)
 	if err != nil {
 		return nil, exitError{2, err}
 	}

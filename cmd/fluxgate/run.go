@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/fluxgate/fluxgate/gateway"
+	"github.com/fluxgate/fluxgate/gateway/config"
 )
 
 func newRunCmd() *cobra.Command {
@@ -67,11 +67,11 @@ func newConfigCmd() *cobra.Command {
 		Short: "Check a configuration file and the mappings it names",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := gateway.LoadConfig(configPath)
+			cfg, err := config.Load(configPath)
 			if err != nil {
 				return exitError{2, err}
 			}
-			if err := gateway.CheckMappings(cfg); err != nil {
+			if err := config.CheckMappings(cfg); err != nil {
 				return exitError{2, err}
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%d source(s), %d destination(s))\n", configPath, len(cfg.Sources), len(cfg.Destinations))

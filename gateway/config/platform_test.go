@@ -1,4 +1,4 @@
-package gateway
+package config
 
 import (
 	"strings"
@@ -39,7 +39,7 @@ destinations:
       flow_profile: CIUS
       processing_rule: B2B
 `
-	cfg, err := ParseConfig("/cfg/fluxgate.yaml", []byte(ok))
+	cfg, err := Parse("/cfg/fluxgate.yaml", []byte(ok))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,41 @@ destinations:
 		{"unknown key", "  - name: out\n    chorus: {client_secret: oops}\n", "client_secret"},
 	}
 	for _, c := range cases {
-		_, err := ParseConfig("/cfg/fluxgate.yaml", []byte(src+c.dest))
+		_, err := Parse("/cfg/fluxgate.yaml", []byte(src+c.dest))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err %v, want %q", c.name, err, c.want)
+		}
+	}
+}
+
+func TestChorusEDIConfig(t *testing.T) {
+	src := `
+sources:
+  - name: s
+    folder: {path: in}
+    mapping: m.xml
+    destination: out
+destinations:
+  - name: out
+`
+	cfg, err := Parse("/cfg/fluxgate.yaml", []byte(src+"    folder: {path: outbox}\n    chorus_edi: {partner: ABC123, returns: {path: returns}, lifecycle: true}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := cfg.Destinations[0].ChorusEDI; e.Partner != "ABC123" || e.Returns.Path != "returns" || !e.Lifecycle {
+		t.Errorf("chorus_edi %+v", e)
+	}
+	cases := []struct{ name, dest, want string }{
+		{"no folder", "    chorus_edi: {partner: ABC123, returns: {path: r}}\n", "chorus_edi goes with folder"},
+		{"partner", "    folder: {path: o}\n    chorus_edi: {partner: ab-1, returns: {path: r}}\n", `partner code "ab-1"`},
+		{"no returns", "    folder: {path: o}\n    chorus_edi: {partner: ABC123}\n", "returns is missing"},
+		{"same folder", "    folder: {path: o}\n    chorus_edi: {partner: ABC123, returns: {path: ./o/}}\n", "must not be the deposit folder"},
+		{"bad sftp", "    folder: {path: o}\n    chorus_edi: {partner: ABC123, returns: {sftp: {host: h, user: u, key_file: k}}}\n", "chorus_edi: returns: folder.sftp: the server's host key"},
+		{"filename", "    folder: {path: o}\n    filename: \"{invoice}.xml\"\n    chorus_edi: {partner: ABC123, returns: {path: r}}\n", "filename cannot be set"},
+		{"with chorus", "    chorus_edi: {partner: ABC123, returns: {path: r}}\n    chorus: {client_id_env: A, client_secret_env: B, account_login_env: C, account_password_env: D}\n", "chorus_edi goes with folder"},
+	}
+	for _, c := range cases {
+		_, err := Parse("/cfg/fluxgate.yaml", []byte(src+c.dest))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: err %v, want %q", c.name, err, c.want)
 		}

@@ -1,4 +1,7 @@
-package gateway
+// Package config loads, completes with defaults and validates the YAML configuration. It is
+// loaded once and passed down; secrets are never in it, only the names of the environment
+// variables (or files) that hold them.
+package config
 
 import (
 	"bytes"
@@ -35,7 +38,7 @@ type JournalConfig struct {
 }
 
 // FolderConfig is a folder on some transport: exactly one of a local path and an SFTP
-// server (see SFTPConfig in folders.go).
+// server (see SFTPConfig in folder.go).
 type FolderConfig struct {
 	Path string      `yaml:"path"`
 	SFTP *SFTPConfig `yaml:"sftp"`
@@ -99,7 +102,11 @@ func (s *Size) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-func on(b *bool) bool { return b == nil || *b }
+// FilesOn reports whether files already accepted are acknowledged DUPLICATE (default on).
+func (d DedupeConfig) FilesOn() bool { return d.Files == nil || *d.Files }
+
+// InvoicesOn reports whether invoices already accepted are not deposited again (default on).
+func (d DedupeConfig) InvoicesOn() bool { return d.Invoices == nil || *d.Invoices }
 
 // ReadyConfig says when a file is complete.
 type ReadyConfig struct {
@@ -120,9 +127,9 @@ type DestinationConfig struct {
 	Folder   FolderConfig  `yaml:"folder"`
 	Schedule string        `yaml:"schedule"` // "now", a cron spec, or "@every 1m"
 	Filename string        `yaml:"filename"` // flux name template, default "{invoice}_{syntax}.xml"
-	Chorus   *ChorusConfig `yaml:"chorus"`   // or: the Chorus Pro API (config_platform.go)
+	Chorus   *ChorusConfig `yaml:"chorus"`   // or: the Chorus Pro API (platform.go)
 	PA       *PAConfig     `yaml:"pa"`       // or: an approved platform (XP Z12-013)
-	// ChorusEDI makes a folder destination a Chorus Pro EDI connection (config_platform.go).
+	// ChorusEDI makes a folder destination a Chorus Pro EDI connection (platform.go).
 	ChorusEDI *ChorusEDIConfig `yaml:"chorus_edi"`
 }
 
@@ -145,9 +152,9 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// LoadConfig reads and checks the configuration file at path. Unknown keys are errors, with
+// Load reads and checks the configuration file at path. Unknown keys are errors, with
 // the file and line.
-func LoadConfig(path string) (*Config, error) {
+func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -156,12 +163,12 @@ func LoadConfig(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return ParseConfig(abs, data)
+	return Parse(abs, data)
 }
 
-// ParseConfig reads a configuration held in data; name is its path, for messages and for
+// Parse reads a configuration held in data; name is its path, for messages and for
 // resolving relative paths.
-func ParseConfig(name string, data []byte) (*Config, error) {
+func Parse(name string, data []byte) (*Config, error) {
 	var c Config
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -250,7 +257,7 @@ func (c *Config) validate() error {
 		where := fmt.Sprintf("destinations[%d]", i)
 		errs = append(errs, checkName(where, d.Name, dests)...)
 		errs = append(errs, d.validateTarget(fmt.Sprintf("%s (%s)", where, d.Name))...)
-		if err := checkFilenameTemplate(d.Filename); err != nil {
+		if err := CheckFilenameTemplate(d.Filename); err != nil {
 			errs = append(errs, fmt.Errorf("%s (%s): filename: %w", where, d.Name, err))
 		}
 		if _, err := ParseSchedule(d.Schedule); err != nil {

@@ -1,10 +1,8 @@
-package gateway
+package config
 
 import (
 	"cmp"
-	"context"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"path"
 	"path/filepath"
@@ -213,22 +211,6 @@ func (p *PAConfig) DepositConfig(name string) deposit.PAConfig {
 		Name: name, BaseURL: p.BaseURL, TokenURL: p.TokenURL, ClientIDEnv: p.ClientIDEnv, ClientSecretEnv: p.ClientSecretEnv,
 		Scope: p.Scope, FlowProfile: p.FlowProfile, ProcessingRule: p.ProcessingRule,
 	}
-}
-
-// openChorusEDI opens the deposit folder and the returns folder of a Chorus Pro EDI
-// destination.
-func openChorusEDI(ctx context.Context, cfg *Config, dc DestinationConfig, log *slog.Logger) (deposit.Destination, error) {
-	out, err := OpenFolder(ctx, cfg, dc.Folder)
-	if err != nil {
-		return nil, err
-	}
-	returns, err := OpenFolder(ctx, cfg, dc.ChorusEDI.Returns)
-	if err != nil {
-		out.Close()
-		return nil, fmt.Errorf("chorus_edi returns folder: %w", err)
-	}
-	return deposit.NewChorusEDI(deposit.ChorusEDIConfig{Name: dc.Name, Partner: dc.ChorusEDI.Partner, Lifecycle: dc.ChorusEDI.Lifecycle},
-		out, returns, log), nil
 }
 
 // HTTPTimeout is the per-call timeout of a platform destination.

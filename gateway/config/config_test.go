@@ -1,4 +1,4 @@
-package gateway
+package config
 
 import (
 	"path/filepath"
@@ -10,7 +10,7 @@ import (
 )
 
 func TestExampleConfigLoads(t *testing.T) {
-	cfg, err := LoadConfig(filepath.Join(testutil.RepoRoot(t), "config.example.yaml"))
+	cfg, err := Load(filepath.Join(testutil.RepoRoot(t), "config.example.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ destinations:
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := ParseConfig("/etc/fluxgate.yaml", []byte(c.yaml))
+			_, err := Parse("/etc/fluxgate.yaml", []byte(c.yaml))
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("error = %v, want it to contain %q", err, c.want)
 			}
