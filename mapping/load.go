@@ -102,6 +102,62 @@ func Parse(name string, data []byte) (*Mapping, error) {
 	return l.m, nil
 }
 
+// mapping reads the root <mapping> element and its parts, each read in a file of its own:
+// <source> (source.go, records.go), <constants> (constants.go), <lookup> (lookups.go) and
+// <invoice> (scopes.go, terms.go, expr.go).
+func (l *loader) mapping(root *node) {
+	if root.name.Local != "mapping" || root.name.Space != Namespace {
+		l.errorf(root.line, "the root element must be <mapping xmlns=%q>, found <%s> in namespace %q", Namespace, root.name.Local, root.name.Space)
+		return
+	}
+	a := l.attrs(root, "name")
+	l.m.Name = a["name"]
+	l.noText(root)
+	var src, inv *node
+	var lookups []*node
+	for _, k := range root.kids {
+		if k.name.Space != Namespace {
+			l.errorf(k.line, "unknown element <%s> (namespace %q)", k.name.Local, k.name.Space)
+			continue
+		}
+		switch k.name.Local {
+		case "source":
+			if src != nil {
+				l.errorf(k.line, "a second <source> (the first is at line %d)", src.line)
+				continue
+			}
+			src = k
+		case "constants":
+			l.constants(k)
+		case "lookup":
+			lookups = append(lookups, k)
+		case "invoice":
+			if inv != nil {
+				l.errorf(k.line, "a second <invoice> (the first is at line %d)", inv.line)
+				continue
+			}
+			inv = k
+		default:
+			l.errorf(k.line, "unknown element <%s> in <mapping> (expected source, constants, lookup, invoice)", k.name.Local)
+		}
+	}
+	for _, k := range lookups {
+		l.lookup(k)
+	}
+	if src == nil {
+		l.errorf(root.line, "missing <source> (e.g. <source format=\"csv\" encoding=\"windows-1252\" delimiter=\";\" decimal=\",\"/>)")
+		return
+	}
+	if !l.source(src) {
+		return
+	}
+	if inv == nil {
+		l.errorf(root.line, "missing <invoice>")
+		return
+	}
+	l.invoice(inv)
+}
+
 // node is an element of the mapping document with the line it starts on.
 type node struct {
 	name  xml.Name
@@ -241,4 +297,20 @@ func (l *loader) posInt(line int, attr, v string, min int) int {
 		return min
 	}
 	return n
+}
+
+// known lists the names m defines, for a message about a name it does not define.
+func known[V any](m map[string]V) string {
+	if len(m) == 0 {
+		return " (none is defined)"
+	}
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	if len(names) > 12 {
+		names = append(names[:12], "…")
+	}
+	return " (defined: " + strings.Join(names, ", ") + ")"
 }
