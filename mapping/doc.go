@@ -21,4 +21,14 @@
 // (values that could not be mapped), and the lineage of every value: Result.Locate gives the
 // source position (file, line, column or XML path) and the mapping line behind a finding,
 // and with Options.Explain, Result.Explain tells the story of every business term.
+//
+// Each part of the mapping language has its own file, holding what is read from the mapping
+// and the parser that reads it, so that a construct is added in one place: load.go (the
+// document, <mapping>, LoadError), source.go (<source>), records.go (<record>, <field> and
+// references to source values), constants.go, lookups.go, scopes.go (<invoice>, <line>,
+// <group>, <exemption>), terms.go (<term>) and expr.go (expressions, read and evaluated).
+// businessterms.go is the table of the model's business terms a <term> may fill. Mapping an
+// export: map.go (Result, Problem, Position, FileError), run.go (Map), csv.go, fixed.go and
+// xmlsrc.go (the readers), values.go (numbers and dates), compute.go (the mapping's own
+// computations) and lineage.go (where each value came from).
 package mapping
