@@ -59,7 +59,7 @@ func TestChorusEDIEndToEnd(t *testing.T) {
   <Statut>MISE_A_DISPOSITION</Statut></CPPFactureStatut></CPPFactureStatuts>`)
 
 	d := g.dests["platform"]
-	if err := g.track(ctx, d); err != nil {
+	if err := g.deliver.Track(ctx, d); err != nil {
 		t.Fatal(err)
 	}
 	doc = e.ack(t, "v.csv")
@@ -75,7 +75,7 @@ func TestChorusEDIEndToEnd(t *testing.T) {
 	}
 
 	// The next round files the reports it read into done/.
-	if err := g.track(ctx, d); err != nil {
+	if err := g.deliver.Track(ctx, d); err != nil {
 		t.Fatal(err)
 	}
 	if got := list(t, filepath.Join(returns, "done")); !slices.Equal(got, []string{"CSO0001A_ABC123_000001.xml", "FEN1200A_ABC123_000001.xml"}) {
@@ -109,7 +109,7 @@ func TestChorusEDIOverSFTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if err := g.track(ctx, g.dests["platform"]); err != nil {
+		if err := g.deliver.Track(ctx, g.dests["platform"]); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -8,10 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"github.com/fluxgate/fluxgate/gateway/config"
+	"github.com/fluxgate/fluxgate/gateway/delivery"
 	"log/slog"
 	"time"
 
-	"github.com/fluxgate/fluxgate/gateway/deposit"
 	"github.com/fluxgate/fluxgate/gateway/folder"
 	"github.com/fluxgate/fluxgate/gateway/journal"
 	"github.com/fluxgate/fluxgate/invoice"
@@ -32,7 +32,8 @@ type Gateway struct {
 	journal *journal.Journal
 	spool   folder.Folder
 	routes  []*route
-	dests   map[string]*destination
+	dests   map[string]*delivery.Destination
+	deliver *delivery.Deliverer
 	now     func() time.Time
 }
 
@@ -44,22 +45,13 @@ type route struct {
 	mapping *mapping.Mapping
 	profile *invoice.Profile
 	watcher *folder.Watcher
-	dest    *destination
-}
-
-// destination is a deposit target with its schedule.
-type destination struct {
-	deposit.Destination
-	cfg      config.DestinationConfig
-	schedule config.Schedule
-	kick     chan struct{} // asks the runner of a "now" destination to deposit
-	breaker  breaker
+	dest    *delivery.Destination
 }
 
 // New opens the journal, the folders and the mappings of cfg. Everything it opens is
 // closed by Close.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Gateway, err error) {
-	g := &Gateway{cfg: cfg, log: log, dests: map[string]*destination{}, now: time.Now}
+	g := &Gateway{cfg: cfg, log: log, dests: map[string]*delivery.Destination{}, now: time.Now}
 	defer func() {
 		if err != nil {
 			g.Close()
@@ -71,6 +63,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Gateway,
 	if g.spool, err = openLocal(cfg.Path(cfg.Spool)); err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
+	g.deliver = &delivery.Deliverer{Journal: g.journal, Spool: g.spool, Log: log,
+		Now: func() time.Time { return g.now() }, WriteAck: g.writeAck}
 	for _, dc := range cfg.Destinations {
 		sched, err := config.ParseSchedule(dc.Schedule)
 		if err != nil {
@@ -80,7 +74,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Gateway,
 		if err != nil {
 			return nil, fmt.Errorf("destination %s: %w", dc.Name, err)
 		}
-		g.dests[dc.Name] = &destination{Destination: d, cfg: dc, schedule: sched, kick: make(chan struct{}, 1)}
+		g.dests[dc.Name] = delivery.NewDestination(d, dc, sched)
 	}
 	for _, sc := range cfg.Sources {
 		r, err := g.openRoute(ctx, sc)
@@ -116,9 +110,9 @@ func (g *Gateway) openRoute(ctx context.Context, sc config.SourceConfig) (*route
 		r.close()
 		return nil, err
 	}
-	if sc.Profile == "chorus-pro" && r.dest.cfg.Chorus != nil {
+	if sc.Profile == "chorus-pro" && r.dest.Config.Chorus != nil {
 		// The buyers' own requirements (service code, commitment) come with the destination.
-		r.profile = invoice.ChorusPro(r.dest.cfg.Chorus.ProfileOptions())
+		r.profile = invoice.ChorusPro(r.dest.Config.Chorus.ProfileOptions())
 	}
 	r.watcher = folder.NewWatcher(r.in, folder.WatchOptions{
 		Pattern: sc.Pattern,

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"path"
 	"strconv"
 	"time"
@@ -95,7 +94,7 @@ func (g *Gateway) Retry(ctx context.Context, id int64) (int, error) {
 	}
 	var errs []error
 	for _, d := range g.dests {
-		if err := g.deliver(ctx, d, true); err != nil {
+		if err := g.deliver.Deliver(ctx, d, true); err != nil {
 			errs = append(errs, fmt.Errorf("deposit to %s: %w", d.Name(), err))
 		}
 	}
@@ -127,7 +126,7 @@ func (g *Gateway) Reprocess(ctx context.Context, ref, mappingPath string) (int64
 		alt.mapping = m
 		r = &alt
 	}
-	data, err := readAll(ctx, r.in, orig.StoredName)
+	data, err := folder.ReadAll(ctx, r.in, orig.StoredName)
 	if err != nil {
 		return 0, "", fmt.Errorf("read the stored copy of file %d: %w", orig.ID, err)
 	}
@@ -142,8 +141,8 @@ func (g *Gateway) Reprocess(ctx context.Context, ref, mappingPath string) (int64
 	if err != nil {
 		return id, "", err
 	}
-	if r.dest.schedule.Now {
-		err = g.deliver(ctx, r.dest, false)
+	if r.dest.Schedule.Now {
+		err = g.deliver.Deliver(ctx, r.dest, false)
 	}
 	return id, status, err
 }
@@ -163,13 +162,4 @@ func (g *Gateway) findFile(ctx context.Context, ref string) (journal.File, error
 		}
 	}
 	return journal.File{}, fmt.Errorf("no file %q in the journal: give its id (fluxgate status lists them) or its name", ref)
-}
-
-func readAll(ctx context.Context, f folder.Folder, name string) ([]byte, error) {
-	rc, err := f.Open(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	return io.ReadAll(rc)
 }

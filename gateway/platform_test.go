@@ -61,7 +61,7 @@ func trackUntilFinal(t *testing.T, e *env, g *Gateway) ack.Document {
 	t.Helper()
 	d := g.dests["platform"]
 	for range 30 {
-		if err := g.track(context.Background(), d); err != nil {
+		if err := g.deliver.Track(context.Background(), d); err != nil {
 			t.Fatal(err)
 		}
 		if tracked, _ := g.journal.Tracked(context.Background(), "platform"); len(tracked) == 0 {

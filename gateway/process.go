@@ -79,11 +79,8 @@ func (g *Gateway) resume(ctx context.Context, r *route, id int64) (string, error
 	if err := g.writeAck(ctx, f.ID); err != nil {
 		return "", err
 	}
-	if r.dest.schedule.Now {
-		select {
-		case r.dest.kick <- struct{}{}:
-		default:
-		}
+	if r.dest.Schedule.Now {
+		r.dest.Kick()
 	}
 	return f.Status, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"github.com/fluxgate/fluxgate/gateway/folder"
 	"os"
 	"path/filepath"
 	"slices"
@@ -175,7 +176,7 @@ func TestRecoverInterruptedDeposit(t *testing.T) {
 				t.Fatal(err)
 			}
 			if uploaded {
-				data, err := readAll(ctx, g.spool, fx.SpoolName)
+				data, err := folder.ReadAll(ctx, g.spool, fx.SpoolName)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/fluxgate/fluxgate/gateway/delivery"
 	"io"
 	"os"
 	"path/filepath"
@@ -158,7 +159,7 @@ func TestTransientFailureBacksOffThenDelivers(t *testing.T) {
 		t.Fatalf("ack while the destination is down: %+v / %q", doc.Summary, waiting)
 	}
 	// The failed flux waits out its back-off: the next round tries the next flux, not it.
-	if err := g.deliver(context.Background(), d, false); err == nil {
+	if err := g.deliver.Deliver(context.Background(), d, false); err == nil {
 		t.Fatal("a round against a destination still down succeeded")
 	}
 	if fl.calls != 2 {
@@ -170,8 +171,8 @@ func TestTransientFailureBacksOffThenDelivers(t *testing.T) {
 	}
 	var next time.Time
 	for _, fx := range fluxes[:2] {
-		if fx.Attempts != 1 || fx.NextAttempt.Before(clock.Add(retryBase/2)) || fx.NextAttempt.After(clock.Add(retryBase)) {
-			t.Fatalf("flux %s: attempts %d, next %v; want 1 and within [%v, %v]", fx.FinalName, fx.Attempts, fx.NextAttempt, retryBase/2, retryBase)
+		if fx.Attempts != 1 || fx.NextAttempt.Before(clock.Add(delivery.RetryBase/2)) || fx.NextAttempt.After(clock.Add(delivery.RetryBase)) {
+			t.Fatalf("flux %s: attempts %d, next %v; want 1 and within [%v, %v]", fx.FinalName, fx.Attempts, fx.NextAttempt, delivery.RetryBase/2, delivery.RetryBase)
 		}
 		if fx.NextAttempt.After(next) {
 			next = fx.NextAttempt
@@ -182,7 +183,7 @@ func TestTransientFailureBacksOffThenDelivers(t *testing.T) {
 	}
 	clock = next
 	fl.down = false
-	if err := g.deliver(context.Background(), d, false); err != nil {
+	if err := g.deliver.Deliver(context.Background(), d, false); err != nil {
 		t.Fatal(err)
 	}
 	doc = e.ack(t, "v.csv")
@@ -191,48 +192,6 @@ func TestTransientFailureBacksOffThenDelivers(t *testing.T) {
 	}
 	if got := len(list(t, e.outbox)); got != 2*len(sampleInvoices) {
 		t.Fatalf("outbox holds %d files", got)
-	}
-}
-
-func TestBreakerPausesAndResumes(t *testing.T) {
-	var b breaker
-	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
-	for i := 1; i < breakerThreshold; i++ {
-		if opened, _ := b.failure(now); opened {
-			t.Fatalf("opened after %d failures", i)
-		}
-	}
-	opened, until := b.failure(now)
-	if !opened || !until.Equal(now.Add(breakerCooldown)) {
-		t.Fatalf("failure %d: opened %v until %v", breakerThreshold, opened, until)
-	}
-	if ok, _ := b.allow(now.Add(time.Minute)); ok {
-		t.Fatal("an open breaker let a round through")
-	}
-	if ok, _ := b.allow(until); !ok {
-		t.Fatal("the breaker did not resume by itself after its cool-down")
-	}
-	_, until = b.failure(until) // the trial round failed too: a longer pause
-	if !until.Equal(now.Add(breakerCooldown).Add(2 * breakerCooldown)) {
-		t.Fatalf("second pause until %v", until)
-	}
-	b.success()
-	if ok, _ := b.allow(now); !ok {
-		t.Fatal("success did not close the breaker")
-	}
-}
-
-func TestBackoffIsCappedAndJittered(t *testing.T) {
-	for n := 1; n < 30; n++ {
-		d := backoff(n)
-		want := retryBase
-		for i := 1; i < n && want < retryMax; i++ {
-			want *= 2
-		}
-		want = min(want, retryMax)
-		if d < want/2 || d > want {
-			t.Fatalf("backoff(%d) = %v, want in [%v, %v]", n, d, want/2, want)
-		}
 	}
 }
 
@@ -335,7 +294,7 @@ func TestSameNameDroppedAgainKeepsEachAck(t *testing.T) {
 	e.write(t, "export.csv", sampleBytes(t, "ventes-erreurs.csv"))
 	scanTake()
 	// The nightly deposit of the first file's invoices comes after the second file.
-	if err := g.deliver(ctx, g.dests["outbox"], true); err != nil {
+	if err := g.deliver.Deliver(ctx, g.dests["outbox"], true); err != nil {
 		t.Fatal(err)
 	}
 	if latest := e.ack(t, "export.csv"); latest.File.Status != "REJECTED" {

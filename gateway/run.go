@@ -107,8 +107,8 @@ func (g *Gateway) Run(ctx context.Context) error {
 	}
 	var wg sync.WaitGroup
 	for _, d := range g.dests {
-		wg.Go(func() { g.runDestination(ctx, d) })
-		d.kick <- struct{}{} // whatever waits from before goes out on the first round
+		wg.Go(func() { g.deliver.Run(ctx, d) })
+		d.Kick() // whatever waits from before goes out on the first round
 	}
 	errs := make(chan error, len(g.routes))
 	for _, r := range g.routes {
@@ -189,11 +189,11 @@ func (g *Gateway) RunOnce(ctx context.Context) (Summary, error) {
 		}
 	}
 	for _, d := range g.dests {
-		if err := g.deliver(ctx, d, true); err != nil {
+		if err := g.deliver.Deliver(ctx, d, true); err != nil {
 			s.Errors = append(s.Errors, fmt.Errorf("deposit to %s: %w", d.Name(), err))
 		}
 		// A batch run also brings back what platforms said since the last one.
-		if err := g.track(ctx, d); err != nil {
+		if err := g.deliver.Track(ctx, d); err != nil {
 			s.Errors = append(s.Errors, err)
 		}
 	}

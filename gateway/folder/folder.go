@@ -55,3 +55,13 @@ var (
 	// ErrNotExist is returned when a file does not exist.
 	ErrNotExist = errors.New("file does not exist")
 )
+
+// ReadAll reads the whole of the file name in f.
+func ReadAll(ctx context.Context, f Folder, name string) ([]byte, error) {
+	rc, err := f.Open(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
+}

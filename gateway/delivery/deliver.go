@@ -1,9 +1,15 @@
-package gateway
+// Package delivery deposits spooled flux files on their destinations' schedules: deposit
+// rounds, back-off of transient failures, the per-destination breaker, and the tracking of
+// what platforms later say of deposited invoices. The journal is its only state: every
+// deposit is recorded as started before it is sent.
+package delivery
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/fluxgate/fluxgate/gateway/config"
+	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -13,10 +19,42 @@ import (
 	"github.com/fluxgate/fluxgate/gateway/journal"
 )
 
+// Destination is a deposit target with its schedule and its breaker.
+type Destination struct {
+	deposit.Destination
+	Config   config.DestinationConfig
+	Schedule config.Schedule
+	kick     chan struct{} // asks the runner of a "now" destination to deposit
+	breaker  breaker
+}
+
+// NewDestination wraps d with its configuration and schedule.
+func NewDestination(d deposit.Destination, cfg config.DestinationConfig, schedule config.Schedule) *Destination {
+	return &Destination{Destination: d, Config: cfg, Schedule: schedule, kick: make(chan struct{}, 1)}
+}
+
+// Kick asks Run to deposit now; a kick already pending is enough.
+func (d *Destination) Kick() {
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Deliverer deposits the spooled fluxes of the journal and follows them on platforms.
+type Deliverer struct {
+	Journal *journal.Journal
+	Spool   folder.Folder // where flux files wait for their deposit
+	Log     *slog.Logger
+	Now     func() time.Time
+	// WriteAck rewrites the ack of a file whose fluxes changed, from the journal.
+	WriteAck func(ctx context.Context, fileID int64) error
+}
+
 // Retry policy for transient deposit failures: capped exponential back-off with jitter per
 // flux, and a circuit breaker per destination that pauses after repeated failures.
 const (
-	retryBase        = 30 * time.Second
+	RetryBase        = 30 * time.Second
 	retryMax         = 30 * time.Minute
 	breakerThreshold = 5 // consecutive failed rounds before the breaker opens
 	breakerCooldown  = 5 * time.Minute
@@ -24,9 +62,9 @@ const (
 )
 
 // backoff returns how long to wait before attempt n+1 after n failed attempts: doubling
-// from retryBase, capped at retryMax, with jitter so that many fluxes do not retry at once.
+// from RetryBase, capped at retryMax, with jitter so that many fluxes do not retry at once.
 func backoff(n int) time.Duration {
-	d := retryBase
+	d := RetryBase
 	for i := 1; i < n && d < retryMax; i++ {
 		d *= 2
 	}
@@ -71,22 +109,22 @@ func (b *breaker) failure(now time.Time) (opened bool, until time.Time) {
 	return true, b.openUntil
 }
 
-// errBreakerOpen says a round was skipped because its destination is paused.
-var errBreakerOpen = errors.New("destination paused after repeated failures")
+// ErrBreakerOpen says a round was skipped because its destination is paused.
+var ErrBreakerOpen = errors.New("destination paused after repeated failures")
 
-// deliver deposits every flux due for d, oldest first. It stops at the first transient
+// Deliver deposits every flux due for d, oldest first. It stops at the first transient
 // failure (the destination is likely down; the flux waits out its back-off) and returns
 // it; a permanent failure is recorded against its flux and the round goes on. With force
 // (run --once, fluxgate retry) back-offs and the breaker are ignored.
-func (g *Gateway) deliver(ctx context.Context, d *destination, force bool) error {
-	now := g.now()
+func (g *Deliverer) Deliver(ctx context.Context, d *Destination, force bool) error {
+	now := g.Now()
 	due := now
 	if force {
 		due = time.Time{}
 	} else if ok, until := d.breaker.allow(now); !ok {
-		return fmt.Errorf("%w, until %s", errBreakerOpen, until.Format(time.RFC3339))
+		return fmt.Errorf("%w, until %s", ErrBreakerOpen, until.Format(time.RFC3339))
 	}
-	fluxes, err := g.journal.Deliverable(ctx, d.Name(), due)
+	fluxes, err := g.Journal.Deliverable(ctx, d.Name(), due)
 	if err != nil {
 		return err
 	}
@@ -98,8 +136,8 @@ func (g *Gateway) deliver(ctx context.Context, d *destination, force bool) error
 			if keep[id] {
 				continue
 			}
-			if err := g.writeAck(ctx, id); err != nil {
-				g.log.Error("ack not rewritten", "file", id, "err", err)
+			if err := g.WriteAck(ctx, id); err != nil {
+				g.Log.Error("ack not rewritten", "file", id, "err", err)
 			}
 			delete(pending, id)
 		}
@@ -111,7 +149,7 @@ func (g *Gateway) deliver(ctx context.Context, d *destination, force bool) error
 		}
 		files := map[int64]bool{}
 		for _, fx := range unit {
-			if id, err := g.journal.FileOfFlux(ctx, fx.ID); err == nil {
+			if id, err := g.Journal.FileOfFlux(ctx, fx.ID); err == nil {
 				files[id] = true
 			}
 		}
@@ -130,8 +168,8 @@ func (g *Gateway) deliver(ctx context.Context, d *destination, force bool) error
 			d.breaker.success()
 		case deposit.IsPermanent(err):
 		default:
-			if opened, until := d.breaker.failure(g.now()); opened {
-				g.log.Warn("destination paused after repeated failures", "destination", d.Name(), "until", until)
+			if opened, until := d.breaker.failure(g.Now()); opened {
+				g.Log.Warn("destination paused after repeated failures", "destination", d.Name(), "until", until)
 			}
 			return err
 		}
@@ -142,7 +180,7 @@ func (g *Gateway) deliver(ctx context.Context, d *destination, force bool) error
 // depositUnits splits the fluxes of a round into what goes in one deposit: one flux each,
 // or, for a platform that takes several invoices per deposit, up to its batch size of one
 // syntax, in queue order.
-func depositUnits(d *destination, fluxes []journal.Flux) [][]journal.Flux {
+func depositUnits(d *Destination, fluxes []journal.Flux) [][]journal.Flux {
 	size := 1
 	if b, ok := d.Destination.(deposit.Batcher); ok {
 		size = max(b.BatchSize(), 1)
@@ -164,11 +202,11 @@ func depositUnits(d *destination, fluxes []journal.Flux) [][]journal.Flux {
 // depositBatch deposits several fluxes as one deposit. It is all or nothing, as the
 // platform's batch is: each flux is recorded depositing first, then all deposited or all
 // failed.
-func (g *Gateway) depositBatch(ctx context.Context, d *destination, b deposit.Batcher, unit []journal.Flux) error {
+func (g *Deliverer) depositBatch(ctx context.Context, d *Destination, b deposit.Batcher, unit []journal.Flux) error {
 	var fluxes []deposit.Flux
 	var sent []journal.Flux
 	for _, fx := range unit {
-		data, err := readAll(ctx, g.spool, fx.SpoolName)
+		data, err := folder.ReadAll(ctx, g.Spool, fx.SpoolName)
 		if err != nil {
 			if errors.Is(err, folder.ErrNotExist) {
 				err = deposit.Permanent(fmt.Errorf("the spooled flux %s is missing; process the source file again", fx.SpoolName))
@@ -180,7 +218,7 @@ func (g *Gateway) depositBatch(ctx context.Context, d *destination, b deposit.Ba
 		sent = append(sent, fx)
 	}
 	for _, fx := range sent {
-		if err := g.journal.StartDeposit(ctx, fx.ID); err != nil {
+		if err := g.Journal.StartDeposit(ctx, fx.ID); err != nil {
 			return err
 		}
 	}
@@ -200,21 +238,21 @@ func (g *Gateway) depositBatch(ctx context.Context, d *destination, b deposit.Ba
 	}
 	_, tracked := d.Destination.(deposit.Tracker)
 	for i, fx := range sent {
-		if err := g.journal.Deposited(ctx, fx.ID, receipts[i].ID, tracked); err != nil {
+		if err := g.Journal.Deposited(ctx, fx.ID, receipts[i].ID, tracked); err != nil {
 			return err
 		}
-		if err := g.spool.Remove(ctx, fx.SpoolName); err != nil && !errors.Is(err, folder.ErrNotExist) {
-			g.log.Warn("spool file not removed", "file", fx.SpoolName, "err", err)
+		if err := g.Spool.Remove(ctx, fx.SpoolName); err != nil && !errors.Is(err, folder.ErrNotExist) {
+			g.Log.Warn("spool file not removed", "file", fx.SpoolName, "err", err)
 		}
 	}
-	g.log.Info("batch deposited", "destination", d.Name(), "fluxes", len(sent), "receipt", receipts[0].ID)
+	g.Log.Info("batch deposited", "destination", d.Name(), "fluxes", len(sent), "receipt", receipts[0].ID)
 	return nil
 }
 
 // depositOne deposits one flux: recorded as depositing first, so that after a crash the
 // destination's idempotent Deposit finds it instead of sending it twice.
-func (g *Gateway) depositOne(ctx context.Context, d *destination, fx journal.Flux) error {
-	data, err := readAll(ctx, g.spool, fx.SpoolName)
+func (g *Deliverer) depositOne(ctx context.Context, d *Destination, fx journal.Flux) error {
+	data, err := folder.ReadAll(ctx, g.Spool, fx.SpoolName)
 	if errors.Is(err, folder.ErrNotExist) {
 		err = deposit.Permanent(fmt.Errorf("the spooled flux %s is missing; process the source file again", fx.SpoolName))
 		return g.depositFailed(ctx, fx, err)
@@ -222,7 +260,7 @@ func (g *Gateway) depositOne(ctx context.Context, d *destination, fx journal.Flu
 	if err != nil {
 		return g.depositFailed(ctx, fx, err)
 	}
-	if err := g.journal.StartDeposit(ctx, fx.ID); err != nil {
+	if err := g.Journal.StartDeposit(ctx, fx.ID); err != nil {
 		return err
 	}
 	receipt, err := d.Deposit(ctx, deposit.Flux{Name: fx.FinalName, Syntax: fx.Syntax, Invoice: fx.Invoice, Data: data, SHA256: fx.SHA256})
@@ -231,17 +269,17 @@ func (g *Gateway) depositOne(ctx context.Context, d *destination, fx journal.Flu
 		return g.depositFailed(ctx, fx, err)
 	}
 	_, tracked := d.Destination.(deposit.Tracker)
-	if err := g.journal.Deposited(ctx, fx.ID, receipt.ID, tracked); err != nil {
+	if err := g.Journal.Deposited(ctx, fx.ID, receipt.ID, tracked); err != nil {
 		return err
 	}
-	g.log.Info("flux deposited", "destination", d.Name(), "flux", fx.FinalName, "already_there", receipt.AlreadyThere)
-	if err := g.spool.Remove(ctx, fx.SpoolName); err != nil && !errors.Is(err, folder.ErrNotExist) {
-		g.log.Warn("spool file not removed", "file", fx.SpoolName, "err", err)
+	g.Log.Info("flux deposited", "destination", d.Name(), "flux", fx.FinalName, "already_there", receipt.AlreadyThere)
+	if err := g.Spool.Remove(ctx, fx.SpoolName); err != nil && !errors.Is(err, folder.ErrNotExist) {
+		g.Log.Warn("spool file not removed", "file", fx.SpoolName, "err", err)
 	}
 	return nil
 }
 
-func (g *Gateway) depositFailed(ctx context.Context, fx journal.Flux, err error) error {
+func (g *Deliverer) depositFailed(ctx context.Context, fx journal.Flux, err error) error {
 	permanent := deposit.IsPermanent(err)
 	var next time.Time
 	if !permanent {
@@ -249,26 +287,26 @@ func (g *Gateway) depositFailed(ctx context.Context, fx journal.Flux, err error)
 		if after, ok := deposit.RetryAfter(err); ok && after > wait {
 			wait = after // the platform said when (HTTP 429/503 Retry-After)
 		}
-		next = g.now().Add(wait)
+		next = g.Now().Add(wait)
 	}
-	g.log.Warn("deposit failed", "destination", fx.Destination, "flux", fx.FinalName, "permanent", permanent, "next_attempt", next, "err", err)
-	if jerr := g.journal.DepositFailed(ctx, fx.ID, err.Error(), permanent, next); jerr != nil {
+	g.Log.Warn("deposit failed", "destination", fx.Destination, "flux", fx.FinalName, "permanent", permanent, "next_attempt", next, "err", err)
+	if jerr := g.Journal.DepositFailed(ctx, fx.ID, err.Error(), permanent, next); jerr != nil {
 		return errors.Join(err, jerr)
 	}
 	return err
 }
 
-// runDestination deposits on d's schedule until ctx is done: at each cron tick, at once when
+// Run deposits on d's schedule until ctx is done: at each cron tick, at once when
 // a file was processed for a "now" destination, and when a back-off or a paused breaker
 // ends, whatever the schedule: a nightly batch that met a server down does not wait a day.
-func (g *Gateway) runDestination(ctx context.Context, d *destination) {
+func (g *Deliverer) Run(ctx context.Context, d *Destination) {
 	for {
-		now := g.now()
+		now := g.Now()
 		var wake time.Time
-		if !d.schedule.Now {
-			wake = d.schedule.Cron.Next(now)
+		if !d.Schedule.Now {
+			wake = d.Schedule.Cron.Next(now)
 		}
-		if at, ok, err := g.journal.NextAttempt(ctx, d.Name()); err == nil && ok && (wake.IsZero() || at.Before(wake)) {
+		if at, ok, err := g.Journal.NextAttempt(ctx, d.Name()); err == nil && ok && (wake.IsZero() || at.Before(wake)) {
 			wake = at
 		}
 		if ok, until := d.breaker.allow(now); !ok && (wake.IsZero() || until.After(wake)) {
@@ -285,16 +323,16 @@ func (g *Gateway) runDestination(ctx context.Context, d *destination) {
 		case <-ctx.Done():
 			return
 		case <-trackTick:
-			if err := g.track(ctx, d); err != nil {
-				g.log.Warn("platform statuses not all read; asking again later", "destination", d.Name(), "err", err)
+			if err := g.Track(ctx, d); err != nil {
+				g.Log.Warn("platform statuses not all read; asking again later", "destination", d.Name(), "err", err)
 			}
 			continue
 		case <-d.kick:
 		case <-timer:
 		}
 		// The round in hand is finished even when a stop is asked: a deposit is never cut.
-		if err := g.deliver(context.WithoutCancel(ctx), d, false); err != nil && !errors.Is(err, errBreakerOpen) {
-			g.log.Warn("deposit round stopped; the fluxes wait out their back-off", "destination", d.Name(), "err", err)
+		if err := g.Deliver(context.WithoutCancel(ctx), d, false); err != nil && !errors.Is(err, ErrBreakerOpen) {
+			g.Log.Warn("deposit round stopped; the fluxes wait out their back-off", "destination", d.Name(), "err", err)
 		}
 	}
 }

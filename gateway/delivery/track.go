@@ -1,4 +1,4 @@
-package gateway
+package delivery
 
 import (
 	"context"
@@ -14,15 +14,15 @@ import (
 // trackEvery is how often the platforms are asked what became of deposited invoices.
 const trackEvery = 5 * time.Minute
 
-// track asks a platform destination what became of its deposited fluxes that are not final
+// Track asks a platform destination what became of its deposited fluxes that are not final
 // yet, records what changed in the journal and rewrites the acks concerned: the accounting
 // side learns from its ack that an invoice was integrated, rejected, suspended or paid.
-func (g *Gateway) track(ctx context.Context, d *destination) error {
+func (g *Deliverer) Track(ctx context.Context, d *Destination) error {
 	tr, ok := d.Destination.(deposit.Tracker)
 	if !ok {
 		return nil
 	}
-	fluxes, err := g.journal.Tracked(ctx, d.Name())
+	fluxes, err := g.Journal.Tracked(ctx, d.Name())
 	if err != nil || len(fluxes) == 0 {
 		return err
 	}
@@ -44,14 +44,14 @@ func (g *Gateway) track(ctx context.Context, d *destination) error {
 			problem = platformProblem(d.Name(), u)
 			final = true
 		}
-		changed, err := g.journal.PlatformUpdate(ctx, fx.ID, journal.PlatformStatus{
+		changed, err := g.Journal.PlatformUpdate(ctx, fx.ID, journal.PlatformStatus{
 			ID: u.PlatformID, Status: u.Status, Label: u.Label, Message: u.Message, At: u.At,
 		}, final, problem)
 		if err != nil || !changed {
 			return err
 		}
-		g.log.Info("platform status", "destination", d.Name(), "invoice", fx.Invoice, "status", u.Status, "final", final, "rejected", u.Rejected)
-		if fileID, err := g.journal.FileOfFlux(ctx, fx.ID); err == nil {
+		g.Log.Info("platform status", "destination", d.Name(), "invoice", fx.Invoice, "status", u.Status, "final", final, "rejected", u.Rejected)
+		if fileID, err := g.Journal.FileOfFlux(ctx, fx.ID); err == nil {
 			touched[fileID] = true
 		}
 		return nil
@@ -105,7 +105,7 @@ func (g *Gateway) track(ctx context.Context, d *destination) error {
 		}
 	}
 	for fileID := range touched {
-		errs = append(errs, g.writeAck(ctx, fileID))
+		errs = append(errs, g.WriteAck(ctx, fileID))
 	}
 	if trackErr != nil {
 		errs = append(errs, fmt.Errorf("track %s: %w", d.Name(), trackErr))
