@@ -1,6 +1,7 @@
-// Package deposit delivers flux files to destinations: a folder (local outbox, later SFTP),
-// and later platform APIs (Chorus Pro, approved platforms). Every destination says whether a
-// failure is worth retrying.
+// Package deposit delivers flux files to destinations: a folder (a local outbox or an SFTP
+// directory, and the folder of a Chorus Pro EDI connection), the Chorus Pro API, and
+// approved platforms through the XP Z12-013 Flow Service. Every destination says whether a
+// failure is worth retrying; platforms that answer later also implement Tracker.
 package deposit
 
 import (

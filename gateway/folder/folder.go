@@ -1,5 +1,5 @@
 // Package folder is one interface over the directories Fluxgate reads from and writes to: a
-// local directory today, an SFTP directory next. Everything above it (claim, archive, ack,
+// local directory or a directory on an SFTP server. Everything above it (claim, archive, ack,
 // deposit) is written once against Folder.
 package folder
 
