@@ -26,6 +26,7 @@ type Config struct {
 	Sources      []SourceConfig      `yaml:"sources"`
 	Destinations []DestinationConfig `yaml:"destinations"`
 	Log          LogConfig           `yaml:"log"`
+	OpsConfig    `yaml:",inline"`    // http: and alerts: (http.go)
 
 	// Dir is the folder of the configuration file; relative paths are resolved against it.
 	Dir string `yaml:"-"`
@@ -245,7 +246,7 @@ func checkName(where, name string, seen map[string]bool) []error {
 }
 
 func (c *Config) validate() error {
-	var errs []error
+	errs := c.validateOps()
 	if c.Journal.Driver != "sqlite" {
 		errs = append(errs, fmt.Errorf("journal.driver %q: only sqlite is supported", c.Journal.Driver))
 	}
