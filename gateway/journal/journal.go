@@ -221,6 +221,21 @@ var migrations = []string{
 	ALTER TABLE fluxes ADD COLUMN platform_message TEXT NOT NULL DEFAULT '';
 	ALTER TABLE fluxes ADD COLUMN platform_at TIMESTAMP;
 	CREATE INDEX fluxes_tracking ON fluxes(destination, tracking);`,
+	// 4: the alerts sent to people (or held back), for their dedupe and rate limit across
+	// restarts, and for the status pages (queries_http.go).
+	`CREATE TABLE alerts (
+		id INTEGER PRIMARY KEY,
+		at TIMESTAMP NOT NULL,
+		rule TEXT NOT NULL,
+		key TEXT NOT NULL,
+		file_id INTEGER NOT NULL DEFAULT 0,
+		subject TEXT NOT NULL,
+		message TEXT NOT NULL,
+		outcome TEXT NOT NULL,
+		detail TEXT NOT NULL DEFAULT ''
+	);
+	CREATE INDEX alerts_key ON alerts(key, id);
+	CREATE INDEX alerts_at ON alerts(at);`,
 }
 
 func (j *Journal) migrate(ctx context.Context) error {
