@@ -15,9 +15,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
-
 // exitError carries a process exit status through cobra.
 type exitError struct {
 	code int
@@ -73,18 +70,6 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.AddCommand(newRunCmd(), newMapCmd(), newCheckCmd(), newConvertCmd(), newConfigCmd(), newStatusCmd(), newRetryCmd(), newReprocessCmd(), newSimulateCmd(), newDoctorCmd(), newTestMappingCmd(), newVersionCmd())
 	return root
-}
-
-func newVersionCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the version",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintln(cmd.OutOrStdout(), "fluxgate", version)
-			return nil
-		},
-	}
 }
 
 // newLogger builds the slog logger the configuration asks for.
