@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
 
 	"github.com/fluxgate/fluxgate/gateway/folder"
 	"github.com/fluxgate/fluxgate/internal/testutil"
@@ -41,21 +42,30 @@ func TestGauntletContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	utf16, err := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().Bytes(utf8)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name    string
 		content []byte
 		status  string // file status in the ack
 		rule    string // a rule the ack must name (file or invoice level)
+		text    string // what that problem's message must say
 	}{
-		{"empty.csv", nil, "REJECTED", "FG-"},
-		{"garbage.csv", []byte{0, 1, 2, 0xff, 0xfe, 0x80, '\n', 0x81, 0x8d}, "REJECTED", "FG-"},
-		{"utf8-declared-1252.csv", utf8, "REJECTED", "FG-FILE"},
-		{"truncated-last-line.csv", good[:len(good)-40], "", ""}, // must not crash; status depends on where it was cut
-		{"ragged.csv", append(append(append([]byte{}, header...), '\n'), []byte("FA9-1;F;01/12/2026\r\n")...), "REJECTED", ""},
-		{"header-only.csv", append(header, '\n'), "REJECTED", "FG-"},
-		{"long-line.csv", append(append(append([]byte{}, header...), '\n'), bytes.Repeat([]byte("x"), 100<<20)...), "REJECTED", "FG-"},
-		{"no-header-columns.csv", []byte("a;b;c\r\n1;2;3\r\n"), "REJECTED", "FG-FILE"},
-		{"rows-only.csv", rows, "REJECTED", "FG-"},
+		{"empty.csv", nil, "REJECTED", "FG-", ""},
+		{"garbage.csv", []byte{0, 1, 2, 0xff, 0xfe, 0x80, '\n', 0x81, 0x8d}, "REJECTED", "FG-", ""},
+		{"utf8-declared-1252.csv", utf8, "REJECTED", "FG-FILE", ""},
+		{"truncated-last-line.csv", good[:len(good)-40], "", "", ""}, // must not crash; status depends on where it was cut
+		{"ragged.csv", append(append(append([]byte{}, header...), '\n'), []byte("FA9-1;F;01/12/2026\r\n")...), "REJECTED", "", ""},
+		{"header-only.csv", append(header, '\n'), "REJECTED", "FG-", ""},
+		{"long-line.csv", append(append(append([]byte{}, header...), '\n'), bytes.Repeat([]byte("x"), 100<<20)...), "REJECTED", "FG-", ""},
+		{"no-header-columns.csv", []byte("a;b;c\r\n1;2;3\r\n"), "REJECTED", "FG-FILE", ""},
+		{"rows-only.csv", rows, "REJECTED", "FG-", ""},
+		// DOS software ends the file with Ctrl-Z: no phantom invoice, so nothing is rejected.
+		{"dos-ctrl-z.csv", append(append([]byte{}, good...), 0x1a), "ACCEPTED", "", ""},
+		{"nul-in-name.csv", bytes.Replace(good, []byte("Soci\xe9t\xe9"), []byte("So\x00ci\xe9t\xe9"), 1), "PARTIAL", "FG-CONTROL-CHAR", "U+0000 (NUL)"},
+		{"utf16.csv", utf16, "REJECTED", "FG-FILE", "UTF-16"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -78,12 +88,15 @@ func TestGauntletContent(t *testing.T) {
 			}
 			if c.rule != "" {
 				found := false
+				match := func(rule, msg string) bool {
+					return strings.HasPrefix(rule, c.rule) && msg != "" && strings.Contains(msg, c.text)
+				}
 				for _, p := range doc.Problems {
-					found = found || strings.HasPrefix(p.Rule, c.rule) && p.Message != ""
+					found = found || match(p.Rule, p.Message)
 				}
 				for _, inv := range doc.Invoices {
 					for _, p := range inv.Problems {
-						found = found || strings.HasPrefix(p.Rule, c.rule) && p.Message != ""
+						found = found || match(p.Rule, p.Message)
 					}
 				}
 				if !found {

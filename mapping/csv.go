@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -82,6 +83,10 @@ func (c *csvReader) readLine() (s string, ok bool, err error) {
 			break
 		}
 		if err != nil {
+			var fe *FileError
+			if errors.As(err, &fe) { // the decoding of UTF-16 or UTF-32 failed: the content's fault
+				return "", false, fe
+			}
 			// Not a *FileError: the file may be fine and a retry may succeed.
 			return "", false, fmt.Errorf("%s: reading line %d: %w", c.file, c.lineNo+1, err)
 		}

@@ -52,6 +52,10 @@ func (m *Mapping) MapWith(ctx context.Context, r io.Reader, name string, opt Opt
 		return cancelled(name, 0, err)
 	}
 	rn := &run{m: m, file: name, width: -1, explain: opt.Explain}
+	r, err := m.prepare(r, name)
+	if err != nil {
+		return err
+	}
 	var rd reader
 	lineNo := func() int { return 0 }
 	switch m.src.format {
@@ -316,7 +320,7 @@ func (rn *run) bind(rec *record) error {
 	names := make([]string, 0, len(rec.fields))
 	for i, f := range rec.fields {
 		f = strings.TrimSpace(f)
-		names = append(names, f)
+		names = append(names, visible(f))
 		if _, dup := index[f]; !dup {
 			index[f] = i
 		}
@@ -565,6 +569,10 @@ func (rn *run) evalTerm(t *term, c *evalCtx) *value {
 		return nil
 	}
 	raw = strings.TrimSpace(raw)
+	if i := controlAt(raw); i >= 0 {
+		rn.controlProblem(c, raw, i)
+		return nil
+	}
 	literal := false
 	if raw == "" && t.def != nil {
 		raw, literal = *t.def, true

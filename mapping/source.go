@@ -59,14 +59,17 @@ func (l *loader) source(n *node) bool {
 	s.format = format
 	s.encoding = "utf-8"
 	if e, set := a["encoding"]; set {
-		switch strings.ToLower(e) {
+		switch enc := strings.ToLower(strings.TrimSpace(e)); enc {
 		case "utf-8", "utf8":
+		case "utf-16", "utf-16le", "utf-16be", "utf-32", "utf-32le", "utf-32be":
+			// Decoded into UTF-8 before the reader sees it (input.go).
+			s.encoding = enc
 		default:
 			s.charmap = charmapFor(e)
 			if s.charmap == nil {
-				l.errorf(n.line, "unknown encoding %q (expected utf-8, windows-1252, iso-8859-1, iso-8859-15 or cp850)", e)
+				l.errorf(n.line, "unknown encoding %q (expected utf-8, windows-1252, iso-8859-1, iso-8859-15, cp850, utf-16 or utf-32)", e)
 			}
-			s.encoding = strings.ToLower(e)
+			s.encoding = enc
 		}
 	}
 	s.delim = ';'

@@ -119,6 +119,9 @@ func newXMLReader(r io.Reader, file string, src *source) *xmlReader {
 		if cm := charmapFor(label); cm != nil {
 			return cm.NewDecoder().Reader(r), nil
 		}
+		if l := strings.ToLower(label); strings.HasPrefix(l, "utf-16") || strings.HasPrefix(l, "utf-32") {
+			return r, nil // decoded into UTF-8 already, as its byte-order mark said (input.go)
+		}
 		return nil, fmt.Errorf("unsupported encoding %q", label)
 	}
 	return &xmlReader{file: file, dec: d, in: in, src: src, count: make([]int, len(src.kinds))}
@@ -126,6 +129,10 @@ func newXMLReader(r io.Reader, file string, src *source) *xmlReader {
 
 func (x *xmlReader) fail(err error) error {
 	line, _ := x.dec.InputPos()
+	var fe *FileError
+	if errors.As(x.in.err, &fe) { // UTF-16 or UTF-32 that does not decode: the content's fault
+		return fe
+	}
 	if x.in.err != nil { // the reader failed, not the content: not the file's fault
 		return fmt.Errorf("%s: reading line %d: %w", x.file, line, x.in.err)
 	}
