@@ -451,18 +451,22 @@ func (g *Gateway) writeAck(ctx context.Context, fileID int64) error {
 	if err != nil {
 		return err
 	}
-	data, err := ack.Build(f, invoices, r.cfg.Ack.Language, g.now()).Marshal()
-	if err != nil {
-		return err
-	}
+	doc := ack.Build(f, invoices, r.cfg.Ack.Language, g.now())
 	name := ack.Name(f.Name)
 	if later, err := g.journal.Superseded(ctx, f.Source, f.Name, f.ID); err != nil {
 		return err
 	} else if later {
 		name = ack.SupersededName(f.Name, f.Received, f.ID)
 	}
-	if err := r.acks.WriteAtomic(ctx, name, bytes.NewReader(data)); err != nil {
-		return fmt.Errorf("write ack of %s: %w", f.Name, err)
+	// One ack per format asked for (XML, CSV for legacy readers), each written atomically.
+	files, err := ack.Render(doc, name, r.cfg.Ack.Format, r.cfg.Ack.Encoding)
+	if err != nil {
+		return err
+	}
+	for _, a := range files {
+		if err := r.acks.WriteAtomic(ctx, a.Name, bytes.NewReader(a.Data)); err != nil {
+			return fmt.Errorf("write ack of %s: %w", f.Name, err)
+		}
 	}
 	return g.journal.AckWritten(ctx, fileID)
 }

@@ -117,9 +117,10 @@ type ReadyConfig struct {
 
 // AckConfig says where acknowledgements go and how they read.
 type AckConfig struct {
-	Path     string `yaml:"path"`     // default: <source folder>/ack
-	Format   string `yaml:"format"`   // xml
-	Language string `yaml:"language"` // fr (default) or en
+	Path     string     `yaml:"path"`     // default: <source folder>/ack
+	Format   AckFormats `yaml:"format"`   // xml (default), csv, or [xml, csv] (ack.go)
+	Encoding string     `yaml:"encoding"` // of CSV acks: windows-1252 (default), utf-8, …
+	Language string     `yaml:"language"` // fr (default) or en
 }
 
 // DestinationConfig is one place flux files are deposited.
@@ -202,9 +203,7 @@ func (c *Config) setDefaults() {
 		if s.Rescan == 0 {
 			s.Rescan = Duration(10 * time.Second)
 		}
-		if s.Ack.Format == "" {
-			s.Ack.Format = "xml"
-		}
+		s.Ack.setDefaults()
 		if s.Ack.Language == "" {
 			s.Ack.Language = "fr"
 		}
@@ -292,9 +291,7 @@ func (c *Config) validate() error {
 				errs = append(errs, fmt.Errorf("%s: output %q: write ubl or cii", where, o))
 			}
 		}
-		if s.Ack.Format != "xml" {
-			errs = append(errs, fmt.Errorf("%s: ack.format %q: only xml is supported", where, s.Ack.Format))
-		}
+		errs = append(errs, s.Ack.validate(where)...)
 		if s.Ack.Language != "fr" && s.Ack.Language != "en" {
 			errs = append(errs, fmt.Errorf("%s: ack.language %q: write fr or en", where, s.Ack.Language))
 		}

@@ -1,0 +1,188 @@
+package ack
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
+
+	"github.com/fluxgate/fluxgate/invoice"
+)
+
+// Ack formats a source can ask for (ack.format: one, or a list).
+const (
+	FormatXML = "xml"
+	FormatCSV = "csv"
+)
+
+// DefaultCSVEncoding is what the legacy software that reads CSV acks expects, as it
+// writes its exports: Windows-1252.
+const DefaultCSVEncoding = "windows-1252"
+
+// CSVHeader names the columns of a CSV ack. The names do not follow the ack's language, so
+// that software reading the file by column name works whatever the language of the
+// messages.
+var CSVHeader = []string{"file", "file_status", "invoice", "status", "flux", "platform_status", "rule", "message"}
+
+// csvEncodings are the encodings a CSV ack can be written in; nil means UTF-8.
+var csvEncodings = map[string]*charmap.Charmap{
+	"windows-1252": charmap.Windows1252,
+	"cp1252":       charmap.Windows1252,
+	"iso-8859-1":   charmap.ISO8859_1,
+	"latin1":       charmap.ISO8859_1,
+	"iso-8859-15":  charmap.ISO8859_15,
+	"cp850":        charmap.CodePage850,
+	"utf-8":        nil,
+	"utf-8-bom":    nil,
+}
+
+// CheckFormat reports whether format is one an ack can be written in.
+func CheckFormat(format string) error {
+	if format != FormatXML && format != FormatCSV {
+		return fmt.Errorf("ack.format %q: write xml or csv", format)
+	}
+	return nil
+}
+
+// CheckEncoding reports whether a CSV ack can be written in encoding.
+func CheckEncoding(encoding string) error {
+	if _, ok := csvEncodings[strings.ToLower(encoding)]; !ok {
+		return fmt.Errorf("ack.encoding %q: write windows-1252, iso-8859-1, iso-8859-15, cp850, utf-8 or utf-8-bom", encoding)
+	}
+	return nil
+}
+
+// CSVName is the name of the CSV ack beside the XML ack named xmlName (Name or
+// SupersededName): the same name ending in .ack.csv.
+func CSVName(xmlName string) string { return strings.TrimSuffix(xmlName, ".xml") + ".csv" }
+
+// Rendered is one ack file, ready to be written atomically.
+type Rendered struct {
+	Name string
+	Data []byte
+}
+
+// Render renders d in each of formats, named after xmlName (the XML ack's name); encoding
+// applies to CSV (empty means DefaultCSVEncoding). A source that asks for both gets both,
+// rewritten together each time the file's story moves on.
+func Render(d Document, xmlName string, formats []string, encoding string) ([]Rendered, error) {
+	if len(formats) == 0 {
+		formats = []string{FormatXML}
+	}
+	var out []Rendered
+	for _, f := range formats {
+		switch f {
+		case FormatXML:
+			data, err := d.Marshal()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, Rendered{xmlName, data})
+		case FormatCSV:
+			data, err := d.CSV(encoding)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, Rendered{CSVName(xmlName), data})
+		default:
+			return nil, CheckFormat(f)
+		}
+	}
+	return out, nil
+}
+
+// CSV renders the document for software that reads only CSV: a header row (CSVHeader),
+// then one line per invoice, fields separated by ';', lines ended by CRLF, in encoding. A
+// file without invoices (unreadable, a duplicate, too large) gets one line that says why.
+// The rule and message are the invoice's first fatal problem (else its first problem,
+// else the file's), or, for an invoice whose deposit waits, why it waits. A character the
+// encoding cannot hold becomes '?'.
+func (d Document) CSV(encoding string) ([]byte, error) {
+	if encoding == "" {
+		encoding = DefaultCSVEncoding
+	}
+	cm, ok := csvEncodings[strings.ToLower(encoding)]
+	if !ok {
+		return nil, CheckEncoding(encoding)
+	}
+	var buf bytes.Buffer
+	if strings.EqualFold(encoding, "utf-8-bom") {
+		buf.WriteString("\uFEFF")
+	}
+	w := csv.NewWriter(&buf)
+	w.Comma = ';'
+	w.UseCRLF = true
+	w.Write(CSVHeader)
+	if len(d.Invoices) == 0 {
+		rule, msg := firstProblem(d.Problems)
+		w.Write([]string{d.File.Name, d.File.Status, "", "", "", "", rule, msg})
+	}
+	for _, inv := range d.Invoices {
+		var fluxes, platform []string
+		var waiting string
+		for _, fx := range inv.Fluxes {
+			fluxes = append(fluxes, fx.Name)
+			if fx.PlatformStatus != "" {
+				platform = append(platform, fx.PlatformStatus)
+			}
+			if waiting == "" {
+				waiting = fx.Waiting
+			}
+		}
+		rule, msg := firstProblem(inv.Problems)
+		if rule == "" && msg == "" {
+			if rule, msg = firstProblem(d.Problems); msg == "" {
+				msg = waiting
+			}
+		}
+		// Flux names hold no spaces (they are sanitized), so a space separates them.
+		w.Write([]string{d.File.Name, d.File.Status, inv.Number, inv.Status,
+			strings.Join(fluxes, " "), strings.Join(platform, " "), rule, msg})
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return nil, fmt.Errorf("ack: render %s as CSV: %w", d.File.Name, err)
+	}
+	if cm == nil {
+		return buf.Bytes(), nil
+	}
+	return encode(buf.Bytes(), cm), nil
+}
+
+// firstProblem is the rule and message of the first fatal problem of ps, or of its first
+// problem when none is fatal.
+func firstProblem(ps []Problem) (rule, msg string) {
+	for _, p := range ps {
+		if p.Severity == string(invoice.Fatal) {
+			return p.Rule, oneLine(p.Message)
+		}
+	}
+	if len(ps) > 0 {
+		return ps[0].Rule, oneLine(ps[0].Message)
+	}
+	return "", ""
+}
+
+// oneLine keeps a message on one line: some readers of CSV acks do not handle quoted line
+// breaks.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// encode converts UTF-8 text into cm, replacing what cm cannot hold with '?'.
+func encode(text []byte, cm *charmap.Charmap) []byte {
+	out := make([]byte, 0, len(text))
+	for len(text) > 0 {
+		r, n := utf8.DecodeRune(text)
+		text = text[n:]
+		b, ok := cm.EncodeRune(r)
+		if !ok {
+			b = '?'
+		}
+		out = append(out, b)
+	}
+	return out
+}

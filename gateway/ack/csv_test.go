@@ -1,0 +1,133 @@
+package ack
+
+import (
+	"bytes"
+	"encoding/csv"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/text/encoding/charmap"
+
+	"github.com/fluxgate/fluxgate/gateway/journal"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden CSV acks in testdata/")
+
+// csvSample is sample() with what a CSV reader must survive: a platform status, a deposit
+// that failed and waits, a message holding the separator, quotes, accents, the euro sign
+// and a character Windows-1252 cannot hold, and a warning before the fatal problem.
+func csvSample() (journal.File, []journal.Invoice) {
+	f, invs := sample()
+	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	invs[0].Fluxes[0].Platform = journal.PlatformStatus{ID: "4242", Status: "IN_INTEGRE", Label: "intégré", At: t0}
+	invs[0].Fluxes[0].Tracking = true
+	invs[1].Fluxes[0].LastError = "connexion refusée"
+	invs[1].Fluxes[0].Attempts = 2
+	invs[2].Problems = append([]journal.Problem{{Rule: "FG-W1", Severity: "warning", FR: "avertissement", EN: "warning"}}, invs[2].Problems...)
+	invs = append(invs, journal.Invoice{Seq: 4, Number: "F4;bis", Status: journal.InvoiceRejected, FirstLine: 7, LastLine: 7,
+		Problems: []journal.Problem{{Rule: "BR-CO-10", Severity: "fatal", Line: 7,
+			FR: "Montant \"total\" ≠ somme des lignes ; écart de 0,01 €\npar ligne",
+			EN: "Total \"amount\" ≠ sum of lines; off by €0.01\nper line"}}})
+	return f, invs
+}
+
+// TestCSVGolden compares each CSV ack, byte for byte, with its golden file: header, one line
+// per invoice (or one for a file without invoices), ';' separated, CRLF, in the encoding asked.
+// `go test ./gateway/ack -run CSVGolden -update` rewrites them after a deliberate change.
+func TestCSVGolden(t *testing.T) {
+	f, invs := csvSample()
+	now := time.Date(2026, 11, 26, 11, 0, 0, 0, time.UTC)
+	empty := journal.File{Source: "ventes", Name: "vide.csv", SHA256: strings.Repeat("0", 64), Status: journal.StatusRejected, State: journal.FileDone,
+		Problems: []journal.Problem{{Rule: "FG-EMPTY", Severity: "fatal", FR: "Le fichier est vide.", EN: "The file is empty."}}}
+	for _, c := range []struct {
+		golden, encoding string
+		doc              Document
+	}{
+		{"partial-fr.windows-1252.csv", "", Build(f, invs, "fr", now)}, // the default encoding
+		{"partial-en.utf-8.csv", "utf-8", Build(f, invs, "en", now)},
+		{"empty-fr.utf-8-bom.csv", "utf-8-bom", Build(empty, nil, "fr", now)},
+	} {
+		t.Run(c.golden, func(t *testing.T) {
+			got, err := c.doc.CSV(c.encoding)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join("testdata", c.golden)
+			if *update {
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("CSV ack differs from %s:\n got: %q\nwant: %q", path, got, want)
+			}
+		})
+	}
+}
+
+// TestCSVReadsBack: what a CSV reader gets from the default (Windows-1252) ack is the
+// header, one record per invoice with every column, and the messages intact (but for what
+// Windows-1252 cannot hold), each on one line.
+func TestCSVReadsBack(t *testing.T) {
+	f, invs := csvSample()
+	data, err := Build(f, invs, "fr", time.Now()).CSV("windows-1252")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasSuffix(data, []byte("\r\n")) || bytes.Count(data, []byte("\n")) != len(invs)+1 {
+		t.Fatalf("want %d CRLF-ended lines, got %q", len(invs)+1, data)
+	}
+	utf8, err := charmap.Windows1252.NewDecoder().Bytes(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := csv.NewReader(bytes.NewReader(utf8))
+	r.Comma = ';'
+	recs, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(recs[0], ";") != strings.Join(CSVHeader, ";") {
+		t.Fatalf("header = %v", recs[0])
+	}
+	want := [][]string{
+		{"ventes.csv", "PARTIAL", "F1", "DEPOSITED", "F1_ubl.xml", "IN_INTEGRE", "", ""},
+		{"ventes.csv", "PARTIAL", "F2", "QUEUED", "F2_cii.xml", "", "", "dépôt vers outbox en échec (essai 2) : connexion refusée ; il sera réessayé"},
+		{"ventes.csv", "PARTIAL", "F3", "REJECTED", "", "", "BR-07", "Le nom de l'acheteur est obligatoire."},
+		{"ventes.csv", "PARTIAL", "F4;bis", "REJECTED", "", "", "BR-CO-10", "Montant \"total\" ? somme des lignes ; écart de 0,01 € par ligne"},
+	}
+	for i, w := range want {
+		if got := recs[i+1]; strings.Join(got, "|") != strings.Join(w, "|") {
+			t.Errorf("line %d:\n got %q\nwant %q", i+2, got, w)
+		}
+	}
+}
+
+func TestRenderFormats(t *testing.T) {
+	f, invs := sample()
+	doc := Build(f, invs, "fr", time.Now())
+	got, err := Render(doc, SupersededName("export.csv", f.Received, 7), []string{FormatXML, FormatCSV}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Name != "export.csv.20261126-100000-7.ack.xml" || got[1].Name != "export.csv.20261126-100000-7.ack.csv" {
+		t.Fatalf("rendered %+v", got)
+	}
+	if !bytes.HasPrefix(got[0].Data, []byte("<?xml")) || !bytes.HasPrefix(got[1].Data, []byte("file;")) {
+		t.Fatal("each format must hold its own rendering")
+	}
+	if _, err := Render(doc, "x.ack.xml", []string{"pdf"}, ""); err == nil || !strings.Contains(err.Error(), "write xml or csv") {
+		t.Fatalf("unknown format: %v", err)
+	}
+	if _, err := doc.CSV("ebcdic"); err == nil || !strings.Contains(err.Error(), "windows-1252") {
+		t.Fatalf("unknown encoding: %v", err)
+	}
+}
