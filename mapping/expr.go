@@ -3,7 +3,6 @@ package mapping
 import (
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -348,35 +347,7 @@ func (x *chooseExpr) eval(c *evalCtx) (string, bool) {
 			return "", false
 		}
 		s = strings.TrimSpace(s)
-		hold := true
-		for _, cd := range w.conds {
-			var r bool
-			switch cd.op {
-			case "equals":
-				r = s == cd.arg
-			case "not-equals":
-				r = s != cd.arg
-			case "in":
-				for _, v := range cd.set {
-					r = r || s == v
-				}
-			case "matches":
-				r = cd.re.MatchString(s)
-			case "empty":
-				r = (s == "") == cd.want
-			case "negative":
-				neg := false
-				if c.rn != nil {
-					d, ok, _ := parseNumberFmt(s, numFmt{dec: c.rn.m.src.decimal, thou: c.rn.m.src.thousands})
-					neg = ok && d.Sign() < 0
-				}
-				r = neg == cd.want
-			}
-			if !r {
-				hold = false
-				break
-			}
-		}
+		hold := holdsAll(w.conds, s, c.rn)
 		if hold {
 			c.step("when (mapping line %d) holds", w.line)
 			return w.x.eval(c)
@@ -387,6 +358,38 @@ func (x *chooseExpr) eval(c *evalCtx) (string, bool) {
 		return x.otherwise.eval(c)
 	}
 	return "", true
+}
+
+// holdsAll reports whether the value s passes every test of conds.
+func holdsAll(conds []cond, s string, rn *run) bool {
+	for _, cd := range conds {
+		var r bool
+		switch cd.op {
+		case "equals":
+			r = s == cd.arg
+		case "not-equals":
+			r = s != cd.arg
+		case "in":
+			for _, v := range cd.set {
+				r = r || s == v
+			}
+		case "matches":
+			r = cd.re.MatchString(s)
+		case "empty":
+			r = (s == "") == cd.want
+		case "negative":
+			neg := false
+			if rn != nil {
+				d, ok, _ := parseNumberFmt(s, numFmt{dec: rn.m.src.decimal, thou: rn.m.src.thousands})
+				neg = ok && d.Sign() < 0
+			}
+			r = neg == cd.want
+		}
+		if !r {
+			return false
+		}
+	}
+	return true
 }
 
 // firstRef returns the first source field an expression reads, nil for a literal one.
@@ -662,35 +665,11 @@ func (l *loader) when(n *node, kind int) *whenExpr {
 	} else {
 		return nil
 	}
-	for _, op := range []string{"equals", "not-equals", "in", "matches", "empty", "negative"} {
-		v, ok := a[op]
-		if !ok {
-			continue
-		}
-		c := cond{op: op, arg: v}
-		switch op {
-		case "in":
-			c.set = strings.Split(v, "|")
-			for i := range c.set {
-				c.set[i] = strings.TrimSpace(c.set[i])
-			}
-		case "matches":
-			re, err := regexp.Compile(v)
-			if err != nil {
-				l.errorf(n.line, "matches=%q is not a regular expression: %v", v, err)
-				return nil
-			}
-			c.re = re
-		case "empty", "negative":
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				l.errorf(n.line, "%s=%q must be true or false", op, v)
-				return nil
-			}
-			c.want = b
-		}
-		w.conds = append(w.conds, c)
+	conds, ok := l.conds(n.line, a, []string{"equals", "not-equals", "in", "matches", "empty", "negative"})
+	if !ok {
+		return nil
 	}
+	w.conds = conds
 	if len(w.conds) == 0 {
 		l.errorf(n.line, "<when> needs a test: equals, not-equals, in, matches, empty or negative")
 		return nil

@@ -20,6 +20,9 @@ type Options struct {
 	// it (Result.Explain). It costs time and memory: fluxgate map --explain uses it, the
 	// gateway does not.
 	Explain bool
+	// Notice, when set, receives what Map did or found that is no invoice's problem: each row
+	// skipped by <skip> or skip-last, an XML path that matched nothing in the first records.
+	Notice func(Notice)
 }
 
 // Map streams the export r (named name in messages) and calls emit once per invoice, in
@@ -95,6 +98,13 @@ func (m *Mapping) MapWith(ctx context.Context, r io.Reader, name string, opt Opt
 		lineNo = func() int { l, _ := x.dec.InputPos(); return l }
 		rd = x
 	}
+	notice := opt.Notice
+	if notice == nil {
+		notice = func(Notice) {}
+	}
+	if m.src.skipLast > 0 {
+		rd = &lastSkipper{rd: rd, n: m.src.skipLast, csv: m.src.format == "csv", dropped: func(rec *record) { notice(rn.skipNotice(rec, nil)) }}
+	}
 
 	seed := maphash.MakeSeed()
 	var cur *bucket
@@ -125,6 +135,12 @@ func (m *Mapping) MapWith(ctx context.Context, r io.Reader, name string, opt Opt
 		}
 		if m.src.format == "csv" && blank(rec) {
 			continue
+		}
+		if len(m.src.skips) > 0 {
+			if sk := rn.skipOf(rec); sk != nil {
+				notice(rn.skipNotice(rec, sk))
+				continue
+			}
 		}
 		if rec.kind < 0 {
 			code := ""

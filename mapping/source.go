@@ -27,6 +27,8 @@ type source struct {
 	typeStart int // fixed: 1-based position of the record type code, 0 for none
 	typeLen   int
 	kinds     []*recKind
+	skips     []*skipDef        // rows that are not invoices (<skip>)
+	skipLast  int               // the last records of the file that are not invoices (skip-last)
 	nsPrefix  map[string]string // xml: namespace URI → the mapping's prefix
 	nsURI     map[string]string // xml: prefix → URI
 }
@@ -43,9 +45,9 @@ func (l *loader) source(n *node) bool {
 	var a map[string]string
 	switch format {
 	case "csv":
-		a = l.attrs(n, "format", "encoding", "delimiter", "quote", "header", "skip", "decimal", "thousands", "date", "type-column")
+		a = l.attrs(n, "format", "encoding", "delimiter", "quote", "header", "skip", "skip-last", "decimal", "thousands", "date", "type-column")
 	case "fixed":
-		a = l.attrs(n, "format", "encoding", "skip", "decimal", "thousands", "date", "type-start", "type-length")
+		a = l.attrs(n, "format", "encoding", "skip", "skip-last", "decimal", "thousands", "date", "type-start", "type-length")
 	case "xml":
 		a = l.attrs(n, "format", "decimal", "thousands", "date")
 	case "":
@@ -105,6 +107,9 @@ func (l *loader) source(n *node) bool {
 	if v, set := a["skip"]; set {
 		s.skip = l.posInt(n.line, "skip", v, 0)
 	}
+	if v, set := a["skip-last"]; set {
+		s.skipLast = l.posInt(n.line, "skip-last", v, 0)
+	}
 	s.decimal = ','
 	if d, set := a["decimal"]; set {
 		if d != "," && d != "." {
@@ -147,10 +152,13 @@ func (l *loader) source(n *node) bool {
 	if format == "xml" {
 		s.nsPrefix, s.nsURI = map[string]string{}, map[string]string{}
 	}
+	var skips []*node
 	for _, k := range n.kids {
 		switch {
 		case k.name.Space == Namespace && k.name.Local == "record":
 			l.record(k)
+		case k.name.Space == Namespace && k.name.Local == "skip":
+			skips = append(skips, k) // read once every record is declared
 		case k.name.Space == Namespace && k.name.Local == "namespace" && format == "xml":
 			ka := l.attrs(k, "prefix", "uri")
 			p, u := ka["prefix"], ka["uri"]
@@ -164,9 +172,9 @@ func (l *loader) source(n *node) bool {
 			}
 			s.nsURI[p], s.nsPrefix[u] = u, p
 		default:
-			want := "record"
+			want := "record, skip"
 			if format == "xml" {
-				want = "namespace, record"
+				want = "namespace, record, skip"
 			}
 			l.errorf(k.line, "unknown element <%s> in <source format=%q> (expected %s)", k.name.Local, format, want)
 		}
@@ -206,6 +214,9 @@ func (l *loader) source(n *node) bool {
 				l.errorf(k.line, "<record name=%q> needs type=\"…\", the code of its records", k.name)
 			}
 		}
+	}
+	for _, k := range skips {
+		l.skip(k)
 	}
 	return true
 }

@@ -58,7 +58,8 @@ file cannot be read.`,
 			}
 			out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
 			rejected := 0
-			err = m.MapWith(cmd.Context(), in, filepath.Base(args[0]), mapping.Options{Explain: explain}, func(res *mapping.Result) error {
+			notice := func(n mapping.Notice) { fmt.Fprintf(errOut, "%s %s: %s\n", where(n.Position), n.Rule, n.EN) }
+			err = m.MapWith(cmd.Context(), in, filepath.Base(args[0]), mapping.Options{Explain: explain, Notice: notice}, func(res *mapping.Result) error {
 				if explain {
 					writeExplain(out, res)
 				}

@@ -107,7 +107,10 @@ func goldenRun(ctx context.Context, mappingPath, input string) (map[string][]byt
 	files := map[string][]byte{}
 	var findings bytes.Buffer
 	profile := invoice.EN16931()
-	err = m.Map(ctx, f, filepath.Base(input), func(res *mapping.Result) error {
+	notice := func(n mapping.Notice) {
+		fmt.Fprintf(&findings, "NOTICE %s\n", findingLine(n.Position, "", n.Rule, "", n.EN))
+	}
+	err = m.MapWith(ctx, f, filepath.Base(input), mapping.Options{Notice: notice}, func(res *mapping.Result) error {
 		var lines []string
 		fatal := false
 		for _, p := range res.Problems {
@@ -147,6 +150,30 @@ func goldenRun(ctx context.Context, mappingPath, input string) (map[string][]byt
 	}
 	files["findings.txt"] = findings.Bytes()
 	return files, nil
+}
+
+// findingLine writes one finding of findings.txt: its line, column, business terms, rule,
+// severity and mapping line, each left out when unknown, then the message.
+func findingLine(p mapping.Position, bt, rule, severity, msg string) string {
+	var b strings.Builder
+	if p.Line > 0 {
+		fmt.Fprintf(&b, "line %d ", p.Line)
+	}
+	if p.Column != "" {
+		fmt.Fprintf(&b, "[%s] ", p.Column)
+	}
+	if bt != "" {
+		b.WriteString(bt + " ")
+	}
+	b.WriteString(rule)
+	if severity != "" {
+		b.WriteString(" " + severity)
+	}
+	if p.MappingLine > 0 {
+		fmt.Fprintf(&b, " (mapping line %d)", p.MappingLine)
+	}
+	b.WriteString(": " + msg)
+	return b.String()
 }
 
 func readGolden(dir string) (map[string][]byte, error) {
