@@ -28,6 +28,7 @@ type evalCtx struct {
 	hasOrg  bool
 	explain bool
 	steps   []string
+	loadErr string // at load time (no record): why a computation of literals failed
 }
 
 // origin is where a value was read: a field of a record, for XML an element or attribute.
@@ -421,6 +422,16 @@ func firstRef(x expr) *fieldRef {
 		return firstRef(x.x)
 	case *lookupExpr:
 		return firstRef(x.x)
+	case *arithExpr:
+		for _, p := range x.parts {
+			if r := firstRef(p); r != nil {
+				return r
+			}
+		}
+	case *roundExpr:
+		return firstRef(x.x)
+	case *absExpr:
+		return firstRef(x.x)
 	case *chooseExpr:
 		for _, w := range x.whens {
 			if r := firstRef(w.subj); r != nil {
@@ -600,6 +611,8 @@ func (l *loader) expr(n *node, kind int) expr {
 			return &lookupExpr{x: x, lk: lk}
 		}
 		return nil
+	case "add", "subtract", "multiply", "divide", "min", "max", "round", "abs":
+		return l.arith(n, kind)
 	case "choose":
 		l.attrs(n)
 		l.noText(n)
@@ -636,7 +649,7 @@ func (l *loader) expr(n *node, kind int) expr {
 		}
 		return c
 	}
-	return bad("unknown element <%s> (expected a term's expression: field, text, const, concat, first, substring, trim, pad, upper, lower, capitalize, replace, lookup, choose)", n.name.Local)
+	return bad("unknown element <%s> (expected a term's expression: field, text, const, concat, first, substring, trim, pad, upper, lower, capitalize, replace, lookup, choose, add, subtract, multiply, divide, round, min, max, abs)", n.name.Local)
 }
 
 // when reads <when field="…" equals="…">expression</when>.

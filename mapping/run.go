@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/beevik/etree"
+	"github.com/shopspring/decimal"
 
 	"github.com/fluxgate/fluxgate/invoice"
 )
@@ -580,9 +581,22 @@ func (rn *run) eval(t *term, rec *record, el *etree.Element, res *Result, li, in
 }
 
 func (rn *run) evalTerm(t *term, c *evalCtx) *value {
-	raw, ok := t.x.eval(c)
-	if !ok {
-		return nil
+	var raw string
+	var computed *decimal.Decimal // a number term given by a computation: no text to read back
+	if nx, ok := t.x.(numExpr); ok && t.bt.kind == kNumber && t.lookedUp == nil {
+		d, has, ok := nx.num(c)
+		if !ok {
+			return nil
+		}
+		if has {
+			computed, raw = &d, d.String()
+		}
+	} else {
+		s, ok := t.x.eval(c)
+		if !ok {
+			return nil
+		}
+		raw = s
 	}
 	raw = strings.TrimSpace(raw)
 	if i := controlAt(raw); i >= 0 {
@@ -626,6 +640,10 @@ func (rn *run) evalTerm(t *term, c *evalCtx) *value {
 	v := &value{s: raw, scheme: t.scheme}
 	switch t.bt.kind {
 	case kNumber:
+		if computed != nil {
+			v.d = *computed
+			break
+		}
 		f := t.num
 		f.literal = literal
 		d, ok, why := parseNumberFmt(raw, f)

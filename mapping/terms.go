@@ -222,13 +222,18 @@ func (l *loader) term(n *node, lv level, group string, kind int) *term {
 		}
 	} else {
 		// No source field: the value is the same on every invoice, read it once now.
-		s, ok := t.x.eval(&evalCtx{})
+		c := &evalCtx{}
+		s, ok := t.x.eval(c)
 		what := "value"
 		if le, isLit := t.x.(*litExpr); isLit {
 			what = le.what
 		}
 		if !ok {
-			l.errorf(n.line, "%s: the expression cannot be evaluated", id)
+			why := c.loadErr
+			if why == "" {
+				why = "the expression cannot be evaluated"
+			}
+			l.errorf(n.line, "%s: %s", id, why)
 			return nil
 		}
 		s = strings.TrimSpace(s)
