@@ -35,6 +35,7 @@ type Gateway struct {
 	dests   map[string]*delivery.Destination
 	deliver *delivery.Deliverer
 	now     func() time.Time
+	ops     opsState // what deposits said, for the status pages (observe.go)
 }
 
 // route is one source with everything its files go through.
@@ -46,6 +47,7 @@ type route struct {
 	profile *invoice.Profile
 	watcher *folder.Watcher
 	dest    *delivery.Destination
+	health  *sourceHealth // what its latest listings said (observe.go)
 }
 
 // New opens the journal, the folders and the mappings of cfg. Everything it opens is
@@ -119,6 +121,7 @@ func (g *Gateway) openRoute(ctx context.Context, sc config.SourceConfig) (*route
 		Ready:   folder.Readiness{Quiet: time.Duration(sc.Ready.Quiet), Marker: sc.Ready.Marker},
 		Rescan:  time.Duration(sc.Rescan),
 		Poll:    sc.PollSchedule(),
+		OnScan:  r.observeScans(g.log.With("source", sc.Name)),
 	})
 	return r, nil
 }

@@ -26,6 +26,7 @@ type Destination struct {
 	Schedule config.Schedule
 	kick     chan struct{} // asks the runner of a "now" destination to deposit
 	breaker  breaker
+	round    sync.Mutex // one deposit round at a time: the runner's, or an operator's
 }
 
 // NewDestination wraps d with its configuration and schedule.
@@ -49,6 +50,8 @@ type Deliverer struct {
 	Now     func() time.Time
 	// WriteAck rewrites the ack of a file whose fluxes changed, from the journal.
 	WriteAck func(ctx context.Context, fileID int64) error
+	// Observer, when set, is told of deposits, tracking and pauses (state.go).
+	Observer Observer
 }
 
 // Retry policy for transient deposit failures: capped exponential back-off with jitter per
@@ -117,6 +120,8 @@ var ErrBreakerOpen = errors.New("destination paused after repeated failures")
 // it; a permanent failure is recorded against its flux and the round goes on. With force
 // (run --once, fluxgate retry) back-offs and the breaker are ignored.
 func (g *Deliverer) Deliver(ctx context.Context, d *Destination, force bool) error {
+	d.round.Lock() // two rounds at once could send a flux twice to a platform
+	defer d.round.Unlock()
 	now := g.Now()
 	due := now
 	if force {
@@ -170,6 +175,7 @@ func (g *Deliverer) Deliver(ctx context.Context, d *Destination, force bool) err
 		default:
 			if opened, until := d.breaker.failure(g.Now()); opened {
 				g.Log.Warn("destination paused after repeated failures", "destination", d.Name(), "until", until)
+				g.observer().Paused(d.Name(), until, err)
 			}
 			return err
 		}
@@ -225,7 +231,9 @@ func (g *Deliverer) depositBatch(ctx context.Context, d *Destination, b deposit.
 	if len(sent) == 0 {
 		return nil
 	}
+	start := time.Now()
 	receipts, err := b.DepositBatch(ctx, fluxes)
+	g.observer().Deposited(d.Name(), len(fluxes), time.Since(start), err)
 	if err == nil && len(receipts) != len(sent) {
 		err = fmt.Errorf("the destination answered %d receipts for %d fluxes", len(receipts), len(sent))
 	}
@@ -263,7 +271,9 @@ func (g *Deliverer) depositOne(ctx context.Context, d *Destination, fx journal.F
 	if err := g.Journal.StartDeposit(ctx, fx.ID); err != nil {
 		return err
 	}
+	start := time.Now()
 	receipt, err := d.Deposit(ctx, deposit.Flux{Name: fx.FinalName, Syntax: fx.Syntax, Invoice: fx.Invoice, Data: data, SHA256: fx.SHA256})
+	g.observer().Deposited(d.Name(), 1, time.Since(start), err)
 	if err != nil {
 		fx.Attempts++
 		return g.depositFailed(ctx, fx, err)

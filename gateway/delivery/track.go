@@ -35,7 +35,9 @@ func (g *Deliverer) Track(ctx context.Context, d *Destination) error {
 		byReceipt[fx.Receipt] = append(byReceipt[fx.Receipt], fx)
 	}
 	// Updates returned before an error still count.
+	start := time.Now()
 	updates, trackErr := tr.Track(ctx, receipts)
+	g.observer().Tracked(d.Name(), time.Since(start), trackErr)
 
 	touched := map[int64]bool{} // files whose ack must be rewritten
 	apply := func(fx journal.Flux, u deposit.StatusUpdate, final bool) error {

@@ -55,6 +55,9 @@ type WatchOptions struct {
 	Now func() time.Time
 	// Logger receives scan errors during Run; nil discards them.
 	Logger *slog.Logger
+	// OnScan, when set, is told the outcome of every listing of the root: the files not
+	// ready and why, or the error (the folder is unreachable). It must return at once.
+	OnScan func(waiting []Waiting, err error)
 }
 
 // Waiting is a file seen at the root that is not ready, with the reason, for status pages.
@@ -154,6 +157,9 @@ func (w *Watcher) Scan(ctx context.Context) (ready []FileInfo, waiting []Waiting
 func (w *Watcher) scan(ctx context.Context) (ready []FileInfo, waiting []Waiting, next time.Time, err error) {
 	if w.err != nil {
 		return nil, nil, time.Time{}, w.err
+	}
+	if w.opts.OnScan != nil {
+		defer func() { w.opts.OnScan(waiting, err) }() // after the locks below are released
 	}
 	w.scanMu.Lock()
 	defer w.scanMu.Unlock()
