@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/shopspring/decimal"
 
@@ -45,6 +46,7 @@ func (rn *run) finish(res *Result) {
 	// The only call site: line net amounts, allowance amounts from percentages, VAT
 	// breakdown, totals. Complete never replaces a mapped value.
 	invoice.Complete(inv)
+	rn.checkLineNets(res)
 	for _, e := range rn.m.exemptions {
 		for j := range inv.VAT {
 			v := &inv.VAT[j]
@@ -181,3 +183,56 @@ func abs(p **decimal.Decimal) {
 		*p = invoice.Ptr((*p).Neg())
 	}
 }
+
+// checkLineNets warns about each line whose mapped net amount (BT-131) is not quantity ×
+// net price / base quantity − allowances + charges rounded to the cent, as EN 16931 defines
+// it: software that rounds quantity × price × (1 − %) once may print a net one cent away,
+// and a buyer's system that recomputes the line would then disagree with the invoice.
+func (rn *run) checkLineNets(res *Result) {
+	for i := range res.Invoice.Lines {
+		l := &res.Invoice.Lines[i]
+		if l.NetAmount == nil || l.Quantity == nil || l.Price.Net == nil || !res.mapped(i, "", 0, "BT-131") {
+			continue
+		}
+		want, ok := lineNet(l)
+		if !ok || want.Equal(*l.NetAmount) {
+			continue
+		}
+		pos := res.Locate(modelPath(i, "", 0), []string{"BT-131"})
+		diff := l.NetAmount.Sub(want).Abs()
+		res.Warnings = append(res.Warnings, Problem{Position: pos, BT: "BT-131", Rule: RuleLineNet,
+			FR: fmt.Sprintf("le montant net de la ligne %s (BT-131) vaut %s alors que quantité × prix net − remises + frais donne %s (écart %s) : un destinataire qui recalcule la ligne ne la retrouvera pas ; déduisez la remise du montant net de l'export (voir « Des lignes justes au centime » dans docs/mapping.md)",
+				l.ID, frNum(*l.NetAmount), frNum(want), frNum(diff)),
+			EN: fmt.Sprintf("the net amount of line %s (BT-131) is %s but quantity × net price − allowances + charges gives %s (%s apart): a recipient that recomputes the line will not find it; derive the allowance from the export's net amount (see \"Lines that match the export to the cent\" in docs/mapping.md)",
+				l.ID, l.NetAmount.StringFixed(2), want.StringFixed(2), diff.StringFixed(2))})
+	}
+}
+
+// lineNet is quantity × net price / base quantity − allowances + charges, rounded to the
+// cent (as invoice.Complete computes an absent BT-131); ok is false when a part is missing.
+func lineNet(l *invoice.Line) (decimal.Decimal, bool) {
+	base := decimal.NewFromInt(1)
+	if q := l.Price.BaseQuantity; q != nil {
+		if q.Sign() <= 0 {
+			return decimal.Decimal{}, false
+		}
+		base = *q
+	}
+	adjust := decimal.Zero
+	for _, a := range l.Allowances {
+		if a.Amount == nil {
+			return decimal.Decimal{}, false
+		}
+		adjust = adjust.Sub(*a.Amount)
+	}
+	for _, c := range l.Charges {
+		if c.Amount == nil {
+			return decimal.Decimal{}, false
+		}
+		adjust = adjust.Add(*c.Amount)
+	}
+	return l.Quantity.Mul(*l.Price.Net).Add(adjust.Mul(base)).DivRound(base, 2), true
+}
+
+// frNum writes an amount the French way: 1234,50.
+func frNum(d decimal.Decimal) string { return strings.Replace(d.StringFixed(2), ".", ",", 1) }

@@ -16,6 +16,7 @@ const (
 	RuleGroup    = "FG-MAP-GROUP"    // an invoice key that comes back after its invoice ended
 	RuleKey      = "FG-MAP-KEY"      // a row whose group-by column is empty
 	RuleRecord   = "FG-MAP-RECORD"   // a record of a type the mapping does not declare, or an invoice without its header record
+	RuleLineNet  = "FG-LINE-NET"     // warning: a mapped line net amount that disagrees with quantity × price − allowances + charges
 )
 
 // Position says where a value came from.
@@ -96,6 +97,9 @@ type Result struct {
 	Key      string    // the group-by value (BT-1 when the mapping has no group-by)
 	Lines    [2]int    // first and last physical source line of the invoice's rows
 	Problems []Problem // values that could not be mapped; the caller must reject the invoice
+	// Warnings are doubts the caller shows (in the ack) without rejecting the invoice: a
+	// mapped line net amount that disagrees with quantity × price − allowances + charges.
+	Warnings []Problem
 
 	m        *Mapping
 	rn       *run

@@ -68,6 +68,9 @@ file cannot be read.`,
 					fatal = true
 					fmt.Fprintf(errOut, "%s: %s %s fatal %s: %s\n", res.Key, where(p.Position), p.BT, p.Rule, p.EN)
 				}
+				for _, p := range res.Warnings {
+					fmt.Fprintf(errOut, "%s: %s %s warning %s: %s\n", res.Key, where(p.Position), p.BT, p.Rule, p.EN)
+				}
 				for _, v := range invoice.Check(res.Invoice, profile) {
 					pos := res.Locate(v.Path, v.BT)
 					fatal = fatal || v.Severity == invoice.Fatal

@@ -115,12 +115,15 @@ func goldenRun(ctx context.Context, mappingPath, input string) (map[string][]byt
 		fatal := false
 		for _, p := range res.Problems {
 			fatal = true
-			lines = append(lines, fmt.Sprintf("  line %d [%s] %s %s fatal (mapping line %d): %s", p.Position.Line, p.Position.Column, p.BT, p.Rule, p.Position.MappingLine, p.EN))
+			lines = append(lines, "  "+findingLine(p.Position, p.BT, p.Rule, "fatal", p.EN))
+		}
+		for _, p := range res.Warnings {
+			lines = append(lines, "  "+findingLine(p.Position, p.BT, p.Rule, "warning", p.EN))
 		}
 		for _, v := range invoice.Check(res.Invoice, profile) {
 			pos := res.Locate(v.Path, v.BT)
 			fatal = fatal || v.Severity == invoice.Fatal
-			lines = append(lines, fmt.Sprintf("  line %d [%s] %s %s %s (mapping line %d): %s", pos.Line, pos.Column, strings.Join(v.BT, ","), v.Rule, v.Severity, pos.MappingLine, v.EN))
+			lines = append(lines, "  "+findingLine(pos, strings.Join(v.BT, ","), v.Rule, string(v.Severity), v.EN))
 		}
 		status := "ACCEPTED"
 		if fatal {
