@@ -323,7 +323,16 @@ func (c *Config) Path(p string) string {
 	if p == "" || filepath.IsAbs(p) {
 		return p
 	}
-	return filepath.Join(c.Dir, filepath.FromSlash(p))
+	p = filepath.FromSlash(p)
+	if filepath.VolumeName(p) != "" || os.IsPathSeparator(p[0]) {
+		// Windows only: D:exports (relative to D:'s current folder) stays as written;
+		// \exports is rooted on the configuration's drive, not inside its folder.
+		if filepath.VolumeName(p) == "" {
+			return filepath.VolumeName(c.Dir) + p
+		}
+		return p
+	}
+	return filepath.Join(c.Dir, p)
 }
 
 // Schedule says when a destination deposits: at once, or when a cron schedule fires.
