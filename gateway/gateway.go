@@ -29,6 +29,7 @@ const (
 type Gateway struct {
 	cfg     *config.Config
 	log     *slog.Logger
+	ready   func() // called once Run serves (ready.go)
 	journal *journal.Journal
 	spool   folder.Folder
 	routes  []*route

@@ -114,6 +114,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 	for _, r := range g.routes {
 		wg.Go(func() { errs <- g.runRoute(ctx, r) })
 	}
+	if g.ready != nil {
+		g.ready() // recovered, watching and depositing: a service manager may say it runs
+	}
 	wg.Wait()
 	close(errs)
 	var all []error

@@ -29,6 +29,11 @@ error. Sites that run batches from their own cron or Task Scheduler use --once.`
 			defer g.Close()
 			ctx := cmd.Context()
 			if !once {
+				stopOps, oerr := startOps(ctx, g) // status pages, API, metrics, alerts (opsserver.go)
+				if oerr != nil {
+					return exitError{2, oerr}
+				}
+				defer stopOps()
 				g.Logger().Info("fluxgate running", "config", configPath)
 				if err := g.Run(ctx); err != nil {
 					return exitError{2, err}
