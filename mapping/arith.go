@@ -222,6 +222,14 @@ func (c *evalCtx) numFmt() numFmt {
 	return numFmt{dec: '.', literal: true, pct: true}
 }
 
+// srcNumFmt is how numbers are written in the source (literals at load time).
+func (c *evalCtx) srcNumFmt() numFmt {
+	if c.rn == nil {
+		return literalNumbers
+	}
+	return numFmt{dec: c.rn.m.src.decimal, thou: c.rn.m.src.thousands}
+}
+
 // operand reads one operand of a computation as a number.
 func operand(c *evalCtx, x expr, op string, line int) (decimal.Decimal, bool, bool) {
 	if nx, ok := x.(numExpr); ok {

@@ -31,6 +31,7 @@ type value struct {
 	d      decimal.Decimal
 	date   invoice.Date
 	scheme string
+	att    *invoice.Attachment // BT-125
 }
 
 type setFn func(dst any, v *value)
@@ -361,10 +362,11 @@ func init() {
 		{id: "BT-120", level: I, group: "BG-23", fr: "motif d'exonération de TVA", en: "VAT exemption reason text", set: txt(func(v *vat) *string { return &v.ExemptionReason })},
 		{id: "BT-121", level: I, group: "BG-23", fr: "code du motif d'exonération de TVA", en: "VAT exemption reason code", set: txt(func(v *vat) *string { return &v.ExemptionReasonCode })},
 
-		// Supporting documents (BG-24); BT-125 (embedded binary) is not mappable from a row.
+		// Supporting documents (BG-24); BT-125 reads a file or base64 (attachments.go).
 		{id: "BT-122", level: I, group: "BG-24", fr: "référence du document justificatif", en: "supporting document reference", set: txt(func(d *doc) *string { return &d.ID })},
 		{id: "BT-123", level: I, group: "BG-24", fr: "description du document justificatif", en: "supporting document description", set: txt(func(d *doc) *string { return &d.Description })},
 		{id: "BT-124", level: I, group: "BG-24", fr: "adresse du document externe", en: "external document location", set: txt(func(d *doc) *string { return &d.URI })},
+		{id: "BT-125", level: I, group: "BG-24", fr: "document joint", en: "attached document", set: func(d any, v *value) { d.(*doc).Attachment = v.att }},
 
 		// Invoice line (BG-25 … BG-32).
 		{id: "BT-126", level: L, fr: "numéro de ligne", en: "invoice line identifier", set: txt(func(l *line) *string { return &l.ID })},

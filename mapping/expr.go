@@ -79,21 +79,47 @@ func (x *fieldExpr) eval(c *evalCtx) (string, bool) {
 	return s, true
 }
 
-// impliedDecimals inserts the decimal separator n digits from the right of a number
-// written without one (000012345 with 2 decimals is 123,45), keeping a sign on either side.
+// impliedDecimals writes a number stored without separator (000012345 with 2 decimals) as
+// the number it is, with the source's separator and its declared decimals: 123,45. A sign on
+// either side (-00001000, 00001000-) becomes a leading minus. This is what expressions,
+// lookups and conditions see of such a field; a value that is not digits is passed on with
+// the separator inserted, for its term to report.
 func impliedDecimals(s string, n int, dec byte) string {
-	sign, body, trail := "", s, ""
+	neg, body := false, s
 	if body != "" && (body[0] == '-' || body[0] == '+') {
-		sign, body = body[:1], body[1:]
+		neg, body = body[0] == '-', body[1:]
 	}
 	if k := len(body); k > 0 && (body[k-1] == '-' || body[k-1] == '+') {
-		trail, body = body[k-1:], body[:k-1]
+		neg, body = neg || body[k-1] == '-', body[:k-1]
 	}
 	body = strings.TrimSpace(body)
+	digits := body != ""
+	for i := 0; i < len(body); i++ {
+		digits = digits && body[i] >= '0' && body[i] <= '9'
+	}
 	for len(body) <= n {
 		body = "0" + body
 	}
-	return sign + body[:len(body)-n] + string(dec) + body[len(body)-n:] + trail
+	whole, frac := body[:len(body)-n], body[len(body)-n:]
+	if !digits {
+		sign := ""
+		if neg {
+			sign = "-"
+		}
+		return sign + whole + string(dec) + frac
+	}
+	whole = strings.TrimLeft(whole, "0")
+	if whole == "" {
+		whole = "0"
+	}
+	out := whole
+	if n > 0 {
+		out += string(dec) + frac
+	}
+	if neg && strings.Trim(whole+frac, "0") != "" {
+		out = "-" + out
+	}
+	return out
 }
 
 // litExpr is a literal: value="…", <text>, or a constant.
@@ -296,7 +322,7 @@ func (x *lookupExpr) eval(c *evalCtx) (string, bool) {
 	if s == "" {
 		return "", true
 	}
-	out, found := x.lk.get(s)
+	out, found := x.lk.get(s, c.srcNumFmt())
 	if !found {
 		c.unknownKey(x.lk, s)
 		return "", false

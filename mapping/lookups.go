@@ -20,10 +20,13 @@ type lookupDef struct {
 	keys       []string // in declaration order, for messages
 	ignoreCase bool
 	otherwise  *string // result for a key the table does not list
+	// numbers maps the keys that are numbers, written canonically ("20", "5.5"), to the key
+	// as written: a value "20,00" finds the key "20". Nil with match="text".
+	numbers map[string]string
 }
 
 func (l *loader) lookup(n *node) {
-	a := l.attrs(n, "name", "file", "key", "value", "delimiter", "encoding", "ignore-case", "otherwise")
+	a := l.attrs(n, "name", "file", "key", "value", "delimiter", "encoding", "ignore-case", "otherwise", "match")
 	l.noText(n)
 	name := a["name"]
 	if name == "" {
@@ -45,6 +48,14 @@ func (l *loader) lookup(n *node) {
 	if v, ok := a["otherwise"]; ok {
 		v = strings.TrimSpace(v)
 		lk.otherwise = &v
+	}
+	byNumber := true
+	switch m := a["match"]; m {
+	case "", "number":
+	case "text":
+		byNumber = false
+	default:
+		l.errorf(n.line, "match=%q must be \"number\" (the default: keys that are numbers match values equal as numbers, 20,00 finds 20) or \"text\"", m)
 	}
 	add := func(line int, key, val string) {
 		key = strings.TrimSpace(key)
@@ -83,7 +94,31 @@ func (l *loader) lookup(n *node) {
 		}
 		add(k.line, key, k.text.String())
 	}
+	if byNumber {
+		l.numberKeys(n.line, lk)
+	}
 	l.m.lookups[name] = lk
+}
+
+// numberKeys indexes the keys of lk that are numbers by their value, so that a source value
+// written another way (20,00; 20.0; 020) finds them. Two keys equal as numbers ("01" and
+// "1") would make the match ambiguous: the lookup then needs match="text".
+func (l *loader) numberKeys(line int, lk *lookupDef) {
+	for _, k := range lk.keys {
+		d, ok, _ := parseNumberFmt(k, numFmt{dec: '.', literal: true, pct: true})
+		if !ok {
+			continue
+		}
+		c := d.String()
+		if lk.numbers == nil {
+			lk.numbers = map[string]string{}
+		}
+		if prev, dup := lk.numbers[c]; dup {
+			l.errorf(line, "lookup %q: keys %q and %q are the same number; add match=\"text\" to compare them as text", lk.name, prev, k)
+			continue
+		}
+		lk.numbers[c] = k
+	}
 }
 
 // lookupFile reads the entries of a lookup from a CSV file with a header row: key= names
@@ -160,13 +195,33 @@ func (l *loader) lookupFile(line int, lk *lookupDef, file string, a map[string]s
 	}
 }
 
-// get looks key up, with the table's case rule and otherwise= result.
-func (lk *lookupDef) get(key string) (string, bool) {
+// match returns the key of the table that value matches: the same text (in any case with
+// ignore-case), else, unless match="text", the same number read as f says.
+func (lk *lookupDef) match(value string, f numFmt) (string, bool) {
 	if lk.ignoreCase {
-		key = strings.ToUpper(key)
+		value = strings.ToUpper(value)
 	}
-	if v, ok := lk.entries[key]; ok {
-		return v, true
+	if _, ok := lk.entries[value]; ok {
+		return value, true
+	}
+	if lk.numbers != nil {
+		f.pct, f.implied = true, 0
+		if d, ok, _ := parseNumberFmt(value, f); ok {
+			k, ok := lk.numbers[d.String()]
+			return k, ok
+		}
+	}
+	return "", false
+}
+
+// literalNumbers is how values written in the mapping itself are read as numbers.
+var literalNumbers = numFmt{dec: '.', literal: true}
+
+// get looks a value up (numbers read as f says), with the table's case rule and otherwise=
+// result.
+func (lk *lookupDef) get(value string, f numFmt) (string, bool) {
+	if k, ok := lk.match(value, f); ok {
+		return lk.entries[k], true
 	}
 	if lk.otherwise != nil {
 		return *lk.otherwise, true

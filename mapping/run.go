@@ -581,6 +581,25 @@ func (rn *run) eval(t *term, rec *record, el *etree.Element, res *Result, li, in
 }
 
 func (rn *run) evalTerm(t *term, c *evalCtx) *value {
+	v := rn.evalValue(t, c)
+	if v == nil || t.schemeOf == nil {
+		return v
+	}
+	s, _ := (&fieldExpr{ref: t.schemeOf}).eval(c)
+	if s = strings.TrimSpace(s); s == "" {
+		return v // scheme= (if any) stands in for an empty scheme column
+	}
+	if i := controlAt(s); i >= 0 {
+		rn.controlProblem(c, s, i)
+		return nil
+	}
+	cp := *v // lookup results are shared: never change them
+	cp.scheme = s
+	return &cp
+}
+
+// evalValue is the value of t before its scheme is read from the source.
+func (rn *run) evalValue(t *term, c *evalCtx) *value {
 	var raw string
 	var computed *decimal.Decimal // a number term given by a computation: no text to read back
 	if nx, ok := t.x.(numExpr); ok && t.bt.kind == kNumber && t.lookedUp == nil {
@@ -621,11 +640,15 @@ func (rn *run) evalTerm(t *term, c *evalCtx) *value {
 		return nil
 	}
 	if t.lookedUp != nil {
-		key := raw
-		if t.lookup.ignoreCase {
-			key = strings.ToUpper(key)
+		var v *value
+		f := numFmt{dec: rn.m.src.decimal, thou: rn.m.src.thousands}
+		if literal {
+			f = literalNumbers
 		}
-		v, ok := t.lookedUp[key]
+		key, ok := t.lookup.match(raw, f)
+		if ok {
+			v = t.lookedUp[key]
+		}
 		if !ok && t.lookup.otherwise != nil {
 			v, _ = t.read(*t.lookup.otherwise, true)
 			ok = v != nil
@@ -638,6 +661,17 @@ func (rn *run) evalTerm(t *term, c *evalCtx) *value {
 		return v
 	}
 	v := &value{s: raw, scheme: t.scheme}
+	if t.attach != nil {
+		att, en, fr := t.attach.read(raw)
+		if att == nil {
+			rn.problem(c, RuleAttachment,
+				fmt.Sprintf("%s ne peut pas être joint : %s", nameFR(t.bt), fr),
+				fmt.Sprintf("%s cannot be attached: %s", nameEN(t.bt), en))
+			return nil
+		}
+		v.att = att
+		c.step("attached %s (%s, %d bytes)", att.Filename, att.MIMEType, len(att.Content))
+	}
 	switch t.bt.kind {
 	case kNumber:
 		if computed != nil {

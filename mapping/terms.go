@@ -26,9 +26,12 @@ type term struct {
 	required bool
 	kind     int       // invoice terms: the record kind read (-1: the invoice's header record)
 	ref      *fieldRef // the first field the expression reads, for messages
+	schemeOf *fieldRef // scheme-column: the scheme is read from the source (scheme= when empty)
+	attach   *attachDef
 }
 
-var termAttrs = []string{"bt", "column", "field", "path", "value", "const", "lookup", "default", "date", "decimal", "thousands", "decimals", "scheme", "required", "record"}
+var termAttrs = []string{"bt", "column", "field", "path", "value", "const", "lookup", "default", "date", "decimal", "thousands", "decimals", "scheme", "scheme-column", "required", "record",
+	"attachment", "folder", "mime", "filename"}
 
 // term reads one <term>; group is the explicit group it is in ("" for none); kind the
 // record kind it reads.
@@ -47,8 +50,6 @@ func (l *loader) term(n *node, lv level, group string, kind int) *term {
 			l.errorf(n.line, "%s is the scheme of %s: write it as scheme=\"…\" on the %s term", id, b.id, b.id)
 		} else if strings.HasPrefix(id, "BG-") {
 			l.errorf(n.line, "%s is a group, not a term: map its terms (for repeatable groups, inside <group bg=%q>)", id, id)
-		} else if id == "BT-125" {
-			l.errorf(n.line, "BT-125 (attached document) cannot be mapped from a source value")
 		} else {
 			l.errorf(n.line, "unknown business term %q (expected an EN 16931 id such as BT-1)", id)
 		}
@@ -136,6 +137,17 @@ func (l *loader) term(n *node, lv level, group string, kind int) *term {
 		}
 		t.scheme = strings.TrimSpace(s)
 	}
+	if id == "BT-125" {
+		if t.attach = l.attachment(n.line, a); t.attach == nil {
+			bad = true
+		}
+	} else {
+		for _, x := range []string{"attachment", "folder", "mime", "filename"} {
+			if _, ok := a[x]; ok {
+				fail("%s=\"…\" applies to BT-125 (attached document)", x)
+			}
+		}
+	}
 	if name, ok := a["lookup"]; ok {
 		t.lookup = l.m.lookups[name]
 		if t.lookup == nil {
@@ -183,6 +195,19 @@ func (l *loader) term(n *node, lv level, group string, kind int) *term {
 		return nil
 	}
 	t.ref = firstRef(t.x)
+	if sc, ok := a["scheme-column"]; ok {
+		switch {
+		case !bt.scheme:
+			l.errorf(n.line, "%s (%s) has no scheme: remove scheme-column=%q", id, bt.en, sc)
+			return nil
+		case t.ref == nil:
+			l.errorf(n.line, "scheme-column applies to a value read from the source; a constant value takes scheme=\"…\"")
+			return nil
+		}
+		if t.schemeOf = l.ref(n.line, sc, kind); t.schemeOf == nil {
+			return nil
+		}
+	}
 	if t.required && t.ref == nil {
 		l.errorf(n.line, "required applies to a value read from the source")
 		return nil
@@ -209,7 +234,7 @@ func (l *loader) term(n *node, lv level, group string, kind int) *term {
 				}
 			}
 			if t.def != nil && *t.def != "" {
-				if _, ok := t.lookup.get(*t.def); !ok {
+				if _, ok := t.lookup.get(*t.def, literalNumbers); !ok {
 					l.errorf(n.line, "default %q is not a key of lookup %q", *t.def, t.lookup.name)
 					return nil
 				}
@@ -238,7 +263,7 @@ func (l *loader) term(n *node, lv level, group string, kind int) *term {
 		}
 		s = strings.TrimSpace(s)
 		if t.lookup != nil {
-			r, ok := t.lookup.get(s)
+			r, ok := t.lookup.get(s, literalNumbers)
 			if !ok {
 				l.errorf(n.line, "%s %q is not a key of lookup %q", what, s, t.lookup.name)
 				return nil
@@ -264,6 +289,13 @@ func (l *loader) term(n *node, lv level, group string, kind int) *term {
 // both decimal separators). It returns an English reason when s cannot be read.
 func (t *term) read(s string, literal bool) (*value, string) {
 	v := &value{s: s, scheme: t.scheme}
+	if t.attach != nil {
+		att, en, _ := t.attach.read(s)
+		if att == nil {
+			return nil, en
+		}
+		v.att = att
+	}
 	switch t.bt.kind {
 	case kNumber:
 		f := t.num

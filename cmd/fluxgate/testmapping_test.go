@@ -91,7 +91,7 @@ func TestMapExplain(t *testing.T) {
 		"== F000004512 (lines 1-7)",
 		`BG-25[1] BT-129 invoiced quantity = "38.25"`,
 		"from factures-dos-2026-11.txt:2 [Quantite (69-77)], mapping line",
-		`Quantite = "000038,250"`,
+		`Quantite = "38,250"`,
 		`BT-115 amount due for payment = "1074.46"`,
 		"computed: BT-112 − BT-113 + BT-114",
 		`type "380" became "381"`,
