@@ -236,6 +236,20 @@ var migrations = []string{
 	);
 	CREATE INDEX alerts_key ON alerts(key, id);
 	CREATE INDEX alerts_at ON alerts(at);`,
+	// 5: why a destination's queued fluxes wait as a whole (its breaker's pause, a
+	// platform's Retry-After behind one flux's retry), for acks and status; and when the
+	// platform was last asked about each tracked flux, so that tracking asks the least
+	// recently asked first.
+	`CREATE TABLE destinations (
+		name TEXT PRIMARY KEY,
+		paused_until TIMESTAMP,
+		pause_reason TEXT NOT NULL DEFAULT '',
+		held_until TIMESTAMP,
+		held_by TEXT NOT NULL DEFAULT '',
+		held_reason TEXT NOT NULL DEFAULT '',
+		updated_at TIMESTAMP NOT NULL
+	);
+	ALTER TABLE fluxes ADD COLUMN tracked_at TIMESTAMP;`,
 }
 
 func (j *Journal) migrate(ctx context.Context) error {
