@@ -28,6 +28,14 @@ var CDARLabels = map[string]string{
 	"501": "Irrecevable",
 }
 
+// CDARLabelsEN gives the English label of the same codes, for acks in English.
+var CDARLabelsEN = map[string]string{
+	"200": "Submitted", "201": "Issued", "202": "Received", "203": "Made available", "204": "Taken over",
+	"205": "Approved", "206": "Partly approved", "207": "Disputed", "208": "Suspended",
+	"209": "Completed", "210": "Refused", "211": "Payment sent", "212": "Collected", "213": "Rejected",
+	"501": "Inadmissible",
+}
+
 // cdarFinal are the statuses that end an invoice's lifecycle as its seller follows it
 // (211 "paiement transmis" is the buyer's last word: 212 "encaissée" is the seller's own);
 // cdarRejected those that mean the invoice was refused.

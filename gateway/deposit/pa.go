@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
@@ -71,6 +72,8 @@ type PA struct {
 var _ interface {
 	Destination
 	Tracker
+	KnownTracker
+	Paced
 } = (*PA)(nil)
 
 // NewPA returns the PA destination cfg describes; secrets are read from the environment now.
@@ -190,8 +193,28 @@ func (f *paFlow) ack() (status, reason, msg string) {
 // Deposit submits flux as a flow. Idempotent: it first searches the flows for its
 // trackingId (PATrackingID), and a flow found is returned AlreadyThere instead of being sent
 // again (XP Z12-013 leaves trackingId unchecked by the PA, so Fluxgate checks); a PA that
-// answers AlreadyExistingFlow is handled the same way.
+// answers AlreadyExistingFlow is handled the same way. Because of that check, a submission
+// that failed transiently (its answer lost, perhaps) is tried again within the call, as the
+// Pacer's policy says.
 func (p *PA) Deposit(ctx context.Context, flux Flux) (Receipt, error) {
+	pace := p.api.pace
+	for try := 0; ; try++ {
+		r, err := p.deposit(ctx, flux)
+		if err == nil || IsPermanent(err) || pace == nil || try >= pace.Retries || ctx.Err() != nil {
+			return r, err
+		}
+		if _, held := IsHeld(err); held {
+			return r, err
+		}
+		wait := pace.RetryBase << try
+		if sleep(ctx, wait/2+rand.N(wait/2+1)) != nil {
+			return r, err
+		}
+		p.log.Debug("flow submission failed; trying again", "file", flux.Name, "try", try+2, "err", err)
+	}
+}
+
+func (p *PA) deposit(ctx context.Context, flux Flux) (Receipt, error) {
 	syntax, ok := p.cfg.Syntax[flux.Syntax]
 	if !ok {
 		return Receipt{}, Permanent(fmt.Errorf("pa %s: no flowSyntax for flux syntax %q", p.name, flux.Syntax))
@@ -275,7 +298,7 @@ func (p *PA) search(ctx context.Context, where map[string]any) ([]paFlow, error)
 			req["cursor"] = cursor
 		}
 		var ans searchAnswer
-		if err := p.api.postJSON(ctx, paSearch, req, &ans); err != nil {
+		if err := p.api.queryJSON(ctx, paSearch, req, &ans); err != nil {
 			return nil, err
 		}
 		all = append(all, ans.items()...)
@@ -319,16 +342,42 @@ func (p *PA) getFlow(ctx context.Context, id string) (*paFlow, error) {
 // details) and, once Ok, the current CDAR lifecycle status of its invoice (200 Déposée …
 // 211 Paiement transmis, 213 Rejetée, 501 Irrecevable, with reason code and message).
 func (p *PA) Track(ctx context.Context, receiptIDs []string) ([]StatusUpdate, error) {
+	ds := make([]Tracked, len(receiptIDs))
+	for i, id := range receiptIDs {
+		ds[i] = Tracked{Receipt: id}
+	}
+	return p.TrackKnown(ctx, ds)
+}
+
+// TrackKnown is Track sparing the calls that cannot tell anything new: a flow the journal
+// knows accepted (Ok, or with a lifecycle status already) is not read again; its invoice's
+// lifecycle comes from the lifecycle flows, read once per round for all. A Retry-After
+// longer than a call waits ends the round: the deposits not reached have no update, so the
+// caller asks them first next time.
+func (p *PA) TrackKnown(ctx context.Context, deposits []Tracked) ([]StatusUpdate, error) {
 	var out []StatusUpdate
 	var errs []error
+	lifecycleRead := true
 	if err := p.readLifecycle(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("pa %s: lifecycle flows: %w", p.name, err))
+		lifecycleRead = false
+		if _, held := IsHeld(err); held || ctx.Err() != nil {
+			return nil, errors.Join(errs...)
+		}
 	}
-	for _, id := range receiptIDs {
-		f, err := p.getFlow(ctx, id)
+	for _, d := range deposits {
+		if paAccepted(d.Status) {
+			if !lifecycleRead {
+				continue // nothing new known of it: asked first next time
+			}
+			flow := StatusUpdate{Receipt: d.Receipt, Status: "Ok", Label: paAckLabels["Ok"], At: p.now()}
+			out = append(out, p.lifecycleUpdates(flow, d.Invoice)...)
+			continue
+		}
+		f, err := p.getFlow(ctx, d.Receipt)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("pa %s: flow %s: %w", p.name, id, err))
-			if ctx.Err() != nil {
+			errs = append(errs, fmt.Errorf("pa %s: flow %s: %w", p.name, d.Receipt, err))
+			if _, held := IsHeld(err); held || ctx.Err() != nil {
 				break
 			}
 			continue
@@ -338,38 +387,57 @@ func (p *PA) Track(ctx context.Context, receiptIDs []string) ([]StatusUpdate, er
 		if at.IsZero() {
 			at = p.now()
 		}
-		flow := StatusUpdate{Receipt: id, Status: status, Label: paAckLabels[status], Reason: reason, Message: msg, At: at}
+		flow := StatusUpdate{Receipt: d.Receipt, Status: status, Label: paAckLabels[status], Reason: reason, Message: msg, At: at}
 		if status == "Error" {
 			flow.Final, flow.Rejected = true, true
 			out = append(out, flow)
 			continue
 		}
-		inv := invoiceOfTracking(f.TrackingID)
-		var ups []StatusUpdate
-		if status == "Ok" && inv != "" {
-			p.mu.Lock()
-			sts := slices.Clone(p.lifecycle[inv])
-			p.mu.Unlock()
-			// The current status only (the latest); the earlier ones were reported by earlier
-			// rounds, or are superseded.
-			if len(sts) > 0 {
-				s := sts[len(sts)-1]
-				u := StatusUpdate{Receipt: id, Invoice: inv, Status: s.Code, Label: CDARLabels[s.Code],
-					Final: cdarFinal[s.Code], Rejected: cdarRejected[s.Code], Reason: s.Reason, Message: s.Message, At: s.At}
-				if u.At.IsZero() {
-					u.At = at
-				}
-				flow.Final = u.Final
-				ups = append(ups, u)
-			}
+		inv := d.Invoice
+		if inv == "" {
+			inv = invoiceOfTracking(f.TrackingID)
 		}
-		out = append(out, flow)
-		out = append(out, ups...)
+		if status != "Ok" || inv == "" {
+			out = append(out, flow)
+			continue
+		}
+		out = append(out, p.lifecycleUpdates(flow, inv)...)
 	}
 	return out, errors.Join(errs...)
 }
 
-var paAckLabels = map[string]string{"Pending": "flux en cours de contrôle", "Ok": "flux accepté par la plateforme", "Error": "flux refusé par la plateforme"}
+// paAccepted reports whether status, as the journal recorded it for a flow, says that the
+// PA accepted the flow: its acknowledgement cannot change any more.
+func paAccepted(status string) bool {
+	_, lifecycle := CDARLabels[status]
+	return status == "Ok" || lifecycle
+}
+
+// lifecycleUpdates returns the update of an accepted flow followed by the current lifecycle
+// status of its invoice, when one came; the flow is final when the invoice's status is.
+func (p *PA) lifecycleUpdates(flow StatusUpdate, inv string) []StatusUpdate {
+	p.mu.Lock()
+	sts := slices.Clone(p.lifecycle[inv])
+	p.mu.Unlock()
+	// The current status only (the latest); the earlier ones were reported by earlier
+	// rounds, or are superseded.
+	if len(sts) == 0 {
+		return []StatusUpdate{flow}
+	}
+	s := sts[len(sts)-1]
+	u := StatusUpdate{Receipt: flow.Receipt, Invoice: inv, Status: s.Code, Label: CDARLabels[s.Code],
+		Final: cdarFinal[s.Code], Rejected: cdarRejected[s.Code], Reason: s.Reason, Message: s.Message, At: s.At}
+	if u.At.IsZero() {
+		u.At = flow.At
+	}
+	flow.Final = u.Final
+	return []StatusUpdate{flow, u}
+}
+
+var (
+	paAckLabels   = map[string]string{"Pending": "flux en cours de contrôle", "Ok": "flux accepté par la plateforme", "Error": "flux refusé par la plateforme"}
+	paAckLabelsEN = map[string]string{"Pending": "flow being checked", "Ok": "flow accepted by the platform", "Error": "flow refused by the platform"}
+)
 
 // readLifecycle reads the lifecycle flows updated since the last read and files their
 // statuses by invoice number.
