@@ -27,6 +27,7 @@ type Config struct {
 	Destinations []DestinationConfig `yaml:"destinations"`
 	Log          LogConfig           `yaml:"log"`
 	OpsConfig    `yaml:",inline"`    // http: and alerts: (http.go)
+	RunConfig    `yaml:",inline"`    // shutdown_timeout: (delivery.go)
 
 	// Dir is the folder of the configuration file; relative paths are resolved against it.
 	Dir string `yaml:"-"`
@@ -133,6 +134,8 @@ type DestinationConfig struct {
 	PA       *PAConfig     `yaml:"pa"`       // or: an approved platform (XP Z12-013)
 	// ChorusEDI makes a folder destination a Chorus Pro EDI connection (platform.go).
 	ChorusEDI *ChorusEDIConfig `yaml:"chorus_edi"`
+	Rate      *Rate            `yaml:"rate"`     // paces every call (delivery.go); default 10/s for chorus and pa
+	Tracking  *TrackingConfig  `yaml:"tracking"` // how often a platform is asked (delivery.go)
 }
 
 // LogConfig sets the log output.
@@ -228,6 +231,7 @@ func (c *Config) setDefaults() {
 			c.Destinations[i].Schedule = "now"
 		}
 	}
+	c.setDeliveryDefaults()
 }
 
 // checkName checks that a list entry has a name, not one already in seen (an earlier entry's),
@@ -245,7 +249,7 @@ func checkName(where, name string, seen map[string]bool) []error {
 }
 
 func (c *Config) validate() error {
-	errs := c.validateOps()
+	errs := append(c.validateOps(), c.validateDelivery()...)
 	if c.Journal.Driver != "sqlite" {
 		errs = append(errs, fmt.Errorf("journal.driver %q: only sqlite is supported", c.Journal.Driver))
 	}
