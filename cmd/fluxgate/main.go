@@ -70,7 +70,6 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.AddCommand(newRunCmd(), newMapCmd(), newCheckCmd(), newConvertCmd(), newConfigCmd(), newStatusCmd(), newRetryCmd(), newReprocessCmd(), newSimulateCmd(), newDoctorCmd(), newTestMappingCmd(), newVersionCmd())
 	root.AddCommand(newServiceCmd()) // where fluxgate is installed (service.go)
-	root.AddCommand(newServiceCmd()) // where fluxgate is installed (service.go)
 	return root
 }
 
