@@ -30,7 +30,6 @@ type Gateway struct {
 	cfg     *config.Config
 	log     *slog.Logger
 	ready   func() // called once Run serves (ready.go)
-	ready   func() // called once Run serves (ready.go)
 	journal *journal.Journal
 	spool   folder.Folder
 	routes  []*route

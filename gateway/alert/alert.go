@@ -300,7 +300,9 @@ func (e *Engine) fileLink(id int64) string {
 
 // oneOff reports whether an alert is about one event (a file, a rejection): told once,
 // rather than a condition told again when it lasts past the dedupe period.
-func oneOff(a Alert) bool { return strings.HasPrefix(a.Key, "file:") || strings.HasPrefix(a.Key, "platform:") }
+func oneOff(a Alert) bool {
+	return strings.HasPrefix(a.Key, "file:") || strings.HasPrefix(a.Key, "platform:")
+}
 
 // deliver sends a, unless the same alert was sent within the dedupe period (or ever, for
 // a one-off), or the rate limit is reached; what becomes of it is recorded.
