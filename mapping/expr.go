@@ -29,6 +29,7 @@ type evalCtx struct {
 	explain bool
 	steps   []string
 	loadErr string // at load time (no record): why a computation of literals failed
+	absent  bool   // xml: a path read matched no element (or attribute)
 }
 
 // origin is where a value was read: a field of a record, for XML an element or attribute.
@@ -60,9 +61,24 @@ func (x *fieldExpr) eval(c *evalCtx) (string, bool) {
 		}
 		if el != nil {
 			if r.attr != "" {
-				s = strings.TrimSpace(el.SelectAttrValue(r.attr, ""))
+				a := el.SelectAttr(r.attr)
+				if a != nil {
+					s = strings.TrimSpace(a.Value)
+				}
+				c.absent = c.absent || a == nil
+				if w := c.rn.paths; w != nil && !w.done {
+					w.track(r, c.el, a != nil)
+				}
 			} else {
 				s = strings.TrimSpace(el.Text())
+				if w := c.rn.paths; w != nil && !w.done {
+					w.track(r, c.el, true)
+				}
+			}
+		} else {
+			c.absent = true
+			if w := c.rn.paths; w != nil && !w.done && c.el != nil {
+				w.track(r, c.el, false)
 			}
 		}
 	} else {

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/fluxgate/fluxgate/invoice"
 )
 
 // Namespace is the XML namespace of mapping documents.
@@ -76,8 +78,14 @@ func Load(path string) (*Mapping, error) {
 	return Parse(path, data)
 }
 
-// Parse reads and checks a mapping; name (usually the file path) is used in messages.
-func Parse(name string, data []byte) (*Mapping, error) {
+// Parse reads and checks a mapping; name (usually the file path) is used in messages. A
+// mapping that can never supply a term EN 16931 requires (BT-24, the buyer's name…) is
+// refused with the list of what is missing (required.go).
+func Parse(name string, data []byte) (*Mapping, error) { return parse(name, data, true) }
+
+// parse is Parse; complete=false skips the check of required terms (tests of the readers
+// use partial mappings).
+func parse(name string, data []byte, complete bool) (*Mapping, error) {
 	root, err := parseTree(data)
 	if err != nil {
 		var se *xml.SyntaxError
@@ -98,6 +106,11 @@ func Parse(name string, data []byte) (*Mapping, error) {
 	}
 	if l.m.Name == "" {
 		l.m.Name = strings.TrimSuffix(filepath.Base(name), filepath.Ext(name))
+	}
+	if complete {
+		if ps := l.m.missing(invoice.EN16931(), nil); len(ps) > 0 {
+			return nil, &LoadError{File: name, Problems: ps}
+		}
 	}
 	return l.m, nil
 }

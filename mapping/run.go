@@ -98,6 +98,8 @@ func (m *Mapping) MapWith(ctx context.Context, r io.Reader, name string, opt Opt
 		x := newXMLReader(r, name, &m.src)
 		lineNo = func() int { l, _ := x.dec.InputPos(); return l }
 		rd = x
+		n := len(m.refs)
+		rn.paths = &pathWatch{used: make([]bool, n), hit: make([]bool, n), hint: make([]string, n)}
 	}
 	notice := opt.Notice
 	if notice == nil {
@@ -119,7 +121,15 @@ func (m *Mapping) MapWith(ctx context.Context, r io.Reader, name string, opt Opt
 		if err := ctx.Err(); err != nil {
 			return cancelled(name, b.last, err)
 		}
-		return emit(rn.build(b))
+		if err := emit(rn.build(b)); err != nil {
+			return err
+		}
+		if w := rn.paths; w != nil && !w.done {
+			if w.records += len(b.recs); w.records >= pathProbeRecords {
+				rn.reportPaths(notice)
+			}
+		}
+		return nil
 	}
 	for n := 0; ; n++ {
 		if n&1023 == 1023 {
@@ -242,6 +252,7 @@ func (m *Mapping) MapWith(ctx context.Context, r io.Reader, name string, opt Opt
 			return err
 		}
 	}
+	rn.reportPaths(notice)
 	return nil
 }
 
@@ -268,7 +279,8 @@ type run struct {
 	slots   []slot // field index of each reference (by fieldRef.id) per record kind
 	width   int    // number of header columns, -1 without header
 	explain bool
-	c       evalCtx // reused by each evaluation
+	c       evalCtx    // reused by each evaluation
+	paths   *pathWatch // xml: which paths matched in the first records
 }
 
 type slot struct{ idx, decimals int }
@@ -459,6 +471,12 @@ func (rn *run) build(b *bucket) *Result {
 		els := []*etree.Element{rec.el}
 		if m.line.sel != nil && rec.el != nil {
 			els = rec.el.FindElementsPath(*m.line.sel)
+			if w := rn.paths; w != nil && !w.done {
+				if !w.lineUsed {
+					w.lineUsed, w.lineHint = true, pathHint(rec.el, m.line.selTxt)
+				}
+				w.lineHit = w.lineHit || len(els) > 0
+			}
 		}
 		for _, el := range els {
 			inv.Lines = append(inv.Lines, invoice.Line{})
@@ -633,9 +651,20 @@ func (rn *run) evalValue(t *term, c *evalCtx) *value {
 			if t.ref != nil {
 				label = t.ref.text
 			}
-			rn.problem(c, RuleRequired,
-				fmt.Sprintf("la colonne « %s » est vide, or %s est obligatoire", label, nameFR(t.bt)),
-				fmt.Sprintf("column %q is empty, but %s is required", label, nameEN(t.bt)))
+			switch {
+			case rn.m.src.format == "xml" && c.absent:
+				rn.problem(c, RuleRequired,
+					fmt.Sprintf("le chemin %s ne trouve aucun élément dans cet enregistrement, or %s est obligatoire : l'élément manque, ou le chemin du mapping est faux", label, nameFR(t.bt)),
+					fmt.Sprintf("the path %s matches no element in this record, but %s is required: the element is missing, or the mapping's path is wrong", label, nameEN(t.bt)))
+			case rn.m.src.format == "xml":
+				rn.problem(c, RuleRequired,
+					fmt.Sprintf("l'élément %s est vide, or %s est obligatoire", label, nameFR(t.bt)),
+					fmt.Sprintf("element %s is empty, but %s is required", label, nameEN(t.bt)))
+			default:
+				rn.problem(c, RuleRequired,
+					fmt.Sprintf("la colonne « %s » est vide, or %s est obligatoire", label, nameFR(t.bt)),
+					fmt.Sprintf("column %q is empty, but %s is required", label, nameEN(t.bt)))
+			}
 		}
 		return nil
 	}

@@ -137,7 +137,7 @@ func TestAttachments(t *testing.T) {
 	src := strings.Replace(small, `<term bt="BT-44" column="Client"/>`, `<term bt="BT-44" column="Client"/>
     <group bg="BG-24"><term bt="BT-122" column="Piece"/><term bt="BT-125" column="Piece" attachment="file" folder="pieces"/></group>
     <group bg="BG-24"><term bt="BT-122" value="B64"/><term bt="BT-125" column="Contenu" attachment="base64"/></group>`, 1)
-	m, err := Parse(filepath.Join(dir, "m.xml"), []byte(src))
+	m, err := parse(filepath.Join(dir, "m.xml"), []byte(src), false)
 	if err != nil {
 		t.Fatal(err)
 	}
