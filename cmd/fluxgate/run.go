@@ -29,7 +29,7 @@ error. Sites that run batches from their own cron or Task Scheduler use --once.`
 			defer g.Close()
 			ctx := cmd.Context()
 			if !once {
-				defer supervise(ctx, g)() // tells systemd or the Windows SCM how it stands (service.go)
+				defer supervise(ctx, g)()         // tells systemd or the Windows SCM how it stands (service.go)
 				stopOps, oerr := startOps(ctx, g) // status pages, API, metrics, alerts (opsserver.go)
 				if oerr != nil {
 					return exitError{2, oerr}
