@@ -451,7 +451,7 @@ func (g *Gateway) writeAck(ctx context.Context, fileID int64) error {
 	if err != nil {
 		return err
 	}
-	doc := ack.Build(f, invoices, r.cfg.Ack.Language, g.now())
+	doc := ack.Build(f, invoices, r.cfg.Ack.Language, g.now(), g.destinationStates(ctx))
 	name := ack.Name(f.Name)
 	if later, err := g.journal.Superseded(ctx, f.Source, f.Name, f.ID); err != nil {
 		return err

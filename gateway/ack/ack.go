@@ -7,10 +7,12 @@ package ack
 import (
 	"encoding/xml"
 	"fmt"
+	"maps"
 	"path"
 	"strings"
 	"time"
 
+	"github.com/fluxgate/fluxgate/gateway/deposit"
 	"github.com/fluxgate/fluxgate/gateway/journal"
 )
 
@@ -68,7 +70,9 @@ type Flux struct {
 	Status      string `xml:"status,attr"`
 	DepositedAt string `xml:"depositedAt,attr,omitempty"`
 	Receipt     string `xml:"receipt,attr,omitempty"`
-	Waiting     string `xml:"waiting,attr,omitempty"` // why a queued flux is not deposited yet
+	Waiting     string `xml:"waiting,attr,omitempty"`     // why a queued flux is not deposited yet
+	NextAttempt string `xml:"nextAttempt,attr,omitempty"` // when a queued flux is tried next, when known
+	PausedUntil string `xml:"pausedUntil,attr,omitempty"` // its destination is paused until then
 	// What the platform said since the deposit (Chorus Pro, approved platforms).
 	PlatformID      string `xml:"platformId,attr,omitempty"`
 	PlatformStatus  string `xml:"platformStatus,attr,omitempty"`
@@ -89,8 +93,13 @@ type Problem struct {
 	Message  string `xml:",chardata"`
 }
 
-// Build renders the journal's view of a file in lang ("fr" or "en").
-func Build(f journal.File, invoices []journal.Invoice, lang string, now time.Time) Document {
+// Build renders the journal's view of a file in lang ("fr" or "en"). dests, when given, says
+// why the destinations' queued fluxes wait as a whole (paused, held by a platform).
+func Build(f journal.File, invoices []journal.Invoice, lang string, now time.Time, dests ...map[string]journal.DestinationState) Document {
+	states := map[string]journal.DestinationState{}
+	for _, m := range dests {
+		maps.Copy(states, m)
+	}
 	if lang != "en" {
 		lang = "fr"
 	}
@@ -121,7 +130,7 @@ func Build(f journal.File, invoices []journal.Invoice, lang string, now time.Tim
 			Problems:  problems(inv.Problems, lang),
 		}
 		for _, fx := range inv.Fluxes {
-			a.Fluxes = append(a.Fluxes, flux(fx, lang))
+			a.Fluxes = append(a.Fluxes, flux(fx, lang, now, states[fx.Destination]))
 		}
 		doc.Invoices = append(doc.Invoices, a)
 		doc.Summary.Invoices++
@@ -139,7 +148,7 @@ func Build(f journal.File, invoices []journal.Invoice, lang string, now time.Tim
 	return doc
 }
 
-func flux(fx journal.Flux, lang string) Flux {
+func flux(fx journal.Flux, lang string, now time.Time, dest journal.DestinationState) Flux {
 	a := Flux{Name: fx.FinalName, Syntax: fx.Syntax, Destination: fx.Destination}
 	switch fx.State {
 	case journal.FluxDeposited:
@@ -147,7 +156,8 @@ func flux(fx journal.Flux, lang string) Flux {
 		a.DepositedAt = fx.DepositedAt.UTC().Format(time.RFC3339)
 		a.Receipt = fx.Receipt
 		if p := fx.Platform; p.Status != "" {
-			a.PlatformID, a.PlatformStatus, a.PlatformLabel, a.PlatformMessage = p.ID, p.Status, p.Label, p.Message
+			a.PlatformID, a.PlatformStatus, a.PlatformMessage = p.ID, p.Status, p.Message
+			a.PlatformLabel = deposit.StatusLabel(p.Status, p.Label, lang)
 			a.PlatformFinal = !fx.Tracking
 			if !p.At.IsZero() {
 				a.PlatformAt = p.At.UTC().Format(time.RFC3339)
@@ -158,21 +168,58 @@ func flux(fx journal.Flux, lang string) Flux {
 		a.Waiting = pick(lang, "dépôt refusé par "+fx.Destination+" : ", "deposit refused by "+fx.Destination+": ") + fx.LastError
 	default:
 		a.Status = journal.InvoiceQueued
-		switch {
-		case fx.LastError != "":
-			a.Waiting = pick(lang,
-				fmt.Sprintf("dépôt vers %s en échec (essai %d) : %s ; il sera réessayé", fx.Destination, fx.Attempts, fx.LastError),
-				fmt.Sprintf("deposit to %s failed (attempt %d): %s; it will be tried again", fx.Destination, fx.Attempts, fx.LastError))
-			if !fx.NextAttempt.IsZero() {
-				a.Waiting += pick(lang, " à partir de ", " from ") + fx.NextAttempt.UTC().Format(time.RFC3339)
-			}
-		default:
-			a.Waiting = pick(lang, "en attente du prochain dépôt planifié vers "+fx.Destination,
-				"waiting for the next scheduled deposit to "+fx.Destination)
+		a.Waiting, a.NextAttempt = waiting(fx, lang, now, dest)
+		if dest.Paused(now) {
+			a.PausedUntil = stamp(dest.PausedUntil)
 		}
 	}
 	return a
 }
+
+// waiting says why a queued flux is not deposited yet, and when it is tried next when that
+// is known: its own failure, its destination paused after repeated failures, a platform that
+// asked to wait behind the retry of another flux, or the schedule.
+func waiting(fx journal.Flux, lang string, now time.Time, dest journal.DestinationState) (why, next string) {
+	var parts []string
+	switch {
+	case fx.LastError != "":
+		w := pick(lang,
+			fmt.Sprintf("dépôt vers %s en échec (essai %d) : %s", fx.Destination, fx.Attempts, fx.LastError),
+			fmt.Sprintf("deposit to %s failed (attempt %d): %s", fx.Destination, fx.Attempts, fx.LastError))
+		if !fx.NextAttempt.IsZero() {
+			next = stamp(fx.NextAttempt)
+			w += pick(lang, " ; prochain essai à ", "; next attempt at ") + next
+		} else {
+			w += pick(lang, " ; il sera réessayé", "; it will be tried again")
+		}
+		parts = append(parts, w)
+	case dest.Held(now) && dest.HeldBy != "" && dest.HeldBy != fx.FinalName:
+		next = stamp(dest.HeldUntil)
+		parts = append(parts, pick(lang,
+			fmt.Sprintf("en attente derrière un nouvel essai de %s : %s a demandé d'attendre ; prochain essai à %s", dest.HeldBy, fx.Destination, next),
+			fmt.Sprintf("waiting behind a retry of %s: %s asked to wait; next attempt at %s", dest.HeldBy, fx.Destination, next)))
+	case dest.Held(now):
+		next = stamp(dest.HeldUntil)
+		parts = append(parts, pick(lang,
+			fmt.Sprintf("%s a demandé d'attendre ; prochain essai à %s", fx.Destination, next),
+			fmt.Sprintf("%s asked to wait; next attempt at %s", fx.Destination, next)))
+	case !dest.Paused(now):
+		parts = append(parts, pick(lang, "en attente du prochain dépôt planifié vers "+fx.Destination,
+			"waiting for the next scheduled deposit to "+fx.Destination))
+	}
+	if dest.Paused(now) {
+		p := pick(lang,
+			fmt.Sprintf("dépôts vers %s suspendus jusqu'à %s après des échecs répétés", fx.Destination, stamp(dest.PausedUntil)),
+			fmt.Sprintf("deposits to %s paused until %s after repeated failures", fx.Destination, stamp(dest.PausedUntil)))
+		if dest.PauseReason != "" {
+			p += " (" + dest.PauseReason + ")"
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, pick(lang, " ; ", "; ")), next
+}
+
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 func pick(lang, fr, en string) string {
 	if lang == "en" {
