@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/fluxgate/fluxgate/gateway/ack"
+	"github.com/fluxgate/fluxgate/gateway/deposit"
 	"github.com/fluxgate/fluxgate/internal/testutil"
 	"github.com/fluxgate/fluxgate/simulate"
 )
@@ -91,7 +92,8 @@ func TestChorusProStatusesReachTheAck(t *testing.T) {
 		simulate.ChorusStatus{Code: "SUSPENDUE", Comment: "Bon de commande manquant"}, simulate.ChorusStatus{Code: "COMPLETEE"},
 		simulate.ChorusStatus{Code: "MANDATEE"}, simulate.ChorusStatus{Code: "MISE_EN_PAIEMENT"})
 	sim.RejectAtIntegration("FA2026-1102", "Le SIRET du destinataire est inconnu de Chorus Pro")
-	sim.FailNext(1, 503, "1")
+	// More 503s than a call is tried within the round: the deposit fails.
+	sim.FailNext(1+deposit.DefaultRetries, 503, "")
 	e, g := platformGateway(t, fmt.Sprintf(`    chorus:
       base_url: %s
       token_url: %s%s
@@ -100,7 +102,7 @@ func TestChorusProStatusesReachTheAck(t *testing.T) {
       account_login_env: FG_TEST_CLOGIN
       account_password_env: FG_TEST_CPASS`, srv.URL, srv.URL, simulate.ChorusTokenPath))
 
-	// The first deposit meets a 503: the flux waits, the next round delivers.
+	// The first deposit meets 503s: the flux waits, the next round delivers.
 	s, err := g.RunOnce(context.Background())
 	if err != nil {
 		t.Fatal(err)

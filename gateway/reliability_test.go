@@ -150,38 +150,51 @@ func TestTransientFailureBacksOffThenDelivers(t *testing.T) {
 	if len(s.Errors) != 1 || s.ExitCode() != 2 {
 		t.Fatalf("a destination down is a system error for --once: %+v", s)
 	}
-	if fl.calls != 1 {
-		t.Fatalf("%d attempts in one round, want 1 (stop at the first transient failure)", fl.calls)
+	// The round went on after the first failure, until the breaker opened after
+	// BreakerThreshold failed deposits in a row, and paused the destination.
+	if fl.calls != delivery.BreakerThreshold {
+		t.Fatalf("%d attempts in one round, want %d (the round goes on until the breaker opens)", fl.calls, delivery.BreakerThreshold)
+	}
+	states, err := g.journal.DestinationStates(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pause := states["outbox"]
+	if !pause.Paused(clock) || !strings.Contains(pause.PauseReason, "connection refused") {
+		t.Fatalf("the pause is not in the journal: %+v", pause)
 	}
 	doc := e.ack(t, "v.csv")
 	waiting := doc.Invoices[0].Fluxes[0].Waiting
-	if doc.Summary.Queued != len(sampleInvoices) || !strings.Contains(waiting, "connection refused") || !strings.Contains(waiting, "essai 1") {
+	if doc.Summary.Queued != len(sampleInvoices) || !strings.Contains(waiting, "connection refused") || !strings.Contains(waiting, "essai 1") ||
+		!strings.Contains(waiting, "prochain essai à") {
 		t.Fatalf("ack while the destination is down: %+v / %q", doc.Summary, waiting)
 	}
-	// The failed flux waits out its back-off: the next round tries the next flux, not it.
-	if err := g.deliver.Deliver(context.Background(), d, false); err == nil {
-		t.Fatal("a round against a destination still down succeeded")
+	untried := doc.Invoices[len(doc.Invoices)-1].Fluxes[1]
+	if !strings.Contains(untried.Waiting, "suspendus jusqu'à "+pause.PausedUntil.UTC().Format(time.RFC3339)) || untried.PausedUntil == "" ||
+		strings.Contains(untried.Waiting, "prochain dépôt planifié") {
+		t.Fatalf("a flux not tried must say the pause: %+v", untried)
 	}
-	if fl.calls != 2 {
-		t.Fatalf("%d attempts after two rounds, want 2", fl.calls)
+	// Paused: the next round does not even try.
+	if err := g.deliver.Deliver(context.Background(), d, false); !errors.Is(err, delivery.ErrBreakerOpen) {
+		t.Fatalf("a round against a paused destination: %v", err)
+	}
+	if fl.calls != delivery.BreakerThreshold {
+		t.Fatalf("%d attempts after a round while paused, want %d", fl.calls, delivery.BreakerThreshold)
 	}
 	fluxes, err := g.journal.Deliverable(context.Background(), "outbox", time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var next time.Time
-	for _, fx := range fluxes[:2] {
+	for _, fx := range fluxes[:delivery.BreakerThreshold] {
 		if fx.Attempts != 1 || fx.NextAttempt.Before(clock.Add(delivery.RetryBase/2)) || fx.NextAttempt.After(clock.Add(delivery.RetryBase)) {
 			t.Fatalf("flux %s: attempts %d, next %v; want 1 and within [%v, %v]", fx.FinalName, fx.Attempts, fx.NextAttempt, delivery.RetryBase/2, delivery.RetryBase)
 		}
-		if fx.NextAttempt.After(next) {
-			next = fx.NextAttempt
-		}
 	}
-	if due, _ := g.journal.Deliverable(context.Background(), "outbox", clock); len(due) != len(fluxes)-2 {
-		t.Fatalf("%d fluxes due during the back-off, want %d", len(due), len(fluxes)-2)
+	if due, _ := g.journal.Deliverable(context.Background(), "outbox", clock); len(due) != len(fluxes)-delivery.BreakerThreshold {
+		t.Fatalf("%d fluxes due during the back-off, want %d", len(due), len(fluxes)-delivery.BreakerThreshold)
 	}
-	clock = next
+	// At the end of the pause a round probes the destination, which is back: all goes out.
+	clock = pause.PausedUntil
 	fl.down = false
 	if err := g.deliver.Deliver(context.Background(), d, false); err != nil {
 		t.Fatal(err)
@@ -192,6 +205,9 @@ func TestTransientFailureBacksOffThenDelivers(t *testing.T) {
 	}
 	if got := len(list(t, e.outbox)); got != 2*len(sampleInvoices) {
 		t.Fatalf("outbox holds %d files", got)
+	}
+	if states, _ := g.journal.DestinationStates(context.Background()); states["outbox"].Paused(clock.Add(-time.Second)) {
+		t.Fatal("the pause was not lifted in the journal when the destination came back")
 	}
 }
 

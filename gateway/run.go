@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fluxgate/fluxgate/gateway/config"
 	"github.com/fluxgate/fluxgate/gateway/folder"
 	"github.com/fluxgate/fluxgate/gateway/journal"
 )
@@ -100,14 +101,18 @@ func (g *Gateway) cleanSpool(ctx context.Context) error {
 }
 
 // Run watches every source and deposits on every schedule until ctx is done. On a stop, the
-// file in hand and the deposit in hand are finished first.
+// file in hand and the deposit in hand are finished first: a deposit round stops between
+// fluxes, and the flux in hand gets shutdown_timeout at most; what is cut then is left
+// depositing in the journal, which the next start checks before sending anything again.
 func (g *Gateway) Run(ctx context.Context) error {
 	if err := g.Recover(ctx); err != nil {
 		g.log.Warn("some work left by a previous run could not be finished yet", "err", err)
 	}
+	work, cancel := graceful(ctx, g.ShutdownTimeout())
+	defer cancel()
 	var wg sync.WaitGroup
 	for _, d := range g.dests {
-		wg.Go(func() { g.deliver.Run(ctx, d) })
+		wg.Go(func() { g.deliver.Run(work, ctx.Done(), d) })
 		d.Kick() // whatever waits from before goes out on the first round
 	}
 	errs := make(chan error, len(g.routes))
@@ -158,6 +163,25 @@ func (g *Gateway) runRoute(ctx context.Context, r *route) error {
 	}
 }
 
+// ShutdownTimeout is how long a stop waits for the work in hand (shutdown_timeout).
+func (g *Gateway) ShutdownTimeout() time.Duration {
+	if d := time.Duration(g.cfg.ShutdownTimeout); d > 0 {
+		return d
+	}
+	return config.DefaultShutdownTimeout
+}
+
+// graceful returns a context that ends grace after ctx does: the work in hand outlives a
+// stop by that much at most.
+func graceful(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	work, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(grace, cancel)
+		context.AfterFunc(work, func() { t.Stop() })
+	})
+	return work, func() { stop(); cancel() }
+}
+
 // Summary is what a --once run did.
 type Summary struct {
 	Files     int
@@ -194,8 +218,10 @@ func (g *Gateway) RunOnce(ctx context.Context) (Summary, error) {
 			return s, err
 		}
 	}
+	work, cancel := graceful(ctx, g.ShutdownTimeout())
+	defer cancel()
 	for _, d := range g.dests {
-		if err := g.deliver.Deliver(ctx, d, true); err != nil {
+		if err := g.deliver.Round(work, ctx.Done(), d, true); err != nil {
 			s.Errors = append(s.Errors, fmt.Errorf("deposit to %s: %w", d.Name(), err))
 		}
 		// A batch run also brings back what platforms said since the last one.

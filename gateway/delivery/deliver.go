@@ -19,19 +19,62 @@ import (
 	"github.com/fluxgate/fluxgate/gateway/journal"
 )
 
-// Destination is a deposit target with its schedule and its breaker.
+// Destination is a deposit target with its schedule, its breaker and its pacer.
 type Destination struct {
 	deposit.Destination
 	Config   config.DestinationConfig
 	Schedule config.Schedule
-	kick     chan struct{} // asks the runner of a "now" destination to deposit
-	breaker  breaker
-	round    sync.Mutex // one deposit round at a time: the runner's, or an operator's
+	// TrackEvery is the period of the tracking rounds of a platform; TrackDelay how long
+	// after a deposit a first tracking round asks about it.
+	TrackEvery, TrackDelay time.Duration
+	kick                   chan struct{} // asks the runner of a "now" destination to deposit
+	trackSoon              chan struct{} // asks the tracker for a round TrackDelay from now
+	breaker                breaker
+	round                  sync.Mutex // one deposit round at a time: the runner's, or an operator's
+	// pacer paces the calls (nil: unpaced); paced says that the destination makes its calls
+	// through it (a platform API), which then tells the breaker of each call.
+	pacer *deposit.Pacer
+	paced bool
 }
 
-// NewDestination wraps d with its configuration and schedule.
+// trackDelay is how long after a deposit its first tracking round comes: platforms take a
+// moment to say anything.
+const trackDelay = 30 * time.Second
+
+// NewDestination wraps d with its configuration and schedule, and gives it its pacer: every
+// call to a platform API goes through one limiter at the configured rate.
 func NewDestination(d deposit.Destination, cfg config.DestinationConfig, schedule config.Schedule) *Destination {
-	return &Destination{Destination: d, Config: cfg, Schedule: schedule, kick: make(chan struct{}, 1)}
+	dest := &Destination{Destination: d, Config: cfg, Schedule: schedule, kick: make(chan struct{}, 1), trackSoon: make(chan struct{}, 1),
+		TrackEvery: cfg.TrackEvery(), TrackDelay: trackDelay}
+	if _, ok := d.(deposit.Tracker); ok && dest.TrackEvery <= 0 {
+		dest.TrackEvery = config.DefaultTrackEvery
+	}
+	p, paced := d.(deposit.Paced)
+	if cfg.Rate != nil || paced {
+		var perSecond float64
+		var burst int
+		if cfg.Rate != nil {
+			perSecond, burst = cfg.Rate.PerSecond, cfg.Rate.Burst
+		}
+		dest.pacer = deposit.NewPacer(perSecond, burst)
+	}
+	if paced {
+		p.SetPacer(dest.pacer)
+		dest.pacer.Observe(dest.callDone)
+		dest.paced = true
+	}
+	return dest
+}
+
+// Pacer is the pacer of d's calls, nil when they are not paced.
+func (d *Destination) Pacer() *deposit.Pacer { return d.pacer }
+
+// kickTracking asks the tracker of d for a round shortly.
+func (d *Destination) kickTracking() {
+	select {
+	case d.trackSoon <- struct{}{}:
+	default:
+	}
 }
 
 // Kick asks Run to deposit now; a kick already pending is enough.
@@ -55,13 +98,10 @@ type Deliverer struct {
 }
 
 // Retry policy for transient deposit failures: capped exponential back-off with jitter per
-// flux, and a circuit breaker per destination that pauses after repeated failures.
+// flux (the breaker of the destination is in breaker.go).
 const (
-	RetryBase        = 30 * time.Second
-	retryMax         = 30 * time.Minute
-	breakerThreshold = 5 // consecutive failed rounds before the breaker opens
-	breakerCooldown  = 5 * time.Minute
-	breakerMax       = time.Hour
+	RetryBase = 30 * time.Second
+	retryMax  = 30 * time.Minute
 )
 
 // backoff returns how long to wait before attempt n+1 after n failed attempts: doubling
@@ -75,64 +115,40 @@ func backoff(n int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// breaker stops deposit rounds to a destination that keeps failing, and lets one through
-// again after a cool-down that grows while failures go on.
-type breaker struct {
-	mu        sync.Mutex
-	failures  int
-	openUntil time.Time
-}
-
-// allow reports whether a round may run at now, or until when the breaker stays open.
-func (b *breaker) allow(now time.Time) (bool, time.Time) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return !now.Before(b.openUntil), b.openUntil
-}
-
-func (b *breaker) success() {
-	b.mu.Lock()
-	b.failures, b.openUntil = 0, time.Time{}
-	b.mu.Unlock()
-}
-
-// failure counts a failed round and opens the breaker at the threshold.
-func (b *breaker) failure(now time.Time) (opened bool, until time.Time) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.failures++
-	if b.failures < breakerThreshold {
-		return false, time.Time{}
-	}
-	cool := breakerCooldown
-	for i := breakerThreshold; i < b.failures && cool < breakerMax; i++ {
-		cool *= 2
-	}
-	b.openUntil = now.Add(min(cool, breakerMax))
-	return true, b.openUntil
-}
-
-// ErrBreakerOpen says a round was skipped because its destination is paused.
-var ErrBreakerOpen = errors.New("destination paused after repeated failures")
-
-// Deliver deposits every flux due for d, oldest first. It stops at the first transient
-// failure (the destination is likely down; the flux waits out its back-off) and returns
-// it; a permanent failure is recorded against its flux and the round goes on. With force
-// (run --once, fluxgate retry) back-offs and the breaker are ignored.
+// Deliver is Round with one context: its end stops the round between fluxes and cuts the
+// flux in hand.
 func (g *Deliverer) Deliver(ctx context.Context, d *Destination, force bool) error {
+	return g.Round(ctx, ctx.Done(), d, force)
+}
+
+// Round deposits every flux due for d, oldest first, one deposit at a time. A transient
+// failure of one flux does not stop it: that flux waits out its own back-off and the others
+// go on (a platform's call was tried again within the round already). The round stops early
+//   - when the breaker opens (BreakerThreshold consecutive failed calls): "paused until T";
+//   - when the platform asked to wait (Retry-After) longer than a call waits: the others
+//     wait behind the retry of the flux that was told so;
+//   - when stop is closed: the flux in hand is finished, under ctx (which a stop's grace
+//     period bounds), and the rest stays queued for the next start.
+//
+// A permanent failure is recorded against its flux and the round goes on. With force (run
+// --once, fluxgate retry) back-offs are ignored and a paused destination gets a probe. It
+// returns an error when some flux failed transiently or the round could not run.
+func (g *Deliverer) Round(ctx context.Context, stop <-chan struct{}, d *Destination, force bool) error {
 	d.round.Lock() // two rounds at once could send a flux twice to a platform
 	defer d.round.Unlock()
 	now := g.Now()
 	due := now
 	if force {
 		due = time.Time{}
-	} else if ok, until := d.breaker.allow(now); !ok {
+	}
+	if ok, until := d.breaker.allow(now, force); !ok {
 		return fmt.Errorf("%w, until %s", ErrBreakerOpen, until.Format(time.RFC3339))
 	}
 	fluxes, err := g.Journal.Deliverable(ctx, d.Name(), due)
 	if err != nil {
 		return err
 	}
+	ctx = deposit.WithStop(ctx, stop)
 	// Each file's ack is rewritten once its fluxes of this round are done, not after each
 	// flux; a crash in between leaves the ack marked stale, and the start catches it up.
 	pending := map[int64]bool{}
@@ -148,9 +164,28 @@ func (g *Deliverer) Deliver(ctx context.Context, d *Destination, force bool) err
 		}
 	}
 	defer flush(nil)
-	for _, unit := range depositUnits(d, fluxes) {
-		if ctx.Err() != nil {
-			return ctx.Err()
+	defer g.settle(ctx, d)
+	units := depositUnits(d, fluxes)
+	var failed, deposited int
+	var lastErr error
+	var heldBy string // the flux whose deposit the platform asked to retry later
+	defer func() {
+		if deposited > 0 {
+			d.kickTracking()
+		}
+	}()
+	for i, unit := range units {
+		if stopped(stop) || ctx.Err() != nil {
+			g.Log.Info("deposit round stopped between fluxes; the others stay queued", "destination", d.Name(),
+				"deposited", deposited, "left", len(units)-i)
+			break
+		}
+		g.settle(ctx, d)
+		if ok, until := d.breaker.allow(g.Now(), false); !ok && i > 0 {
+			return fmt.Errorf("%w, until %s; the last failure: %w", ErrBreakerOpen, until.Format(time.RFC3339), lastErr)
+		}
+		if until, held := d.pacer.HeldUntil(); held {
+			return g.hold(ctx, d, until, heldBy, lastErr)
 		}
 		files := map[int64]bool{}
 		for _, fx := range unit {
@@ -159,28 +194,67 @@ func (g *Deliverer) Deliver(ctx context.Context, d *Destination, force bool) err
 			}
 		}
 		flush(files)
+		if !d.paced {
+			if err := d.pacer.Wait(ctx); err != nil {
+				break
+			}
+		}
 		var err error
 		if b, ok := d.Destination.(deposit.Batcher); ok && len(unit) > 1 {
 			err = g.depositBatch(ctx, d, b, unit)
 		} else {
 			err = g.depositOne(ctx, d, unit[0])
 		}
+		if !d.paced {
+			d.callDone(err) // each deposit is a call of a folder destination
+		}
 		for id := range files {
 			pending[id] = true
 		}
 		switch {
 		case err == nil:
-			d.breaker.success()
+			deposited += len(unit)
 		case deposit.IsPermanent(err):
 		default:
-			if opened, until := d.breaker.failure(g.Now()); opened {
-				g.Log.Warn("destination paused after repeated failures", "destination", d.Name(), "until", until)
-				g.observer().Paused(d.Name(), until, err)
+			failed, lastErr = failed+1, err
+			if _, ok := deposit.RetryAfter(err); ok {
+				heldBy = unit[0].FinalName
 			}
-			return err
 		}
 	}
+	if failed > 0 {
+		return fmt.Errorf("%d deposit(s) to %s failed and wait out their back-off; the last: %w", failed, d.Name(), lastErr)
+	}
 	return nil
+}
+
+// ErrHeld says that a round stopped because the platform asked to wait (Retry-After).
+var ErrHeld = errors.New("the platform asked to wait")
+
+// hold records that d's fluxes wait until until behind the retry of the flux named by (""
+// when a tracking call was told to wait), rewrites their acks, and returns why the round
+// stopped.
+func (g *Deliverer) hold(ctx context.Context, d *Destination, until time.Time, by string, cause error) error {
+	reason := ""
+	if cause != nil {
+		reason = cause.Error()
+	}
+	g.Log.Warn("the platform asked to wait; the other fluxes wait behind that retry", "destination", d.Name(), "until", until, "flux", by, "err", reason)
+	files, err := g.Journal.SetHold(ctx, d.Name(), until, by, reason)
+	if err != nil {
+		return errors.Join(fmt.Errorf("%w until %s", ErrHeld, until.Format(time.RFC3339)), err)
+	}
+	g.rewriteAcks(ctx, files)
+	return fmt.Errorf("%w until %s (retry of %s)", ErrHeld, until.Format(time.RFC3339), by)
+}
+
+func stopped(stop <-chan struct{}) bool {
+	select {
+	case <-stop:
+		return true
+	default:
+		return false
+	}
 }
 
 // depositUnits splits the fluxes of a round into what goes in one deposit: one flux each,
@@ -304,45 +378,4 @@ func (g *Deliverer) depositFailed(ctx context.Context, fx journal.Flux, err erro
 		return errors.Join(err, jerr)
 	}
 	return err
-}
-
-// Run deposits on d's schedule until ctx is done: at each cron tick, at once when
-// a file was processed for a "now" destination, and when a back-off or a paused breaker
-// ends, whatever the schedule: a nightly batch that met a server down does not wait a day.
-func (g *Deliverer) Run(ctx context.Context, d *Destination) {
-	for {
-		now := g.Now()
-		var wake time.Time
-		if !d.Schedule.Now {
-			wake = d.Schedule.Cron.Next(now)
-		}
-		if at, ok, err := g.Journal.NextAttempt(ctx, d.Name()); err == nil && ok && (wake.IsZero() || at.Before(wake)) {
-			wake = at
-		}
-		if ok, until := d.breaker.allow(now); !ok && (wake.IsZero() || until.After(wake)) {
-			wake = until
-		}
-		var timer, trackTick <-chan time.Time
-		if !wake.IsZero() {
-			timer = time.After(max(wake.Sub(now), 0))
-		}
-		if _, ok := d.Destination.(deposit.Tracker); ok {
-			trackTick = time.After(trackEvery)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-trackTick:
-			if err := g.Track(ctx, d); err != nil {
-				g.Log.Warn("platform statuses not all read; asking again later", "destination", d.Name(), "err", err)
-			}
-			continue
-		case <-d.kick:
-		case <-timer:
-		}
-		// The round in hand is finished even when a stop is asked: a deposit is never cut.
-		if err := g.Deliver(context.WithoutCancel(ctx), d, false); err != nil && !errors.Is(err, ErrBreakerOpen) {
-			g.Log.Warn("deposit round stopped; the fluxes wait out their back-off", "destination", d.Name(), "err", err)
-		}
-	}
 }

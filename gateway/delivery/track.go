@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/fluxgate/fluxgate/gateway/deposit"
@@ -11,18 +14,21 @@ import (
 	"github.com/fluxgate/fluxgate/invoice"
 )
 
-// trackEvery is how often the platforms are asked what became of deposited invoices.
-const trackEvery = 5 * time.Minute
-
 // Track asks a platform destination what became of its deposited fluxes that are not final
 // yet, records what changed in the journal and rewrites the acks concerned: the accounting
 // side learns from its ack that an invoice was integrated, rejected, suspended or paid.
+//
+// The fluxes asked about least recently go first, and those the round reached are marked
+// asked: a round cut short by the platform's rate limit (its calls are paced, and a long
+// Retry-After ends the round) does not leave the same fluxes unasked every time. A platform
+// that can spare calls (deposit.KnownTracker) is told what the journal knows already, so
+// that what cannot change any more is not asked again.
 func (g *Deliverer) Track(ctx context.Context, d *Destination) error {
 	tr, ok := d.Destination.(deposit.Tracker)
 	if !ok {
 		return nil
 	}
-	fluxes, err := g.Journal.Tracked(ctx, d.Name())
+	fluxes, err := g.Journal.TrackQueue(ctx, d.Name())
 	if err != nil || len(fluxes) == 0 {
 		return err
 	}
@@ -36,7 +42,22 @@ func (g *Deliverer) Track(ctx context.Context, d *Destination) error {
 	}
 	// Updates returned before an error still count.
 	start := time.Now()
-	updates, trackErr := tr.Track(ctx, receipts)
+	var updates []deposit.StatusUpdate
+	var trackErr error
+	if kt, ok := tr.(deposit.KnownTracker); ok {
+		known := make([]deposit.Tracked, 0, len(receipts))
+		for _, r := range receipts {
+			fxs := byReceipt[r]
+			k := deposit.Tracked{Receipt: r, Status: fxs[0].Platform.Status}
+			if len(fxs) == 1 {
+				k.Invoice = fxs[0].Invoice
+			}
+			known = append(known, k)
+		}
+		updates, trackErr = kt.TrackKnown(ctx, known)
+	} else {
+		updates, trackErr = tr.Track(ctx, receipts)
+	}
 	g.observer().Tracked(d.Name(), time.Since(start), trackErr)
 
 	touched := map[int64]bool{} // files whose ack must be rewritten
@@ -109,6 +130,18 @@ func (g *Deliverer) Track(ctx context.Context, d *Destination) error {
 	for fileID := range touched {
 		errs = append(errs, g.WriteAck(ctx, fileID))
 	}
+	asked := map[int64]bool{}
+	for _, u := range updates {
+		for _, fx := range byReceipt[u.Receipt] {
+			asked[fx.ID] = true
+		}
+		if u.Invoice != "" {
+			for _, fx := range fluxesOf(u) {
+				asked[fx.ID] = true
+			}
+		}
+	}
+	errs = append(errs, g.Journal.MarkTracked(ctx, slices.Collect(maps.Keys(asked)), g.Now()))
 	if trackErr != nil {
 		errs = append(errs, fmt.Errorf("track %s: %w", d.Name(), trackErr))
 	}
@@ -116,17 +149,33 @@ func (g *Deliverer) Track(ctx context.Context, d *Destination) error {
 }
 
 // platformProblem turns a platform's rejection into a problem of the invoice's ack, in the
-// platform's own words.
+// platform's own words, naming its status (210 Refusée) and its reason code in French and
+// in English.
 func platformProblem(dest string, u deposit.StatusUpdate) *journal.Problem {
 	code := u.Reason
 	if code == "" {
 		code = u.Status
 	}
-	msg := u.Message
-	if msg == "" {
-		msg = u.Label
+	status := func(lang string) string {
+		label := deposit.StatusLabel(u.Status, u.Label, lang)
+		switch {
+		case label == "":
+			return u.Status
+		case strings.Trim(u.Status, "0123456789") == "":
+			return u.Status + " " + label // a lifecycle code: "210 Refusée"
+		default:
+			return label + " (" + u.Status + ")"
+		}
 	}
-	return &journal.Problem{Rule: "PLATFORM-" + code, Severity: string(invoice.Fatal),
-		FR: fmt.Sprintf("La plateforme %s a rejeté la facture (%s) : %s", dest, code, msg),
-		EN: fmt.Sprintf("Platform %s rejected the invoice (%s): %s", dest, code, msg)}
+	fr := fmt.Sprintf("La plateforme %s a refusé la facture : %s", dest, status("fr"))
+	en := fmt.Sprintf("Platform %s refused the invoice: %s", dest, status("en"))
+	if u.Reason != "" {
+		fr += ", motif " + u.Reason
+		en += ", reason " + u.Reason
+	}
+	if u.Message != "" {
+		fr += " : " + u.Message
+		en += ": " + u.Message
+	}
+	return &journal.Problem{Rule: "PLATFORM-" + code, Severity: string(invoice.Fatal), FR: fr, EN: en}
 }
