@@ -1,0 +1,31 @@
+package schematron
+
+import (
+	"os"
+	"testing"
+)
+
+// BenchmarkRunUBLSyntax evaluates the official UBL syntax rules (756 asserts) on the first
+// official UBL example.
+func BenchmarkRunUBLSyntax(b *testing.B) {
+	rules, err := os.ReadFile("../../invoice/ubl/en16931-syntax.sch")
+	if err != nil {
+		b.Skip(err)
+	}
+	s, err := Load(rules)
+	if err != nil {
+		b.Fatal(err)
+	}
+	data, err := os.ReadFile("../../../shared/examples/invoices/ubl/ubl-tc434-example1.xml")
+	if err != nil {
+		b.Skip(err)
+	}
+	doc, err := Parse(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		s.Run(doc)
+	}
+}

@@ -1,0 +1,471 @@
+package schematron
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/beevik/etree"
+)
+
+// Namespaces of schematron documents.
+const (
+	NSSchematron = "http://purl.oclc.org/dsdl/schematron"
+	NSXSL        = "http://www.w3.org/1999/XSL/Transform"
+)
+
+// Schema is a compiled schematron rule set.
+type Schema struct {
+	Title     string
+	NS        [][2]string // prefix, URI in declaration order
+	Lets      []Let       // schema-level variables
+	Functions []Function
+	Patterns  []*Pattern
+	env       *env
+}
+
+// Let is a variable: its name and XPath value.
+type Let struct {
+	Name, Value string
+	expr        expr
+}
+
+// Function is a stylesheet function (xsl:function).
+type Function struct {
+	Name, As string
+	Params   [][2]string // name, as
+	Vars     []Let
+	Result   string
+}
+
+// Pattern is a schematron pattern: rules competing for the elements of the document.
+type Pattern struct {
+	ID    string
+	Lets  []Let // evaluated once, with the document node as context
+	Rules []*Rule
+}
+
+// Rule is a rule of a pattern: its context and what it asserts there.
+type Rule struct {
+	Context string
+	Lets    []Let
+	Asserts []*Assert
+	match   expr // the context as an absolute expression selecting every matching node
+}
+
+// Assert is an assert (or, with Report, a report) of a rule.
+type Assert struct {
+	ID, Flag, Test string
+	Report         bool   // a report fires when its test is true
+	Message        string // its text, whitespace collapsed, computed parts (value-of) left out
+	test           expr
+}
+
+// Failure is a failed assert (or a fired report) at a node. Err is set when the test could
+// not be evaluated on the document; such an assert counts as failed.
+type Failure struct {
+	Assert *Assert
+	Node   *Node
+	Err    error
+}
+
+// Load reads a schematron document (the subset the official artefacts use: ns, let,
+// xsl:function, pattern, rule, assert, report) and compiles every expression.
+func Load(data []byte) (*Schema, error) {
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(data); err != nil {
+		return nil, fmt.Errorf("schematron: %w", err)
+	}
+	root := doc.Root()
+	if root == nil || root.Tag != "schema" {
+		return nil, errors.New("schematron: the root element is not schema")
+	}
+	s := &Schema{}
+	for _, e := range root.ChildElements() {
+		switch e.Tag {
+		case "title":
+			s.Title = strings.TrimSpace(e.Text())
+		case "ns":
+			s.NS = append(s.NS, [2]string{e.SelectAttrValue("prefix", ""), e.SelectAttrValue("uri", "")})
+		case "let":
+			s.Lets = append(s.Lets, Let{Name: e.SelectAttrValue("name", ""), Value: e.SelectAttrValue("value", "")})
+		case "function":
+			f := Function{Name: e.SelectAttrValue("name", ""), As: e.SelectAttrValue("as", "")}
+			for _, c := range e.ChildElements() {
+				switch c.Tag {
+				case "param":
+					f.Params = append(f.Params, [2]string{c.SelectAttrValue("name", ""), c.SelectAttrValue("as", "")})
+				case "variable":
+					f.Vars = append(f.Vars, Let{Name: c.SelectAttrValue("name", ""), Value: c.SelectAttrValue("select", "")})
+				case "sequence":
+					f.Result = c.SelectAttrValue("select", "")
+				}
+			}
+			s.Functions = append(s.Functions, f)
+		case "pattern":
+			if e.SelectAttrValue("abstract", "") == "true" {
+				continue
+			}
+			p := &Pattern{ID: e.SelectAttrValue("id", "")}
+			for _, c := range e.ChildElements() {
+				switch c.Tag {
+				case "let":
+					p.Lets = append(p.Lets, Let{Name: c.SelectAttrValue("name", ""), Value: c.SelectAttrValue("value", "")})
+				case "rule":
+					if c.SelectAttrValue("abstract", "") == "true" {
+						continue
+					}
+					r := &Rule{Context: c.SelectAttrValue("context", "")}
+					for _, a := range c.ChildElements() {
+						switch a.Tag {
+						case "let":
+							r.Lets = append(r.Lets, Let{Name: a.SelectAttrValue("name", ""), Value: a.SelectAttrValue("value", "")})
+						case "assert", "report":
+							r.Asserts = append(r.Asserts, &Assert{ID: a.SelectAttrValue("id", ""), Flag: a.SelectAttrValue("flag", ""),
+								Test: a.SelectAttrValue("test", ""), Report: a.Tag == "report", Message: textContent(a)})
+						}
+					}
+					p.Rules = append(p.Rules, r)
+				}
+			}
+			s.Patterns = append(s.Patterns, p)
+		}
+	}
+	if err := s.compile(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Schema) compile() error {
+	s.env = &env{ns: map[string]string{}, funcs: map[string]*function{}}
+	for _, n := range s.NS {
+		s.env.ns[n[0]] = n[1]
+	}
+	if _, ok := s.env.ns["xs"]; !ok {
+		s.env.ns["xs"] = "http://www.w3.org/2001/XMLSchema"
+	}
+	var errs []error
+	comp := func(src string) expr {
+		e, err := compile(src)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		return e
+	}
+	for i := range s.Lets {
+		s.Lets[i].expr = comp(s.Lets[i].Value)
+	}
+	for _, f := range s.Functions {
+		fn := &function{name: f.Name, result: comp(f.Result)}
+		for _, p := range f.Params {
+			fn.params = append(fn.params, param{p[0], p[1]})
+		}
+		for _, v := range f.Vars {
+			fn.vars = append(fn.vars, let{v.Name, comp(v.Value)})
+		}
+		s.env.funcs[f.Name] = fn
+	}
+	for _, p := range s.Patterns {
+		for i := range p.Lets {
+			p.Lets[i].expr = comp(p.Lets[i].Value)
+		}
+		for _, r := range p.Rules {
+			if c := comp(r.Context); c != nil {
+				r.match = matcher(c)
+			}
+			for i := range r.Lets {
+				r.Lets[i].expr = comp(r.Lets[i].Value)
+			}
+			for _, a := range r.Asserts {
+				a.test = comp(a.Test)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// matcher turns a rule context (an XSLT pattern) into an expression that selects, from the
+// document node, every node the pattern matches.
+func matcher(c expr) expr {
+	if u, ok := c.(exUnion); ok && u.op == "union" {
+		return exUnion{"union", matcher(u.l), matcher(u.r)}
+	}
+	dos := descendantOrSelf()
+	switch x := c.(type) {
+	case exPath:
+		if x.abs {
+			return x
+		}
+		steps := append([]expr{dos}, x.steps...)
+		return optimize(exPath{abs: true, steps: steps})
+	case exRoot:
+		return x
+	}
+	return optimize(exPath{abs: true, steps: []expr{dos, c}})
+}
+
+// optimize rewrites descendant-or-self::node()/child::x as descendant::x (and /@x as one
+// pass over the attributes) when x has no positional predicate.
+func optimize(p exPath) exPath {
+	steps := p.steps
+	for i := 0; i+1 < len(steps); i++ {
+		s, ok := steps[i].(exStep)
+		nx, ok2 := steps[i+1].(exStep)
+		if ok && ok2 && s.axis == "descendant-or-self" && s.test.kind == "node" && len(s.preds) == 0 &&
+			(nx.axis == "child" || nx.axis == "attribute") && (len(nx.preds) == 0 || !positional(nx.preds)) {
+			axis := map[string]string{"child": "descendant", "attribute": "descendant-attribute"}[nx.axis]
+			steps = append(append(append([]expr{}, steps[:i]...), exStep{axis: axis, test: nx.test, preds: nx.preds}), steps[i+2:]...)
+		}
+	}
+	p.steps = steps
+	return p
+}
+
+// Run evaluates the schema on doc and returns the failed asserts and fired reports in the
+// order the compiled stylesheets report them: pattern by pattern, elements in document
+// order.
+func (s *Schema) Run(doc *Document) []Failure {
+	var out []Failure
+	root := &ctx{item: doc.Root, pos: 1, size: 1, env: s.env, root: doc.Root, all: doc.all}
+	// Lets of the schema and of every pattern are global variables.
+	var globals *scope
+	bindAll := func(lets []Let) {
+		for _, l := range lets {
+			c := *root
+			c.vars = globals
+			v, err := safeEval(&c, l.expr)
+			if err != nil {
+				out = append(out, Failure{Assert: &Assert{ID: "let $" + l.Name}, Node: doc.Root, Err: err})
+			}
+			globals = globals.bind(l.Name, v)
+		}
+	}
+	bindAll(s.Lets)
+	for _, p := range s.Patterns {
+		bindAll(p.Lets)
+	}
+	root.vars = globals
+	for _, p := range s.Patterns {
+		type fired struct {
+			node *Node
+			rule *Rule
+		}
+		claimed := map[*Node]bool{}
+		var hits []fired
+		for _, r := range p.Rules {
+			nodes, err := safeEval(root, r.match)
+			if err != nil {
+				out = append(out, Failure{Assert: &Assert{ID: "context " + r.Context}, Node: doc.Root, Err: err})
+				continue
+			}
+			for _, it := range nodes {
+				n, ok := it.(*Node)
+				if !ok || n.Kind != ElementNode || claimed[n] {
+					continue
+				}
+				claimed[n] = true
+				hits = append(hits, fired{n, r})
+			}
+		}
+		// Document order, as the stylesheet's traversal visits them.
+		for i := 1; i < len(hits); i++ {
+			for j := i; j > 0 && hits[j].node.order < hits[j-1].node.order; j-- {
+				hits[j], hits[j-1] = hits[j-1], hits[j]
+			}
+		}
+		for _, h := range hits {
+			c := root.with(h.node, 1, 1)
+			for _, l := range h.rule.Lets {
+				v, err := safeEval(c, l.expr)
+				if err != nil {
+					out = append(out, Failure{Assert: &Assert{ID: "let $" + l.Name}, Node: h.node, Err: err})
+				}
+				c.vars = c.vars.bind(l.Name, v)
+			}
+			for _, a := range h.rule.Asserts {
+				v, err := safeEval(c, a.test)
+				if err != nil {
+					out = append(out, Failure{Assert: a, Node: h.node, Err: err})
+					continue
+				}
+				ok, err := safeBool(v)
+				if err != nil {
+					out = append(out, Failure{Assert: a, Node: h.node, Err: err})
+					continue
+				}
+				if ok == a.Report {
+					out = append(out, Failure{Assert: a, Node: h.node})
+				}
+			}
+		}
+	}
+	return out
+}
+
+func safeEval(c *ctx, e expr) (v seq, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if ee, ok := r.(evalError); ok {
+				err = ee
+				return
+			}
+			panic(r)
+		}
+	}()
+	return c.eval(e), nil
+}
+
+func safeBool(v seq) (b bool, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if ee, ok := r.(evalError); ok {
+				err = ee
+				return
+			}
+			panic(r)
+		}
+	}()
+	return ebv(v), nil
+}
+
+// Eval evaluates an XPath expression with the document node as context, for tests and
+// tools; namespaces are those of the schema.
+func (s *Schema) Eval(doc *Document, src string) ([]string, error) {
+	e, err := compile(src)
+	if err != nil {
+		return nil, err
+	}
+	v, err := safeEval(&ctx{item: doc.Root, pos: 1, size: 1, env: s.env, root: doc.Root, all: doc.all}, e)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(v))
+	for i, it := range v {
+		out[i] = toString(it)
+	}
+	return out, nil
+}
+
+// Filter returns a copy of s keeping only the asserts for which keep returns true. A rule
+// left without asserts stays when a rule after it in its pattern keeps some (it still claims
+// elements from them); a pattern left without asserts goes.
+func (s *Schema) Filter(keep func(*Assert) bool) *Schema {
+	c := *s
+	c.Patterns = nil
+	for _, p := range s.Patterns {
+		np := &Pattern{ID: p.ID, Lets: p.Lets}
+		last := -1
+		for _, r := range p.Rules {
+			nr := &Rule{Context: r.Context, Lets: r.Lets, match: r.match}
+			for _, a := range r.Asserts {
+				if keep(a) {
+					nr.Asserts = append(nr.Asserts, a)
+				}
+			}
+			np.Rules = append(np.Rules, nr)
+			if len(nr.Asserts) > 0 {
+				last = len(np.Rules) - 1
+			}
+		}
+		if last < 0 {
+			continue
+		}
+		np.Rules = np.Rules[:last+1]
+		c.Patterns = append(c.Patterns, np)
+	}
+	return &c
+}
+
+// Asserts lists every assert of the schema in declaration order.
+func (s *Schema) Asserts() []*Assert {
+	var out []*Assert
+	for _, p := range s.Patterns {
+		for _, r := range p.Rules {
+			out = append(out, r.Asserts...)
+		}
+	}
+	return out
+}
+
+// Marshal writes s as a schematron document holding only what Load reads, with the
+// asserts' messages when keepMessages.
+func (s *Schema) Marshal(comment string, keepMessages bool) []byte {
+	var b bytes.Buffer
+	esc := func(v string) string {
+		var e bytes.Buffer
+		xml.EscapeText(&e, []byte(v))
+		return strings.ReplaceAll(e.String(), `"`, "&quot;")
+	}
+	b.WriteString("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
+	if comment != "" {
+		b.WriteString("<!-- " + strings.ReplaceAll(comment, "--", "- -") + " -->\n")
+	}
+	b.WriteString(`<schema xmlns="` + NSSchematron + `" xmlns:xsl="` + NSXSL + `" queryBinding="xslt2">` + "\n")
+	if s.Title != "" {
+		b.WriteString("  <title>" + esc(s.Title) + "</title>\n")
+	}
+	for _, n := range s.NS {
+		fmt.Fprintf(&b, "  <ns prefix=\"%s\" uri=\"%s\"/>\n", esc(n[0]), esc(n[1]))
+	}
+	lets := func(indent string, ls []Let) {
+		for _, l := range ls {
+			fmt.Fprintf(&b, "%s<let name=\"%s\" value=\"%s\"/>\n", indent, esc(l.Name), esc(l.Value))
+		}
+	}
+	lets("  ", s.Lets)
+	for _, f := range s.Functions {
+		fmt.Fprintf(&b, "  <xsl:function name=\"%s\" as=\"%s\">\n", esc(f.Name), esc(f.As))
+		for _, p := range f.Params {
+			fmt.Fprintf(&b, "    <xsl:param name=\"%s\" as=\"%s\"/>\n", esc(p[0]), esc(p[1]))
+		}
+		for _, v := range f.Vars {
+			fmt.Fprintf(&b, "    <xsl:variable name=\"%s\" select=\"%s\"/>\n", esc(v.Name), esc(v.Value))
+		}
+		fmt.Fprintf(&b, "    <xsl:sequence select=\"%s\"/>\n  </xsl:function>\n", esc(f.Result))
+	}
+	for _, p := range s.Patterns {
+		fmt.Fprintf(&b, "  <pattern id=\"%s\">\n", esc(p.ID))
+		lets("    ", p.Lets)
+		for _, r := range p.Rules {
+			fmt.Fprintf(&b, "    <rule context=\"%s\">\n", esc(r.Context))
+			lets("      ", r.Lets)
+			for _, a := range r.Asserts {
+				tag := "assert"
+				if a.Report {
+					tag = "report"
+				}
+				fmt.Fprintf(&b, "      <%s id=\"%s\" flag=\"%s\" test=\"%s\"", tag, esc(a.ID), esc(a.Flag), esc(a.Test))
+				if keepMessages && a.Message != "" {
+					fmt.Fprintf(&b, ">%s</%s>\n", esc(a.Message), tag)
+				} else {
+					b.WriteString("/>\n")
+				}
+			}
+			b.WriteString("    </rule>\n")
+		}
+		b.WriteString("  </pattern>\n")
+	}
+	b.WriteString("</schema>\n")
+	return b.Bytes()
+}
+
+// textContent is the text of e and its descendants, whitespace collapsed.
+func textContent(e *etree.Element) string {
+	var b strings.Builder
+	var walk func(*etree.Element)
+	walk = func(e *etree.Element) {
+		for _, t := range e.Child {
+			switch c := t.(type) {
+			case *etree.CharData:
+				b.WriteString(c.Data)
+			case *etree.Element:
+				walk(c)
+			}
+		}
+	}
+	walk(e)
+	return strings.Join(strings.Fields(b.String()), " ")
+}

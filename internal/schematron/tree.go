@@ -1,0 +1,211 @@
+// Package schematron evaluates ISO Schematron rule sets (queryBinding xslt2) on XML
+// documents in pure Go: an XPath 2.0 evaluator covering what the official EN 16931 and
+// French CTC (BR-FR) artefacts use, and the schematron processing model of their compiled
+// stylesheets (each pattern visits every element in document order; within a pattern the
+// first rule whose context matches an element fires; lets are evaluated before asserts).
+//
+// It lets the product judge a document as the official stylesheets do without a JVM: the
+// rules stay data (a schematron document, trimmed to contexts, lets and tests), and the
+// tests compare the result with Saxon's on every example.
+package schematron
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/beevik/etree"
+)
+
+// Kind is the kind of a node.
+type Kind uint8
+
+// Node kinds.
+const (
+	DocumentNode Kind = iota
+	ElementNode
+	AttributeNode
+	TextNode
+)
+
+// Node is a node of a parsed document: the document itself, an element, an attribute or a
+// text node. Names are resolved: Space is the namespace URI.
+type Node struct {
+	Kind     Kind
+	Space    string // namespace URI of an element or attribute
+	Prefix   string // the prefix the document used (name() shows it)
+	Local    string
+	Value    string // text of a text node, value of an attribute
+	Parent   *Node
+	Children []*Node // elements and text, in document order
+	Attrs    []*Node
+	order    int // position in document order
+	at, end  int // the node is all[at] of its document, its descendants all[at+1:end]
+}
+
+// Name is the node's name as the document wrote it (prefix:local), "" for text and
+// document nodes.
+func (n *Node) Name() string {
+	if n.Prefix == "" {
+		return n.Local
+	}
+	return n.Prefix + ":" + n.Local
+}
+
+// StringValue is the node's string value: the concatenated text of an element or
+// document, an attribute's value.
+func (n *Node) StringValue() string {
+	switch n.Kind {
+	case AttributeNode, TextNode:
+		return n.Value
+	}
+	var b strings.Builder
+	var walk func(*Node)
+	walk = func(m *Node) {
+		for _, c := range m.Children {
+			if c.Kind == TextNode {
+				b.WriteString(c.Value)
+			} else {
+				walk(c)
+			}
+		}
+	}
+	walk(n)
+	return b.String()
+}
+
+// Elements returns the child elements of n.
+func (n *Node) Elements() []*Node {
+	var out []*Node
+	for _, c := range n.Children {
+		if c.Kind == ElementNode {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Path is an XPath to n with prefixes as the document wrote them and positions where a
+// name repeats: /Invoice/cac:InvoiceLine[2]/cbc:ID, /Invoice/cbc:Note/@languageID.
+func (n *Node) Path() string {
+	var parts []string
+	for m := n; m != nil && m.Kind != DocumentNode; m = m.Parent {
+		switch m.Kind {
+		case AttributeNode:
+			parts = append(parts, "@"+m.Name())
+			continue
+		case TextNode:
+			parts = append(parts, "text()")
+			continue
+		}
+		step := m.Name()
+		if p := m.Parent; p != nil {
+			count, at := 0, 0
+			for _, s := range p.Children {
+				if s.Kind == ElementNode && s.Space == m.Space && s.Local == m.Local {
+					count++
+					if s == m {
+						at = count
+					}
+				}
+			}
+			if count > 1 {
+				step = fmt.Sprintf("%s[%d]", step, at)
+			}
+		}
+		parts = append(parts, step)
+	}
+	for i, j := 0, len(parts)-1; i < j; i, j = i+1, j-1 {
+		parts[i], parts[j] = parts[j], parts[i]
+	}
+	return "/" + strings.Join(parts, "/")
+}
+
+// Document is a parsed document ready for evaluation.
+type Document struct {
+	Root *Node // the document node
+	all  []*Node
+}
+
+// Parse reads an XML document.
+func Parse(data []byte) (*Document, error) {
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(data); err != nil {
+		return nil, err
+	}
+	if doc.Root() == nil {
+		return nil, fmt.Errorf("no root element")
+	}
+	return FromEtree(doc), nil
+}
+
+// FromEtree builds a Document from an etree document, resolving namespace prefixes. It
+// must be called before anything rewrites the elements' prefixes.
+func FromEtree(doc *etree.Document) *Document {
+	root := &Node{Kind: DocumentNode}
+	order := 0
+	var build func(parent *Node, e *etree.Element, scope map[string]string)
+	build = func(parent *Node, e *etree.Element, scope map[string]string) {
+		copied := false
+		for _, a := range e.Attr {
+			if (a.Space == "" && a.Key == "xmlns") || a.Space == "xmlns" {
+				if !copied {
+					next := make(map[string]string, len(scope)+4)
+					for k, v := range scope {
+						next[k] = v
+					}
+					scope, copied = next, true
+				}
+				if a.Space == "" {
+					scope[""] = a.Value
+				} else {
+					scope[a.Key] = a.Value
+				}
+			}
+		}
+		order++
+		n := &Node{Kind: ElementNode, Space: scope[e.Space], Prefix: e.Space, Local: e.Tag, Parent: parent, order: order}
+		parent.Children = append(parent.Children, n)
+		for _, a := range e.Attr {
+			if (a.Space == "" && a.Key == "xmlns") || a.Space == "xmlns" {
+				continue
+			}
+			order++
+			space := ""
+			if a.Space != "" {
+				space = scope[a.Space]
+				if a.Space == "xml" {
+					space = "http://www.w3.org/XML/1998/namespace"
+				}
+			}
+			n.Attrs = append(n.Attrs, &Node{Kind: AttributeNode, Space: space, Prefix: a.Space, Local: a.Key, Value: a.Value, Parent: n, order: order})
+		}
+		for _, t := range e.Child {
+			switch c := t.(type) {
+			case *etree.Element:
+				build(n, c, scope)
+			case *etree.CharData:
+				order++
+				n.Children = append(n.Children, &Node{Kind: TextNode, Value: c.Data, Parent: n, order: order})
+			}
+		}
+	}
+	for _, t := range doc.Child {
+		if e, ok := t.(*etree.Element); ok {
+			build(root, e, map[string]string{"xml": "http://www.w3.org/XML/1998/namespace"})
+		}
+	}
+	d := &Document{Root: root}
+	// Every node but attributes in document order, so that descendant, preceding and
+	// following are slices of it.
+	var index func(n *Node)
+	index = func(n *Node) {
+		n.at = len(d.all)
+		d.all = append(d.all, n)
+		for _, c := range n.Children {
+			index(c)
+		}
+		n.end = len(d.all)
+	}
+	index(root)
+	return d
+}
