@@ -128,7 +128,7 @@ func run(path, rule string, p *invoice.Profile) (invoice.Severity, string, error
 	}
 	var got invoice.Severity
 	var msgs []string
-	for _, v := range append(readViolations, syntax.Check(s, inv, p)...) {
+	for _, v := range syntax.CheckRead(s, inv, readViolations, p) {
 		if v.Rule == rule {
 			msgs = append(msgs, v.String())
 			if got != invoice.Fatal {

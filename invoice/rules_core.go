@@ -334,15 +334,23 @@ func coreRules() []Rule {
 					}
 				}
 			}},
-		docRule("BR-53", []string{"BT-6", "BT-111"},
-			"La devise de comptabilisation de la TVA (BT-6) est indiquée : le montant total de TVA dans cette devise (BT-111) doit l'être aussi.",
-			"The VAT accounting currency (BT-6) is given: the total VAT amount in that currency (BT-111) must be given too.",
-			// As the official schematrons read it: a tax total in the currency BT-6 must exist,
-			// so when BT-6 equals BT-5 the total VAT amount BT-110 is that total.
-			func(inv *Invoice) bool {
-				return !blank(inv.TaxCurrency) && inv.Totals.TaxTotalAcctCurr == nil &&
-					!(inv.TaxCurrency == inv.Currency && inv.Totals.TaxTotal != nil)
-			}),
+		{ID: "BR-53", Severity: Fatal, BT: []string{"BT-6", "BT-111"},
+			FR: "La devise de comptabilisation de la TVA (BT-6) est indiquée : le montant total de TVA dans cette devise (BT-111) doit l'être aussi, et en CII cette devise doit différer de celle de la facture (BT-5).",
+			EN: "The VAT accounting currency (BT-6) is given: the total VAT amount in that currency (BT-111) must be given too, and in CII that currency must differ from the invoice currency (BT-5).",
+			// As the official schematrons read it. UBL: a tax total in the currency BT-6 must
+			// exist, so when BT-6 equals BT-5 the total VAT amount BT-110 is that total. CII: BT-6
+			// must also differ from BT-5 (the CII writer leaves out a BT-6 equal to BT-5). The
+			// model alone follows UBL: a model with BT-6 = BT-5 is written validly in both.
+			CheckSyntax: func(inv *Invoice, syntax string, report Report) {
+				if blank(inv.TaxCurrency) {
+					return
+				}
+				same := inv.TaxCurrency == inv.Currency
+				if syntax == "cii" && (same || inv.Totals.TaxTotalAcctCurr == nil) ||
+					syntax != "cii" && inv.Totals.TaxTotalAcctCurr == nil && !(same && inv.Totals.TaxTotal != nil) {
+					report("")
+				}
+			}},
 		{ID: "BR-54", Severity: Fatal, BT: []string{"BT-160", "BT-161", "BG-32"},
 			FR: "Ligne {line} : chaque attribut d'article (BG-32) doit avoir un nom (BT-160) et une valeur (BT-161).",
 			EN: "Line {line}: each item attribute (BG-32) must have a name (BT-160) and a value (BT-161).",

@@ -104,7 +104,7 @@ func checkFile(file string, profile *invoice.Profile, lang string) checkReport {
 		return rep
 	}
 	rep.Syntax = string(s)
-	vs := append(readVs, syntax.Check(s, inv, profile)...)
+	vs := syntax.CheckRead(s, inv, readVs, profile)
 	rep.Valid = !invoice.HasFatal(vs)
 	for _, v := range vs {
 		bt := v.BT

@@ -11,8 +11,10 @@ package cii
 import (
 	"errors"
 	"fmt"
-	"github.com/fluxgate/fluxgate/internal/xmlw"
 	"strings"
+
+	"github.com/fluxgate/fluxgate/internal/schematron"
+	"github.com/fluxgate/fluxgate/internal/xmlw"
 
 	"github.com/beevik/etree"
 	"github.com/shopspring/decimal"
@@ -80,7 +82,7 @@ func Read(data []byte) (*invoice.Invoice, []invoice.Violation, error) {
 	if root.Tag != "CrossIndustryInvoice" || root.NamespaceURI() != NamespaceRSM {
 		return nil, nil, fmt.Errorf("cii: root element is {%s}%s, not a CrossIndustryInvoice", root.NamespaceURI(), root.Tag)
 	}
-	r := &reader{}
+	r := &reader{viol: syntaxViolations(schematron.FromEtree(doc))}
 	inv := &invoice.Invoice{}
 	r.context(root, inv)
 	r.document(root, inv)
@@ -298,7 +300,9 @@ func (r *reader) date(e *etree.Element, bt string) invoice.Date {
 	}
 	if s == nil {
 		if dt := child(e, "DateTime"); dt != nil {
-			r.finding(dt, invoice.Fatal, "CII-DT-068", []string{bt}, "DateTime ne doit pas être utilisé", "DateTime shall not be used")
+			r.finding(dt, invoice.Warning, "", []string{bt},
+				bt+" : DateTime n'est pas la forme EN 16931 (DateTimeString au format 102) ; la date est lue",
+				bt+": DateTime is not the EN 16931 form (DateTimeString, format 102); the date is read")
 			if v := value(dt); len(v) >= 10 {
 				if d, err := invoice.ParseDate("2006-01-02", v[:10]); err == nil {
 					return d
@@ -321,7 +325,9 @@ func (r *reader) date(e *etree.Element, bt string) invoice.Date {
 	}
 	d, err := invoice.ParseDate("20060102", v)
 	if err != nil || len(v) != 8 {
-		r.finding(s, invoice.Fatal, "CII-DT-097", []string{bt},
+		// The official CII-DT-097 reports a value that is not YYYYMMDD (syntaxrules.go); this
+		// says which term is lost, also for an impossible date of that form (20260231).
+		r.finding(s, invoice.Fatal, "", []string{bt},
 			fmt.Sprintf("%s : %q n'est pas une date AAAAMMJJ", bt, v),
 			fmt.Sprintf("%s: %q is not a YYYYMMDD date", bt, v))
 		return invoice.Date{}
@@ -329,8 +335,13 @@ func (r *reader) date(e *etree.Element, bt string) invoice.Date {
 	return d
 }
 
-// finding records a violation located at e; rule "" means RuleRead.
+// finding records a violation located at e; rule "" means RuleRead. The official syntax
+// rules (CII-SR, CII-DT) are evaluated on the document as the official artefacts state them
+// (syntaxrules.go), so the reader leaves them out here and goes on reading.
 func (r *reader) finding(e *etree.Element, sev invoice.Severity, rule string, bt []string, fr, en string) {
+	if strings.HasPrefix(rule, "CII-") {
+		return
+	}
 	if rule == "" {
 		rule = RuleRead
 	}

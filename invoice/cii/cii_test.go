@@ -309,6 +309,9 @@ func TestHandBuiltInvoiceAndCreditNote(t *testing.T) {
 			t.Fatalf("%s: Read: %v", name, err)
 		}
 		for _, v := range viol {
+			if v.Rule == "CII-SR-475" && v.Severity == invoice.Warning {
+				continue // the official warning on a second supporting document with a description
+			}
 			t.Errorf("%s: finding: %s", name, v)
 		}
 		for _, d := range invoicetest.Diff(inv, again) {

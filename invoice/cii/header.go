@@ -220,7 +220,11 @@ func (r *reader) delivery(de *etree.Element, inv *invoice.Invoice) {
 func (w *writer) settlement(s *xmlw.Element) {
 	inv := w.inv
 	w.creditorAndReference(s)
-	text(s, "ram:TaxCurrencyCode", inv.TaxCurrency)
+	// A VAT accounting currency equal to the invoice currency says nothing more, and the
+	// official CII rule BR-53 refuses it: it is left out (BT-111, if any, with it).
+	if !sameCurrency(inv) {
+		text(s, "ram:TaxCurrencyCode", inv.TaxCurrency)
+	}
 	text(s, "ram:InvoiceCurrencyCode", inv.Currency)
 	w.payee(s)
 	w.paymentMeans(s)
@@ -300,4 +304,10 @@ func (r *reader) preceding(s *etree.Element, inv *invoice.Invoice) {
 			IssueDate: r.date(child(e, "FormattedIssueDateTime"), "BT-26"),
 		})
 	}
+}
+
+// sameCurrency reports whether the VAT accounting currency (BT-6) is the invoice currency
+// (BT-5).
+func sameCurrency(inv *invoice.Invoice) bool {
+	return inv.TaxCurrency != "" && strings.EqualFold(strings.TrimSpace(inv.TaxCurrency), strings.TrimSpace(inv.Currency))
 }

@@ -1,6 +1,8 @@
 package cii
 
 import (
+	"fmt"
+
 	"github.com/beevik/etree"
 	"github.com/fluxgate/fluxgate/internal/xmlw"
 	"github.com/shopspring/decimal"
@@ -98,10 +100,19 @@ func (w *writer) totals(s *xmlw.Element) {
 	if e := amount(m, "ram:TaxTotalAmount", t.TaxTotal); e != nil && inv.Currency != "" {
 		e.CreateAttr("currencyID", inv.Currency)
 	}
-	if t.TaxTotalAcctCurr != nil {
-		if inv.TaxCurrency == "" {
-			w.cannot("BT-111 (VAT total in accounting currency) needs BT-6 (VAT accounting currency)")
+	switch {
+	case t.TaxTotalAcctCurr == nil:
+	case inv.TaxCurrency == "":
+		w.cannot("BT-111 (VAT total in accounting currency) needs BT-6 (VAT accounting currency)")
+	case sameCurrency(inv):
+		// BT-6 is left out (see settlement): BT-111 is then BT-110 itself.
+		if t.TaxTotal != nil && !t.TaxTotal.Equal(*t.TaxTotalAcctCurr) {
+			w.cannot("BT-111 (%s) differs from BT-110 (%s) in the same currency %s", t.TaxTotalAcctCurr, t.TaxTotal, inv.Currency)
 		}
+		if t.TaxTotal == nil {
+			amount(m, "ram:TaxTotalAmount", t.TaxTotalAcctCurr).CreateAttr("currencyID", inv.Currency)
+		}
+	default:
 		amount(m, "ram:TaxTotalAmount", t.TaxTotalAcctCurr).CreateAttr("currencyID", inv.TaxCurrency)
 	}
 	amount(m, "ram:RoundingAmount", t.Rounding)
@@ -129,6 +140,13 @@ func (r *reader) totals(m *etree.Element, inv *invoice.Invoice) {
 		switch {
 		case acct && t.TaxTotalAcctCurr == nil:
 			t.TaxTotalAcctCurr = r.dec(e, "BT-111")
+		case !acct && inv.Currency != "" && cur != inv.Currency:
+			// Neither the invoice currency nor the VAT accounting one: not BT-110, so that
+			// BR-CO-15 judges the totals as the official rule does (it counts only a tax total
+			// in the invoice currency).
+			r.finding(e, invoice.Fatal, "", []string{"BT-110"},
+				fmt.Sprintf("TaxTotalAmount en devise « %s », ni celle de la facture (%s) ni celle de comptabilisation de la TVA : ignoré", cur, inv.Currency),
+				fmt.Sprintf("TaxTotalAmount in currency %q, neither the invoice currency (%s) nor the VAT accounting currency: ignored", cur, inv.Currency))
 		case !acct && t.TaxTotal == nil:
 			t.TaxTotal = r.dec(e, "BT-110")
 		case !acct && cur != "" && cur == inv.Currency && inv.TaxCurrency != inv.Currency:

@@ -84,6 +84,11 @@ func TestRoundTrips(t *testing.T) {
 			continue
 		}
 		for _, v := range vs {
+			// The official CII rules warn on a second supporting document with a description
+			// (CII-SR-475), which EN 16931 allows and the examples have.
+			if v.Rule == "CII-SR-475" && v.Severity == invoice.Warning {
+				continue
+			}
 			t.Errorf("%s → %s: finding on the written file: %s", w.src, w.to, v)
 		}
 		for _, v := range Check(s, again, nil) {
@@ -138,6 +143,16 @@ func expectedAfter(inv *invoice.Invoice, to string) []string {
 			p.Discount = &d
 			notes = append(notes, fmt.Sprintf("line %d: BT-147 = BT-148 − BT-146 = %s (UBL needs the discount with a gross price)", i+1, d))
 		}
+	}
+	if to == OutputCII && inv.TaxCurrency != "" && inv.TaxCurrency == inv.Currency {
+		// CII: BR-53 refuses a VAT accounting currency equal to the invoice currency, so the
+		// writer leaves BT-6 out (BT-111 is then BT-110).
+		notes = append(notes, fmt.Sprintf("BT-6 %s = BT-5 is left out (CII BR-53)", inv.TaxCurrency))
+		inv.TaxCurrency = ""
+		if inv.Totals.TaxTotal == nil {
+			inv.Totals.TaxTotal = inv.Totals.TaxTotalAcctCurr
+		}
+		inv.Totals.TaxTotalAcctCurr = nil
 	}
 	if to == OutputUBL && inv.Totals.TaxTotal == nil && len(inv.VAT) > 0 {
 		// UBL 2.1: cac:TaxTotal, which holds the VAT breakdown, requires cbc:TaxAmount (BT-110);

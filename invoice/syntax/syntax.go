@@ -28,6 +28,12 @@ const (
 	CII           Syntax = cii.Syntax           // "cii"
 )
 
+// Rule ids of the readers' own findings (a value they cannot understand or keep).
+const (
+	RuleReadUBL = ubl.RuleRead
+	RuleReadCII = cii.RuleRead
+)
+
 // Output names of the two bindings (what --to, outputs: and Write take).
 const (
 	OutputUBL = "ubl"

@@ -23,7 +23,8 @@ func (w *writer) payment(root *xmlw.Element) {
 		n := max(1, len(p.CreditTransfer))
 		for i := range n {
 			e := el(root, "cac:PaymentMeans")
-			if code := text(e, "cbc:PaymentMeansCode", p.MeansCode); code != nil && p.MeansText != "" {
+			// BT-82 once: UBL-SR-46 allows one name attribute across the payment means.
+			if code := text(e, "cbc:PaymentMeansCode", p.MeansCode); code != nil && p.MeansText != "" && i == 0 {
 				code.CreateAttr("name", p.MeansText)
 			}
 			if i == 0 && w.credit {

@@ -24,6 +24,7 @@ import (
 	"strings"
 
 	"github.com/beevik/etree"
+	"github.com/fluxgate/fluxgate/internal/schematron"
 	"github.com/fluxgate/fluxgate/invoice"
 )
 
@@ -90,6 +91,7 @@ func Read(data []byte) (*invoice.Invoice, []invoice.Violation, error) {
 	if root == nil {
 		return nil, nil, errors.New("ubl: not XML: no root element")
 	}
+	sdoc := schematron.FromEtree(doc) // the official rules read the prefixes as written
 	canonical(root, nil)
 	r := &reader{inv: &invoice.Invoice{}}
 	switch {
@@ -119,7 +121,7 @@ func Read(data []byte) (*invoice.Invoice, []invoice.Violation, error) {
 			r.inv.Lines = append(r.inv.Lines, r.readLine(e, len(r.inv.Lines)))
 		}
 	}
-	r.readSyntaxRules(root)
+	r.readSyntaxRules(sdoc, root)
 	return r.inv, r.vs, nil
 }
 

@@ -3,6 +3,7 @@ package ubl
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +23,7 @@ func requireEqual(t *testing.T, want, got *invoice.Invoice) {
 
 // roundTrip writes inv to dir/name, checks it against the schema, reads it back and
 // compares the model with inv.
-func roundTrip(t *testing.T, inv *invoice.Invoice, dir, name string) []byte {
+func roundTrip(t *testing.T, inv *invoice.Invoice, dir, name string, allowed ...string) []byte {
 	t.Helper()
 	out, err := Write(inv)
 	if err != nil {
@@ -38,7 +39,9 @@ func roundTrip(t *testing.T, inv *invoice.Invoice, dir, name string) []byte {
 		t.Fatalf("Read of written document: %v", err)
 	}
 	for _, v := range vs {
-		t.Errorf("finding on written document: %s", v)
+		if !slices.Contains(allowed, v.Rule) {
+			t.Errorf("finding on written document: %s", v)
+		}
 	}
 	requireEqual(t, inv, again)
 	return out
@@ -255,10 +258,11 @@ func TestHandBuilt(t *testing.T) {
 		t.Error("credit note output holds invoice-only elements")
 	}
 
-	// A credit note without payment means keeps its due date in the payment terms.
+	// A credit note without payment means keeps its due date in the payment terms, which
+	// the official artefacts accept with a warning (UBL-CR-463): UBL 2.1 has no other place.
 	cn.Payment = nil
 	cn.PaymentTerms = ""
-	out = roundTrip(t, cn, dir, "creditnote-nopay.xml")
+	out = roundTrip(t, cn, dir, "creditnote-nopay.xml", "UBL-CR-463")
 	if !strings.Contains(string(out), "<cac:PaymentTerms>") {
 		t.Error("due date of a credit note without payment means is not in cac:PaymentTerms")
 	}
@@ -372,13 +376,16 @@ func TestReadLenient(t *testing.T) {
 		"/Invoice/cac:LegalMonetaryTotal/cbc:LineExtensionAmount":                                  "BT-106",
 		"/Invoice/cac:InvoiceLine/cbc:InvoicedQuantity":                                            "BT-129",
 		"/Invoice/cac:InvoiceLine/cac:Price/cbc:PriceAmount":                                       "BT-146",
-		"/Invoice/cac:InvoiceLine/cbc:Note[1]":                                                     "BT-127",
+		"/Invoice/cac:InvoiceLine":                                                                 "BT-127", // UBL-SR-34
 		"/Invoice/cac:AllowanceCharge/cbc:ChargeIndicator":                                         "BG-20",
 		"/Invoice/cac:AdditionalDocumentReference/cac:Attachment/cbc:EmbeddedDocumentBinaryObject": "BT-125",
 	}
 	got := map[string]invoice.Violation{}
 	for _, v := range vs {
-		got[v.Location] = v
+		// Several findings may share a location: keep the one about the expected term.
+		if prev, ok := got[v.Location]; !ok || len(prev.BT) == 0 || prev.BT[0] != want[v.Location] {
+			got[v.Location] = v
+		}
 		if (v.Rule != RuleRead && !strings.HasPrefix(v.Rule, "UBL-")) || v.EN == "" || v.FR == "" {
 			t.Errorf("incomplete finding: %+v", v)
 		}

@@ -138,20 +138,18 @@ func (r *reader) one(e *etree.Element, tag, path string, bt ...string) *etree.El
 		}
 		n++
 	}
-	if n > 1 {
-		en := fmt.Sprintf("%s occurs %d times; only the first is kept", tag, n)
-		fr := fmt.Sprintf("%s apparaît %d fois ; seule la première occurrence est conservée", tag, n)
-		if rule := maxOnceRule(tag, path, bt); rule != "" {
-			r.ruleFinding(rule, invoice.Fatal, first, path, en, fr, bt...)
-		} else {
-			r.finding(invoice.Warning, first, path, en, fr, bt...)
-		}
+	// A repetition an official syntax rule forbids is reported by that rule.
+	if n > 1 && maxOnceRule(tag, path, bt) == "" {
+		r.finding(invoice.Warning, first, path,
+			fmt.Sprintf("%s occurs %d times; only the first is kept", tag, n),
+			fmt.Sprintf("%s apparaît %d fois ; seule la première occurrence est conservée", tag, n), bt...)
 	}
 	return first
 }
 
 // maxOnceRules are the official UBL syntax rules "… shall occur maximum once", by the
-// repeated child and the business term it holds (and the party, for party terms).
+// repeated child and the business term it holds (and the party, for party terms); the
+// reader leaves those repetitions to them.
 var maxOnceRules = map[string]string{
 	"cac:ContractDocumentReference BT-12":   "UBL-SR-01",
 	"cac:ReceiptDocumentReference BT-15":    "UBL-SR-02",
