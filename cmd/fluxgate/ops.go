@@ -13,6 +13,7 @@ import (
 
 	"github.com/fluxgate/fluxgate/gateway"
 	"github.com/fluxgate/fluxgate/gateway/config"
+	"github.com/fluxgate/fluxgate/gateway/journal"
 )
 
 // openGateway loads the configuration and opens the gateway, for the commands that work on
@@ -54,12 +55,16 @@ func newStatusCmd() *cobra.Command {
 			if err != nil {
 				return exitError{2, err}
 			}
+			dests, err := g.DestinationWaits(cmd.Context())
+			if err != nil {
+				return exitError{2, err}
+			}
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
-				return enc.Encode(rep)
+				return enc.Encode(statusJSON{rep, dests})
 			}
-			printStatus(cmd.OutOrStdout(), rep)
+			printStatus(cmd.OutOrStdout(), rep, dests, time.Now())
 			return nil
 		},
 	}
@@ -85,7 +90,22 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("--since %q: write a duration (24h, 7d) or a date (2026-11-20)", s)
 }
 
-func printStatus(w io.Writer, rep gateway.StatusReport) {
+// statusJSON is the report with why each destination waits as a whole (paused, held).
+type statusJSON struct {
+	gateway.StatusReport
+	Destinations []journal.DestinationState `json:"destinations"`
+}
+
+// printStatus writes the report as text: each file, each invoice with its fluxes (receipt,
+// next attempt, platform status), then the destinations that are paused or held at now.
+func printStatus(w io.Writer, rep gateway.StatusReport, dests []journal.DestinationState, now time.Time) {
+	paused := map[string]journal.DestinationState{}
+	for _, d := range dests {
+		if d.Paused(now) || d.Held(now) {
+			paused[d.Name] = d
+		}
+	}
+	when := func(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") }
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSOURCE\tFILE\tRECEIVED\tSTATUS\tINVOICES\tWHERE")
 	for _, f := range rep.Files {
@@ -105,6 +125,21 @@ func printStatus(w io.Writer, rep gateway.StatusReport) {
 				if fx.LastError != "" && fx.State != "deposited" {
 					note += " (" + fx.LastError + ")"
 				}
+				if fx.Receipt != "" {
+					note += ", receipt " + fx.Receipt
+				}
+				if fx.State == "queued" {
+					if !fx.NextAttempt.IsZero() {
+						note += ", next attempt " + when(fx.NextAttempt)
+					}
+					if d, ok := paused[fx.Destination]; ok && d.Paused(now) {
+						note += ", " + fx.Destination + " paused until " + when(d.PausedUntil)
+					} else if ok && d.HeldBy == "" {
+						note += ", " + fx.Destination + " asked to wait until " + when(d.HeldUntil)
+					} else if ok && fx.FinalName != d.HeldBy {
+						note += ", waiting behind a retry of " + d.HeldBy + " until " + when(d.HeldUntil)
+					}
+				}
 				if p := fx.Platform; p.Status != "" {
 					note += ", platform: " + p.Status
 					if p.Message != "" {
@@ -120,6 +155,18 @@ func printStatus(w io.Writer, rep gateway.StatusReport) {
 		}
 	}
 	tw.Flush()
+	for _, d := range dests {
+		if d.Paused(now) {
+			fmt.Fprintf(w, "\nDestination %s PAUSED until %s after repeated failures (a call that succeeds resumes it sooner): %s\n", d.Name, when(d.PausedUntil), d.PauseReason)
+		}
+		if d.Held(now) {
+			fmt.Fprintf(w, "\nDestination %s asked to wait until %s (Retry-After)", d.Name, when(d.HeldUntil))
+			if d.HeldBy != "" {
+				fmt.Fprintf(w, "; the other fluxes wait behind the retry of %s", d.HeldBy)
+			}
+			fmt.Fprintf(w, ": %s\n", d.HeldReason)
+		}
+	}
 	if len(rep.Waiting) > 0 {
 		fmt.Fprintln(w, "\nNot taken:")
 		for _, wt := range rep.Waiting {

@@ -1,12 +1,42 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/fluxgate/fluxgate/gateway"
 	"github.com/fluxgate/fluxgate/gateway/config"
 )
+
+// stopMargin is what a stop waits beyond shutdown_timeout: the time for the journal to
+// record the deposit the timeout cut.
+const stopMargin = 2 * time.Second
+
+// untilStopped runs work until it returns or, once ctx is done, for grace at most. It
+// reports whether it gave up waiting (work goes on until the process exits).
+func untilStopped(ctx context.Context, grace time.Duration, work func()) (forced bool) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		work()
+	}()
+	select {
+	case <-done:
+		return false
+	case <-ctx.Done():
+	}
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-done:
+		return false
+	case <-t.C:
+		return true
+	}
+}
 
 func newRunCmd() *cobra.Command {
 	var configPath string
@@ -26,8 +56,17 @@ error. Sites that run batches from their own cron or Task Scheduler use --once.`
 			if err != nil {
 				return err
 			}
-			defer g.Close()
+			forced := false
+			defer func() {
+				if !forced { // after a forced stop the work cut short still holds the journal: the exit ends it
+					g.Close()
+				}
+			}()
 			ctx := cmd.Context()
+			// A stop waits shutdown_timeout at most for the work in hand (and a moment for the
+			// journal to record what was cut); past that the process exits, and the next start
+			// resumes from the journal.
+			grace := g.ShutdownTimeout() + stopMargin
 			if !once {
 				defer supervise(ctx, g)()         // tells systemd or the Windows SCM how it stands (service.go)
 				stopOps, oerr := startOps(ctx, g) // status pages, API, metrics, alerts (opsserver.go)
@@ -36,13 +75,22 @@ error. Sites that run batches from their own cron or Task Scheduler use --once.`
 				}
 				defer stopOps()
 				g.Logger().Info("fluxgate running", "config", configPath)
-				if err := g.Run(ctx); err != nil {
+				var err error
+				if forced = untilStopped(ctx, grace, func() { err = g.Run(ctx) }); forced {
+					g.Logger().Warn("stopped without waiting any longer for the work in hand (shutdown_timeout); the next start resumes it", "waited", grace)
+					return nil
+				}
+				if err != nil {
 					return exitError{2, err}
 				}
 				g.Logger().Info("fluxgate stopped")
 				return nil
 			}
-			s, err := g.RunOnce(ctx)
+			var s gateway.Summary
+			if forced = untilStopped(ctx, grace, func() { s, err = g.RunOnce(ctx) }); forced {
+				g.Logger().Warn("stopped without waiting any longer for the work in hand (shutdown_timeout); the next run resumes it", "waited", grace)
+				return exitError{code: 2}
+			}
 			if err != nil {
 				return exitError{2, err}
 			}
