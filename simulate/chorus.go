@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	_ "time/tzdata" // Chorus Pro answers in Paris time, wherever the simulator runs
 )
 
 // Chorus API paths the simulator serves (under its base URL), and its token path.
@@ -42,8 +43,27 @@ var DefaultChorusPath = []ChorusStatus{{Code: "DEPOSEE"}, {Code: "MISE_A_DISPOSI
 // the last step is IN_INTEGRE, IN_INTEGRE_PARTIEL or IN_REJETE as its invoices decide.
 var chorusFluxStates = []string{"IN_RECU", "IN_EN_COURS_TRAITEMENT_CPP"}
 
+// paris is the clock of Chorus Pro's answers: local times of Paris, without an offset.
+var paris = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		panic("simulate: Europe/Paris missing from time/tzdata: " + err.Error())
+	}
+	return loc
+}()
+
+// parisTime writes t as Chorus Pro does: Paris local time, no offset.
+func parisTime(t time.Time) string { return t.In(paris).Format("2006-01-02T15:04:05.000") }
+
 // Chorus simulates the Chorus Pro API of a supplier: deposit of flux, detailed integration
 // report, search of the supplier's invoices, history of an invoice.
+//
+// A deposit is integrated on the third consultation of its report, or, once
+// SetIntegrationDelay is called, when that delay has passed since the deposit, whoever
+// asks. Only then are its invoices searchable (rechercher/fournisseur), and only then is an
+// invoice whose number the supplier used already refused, in the report's listeErreurDP, as
+// a duplicate ("Doublon") — as Chorus Pro does. The answer of a deposit can be lost after
+// it was processed (LoseNextAnswers, LoseAnswersAtRandom).
 type Chorus struct {
 	base
 	account string // expected cpro-account header
@@ -58,6 +78,12 @@ type Chorus struct {
 	paths          map[string][]ChorusStatus
 	businessErrors []chorusBusinessError
 	now            func() time.Time
+
+	order          []*cFlux       // deposits in the order received, for integration by the clock
+	integrateAfter time.Duration  // with timed: delay between a deposit and its integration
+	timed          bool           // integration by the clock rather than by consultations
+	deposits       map[string]int // invoice number → deposits processed that carried it
+	losses         AnswerLoser    // lost answers of deposits
 }
 
 type chorusBusinessError struct {
@@ -72,6 +98,8 @@ type cFlux struct {
 	errors               []map[string]any
 	invoices             []*cInvoice
 	deposited            time.Time
+	numbers              []string // invoice numbers read from the files, to integrate
+	integrated           bool
 }
 
 type cInvoice struct {
@@ -86,7 +114,7 @@ type cInvoice struct {
 // NewChorus returns a simulated Chorus Pro with the default credentials and account.
 func NewChorus() *Chorus {
 	c := &Chorus{base: newBase(), fluxes: map[string]*cFlux{}, rejects: map[string]string{},
-		paths: map[string][]ChorusStatus{}, nextFlux: 1000, nextInv: 5000, now: time.Now}
+		paths: map[string][]ChorusStatus{}, nextFlux: 1000, nextInv: 5000, now: time.Now, deposits: map[string]int{}}
 	c.SetAccount(DefaultChorusLogin, DefaultChorusPassword)
 	return c
 }
@@ -130,11 +158,54 @@ func (c *Chorus) BusinessErrorNext(code int, libelle string) {
 	c.businessErrors = append(c.businessErrors, chorusBusinessError{code, libelle})
 }
 
+// SetIntegrationDelay makes deposits integrate d after they were received, whether or not
+// their report is consulted (a deposit whose answer was lost is integrated all the same);
+// until then its report says IN_RECU, then IN_EN_COURS_TRAITEMENT_CPP, and a search does
+// not find its invoices.
+func (c *Chorus) SetIntegrationDelay(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.integrateAfter, c.timed = d, true
+}
+
+// SetClock makes the simulator read the time from now instead of the system clock, so
+// that a test moves integration delays on by hand.
+func (c *Chorus) SetClock(now func() time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = now
+}
+
+// LoseNextAnswers processes the next n deposits and loses their answers, how.
+func (c *Chorus) LoseNextAnswers(n int, how Loss) { c.losses.LoseNext(n, how) }
+
+// LoseAnswersAtRandom processes every deposit and loses its answer with probability p.
+func (c *Chorus) LoseAnswersAtRandom(p float64) { c.losses.LoseAtRandom(p) }
+
+// SetMaxHang bounds how long a deposit whose answer is lost by hanging keeps the
+// connection silent (default 5 minutes).
+func (c *Chorus) SetMaxHang(d time.Duration) { c.losses.SetMaxHang(d) }
+
+// LostAnswers returns how many deposit answers were lost.
+func (c *Chorus) LostAnswers() int { return c.losses.Lost() }
+
+// InvoiceDeposits returns, per invoice number, how many processed deposits carried it
+// (duplicates refused at integration included): 1 everywhere means nothing was doubled.
+func (c *Chorus) InvoiceDeposits() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]int, len(c.deposits))
+	for k, v := range c.deposits {
+		out[k] = v
+	}
+	return out
+}
+
 // Handler serves the token endpoint and the API on one mux.
 func (c *Chorus) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(ChorusTokenPath, c.token)
-	mux.HandleFunc(chorusDeposit, c.api(c.deposit))
+	mux.Handle(chorusDeposit, c.losses.Wrap(c.api(c.deposit)))
 	mux.HandleFunc(chorusCR, c.api(c.consulterCR))
 	mux.HandleFunc(chorusSearch, c.api(c.search))
 	mux.HandleFunc(chorusHistory, c.api(c.history))
@@ -156,6 +227,7 @@ func (c *Chorus) api(h func(w http.ResponseWriter, r *http.Request)) http.Handle
 		}
 		c.mu.Lock()
 		ok := r.Header.Get("cpro-account") == c.account
+		c.catchUp()
 		c.mu.Unlock()
 		if !ok {
 			writeJSON(w, http.StatusForbidden, map[string]any{"codeRetour": 403, "libelle": "compte technique (cpro-account) absent ou invalide"})
@@ -217,6 +289,24 @@ func (c *Chorus) deposit(w http.ResponseWriter, r *http.Request) {
 			f.errors = append(f.errors, map[string]any{"numeroDP": "", "libelleErreurDP": "facture illisible : " + err.Error()})
 			continue
 		}
+		f.numbers = append(f.numbers, number)
+		c.deposits[number]++
+	}
+	c.fluxes[numero] = f
+	c.order = append(c.order, f)
+	writeJSON(w, http.StatusOK, map[string]any{"codeRetour": 0, "libelle": "GCU_MSG_01_000", "numeroFluxDepot": numero,
+		"dateDepot": f.deposited.In(paris).Format("2006-01-02"), "syntaxeFlux": req.SyntaxeFlux})
+}
+
+// integrate integrates a deposit: each invoice is refused (planned, or a duplicate of a live
+// invoice, decided now, against what is integrated now) or becomes visible to searches at
+// its first status. Called with c.mu held.
+func (c *Chorus) integrate(f *cFlux) {
+	if f.integrated {
+		return
+	}
+	f.integrated = true
+	for _, number := range f.numbers {
 		if msg, ok := c.rejectionOf(number); ok {
 			f.errors = append(f.errors, map[string]any{"numeroDP": number, "libelleErreurDP": msg})
 			continue
@@ -226,8 +316,10 @@ func (c *Chorus) deposit(w http.ResponseWriter, r *http.Request) {
 		if len(path) == 0 {
 			path = DefaultChorusPath
 		}
-		inv := &cInvoice{id: c.nextInv, number: number, flux: numero, path: path}
+		inv := &cInvoice{id: c.nextInv, number: number, flux: f.numero, path: path}
 		f.invoices = append(f.invoices, inv)
+		c.invoices = append(c.invoices, inv)
+		inv.history = append(inv.history, c.histo(inv))
 	}
 	switch {
 	case len(f.invoices) == 0:
@@ -237,9 +329,20 @@ func (c *Chorus) deposit(w http.ResponseWriter, r *http.Request) {
 	default:
 		f.final = "IN_INTEGRE"
 	}
-	c.fluxes[numero] = f
-	writeJSON(w, http.StatusOK, map[string]any{"codeRetour": 0, "libelle": "GCU_MSG_01_000", "numeroFluxDepot": numero,
-		"dateDepot": f.deposited.Format("2006-01-02"), "syntaxeFlux": req.SyntaxeFlux})
+}
+
+// catchUp integrates, in the order received, the deposits whose integration delay is over.
+// Called with c.mu held.
+func (c *Chorus) catchUp() {
+	if !c.timed {
+		return
+	}
+	now := c.now()
+	for _, f := range c.order {
+		if !f.integrated && !now.Before(f.deposited.Add(c.integrateAfter)) {
+			c.integrate(f)
+		}
+	}
 }
 
 // rejectionOf says whether an invoice fails integration, and why: planned, or a duplicate
@@ -253,7 +356,7 @@ func (c *Chorus) rejectionOf(number string) (string, bool) {
 	}
 	for _, inv := range c.invoices {
 		if inv.number == number && inv.path[inv.step].Code != "REJETEE" {
-			return fmt.Sprintf("Doublon : la facture %s a déjà été déposée.", number), true
+			return fmt.Sprintf("Doublon : la facture %s a déjà été déposée par ce fournisseur.", number), true
 		}
 	}
 	return "", false
@@ -304,18 +407,24 @@ func (c *Chorus) consulterCR(w http.ResponseWriter, r *http.Request) {
 		businessError(w, 20010, "flux "+req.NumeroFluxDepot+" inconnu")
 		return
 	}
-	state := f.final
-	if f.step < len(chorusFluxStates) {
+	var state string
+	switch {
+	case f.integrated:
+		state = f.final
+	case c.timed: // integrated by the clock (catchUp), not by this consultation
+		state = chorusFluxStates[min(f.step, len(chorusFluxStates)-1)]
+		f.step++
+	case f.step < len(chorusFluxStates):
 		state = chorusFluxStates[f.step]
 		f.step++
-	} else if f.step == len(chorusFluxStates) {
-		f.step++
+	default:
 		c.integrate(f)
+		state = f.final
 	}
 	ans := map[string]any{"codeRetour": 0, "libelle": "GCU_MSG_01_000", "nomFichier": f.nom,
-		"dateDepotFlux": f.deposited.Format(time.RFC3339), "codeInterfaceDepotFlux": interfaceOf(f.syntaxe),
-		"etatCourantDepotFlux": state, "dateHeureEtatCourantFlux": c.now().Format(time.RFC3339)}
-	if state == f.final {
+		"dateDepotFlux": parisTime(f.deposited), "codeInterfaceDepotFlux": interfaceOf(f.syntaxe),
+		"etatCourantDepotFlux": state, "dateHeureEtatCourantFlux": parisTime(c.now())}
+	if f.integrated {
 		ans["listeErreurDP"] = f.errors
 		if state == "IN_REJETE" {
 			ans["listeErreurTechnique"] = []map[string]any{{"codeErreur": "REJ_FLUX", "libelleErreur": "aucune facture du flux n'a pu être intégrée", "natureErreur": "FONCTIONNELLE"}}
@@ -324,17 +433,9 @@ func (c *Chorus) consulterCR(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, ans)
 }
 
-// integrate makes a flux's invoices visible to searches, at their first status.
-func (c *Chorus) integrate(f *cFlux) {
-	for _, inv := range f.invoices {
-		c.invoices = append(c.invoices, inv)
-		inv.history = append(inv.history, c.histo(inv))
-	}
-}
-
 func (c *Chorus) histo(inv *cInvoice) map[string]any {
 	s := inv.path[inv.step]
-	return map[string]any{"histoStatutCode": s.Code, "histoStatutDatePassage": c.now().Format(time.RFC3339),
+	return map[string]any{"histoStatutCode": s.Code, "histoStatutDatePassage": parisTime(c.now()),
 		"histoStatutCommentaire": s.Comment, "histoStatutId": len(inv.history) + 1}
 }
 

@@ -7,7 +7,9 @@
 //
 // Faults are injected by the caller, deterministically: the next N calls answer 503 or 429
 // (with Retry-After), tokens expire on demand, answers can be slowed down, and statuses
-// advance one step each time they are asked for, never by the clock.
+// advance one step each time they are asked for, never by the clock. Answers can also be
+// lost after the call was processed (AnswerLoser): the platform did the work, the client
+// never heard of it — the case that makes a deposit's outcome unknown.
 package simulate
 
 import (
@@ -18,6 +20,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	mrand "math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -228,4 +231,137 @@ func InvoiceNumber(data []byte) (string, error) {
 func atoi(s string) int {
 	n, _ := strconv.Atoi(s)
 	return n
+}
+
+// Loss is how the answer of a call the platform processed is lost on its way back.
+type Loss int
+
+const (
+	// Lose503: the call is processed, then the client gets 503 Service Unavailable (the
+	// gateway in front of the platform gave up waiting for it).
+	Lose503 Loss = iota + 1
+	// LoseHang: the call is processed, then no answer comes: the connection stays silent
+	// until the client gives up (its time-out), or is dropped after AnswerLoser.MaxHang.
+	LoseHang
+)
+
+func (l Loss) String() string {
+	switch l {
+	case Lose503:
+		return "processed, then 503"
+	case LoseHang:
+		return "processed, then no answer"
+	}
+	return "answered"
+}
+
+// AnswerLoser wraps a handler: every call is processed, and the answer of some successful
+// ones (2xx) is lost — those queued by LoseNext first, then each with the probability set
+// by LoseAtRandom (503 or hang, half and half). A refused call keeps its answer.
+type AnswerLoser struct {
+	mu      sync.Mutex
+	next    []Loss
+	rate    float64
+	lost    int
+	maxHang time.Duration
+}
+
+// LoseNext loses, how, the answers of the next n successful calls.
+func (l *AnswerLoser) LoseNext(n int, how Loss) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for range n {
+		l.next = append(l.next, how)
+	}
+}
+
+// LoseAtRandom loses the answer of each successful call with probability p (0 stops it).
+func (l *AnswerLoser) LoseAtRandom(p float64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.rate = p
+}
+
+// SetMaxHang bounds how long a LoseHang answer keeps the connection silent before dropping
+// it (default 5 minutes).
+func (l *AnswerLoser) SetMaxHang(d time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.maxHang = d
+}
+
+// Lost returns how many answers were lost so far.
+func (l *AnswerLoser) Lost() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lost
+}
+
+// pick decides the fate of one successful answer.
+func (l *AnswerLoser) pick() (Loss, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	hang := l.maxHang
+	if hang <= 0 {
+		hang = 5 * time.Minute
+	}
+	switch {
+	case len(l.next) > 0:
+		how := l.next[0]
+		l.next = l.next[1:]
+		l.lost++
+		return how, hang
+	case l.rate > 0 && mrand.Float64() < l.rate:
+		l.lost++
+		return Loss(1 + mrand.IntN(2)), hang
+	}
+	return 0, hang
+}
+
+// Wrap returns h with answers lost as configured.
+func (l *AnswerLoser) Wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &recorder{header: http.Header{}, status: http.StatusOK}
+		h.ServeHTTP(rec, r)
+		how := Loss(0)
+		hang := time.Duration(0)
+		if rec.status >= 200 && rec.status < 300 {
+			how, hang = l.pick()
+		}
+		switch how {
+		case Lose503:
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"message": "Service Unavailable (simulated: the call was processed, its answer lost)"})
+		case LoseHang:
+			select {
+			case <-r.Context().Done():
+			case <-time.After(hang):
+			}
+			panic(http.ErrAbortHandler) // drop the connection without a word
+		default:
+			for k, v := range rec.header {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.status)
+			w.Write(rec.body.Bytes())
+		}
+	})
+}
+
+// recorder holds a handler's answer until its fate is decided.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+	wrote  bool
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+func (r *recorder) WriteHeader(status int) {
+	if !r.wrote {
+		r.status, r.wrote = status, true
+	}
+}
+func (r *recorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.body.Write(b)
 }

@@ -20,6 +20,8 @@ func newSimulateCmd() *cobra.Command {
 		delay        time.Duration
 		tokenTTL     time.Duration
 		rejectMarker string
+		loseAnswers  float64
+		integrate    time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "simulate chorus|pa",
@@ -31,7 +33,14 @@ GET /v1/flows/{id}, POST /v1/flows/search, CDAR lifecycle flows).
 
 It is NOT the real platform: it follows the public documentation, accepts fixed trial
 credentials and keeps everything in memory. Statuses move on one step each time they are
-polled. It listens on the loopback interface unless told otherwise.`,
+polled. It listens on the loopback interface unless told otherwise.
+
+For Chorus Pro, --lose-answers p processes each deposit and then loses its answer with
+probability p (a 503, or no answer at all until the client gives up), and
+--integration-delay d integrates each deposit d after it was received, whoever asks: until
+then rechercher/fournisseur does not find its invoices, and an invoice whose number was used
+already is refused at integration as a duplicate ("Doublon"), as Chorus Pro does. Together
+they reproduce a deposit whose outcome the client cannot know.`,
 		Args:      cobra.ExactArgs(1),
 		ValidArgs: []string{"chorus", "pa"},
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -40,6 +49,9 @@ polled. It listens on the loopback interface unless told otherwise.`,
 				tokenPath string
 				extra     string
 			)
+			if loseAnswers < 0 || loseAnswers > 1 {
+				return exitError{2, fmt.Errorf("--lose-answers %v: write a probability between 0 and 1", loseAnswers)}
+			}
 			switch args[0] {
 			case "chorus":
 				c := simulate.NewChorus()
@@ -47,6 +59,12 @@ polled. It listens on the loopback interface unless told otherwise.`,
 				c.SetTokenTTL(tokenTTL)
 				if rejectMarker != "" {
 					c.RejectContaining(rejectMarker)
+				}
+				if integrate > 0 {
+					c.SetIntegrationDelay(integrate)
+				}
+				if loseAnswers > 0 {
+					c.LoseAnswersAtRandom(loseAnswers)
 				}
 				handler, tokenPath = c.Handler(), simulate.ChorusTokenPath
 				extra = fmt.Sprintf("  export FLUXGATE_CPRO_LOGIN=%s FLUXGATE_CPRO_PASSWORD=%s\n", simulate.DefaultChorusLogin, simulate.DefaultChorusPassword)
@@ -74,6 +92,8 @@ polled. It listens on the loopback interface unless told otherwise.`,
 	cmd.Flags().DurationVar(&delay, "delay", 0, "slow every answer down by this much")
 	cmd.Flags().DurationVar(&tokenTTL, "token-ttl", time.Hour, "expires_in announced with each token")
 	cmd.Flags().StringVar(&rejectMarker, "reject-containing", "", "chorus: reject at integration every invoice whose number contains this text")
+	cmd.Flags().Float64Var(&loseAnswers, "lose-answers", 0, "chorus: process each deposit, then lose its answer (503 or silence) with this probability, 0 to 1")
+	cmd.Flags().DurationVar(&integrate, "integration-delay", 0, "chorus: integrate each deposit this long after it was received (0: on the third look at its report)")
 	return cmd
 }
 

@@ -71,4 +71,7 @@ func TestSimulateCommand(t *testing.T) {
 	if code := run(context.Background(), []string{"simulate", "ppf"}, &bytes.Buffer{}, &bytes.Buffer{}); code != 2 {
 		t.Errorf("unknown platform: exit %d", code)
 	}
+	if code := run(context.Background(), []string{"simulate", "chorus", "--lose-answers", "1.5"}, &bytes.Buffer{}, &bytes.Buffer{}); code != 2 {
+		t.Errorf("--lose-answers 1.5: exit %d, want 2", code)
+	}
 }

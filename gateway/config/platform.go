@@ -26,6 +26,11 @@ type ChorusConfig struct {
 	Syntax             map[string]string `yaml:"syntax"`               // ubl/cii → syntaxeFlux (defaults IN_DP_E1_UBL_INVOICE, IN_DP_E1_CII_16B)
 	Batch              int               `yaml:"batch"`                // invoices per deposit (a tar.gz when > 1); default 1
 	Timeout            Duration          `yaml:"timeout"`              // per HTTP call; default 60s
+	// IntegrationWindow is how long Chorus Pro is asked whether it holds a deposit whose
+	// outcome is unknown (a lost answer, a crash mid-call) before the flux is sent again,
+	// once; ReconcileEvery is how often it is asked meanwhile. Defaults 2h and 10m.
+	IntegrationWindow Duration `yaml:"integration_window"`
+	ReconcileEvery    Duration `yaml:"reconcile_every"`
 	// Buyers says, per public buyer SIRET, whether it requires a service code and/or a
 	// legal commitment number: none, service, engagement, service_or_engagement,
 	// service_and_engagement (the values of Chorus Pro's gestionNumeroEJOuCodeService).
@@ -150,6 +155,9 @@ func (c *ChorusConfig) validate(where string) []error {
 	if c.Batch < 0 {
 		bad("batch must not be negative")
 	}
+	if c.IntegrationWindow < 0 || c.ReconcileEvery < 0 {
+		bad("integration_window and reconcile_every must not be negative")
+	}
 	for siret, r := range c.Buyers {
 		if !invoice.ValidSIRET(siret) {
 			bad("buyers: %q is not a valid SIRET", siret)
@@ -193,6 +201,7 @@ func (c *ChorusConfig) DepositConfig(name string) deposit.ChorusConfig {
 		ClientIDEnv: c.ClientIDEnv, ClientSecretEnv: c.ClientSecretEnv,
 		AccountLoginEnv: c.AccountLoginEnv, AccountPasswordEnv: c.AccountPasswordEnv,
 		Syntax: c.Syntax, Batch: c.Batch,
+		IntegrationWindow: time.Duration(c.IntegrationWindow), ReconcileEvery: time.Duration(c.ReconcileEvery),
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	_ "time/tzdata" // Chorus Pro speaks Paris time; Windows has no zone database of its own
 )
 
 // Chorus Pro hosts (PISTE), per environment.
@@ -51,6 +52,12 @@ type ChorusConfig struct {
 	Batch    int               // fluxes per deposit (a tar.gz when > 1); 0 or 1: one per deposit
 	PageSize int               // invoices per rechercher/fournisseur page (default 50)
 
+	// IntegrationWindow is how long after a deposit of unknown outcome Chorus Pro is asked
+	// whether it holds it before the flux is sent again (DefaultChorusIntegrationWindow
+	// when 0); ReconcileEvery is how often it is asked (DefaultChorusReconcileEvery).
+	IntegrationWindow time.Duration
+	ReconcileEvery    time.Duration
+
 	// Getenv reads the environment (os.Getenv when nil); tests set it.
 	Getenv func(string) string
 }
@@ -79,6 +86,7 @@ var _ interface {
 	Destination
 	Tracker
 	Batcher
+	Reconciler
 } = (*Chorus)(nil)
 
 // NewChorus returns the Chorus Pro destination cfg describes. httpClient carries the
@@ -124,6 +132,12 @@ func NewChorus(cfg ChorusConfig, httpClient *http.Client, log *slog.Logger) (*Ch
 	if cfg.PageSize <= 0 {
 		cfg.PageSize = 50
 	}
+	if cfg.IntegrationWindow <= 0 {
+		cfg.IntegrationWindow = DefaultChorusIntegrationWindow
+	}
+	if cfg.ReconcileEvery <= 0 {
+		cfg.ReconcileEvery = DefaultChorusReconcileEvery
+	}
 	header := http.Header{}
 	header.Set("cpro-account", base64.StdEncoding.EncodeToString([]byte(login+":"+pass)))
 	c := &Chorus{name: cfg.Name, cfg: cfg, log: log, now: time.Now, syntax: syntax, history: map[string]historyEntry{}}
@@ -163,9 +177,11 @@ func (a chorusAnswer) err(call string) error {
 // Deposit deposits one flux. Before sending, it asks Chorus Pro whether an invoice with the
 // same number (flux.Invoice) is known already (a deposit that went through before a crash):
 // then it does not send it again and returns a receipt for that invoice, AlreadyThere.
-// Limit: an invoice deposited moments ago and not yet integrated is not found yet, so a
-// crash in that window can deposit it twice; Chorus Pro then rejects the second one as a
-// duplicate (Track reports it Rejected on the second receipt).
+// That check only sees integrated invoices: a deposit moments old is not found yet. So a
+// deposit whose answer is lost fails Uncertain (see sendDeposit), and the caller must not
+// send it again before Reconcile has looked for it over the IntegrationWindow. Should a
+// second deposit still happen, Chorus Pro refuses it as a duplicate and Track reconciles
+// it with the first (not Rejected).
 func (c *Chorus) Deposit(ctx context.Context, flux Flux) (Receipt, error) {
 	rs, err := c.DepositBatch(ctx, []Flux{flux})
 	if err != nil {
@@ -193,13 +209,14 @@ func (c *Chorus) DepositBatch(ctx context.Context, fluxes []Flux) ([]Receipt, er
 			return nil, Permanent(fmt.Errorf("chorus %s: a deposit holds one syntax; %s is %s, %s is %s", c.name, fluxes[0].Name, fluxes[0].Syntax, f.Name, f.Syntax))
 		}
 		if f.Invoice != "" {
-			found, err := c.findInvoice(ctx, f.Invoice)
+			found, err := c.findLive(ctx, f.Invoice)
 			if err != nil {
 				return nil, fmt.Errorf("chorus %s: look for invoice %s before depositing: %w", c.name, f.Invoice, err)
 			}
-			if found != "" {
-				c.log.Info("invoice already on Chorus Pro; not deposited again", "invoice", f.Invoice, "identifiantFactureCPP", found)
-				receipts[i] = Receipt{ID: chorusInvoiceRef + found, Location: "Chorus Pro facture " + found, At: c.now(), AlreadyThere: true}
+			if found != nil {
+				id := fmt.Sprint(found.ID)
+				c.log.Info("invoice already on Chorus Pro; not deposited again", "invoice", f.Invoice, "identifiantFactureCPP", id)
+				receipts[i] = Receipt{ID: chorusInvoiceRef + id, Location: "Chorus Pro facture " + id, At: c.now(), AlreadyThere: true}
 				continue
 			}
 		}
@@ -230,16 +247,20 @@ func (c *Chorus) DepositBatch(ctx context.Context, fluxes []Flux) ([]Receipt, er
 		NumeroFluxDepot string `json:"numeroFluxDepot"`
 		DateDepot       string `json:"dateDepot"`
 	}
-	if err := c.api.postJSON(ctx, chorusDeposit, req, &ans); err != nil {
+	if err := c.sendDeposit(ctx, req, &ans); err != nil {
 		return nil, fmt.Errorf("chorus %s: deposit %s: %w", c.name, name, err)
 	}
 	if err := ans.err("deposer/flux"); err != nil {
 		return nil, Permanent(fmt.Errorf("chorus %s: deposit %s: %w", c.name, name, err))
 	}
 	if ans.NumeroFluxDepot == "" {
-		return nil, fmt.Errorf("chorus %s: deposit %s: the answer has no numeroFluxDepot", c.name, name)
+		return nil, Uncertain(fmt.Errorf("chorus %s: deposit %s: the answer has no numeroFluxDepot", c.name, name))
 	}
-	r := Receipt{ID: ans.NumeroFluxDepot, Location: "Chorus Pro flux " + ans.NumeroFluxDepot, At: parseChorusTime(ans.DateDepot, c.now())}
+	at := c.now()
+	if len(strings.TrimSpace(ans.DateDepot)) > len("2006-01-02") { // a bare date says nothing of the hour
+		at = parseChorusTime(ans.DateDepot, at)
+	}
+	r := Receipt{ID: ans.NumeroFluxDepot, Location: "Chorus Pro flux " + ans.NumeroFluxDepot, At: at}
 	for _, i := range send {
 		receipts[i] = r
 	}
@@ -252,6 +273,7 @@ type chorusInvoice struct {
 	ID     int64  `json:"identifiantFactureCPP"`
 	Number string `json:"numeroFacture"`
 	Status string `json:"statut"`
+	Flux   string `json:"numeroFluxDepot"` // the deposit that brought it, when the answer says
 }
 
 type chorusSearchAnswer struct {
@@ -287,19 +309,19 @@ func (c *Chorus) search(ctx context.Context, filter map[string]any) ([]chorusInv
 	}
 }
 
-// findInvoice returns the identifiantFactureCPP of a live invoice numbered number ("" when
-// Chorus Pro has none, or only rejected or deleted ones).
-func (c *Chorus) findInvoice(ctx context.Context, number string) (string, error) {
+// findLive returns the live invoice numbered number (nil when Chorus Pro has none, or only
+// rejected or deleted ones). Only integrated invoices are searchable.
+func (c *Chorus) findLive(ctx context.Context, number string) (*chorusInvoice, error) {
 	found, err := c.search(ctx, map[string]any{"numeroFacture": number})
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	for _, f := range found {
 		if f.Number == number && !chorusDead[f.Status] {
-			return fmt.Sprint(f.ID), nil
+			return &f, nil
 		}
 	}
-	return "", nil
+	return nil, nil
 }
 
 // Flux states (etatCourantDepotFlux) that end the integration.
@@ -388,20 +410,47 @@ func (c *Chorus) trackFlux(ctx context.Context, id string) ([]StatusUpdate, erro
 	}
 	ups := []StatusUpdate{}
 	rejected := map[string]bool{}
+	allFinal, reconciled := true, 0
 	for _, e := range cr.ListeErreurs {
 		rejected[e.NumeroDP] = true
+		if e.NumeroDP != "" && isChorusDuplicate(e.Libelle) {
+			// A second deposit of an invoice Chorus Pro holds already (sent again after an
+			// unknown outcome): the invoice is there once, so it is reconciled with the
+			// first deposit, not reported rejected.
+			first, err := c.findLive(ctx, e.NumeroDP)
+			if err != nil {
+				return append([]StatusUpdate{flux}, ups...), err
+			}
+			if first != nil && first.Flux != id {
+				u, err := c.duplicateUpdate(ctx, id, *first, e.Libelle)
+				if err != nil {
+					return append([]StatusUpdate{flux}, ups...), err
+				}
+				c.log.Info("duplicate refused by Chorus Pro reconciled with the first deposit", "destination", c.name,
+					"invoice", e.NumeroDP, "numeroFluxDepot", id, "identifiantFactureCPP", first.ID, "first", first.Flux)
+				allFinal = allFinal && u.Final
+				ups = append(ups, u)
+				reconciled++
+				continue
+			}
+		}
 		ups = append(ups, StatusUpdate{Receipt: id, Invoice: e.NumeroDP, Status: cr.Etat, Label: "rejetée à l'intégration",
 			Final: true, Rejected: true, Message: e.Libelle, At: at})
 	}
 	if cr.Etat == "IN_REJETE" || cr.Etat == "IN_INCIDENTE" {
 		flux.Final, flux.Rejected = true, true
+		if cr.Etat == "IN_REJETE" && reconciled > 0 && reconciled == len(cr.ListeErreurs) {
+			// Every invoice it held lives on in an earlier deposit: nothing was refused.
+			flux.Final, flux.Rejected = allFinal, false
+		}
 		return append([]StatusUpdate{flux}, ups...), nil
 	}
 	invoices, err := c.search(ctx, map[string]any{"numeroFluxDepot": id})
 	if err != nil {
 		return append([]StatusUpdate{flux}, ups...), err
 	}
-	allFinal := len(invoices) > 0
+	// A flux integrated but whose invoices are not searchable yet stays tracked.
+	allFinal = allFinal && len(invoices) > 0
 	for _, inv := range invoices {
 		if rejected[inv.Number] {
 			continue
@@ -413,7 +462,6 @@ func (c *Chorus) trackFlux(ctx context.Context, id string) ([]StatusUpdate, erro
 		allFinal = allFinal && u.Final
 		ups = append(ups, u)
 	}
-	// A flux integrated but whose invoices are not searchable yet stays tracked.
 	flux.Final = allFinal
 	return append([]StatusUpdate{flux}, ups...), nil
 }
@@ -541,11 +589,27 @@ func tarGz(fluxes []Flux, now time.Time) (string, []byte, error) {
 	return "fluxgate-" + hex.EncodeToString(h.Sum(nil))[:16] + ".tar.gz", buf.Bytes(), nil
 }
 
-// parseChorusTime reads the date formats Chorus Pro answers with; def when none fits.
+// paris is Chorus Pro's clock: its answers give local times of Paris without an offset.
+var paris = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/Paris") // embedded by time/tzdata where the system has none (Windows)
+	if err != nil {
+		panic("deposit: Europe/Paris missing from time/tzdata: " + err.Error())
+	}
+	return loc
+}()
+
+// parseChorusTime reads the date formats Chorus Pro answers with, as an instant in UTC; def
+// when none fits. A time written without an offset is Paris local time (summer or winter).
 func parseChorusTime(s string, def time.Time) time.Time {
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.000-0700", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02"} {
-		if t, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
-			return t
+	s = strings.TrimSpace(s)
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.000-0700", "2006-01-02T15:04:05-0700"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC()
+		}
+	}
+	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, paris); err == nil {
+			return t.UTC()
 		}
 	}
 	return def
