@@ -122,9 +122,6 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if g.ready != nil {
 		g.ready() // recovered, watching and depositing: a service manager may say it runs
 	}
-	if g.ready != nil {
-		g.ready() // recovered, watching and depositing: a service manager may say it runs
-	}
 	wg.Wait()
 	close(errs)
 	var all []error
