@@ -17,7 +17,9 @@ GO      ?= go
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 BUILD   := CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)"
 
-.PHONY: build release clean
+IMAGE ?= fluxgate
+
+.PHONY: build release image clean
 
 # build: the static binary for this machine (the one the container image holds), as $(OUT).
 build:
@@ -32,6 +34,11 @@ release:
 		GOOS=$$os GOARCH=$$arch $(BUILD) -o $(DIST)/fluxgate-$(VERSION)-$$os-$$arch$$ext ./cmd/fluxgate; \
 	done
 	cd $(DIST) && sha256sum fluxgate-* > SHA256SUMS && cat SHA256SUMS
+
+# image: the container image (Dockerfile), stamped like the binaries; needs a Docker daemon.
+image:
+	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) --build-arg DATE=$(DATE) \
+		-t $(IMAGE):$(VERSION) .
 
 clean:
 	rm -rf $(DIST) $(OUT)

@@ -69,7 +69,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newRunCmd(), newMapCmd(), newCheckCmd(), newConvertCmd(), newConfigCmd(), newStatusCmd(), newRetryCmd(), newReprocessCmd(), newSimulateCmd(), newDoctorCmd(), newTestMappingCmd(), newVersionCmd())
-	root.AddCommand(newServiceCmd()) // where fluxgate is installed (service.go)
+	root.AddCommand(newServiceCmd(), newHealthcheckCmd()) // where fluxgate is installed (service.go, healthcheck.go)
 	return root
 }
 

@@ -134,14 +134,19 @@ func TestSystemdUnit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "fluxgate.service")
-	if err := os.WriteFile(path, bytes.ReplaceAll(unit, []byte("/usr/local/bin/fluxgate"), []byte(exe)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(analyze, "verify", "--man=no", path).CombinedOutput()
-	// verify exits 0 on some mistakes (an unknown key, a bad value) but names them.
-	if err != nil || len(bytes.TrimSpace(out)) > 0 {
-		t.Fatalf("systemd-analyze verify: %v\n%s", err, out)
+	unit = bytes.ReplaceAll(unit, []byte("/usr/local/bin/fluxgate"), []byte(exe))
+	// As shipped, and with the secrets' example lines (LoadCredential=, %d) turned on.
+	withSecrets := bytes.ReplaceAll(bytes.ReplaceAll(unit, []byte("\n#LoadCredential="), []byte("\nLoadCredential=")), []byte("\n#Environment="), []byte("\nEnvironment="))
+	for _, u := range [][]byte{unit, withSecrets} {
+		path := filepath.Join(t.TempDir(), "fluxgate.service")
+		if err := os.WriteFile(path, u, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(analyze, "verify", "--man=no", path).CombinedOutput()
+		// verify exits 0 on some mistakes (an unknown key, a bad value) but names them.
+		if err != nil || len(bytes.TrimSpace(out)) > 0 {
+			t.Fatalf("systemd-analyze verify: %v\n%s", err, out)
+		}
 	}
 }
 
