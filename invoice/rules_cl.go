@@ -55,7 +55,8 @@ func clRule(id, list string, bt []string, fr, en string, collect func(inv *Invoi
 				if code == "" || set[code] {
 					return
 				}
-				report(path, "code", code, "bt", bt)
+				fr, en := codeHint(list, code)
+				report(path, "code", code, "bt", bt, "hintfr", fr, "hinten", en)
 			})
 		}}
 }
@@ -234,8 +235,8 @@ func codeListRules() []Rule {
 				}
 			}),
 		clRule("BR-CL-23", "REC20", []string{"BT-130", "BT-150"},
-			"Le code d'unité « {code} » ({bt}) n'existe pas dans les recommandations UN/ECE 20 et 21 (par exemple C62 unité, HUR heure, KGM kilogramme).",
-			"Unit code \"{code}\" ({bt}) is not in UN/ECE Recommendation 20 or 21.",
+			"Le code d'unité « {code} » ({bt}) n'existe pas dans les recommandations UN/ECE 20 et 21 (par exemple C62 unité, HUR heure, KGM kilogramme).{hintfr}",
+			"Unit code \"{code}\" ({bt}) is not in UN/ECE Recommendation 20 or 21.{hinten}",
 			func(inv *Invoice, add func(path, bt, code string)) {
 				for i := range inv.Lines {
 					add(LinePath(i), "BT-130", inv.Lines[i].UnitCode)

@@ -281,7 +281,7 @@ func (c *evalCtx) calcProblemRule(rule string, line int, fr, en string) {
 		}
 		return
 	}
-	c.rn.problem(c, rule, fr+" ("+nameFR(c.t.bt)+")", en+" ("+nameEN(c.t.bt)+")")
+	c.rn.problem(c, rule, fr+" ("+termFR(c.t.bt)+")", en+" ("+nameEN(c.t.bt)+")")
 }
 
 // arith reads the computation elements.

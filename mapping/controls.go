@@ -105,6 +105,6 @@ func (rn *run) controlProblem(c *evalCtx, raw string, i int) {
 		hintFR, hintEN = "le fichier est sans doute en windows-1252 : déclarez encoding=\"windows-1252\" dans le mapping", "the file is probably windows-1252: declare encoding=\"windows-1252\" in the mapping"
 	}
 	rn.problem(c, RuleControl,
-		fmt.Sprintf("%s : le caractère de contrôle %s ne peut pas figurer dans une facture (caractère %d de « %s », %s) ; %s", whereFR, controlName(r), at, v, nameFR(c.t.bt), hintFR),
+		fmt.Sprintf("%s : le caractère de contrôle %s ne peut pas figurer dans une facture (caractère %d de « %s », %s) ; %s", whereFR, controlName(r), at, v, termFR(c.t.bt), hintFR),
 		fmt.Sprintf("%s: the control character %s cannot appear in an invoice (character %d of %q, %s); %s", whereEN, controlName(r), at, v, nameEN(c.t.bt), hintEN))
 }

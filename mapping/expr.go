@@ -359,7 +359,7 @@ func (c *evalCtx) unknownKey(lk *lookupDef, raw string) {
 	fr := "« " + strings.Join(keys, " », « ") + " »"
 	en := `"` + strings.Join(keys, `", "`) + `"`
 	c.rn.problem(c, RuleLookup,
-		fmt.Sprintf("« %s » n'est pas une valeur prévue pour %s ; valeurs connues du mapping (table « %s ») : %s", raw, nameFR(c.t.bt), lk.name, fr),
+		fmt.Sprintf("« %s » n'est pas une valeur prévue (%s) ; valeurs connues du mapping (table « %s ») : %s", raw, termFR(c.t.bt), lk.name, fr),
 		fmt.Sprintf("%q is not a value expected for %s; values the mapping knows (lookup %q): %s", raw, nameEN(c.t.bt), lk.name, en))
 }
 

@@ -2,10 +2,13 @@ package mapping
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/fluxgate/fluxgate/invoice"
 )
 
 // Locate returns where the value behind a finding came from. path is an
@@ -269,4 +272,60 @@ func (r *Result) mappedGroup(g string) bool {
 		}
 	}
 	return false
+}
+
+// dependents lists, for a business term, the terms computed from it: when its value cannot
+// be read, the rules about those would only repeat the problem.
+var dependents = map[string][]string{
+	"BT-129": {"BT-131", "BT-136", "BT-137", "BT-141", "BT-142"},
+	"BT-146": {"BT-131", "BT-136", "BT-137", "BT-141", "BT-142"},
+	"BT-148": {"BT-146", "BT-131", "BT-136", "BT-137", "BT-141", "BT-142"},
+	"BT-147": {"BT-146", "BT-131", "BT-136", "BT-137", "BT-141", "BT-142"},
+	"BT-149": {"BT-131", "BT-136", "BT-137", "BT-141", "BT-142"},
+	"BT-137": {"BT-136", "BT-131"}, "BT-138": {"BT-136", "BT-131"},
+	"BT-142": {"BT-141", "BT-131"}, "BT-143": {"BT-141", "BT-131"},
+	"BT-136": {"BT-131"}, "BT-141": {"BT-131"},
+	"BT-93": {"BT-92"}, "BT-94": {"BT-92"}, "BT-100": {"BT-99"}, "BT-101": {"BT-99"},
+}
+
+// Repeats reports whether the violation v only repeats a problem of the mapping: a value that
+// could not be read (an unparsable quantity) breaks the rules that want it (BR-22) and those
+// about what is computed from it (BR-24, BR-41) on the same source line. Callers leave such
+// violations out, so that each mistake is told once, by the mapping.
+func (r *Result) Repeats(v invoice.Violation) bool {
+	if len(r.Problems) == 0 {
+		return false
+	}
+	pos := r.Locate(v.Path, v.BT)
+	for _, p := range r.Problems {
+		if p.BT == "" || p.Position.Line != pos.Line {
+			continue
+		}
+		for _, bt := range v.BT {
+			b := baseID(bt)
+			if b == p.BT || slices.Contains(dependents[p.BT], b) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// dedupe drops the problems that repeat another about the same value (two terms reading one
+// unreadable cell), keeping the one about the term the other is computed from.
+func dedupe(ps []Problem) []Problem {
+	var out []Problem
+next:
+	for _, p := range ps {
+		for i, q := range out {
+			if p.Position.Column != "" && q.Position.Line == p.Position.Line && q.Position.Column == p.Position.Column && q.Rule == p.Rule {
+				if slices.Contains(dependents[p.BT], q.BT) {
+					out[i] = p
+				}
+				continue next
+			}
+		}
+		out = append(out, p)
+	}
+	return out
 }

@@ -68,8 +68,10 @@ type FileError struct {
 	File   string
 	Line   int    // 0 when the failure is not about one line
 	Column string // the missing column, when that is the failure
-	FR, EN string
-	Err    error // underlying cause, if any
+	// MappingLine is the line of the mapping that uses the missing column, 0 otherwise.
+	MappingLine int
+	FR, EN      string
+	Err         error // underlying cause, if any
 }
 
 func (e *FileError) Error() string {

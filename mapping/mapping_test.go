@@ -498,7 +498,9 @@ func TestValueProblems(t *testing.T) {
 		t.Errorf("problems %v\nwant %s", got, want)
 	}
 	p := res[0].Problems
-	if !strings.Contains(p[0].FR, "format attendu jj/mm/aaaa") || !strings.Contains(p[1].FR, "le séparateur décimal attendu est la virgule") {
+	if !strings.Contains(p[0].FR, "la date « 31/02/2026 » n'existe pas : février 2026 n'a que 28 jours (date de facture, BT-2)") ||
+		!strings.Contains(p[0].EN, `the date "31/02/2026" does not exist: February 2026 has only 28 days (invoice issue date, BT-2)`) ||
+		!strings.Contains(p[1].FR, "le séparateur décimal attendu est la virgule") {
 		t.Errorf("messages:\n%s\n%s", p[0].FR, p[1].FR)
 	}
 	if p[0].Position.MappingLine != 6 || p[1].Position.MappingLine != 10 {

@@ -8,9 +8,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/beevik/etree"
 	"github.com/shopspring/decimal"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/fluxgate/fluxgate/invoice"
 )
@@ -357,6 +359,7 @@ func (rn *run) bind(rec *record) error {
 	rn.width = len(rec.fields)
 	rn.slots = make([]slot, len(m.refs))
 	var missing []string
+	lines := map[string][]int{} // mapping lines using each missing column
 	for _, r := range m.refs {
 		i, ok := index[r.name]
 		if !ok {
@@ -364,25 +367,109 @@ func (rn *run) bind(rec *record) error {
 			if !slices.Contains(missing, r.name) {
 				missing = append(missing, r.name)
 			}
+			if !slices.Contains(lines[r.name], r.line) {
+				lines[r.name] = append(lines[r.name], r.line)
+			}
 		}
 		rn.slots[r.id] = slot{idx: i}
 	}
 	if len(missing) == 0 {
 		return nil
 	}
-	quoted := make([]string, len(missing))
-	for i, s := range missing {
-		quoted[i] = "« " + s + " »"
+	var fr, en, nearFR, nearEN []string
+	for _, col := range missing {
+		ls := make([]string, len(lines[col]))
+		for i, l := range lines[col] {
+			ls[i] = strconv.Itoa(l)
+		}
+		word := "line"
+		if len(ls) > 1 {
+			word = "lines"
+		}
+		f := fmt.Sprintf("« %s » (ligne%s %s du mapping)", col, strings.TrimPrefix(word, "line"), strings.Join(ls, ", "))
+		e := fmt.Sprintf("%q (mapping %s %s)", col, word, strings.Join(ls, ", "))
+		nf, ne := "", ""
+		if near := nearest(col, names); near != "" {
+			nf, ne = fmt.Sprintf(" : vouliez-vous dire « %s » ?", near), fmt.Sprintf(": did you mean %q?", near)
+		}
+		fr, en = append(fr, f+nf), append(en, e+ne)
+		nearFR, nearEN = append(nearFR, nf), append(nearEN, ne)
 	}
 	present := strings.Join(names, ", ")
+	fe := &FileError{File: rn.file, Line: rec.line, Column: missing[0], MappingLine: lines[missing[0]][0]}
 	if len(missing) == 1 {
-		return &FileError{File: rn.file, Line: rec.line, Column: missing[0],
-			FR: fmt.Sprintf("la colonne %s, utilisée par le mapping, est absente de la ligne d'en-tête ; colonnes présentes : %s", quoted[0], present),
-			EN: fmt.Sprintf("column %q, which the mapping uses, is missing from the header row; columns present: %s", missing[0], present)}
+		f, e := strings.TrimSuffix(fr[0], nearFR[0]), strings.TrimSuffix(en[0], nearEN[0])
+		end := "."
+		if nearEN[0] != "" {
+			end = ""
+		}
+		fe.FR = fmt.Sprintf("la colonne %s est absente de la ligne d'en-tête%s%s Colonnes présentes : %s", f, nearFR[0], end, present)
+		fe.EN = fmt.Sprintf("column %s is missing from the header row%s%s Columns present: %s", e, nearEN[0], end, present)
+		return fe
 	}
-	return &FileError{File: rn.file, Line: rec.line, Column: missing[0],
-		FR: fmt.Sprintf("les colonnes %s, utilisées par le mapping, sont absentes de la ligne d'en-tête ; colonnes présentes : %s", strings.Join(quoted, ", "), present),
-		EN: fmt.Sprintf("columns %q, which the mapping uses, are missing from the header row; columns present: %s", missing, present)}
+	fe.FR = fmt.Sprintf("des colonnes utilisées par le mapping sont absentes de la ligne d'en-tête : %s. Colonnes présentes : %s", strings.Join(fr, " ; "), present)
+	fe.EN = fmt.Sprintf("columns the mapping uses are missing from the header row: %s. Columns present: %s", strings.Join(en, "; "), present)
+	return fe
+}
+
+// nearest returns the name among names that col most likely means (the same letters
+// without accents, case or punctuation, or one or two letters apart), "" for none.
+func nearest(col string, names []string) string {
+	key := foldName(col)
+	best, bestD := "", 3
+	for _, n := range names {
+		k := foldName(n)
+		if k == "" {
+			continue
+		}
+		d := editDistance(key, k)
+		if limit := max(1, min(len(key), len(k))/4); d <= limit && d < bestD {
+			best, bestD = n, d
+		}
+	}
+	return best
+}
+
+// foldName is a column name without accents, case, spaces or punctuation: "N° pièce" and
+// "no piece" fold alike.
+func foldName(s string) string {
+	var b strings.Builder
+	for _, r := range norm.NFD.String(strings.ToLower(s)) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+		case r == 'œ':
+			b.WriteString("oe")
+		case r == 'æ':
+			b.WriteString("ae")
+		case r == '°' || r == 'º':
+			b.WriteByte('o')
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// editDistance is the Levenshtein distance between a and b, in characters.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			c := prev[j-1]
+			if ra[i-1] != rb[j-1] {
+				c++
+			}
+			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
 }
 
 func (rn *run) checkWidth(b *bucket, rec *record) {
@@ -490,6 +577,7 @@ func (rn *run) build(b *bucket) *Result {
 		}
 	}
 	slices.SortStableFunc(res.Problems, func(a, b Problem) int { return a.Position.Line - b.Position.Line })
+	res.Problems = dedupe(res.Problems)
 	rn.finish(res)
 	return res
 }
@@ -654,15 +742,15 @@ func (rn *run) evalValue(t *term, c *evalCtx) *value {
 			switch {
 			case rn.m.src.format == "xml" && c.absent:
 				rn.problem(c, RuleRequired,
-					fmt.Sprintf("le chemin %s ne trouve aucun élément dans cet enregistrement, or %s est obligatoire : l'élément manque, ou le chemin du mapping est faux", label, nameFR(t.bt)),
+					fmt.Sprintf("le chemin %s ne trouve aucun élément dans cet enregistrement, alors que la valeur est obligatoire (%s) : l'élément manque, ou le chemin du mapping est faux", label, termFR(t.bt)),
 					fmt.Sprintf("the path %s matches no element in this record, but %s is required: the element is missing, or the mapping's path is wrong", label, nameEN(t.bt)))
 			case rn.m.src.format == "xml":
 				rn.problem(c, RuleRequired,
-					fmt.Sprintf("l'élément %s est vide, or %s est obligatoire", label, nameFR(t.bt)),
+					fmt.Sprintf("l'élément %s est vide, alors que la valeur est obligatoire (%s)", label, termFR(t.bt)),
 					fmt.Sprintf("element %s is empty, but %s is required", label, nameEN(t.bt)))
 			default:
 				rn.problem(c, RuleRequired,
-					fmt.Sprintf("la colonne « %s » est vide, or %s est obligatoire", label, nameFR(t.bt)),
+					fmt.Sprintf("la colonne « %s » est vide, alors que la valeur est obligatoire (%s)", label, termFR(t.bt)),
 					fmt.Sprintf("column %q is empty, but %s is required", label, nameEN(t.bt)))
 			}
 		}
@@ -694,7 +782,7 @@ func (rn *run) evalValue(t *term, c *evalCtx) *value {
 		att, en, fr := t.attach.read(raw)
 		if att == nil {
 			rn.problem(c, RuleAttachment,
-				fmt.Sprintf("%s ne peut pas être joint : %s", nameFR(t.bt), fr),
+				fmt.Sprintf("le document ne peut pas être joint (%s) : %s", termFR(t.bt), fr),
 				fmt.Sprintf("%s cannot be attached: %s", nameEN(t.bt), en))
 			return nil
 		}
@@ -723,7 +811,7 @@ func (rn *run) evalValue(t *term, c *evalCtx) *value {
 				}
 			}
 			rn.problem(c, RuleNumber,
-				fmt.Sprintf("« %s » n'est pas un nombre valide pour %s : %s", raw, nameFR(t.bt), fr),
+				fmt.Sprintf("« %s » n'est pas un nombre valide (%s) : %s", raw, termFR(t.bt), fr),
 				fmt.Sprintf("%q is not a valid number for %s: %s", raw, nameEN(t.bt), en))
 			return nil
 		}
@@ -731,9 +819,15 @@ func (rn *run) evalValue(t *term, c *evalCtx) *value {
 		c.step("number (decimal %q) → %s", string(f.dec), d.String())
 	case kDate:
 		d, ok := t.date.parse(raw)
+		if e := t.date.why(raw); e != nil {
+			rn.problem(c, RuleDate,
+				fmt.Sprintf("la date « %s » n'existe pas : %s (%s)", raw, e.fr, termFR(t.bt)),
+				fmt.Sprintf("the date %q does not exist: %s (%s, %s)", raw, e.en, t.bt.en, t.bt.id))
+			return nil
+		}
 		if !ok {
 			rn.problem(c, RuleDate,
-				fmt.Sprintf("« %s » n'est pas une date valide pour %s : format attendu %s", raw, nameFR(t.bt), layoutFR(t.date.text)),
+				fmt.Sprintf("« %s » n'est pas une date au format attendu, %s (%s)", raw, layoutFR(t.date.text), termFR(t.bt)),
 				fmt.Sprintf("%q is not a valid date for %s: expected format %s", raw, nameEN(t.bt), t.date.text))
 			return nil
 		}
@@ -757,7 +851,9 @@ func (v *value) text(bt *btDef) string {
 	return v.s
 }
 
-func nameFR(bt *btDef) string { return bt.fr + " (" + bt.id + ")" }
+// termFR names a term in a parenthesis of a French sentence ("quantité facturée, BT-129"):
+// a name without its article cannot stand in the sentence itself.
+func termFR(bt *btDef) string { return bt.fr + ", " + bt.id }
 func nameEN(bt *btDef) string { return bt.en + " (" + bt.id + ")" }
 
 func layoutFR(l string) string {

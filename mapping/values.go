@@ -146,11 +146,35 @@ func compileDate(layout string) (*dateLayout, error) {
 // parse reads s. Day and month take one or two digits when separators or the ends of the
 // value surround them (5/11/2026 is read like 05/11/2026), exactly two otherwise (yyyymmdd).
 func (l *dateLayout) parse(s string) (invoice.Date, bool) {
+	d, err := l.readDate(s)
+	return d, err == nil && d != (invoice.Date{})
+}
+
+// Months, for messages about a day that does not exist.
+var (
+	monthsFR = [...]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"}
+	monthsEN = [...]string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
+)
+
+// dateError is why a value written in the layout is no date: its day or month does not
+// exist ("31/11/2026").
+type dateError struct{ fr, en string }
+
+// why explains a value written in the layout that is no date, nil when s is not written in
+// the layout or is a date.
+func (l *dateLayout) why(s string) *dateError {
+	_, err := l.readDate(s)
+	return err
+}
+
+// readDate reads s: the zero Date without error when s is not written in the layout, a
+// *dateError when its day or month does not exist.
+func (l *dateLayout) readDate(s string) (invoice.Date, *dateError) {
 	var y, m, d int
 	for i, t := range l.toks {
 		if t.kind == 0 {
 			if !strings.HasPrefix(s, t.lit) {
-				return invoice.Date{}, false
+				return invoice.Date{}, nil
 			}
 			s = s[len(t.lit):]
 			continue
@@ -168,7 +192,7 @@ func (l *dateLayout) parse(s string) (invoice.Date, bool) {
 			n++
 		}
 		if n < min {
-			return invoice.Date{}, false
+			return invoice.Date{}, nil
 		}
 		v := 0
 		for _, c := range s[:n] {
@@ -186,11 +210,21 @@ func (l *dateLayout) parse(s string) (invoice.Date, bool) {
 			y = 2000 + v
 		}
 	}
-	if s != "" || m < 1 || m > 12 || d < 1 || y < 1 {
-		return invoice.Date{}, false
+	if s != "" || y < 1 {
+		return invoice.Date{}, nil
+	}
+	if m < 1 || m > 12 {
+		return invoice.Date{}, &dateError{fmt.Sprintf("le mois %d n'existe pas", m), fmt.Sprintf("month %d does not exist", m)}
+	}
+	if d < 1 {
+		return invoice.Date{}, &dateError{"le jour 0 n'existe pas", "day 0 does not exist"}
 	}
 	if t := time.Date(y, time.Month(m), d, 12, 0, 0, 0, time.UTC); t.Day() != d {
-		return invoice.Date{}, false // 31/02, 29/02 of a common year
+		// 31/11, 29/02 of a common year: the day does not exist in that month.
+		days := time.Date(y, time.Month(m)+1, 0, 12, 0, 0, 0, time.UTC).Day()
+		return invoice.Date{}, &dateError{
+			fmt.Sprintf("%s %d n'a que %d jours", monthsFR[m-1], y, days),
+			fmt.Sprintf("%s %d has only %d days", monthsEN[m-1], y, days)}
 	}
-	return invoice.NewDate(y, time.Month(m), d), true
+	return invoice.NewDate(y, time.Month(m), d), nil
 }

@@ -72,6 +72,9 @@ file cannot be read.`,
 					fmt.Fprintf(errOut, "%s: %s %s warning %s: %s\n", res.Key, where(p.Position), p.BT, p.Rule, p.EN)
 				}
 				for _, v := range invoice.Check(res.Invoice, profile) {
+					if res.Repeats(v) {
+						continue // the mapping's own problem already says it
+					}
 					pos := res.Locate(v.Path, v.BT)
 					fatal = fatal || v.Severity == invoice.Fatal
 					fmt.Fprintf(errOut, "%s: %s %s %s %s: %s\n", res.Key, where(pos), strings.Join(v.BT, ","), v.Severity, v.Rule, v.EN)

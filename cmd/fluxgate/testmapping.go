@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -121,6 +120,9 @@ func goldenRun(ctx context.Context, mappingPath, input string) (map[string][]byt
 			lines = append(lines, "  "+findingLine(p.Position, p.BT, p.Rule, "warning", p.EN))
 		}
 		for _, v := range invoice.Check(res.Invoice, profile) {
+			if res.Repeats(v) {
+				continue // the mapping's own problem already says it
+			}
 			pos := res.Locate(v.Path, v.BT)
 			fatal = fatal || v.Severity == invoice.Fatal
 			lines = append(lines, "  "+findingLine(pos, strings.Join(v.BT, ","), v.Rule, string(v.Severity), v.EN))
@@ -221,7 +223,8 @@ func writeGolden(dir string, files map[string][]byte) error {
 	return nil
 }
 
-// diffGolden returns a readable account of the differences, "" when there is none.
+// diffGolden returns a readable account of the differences, "" when there is none. Files
+// that differ the same way (one mapping change touching every invoice) are told once.
 func diffGolden(want, got map[string][]byte) string {
 	names := map[string]bool{}
 	for n := range want {
@@ -236,6 +239,12 @@ func diffGolden(want, got map[string][]byte) string {
 	}
 	sort.Strings(sorted)
 	var b strings.Builder
+	type group struct {
+		files []string
+		text  string // the first file's diff, with its line numbers
+	}
+	var groups []*group
+	byKey := map[string]*group{}
 	for _, n := range sorted {
 		w, inWant := want[n]
 		g, inGot := got[n]
@@ -245,15 +254,38 @@ func diffGolden(want, got map[string][]byte) string {
 		case !inWant:
 			fmt.Fprintf(&b, "  %s: produced, not expected\n", n)
 		case !bytes.Equal(w, g):
-			fmt.Fprintf(&b, "  %s differs (- expected, + got):\n", n)
-			lineDiff(&b, strings.Split(string(w), "\n"), strings.Split(string(g), "\n"))
+			ops := lineDiff(strings.Split(string(w), "\n"), strings.Split(string(g), "\n"))
+			key := changes(ops)
+			if gr := byKey[key]; gr != nil {
+				gr.files = append(gr.files, n)
+				continue
+			}
+			gr := &group{files: []string{n}, text: renderDiff(ops)}
+			byKey[key] = gr
+			groups = append(groups, gr)
 		}
+	}
+	for _, gr := range groups {
+		if len(gr.files) == 1 {
+			fmt.Fprintf(&b, "  %s differs (- expected, + got):\n", gr.files[0])
+		} else {
+			fmt.Fprintf(&b, "  %d files differ the same way (- expected, + got): %s\n", len(gr.files), strings.Join(gr.files, ", "))
+		}
+		b.WriteString(gr.text)
 	}
 	return b.String()
 }
 
-// lineDiff writes the changed lines of a and b with two lines of context (an LCS diff).
-func lineDiff(w io.Writer, a, b []string) {
+// diffOp is one line of a diff: kept (' '), expected only ('-') or got only ('+').
+type diffOp struct {
+	kind byte
+	text string
+	line int
+}
+
+// lineDiff returns the line diff of a (expected) and b (got): an LCS diff where, at a
+// change, the expected lines come before the lines got.
+func lineDiff(a, b []string) []diffOp {
 	n, m := len(a), len(b)
 	lcs := make([][]int, n+1)
 	for i := range lcs {
@@ -268,27 +300,42 @@ func lineDiff(w io.Writer, a, b []string) {
 			}
 		}
 	}
-	type op struct {
-		kind byte
-		text string
-		line int
-	}
-	var ops []op
+	var ops []diffOp
 	i, j := 0, 0
 	for i < n || j < m {
 		switch {
 		case i < n && j < m && a[i] == b[j]:
-			ops = append(ops, op{' ', a[i], i + 1})
+			ops = append(ops, diffOp{' ', a[i], i + 1})
 			i++
 			j++
-		case j < m && (i == n || lcs[i][j+1] >= lcs[i+1][j]):
-			ops = append(ops, op{'+', b[j], j + 1})
-			j++
+		case i < n && (j == m || lcs[i+1][j] >= lcs[i][j+1]):
+			ops = append(ops, diffOp{'-', a[i], i + 1})
+			i++
 		default:
-			ops = append(ops, op{'-', a[i], i + 1})
-			i++
+			ops = append(ops, diffOp{'+', b[j], j + 1})
+			j++
 		}
 	}
+	return ops
+}
+
+// changes is what a diff changes, without context or line numbers: two files that differ
+// the same way have the same changes.
+func changes(ops []diffOp) string {
+	var b strings.Builder
+	for _, o := range ops {
+		if o.kind != ' ' {
+			b.WriteByte(o.kind)
+			b.WriteString(o.text)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+// renderDiff writes the changed lines with two lines of context and their line numbers.
+func renderDiff(ops []diffOp) string {
+	var w strings.Builder
 	show := make([]bool, len(ops))
 	for k, o := range ops {
 		if o.kind != ' ' {
@@ -303,9 +350,10 @@ func lineDiff(w io.Writer, a, b []string) {
 			continue
 		}
 		if last >= 0 && k > last+1 {
-			fmt.Fprintln(w, "    …")
+			fmt.Fprintln(&w, "    …")
 		}
-		fmt.Fprintf(w, "    %c %4d  %s\n", o.kind, o.line, o.text)
+		fmt.Fprintf(&w, "    %c %4d  %s\n", o.kind, o.line, o.text)
 		last = k
 	}
+	return w.String()
 }

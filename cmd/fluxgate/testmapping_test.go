@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/fluxgate/fluxgate/internal/testutil"
+	"github.com/fluxgate/fluxgate/mapping"
 )
 
 func TestTestMappingExamples(t *testing.T) {
@@ -58,7 +59,7 @@ func TestTestMappingReportsADifference(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), []string{"test-mapping", dir}, &stdout, &stderr)
 	out := stdout.String()
-	if code != 1 || !strings.Contains(out, "FAIL ventes-csv/ventes-2026-11.csv") || !strings.Contains(out, "FA2026-1101_ubl.xml differs") ||
+	if code != 1 || !strings.Contains(out, "FAIL ventes-csv/ventes-2026-11.csv") || !strings.Contains(out, "FA2026-1101_ubl.xml") ||
 		!strings.Contains(out, "-   ") || !strings.Contains(out, ">30<") || !strings.Contains(out, ">31<") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
@@ -102,5 +103,41 @@ func TestMapExplain(t *testing.T) {
 	}
 	if strings.Contains(out, "<Invoice") {
 		t.Error("--explain without -o printed the invoices")
+	}
+}
+
+func TestTestMappingGroupsIdenticalDiffs(t *testing.T) {
+	root := testutil.RepoRoot(t)
+	dir := t.TempDir()
+	copyTree(t, filepath.Join(root, "examples"), dir)
+	p := filepath.Join(dir, "mappings", "ventes-csv.xml")
+	data, _ := os.ReadFile(p)
+	os.WriteFile(p, bytes.Replace(data, []byte(`<entry key="VIR">30</entry>`), []byte(`<entry key="VIR">31</entry>`), 1), 0o644)
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"test-mapping", dir}, &stdout, &stderr); code != 1 {
+		t.Fatalf("exit %d", code)
+	}
+	out := stdout.String()
+	// One account per kind of change, naming every file it concerns; expected (-) before got (+).
+	if n := strings.Count(out, "files differ the same way"); n != 2 || !strings.Contains(out, "AV2026-0007_ubl.xml, FA2026-1101_ubl.xml") {
+		t.Fatalf("grouping:\n%s", out)
+	}
+	minus, plus := strings.Index(out, "-   75      <cbc:PaymentMeansCode>30<"), strings.Index(out, "+   75      <cbc:PaymentMeansCode>31<")
+	if minus < 0 || plus < 0 || minus > plus {
+		t.Fatalf("order:\n%s", out)
+	}
+}
+
+func TestFindingLineLeavesOutWhatIsUnknown(t *testing.T) {
+	for _, c := range []struct {
+		pos  mapping.Position
+		want string
+	}{
+		{mapping.Position{Line: 4, Column: "Client", MappingLine: 7}, "line 4 [Client] BT-44 BR-07 fatal (mapping line 7): m"},
+		{mapping.Position{}, "BT-44 BR-07 fatal: m"},
+	} {
+		if got := findingLine(c.pos, "BT-44", "BR-07", "fatal", "m"); got != c.want {
+			t.Errorf("got %q, want %q", got, c.want)
+		}
 	}
 }
