@@ -122,7 +122,9 @@ func printStatus(w io.Writer, rep gateway.StatusReport, dests []journal.Destinat
 			var notes []string
 			for _, fx := range inv.Fluxes {
 				note := fx.FinalName + " " + fx.State
-				if fx.LastError != "" && fx.State != "deposited" {
+				if fx.State == "uncertain" { // outcome unknown: what is asked, until when
+					note += " (" + fx.UncertainNote("en") + ")"
+				} else if fx.LastError != "" && fx.State != "deposited" {
 					note += " (" + fx.LastError + ")"
 				}
 				if fx.Receipt != "" {

@@ -163,6 +163,12 @@ func flux(fx journal.Flux, lang string, now time.Time, dest journal.DestinationS
 				a.PlatformAt = p.At.UTC().Format(time.RFC3339)
 			}
 		}
+	case journal.FluxUncertain: // the deposit's outcome is unknown: asked for, not sent again blindly
+		a.Status = journal.InvoiceQueued
+		a.Waiting = fx.UncertainNote(lang)
+		if !fx.Uncertain.NextCheck.IsZero() {
+			a.NextAttempt = fx.Uncertain.NextCheck.UTC().Format(time.RFC3339)
+		}
 	case journal.FluxFailed:
 		a.Status = journal.InvoiceRejected
 		a.Waiting = pick(lang, "dépôt refusé par "+fx.Destination+" : ", "deposit refused by "+fx.Destination+": ") + fx.LastError

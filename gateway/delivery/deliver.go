@@ -144,6 +144,11 @@ func (g *Deliverer) Round(ctx context.Context, stop <-chan struct{}, d *Destinat
 	if ok, until := d.breaker.allow(now, force); !ok {
 		return fmt.Errorf("%w, until %s", ErrBreakerOpen, until.Format(time.RFC3339))
 	}
+	// Deposits of unknown outcome first: what a stopped run left in flight is never sent
+	// again blindly, and what the platform shows by now is settled (reconcile.go).
+	if err := g.Reconcile(ctx, d, force); err != nil {
+		return err
+	}
 	fluxes, err := g.Journal.Deliverable(ctx, d.Name(), due)
 	if err != nil {
 		return err
@@ -285,7 +290,15 @@ func depositUnits(d *Destination, fluxes []journal.Flux) [][]journal.Flux {
 func (g *Deliverer) depositBatch(ctx context.Context, d *Destination, b deposit.Batcher, unit []journal.Flux) error {
 	var fluxes []deposit.Flux
 	var sent []journal.Flux
+	rc, reconciles := reconciler(d)
 	for _, fx := range unit {
+		if fx.State == journal.FluxDepositing && reconciles {
+			// Left in flight by a stopped run: asked for, never sent again blindly.
+			if err := g.markUncertain(ctx, d, rc, []journal.Flux{fx}, errLeftInFlight, true); err != nil {
+				return err
+			}
+			continue
+		}
 		data, err := folder.ReadAll(ctx, g.Spool, fx.SpoolName)
 		if err != nil {
 			if errors.Is(err, folder.ErrNotExist) {
@@ -311,6 +324,9 @@ func (g *Deliverer) depositBatch(ctx context.Context, d *Destination, b deposit.
 	if err == nil && len(receipts) != len(sent) {
 		err = fmt.Errorf("the destination answered %d receipts for %d fluxes", len(receipts), len(sent))
 	}
+	if err != nil && deposit.IsUncertain(err) && reconciles {
+		return g.depositUncertain(ctx, d, rc, sent, err) // the whole batch may be there
+	}
 	if err != nil {
 		for _, fx := range sent {
 			fx.Attempts++
@@ -332,8 +348,14 @@ func (g *Deliverer) depositBatch(ctx context.Context, d *Destination, b deposit.
 }
 
 // depositOne deposits one flux: recorded as depositing first, so that after a crash the
-// destination's idempotent Deposit finds it instead of sending it twice.
+// destination's idempotent Deposit finds it instead of sending it twice — or, on a
+// platform whose deposits are not idempotent (a Reconciler), so that it becomes uncertain
+// and is looked for before anything is sent again.
 func (g *Deliverer) depositOne(ctx context.Context, d *Destination, fx journal.Flux) error {
+	rc, reconciles := reconciler(d)
+	if fx.State == journal.FluxDepositing && reconciles {
+		return g.markUncertain(ctx, d, rc, []journal.Flux{fx}, errLeftInFlight, true)
+	}
 	data, err := folder.ReadAll(ctx, g.Spool, fx.SpoolName)
 	if errors.Is(err, folder.ErrNotExist) {
 		err = deposit.Permanent(fmt.Errorf("the spooled flux %s is missing; process the source file again", fx.SpoolName))
@@ -348,6 +370,9 @@ func (g *Deliverer) depositOne(ctx context.Context, d *Destination, fx journal.F
 	start := time.Now()
 	receipt, err := d.Deposit(ctx, deposit.Flux{Name: fx.FinalName, Syntax: fx.Syntax, Invoice: fx.Invoice, Data: data, SHA256: fx.SHA256})
 	g.observer().Deposited(d.Name(), 1, time.Since(start), err)
+	if err != nil && deposit.IsUncertain(err) && reconciles {
+		return g.depositUncertain(ctx, d, rc, []journal.Flux{fx}, err)
+	}
 	if err != nil {
 		fx.Attempts++
 		return g.depositFailed(ctx, fx, err)

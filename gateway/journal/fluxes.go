@@ -80,12 +80,15 @@ func (j *Journal) Deliverable(ctx context.Context, destination string, due time.
 		destination, FluxQueued, FluxDepositing, due.UTC())
 }
 
-// NextAttempt returns when the earliest flux of destination that waits out a back-off is
-// due, if any does.
+// NextAttempt returns when the earliest flux of destination that waits out a back-off, or
+// whose deposit of unknown outcome is to be checked, is due, if any is.
 func (j *Journal) NextAttempt(ctx context.Context, destination string) (time.Time, bool, error) {
 	var at time.Time
-	err := j.db.QueryRowContext(ctx, `SELECT next_attempt_at FROM fluxes WHERE destination = ? AND state = ? AND next_attempt_at IS NOT NULL
-		ORDER BY next_attempt_at LIMIT 1`, destination, FluxQueued).Scan(&at)
+	err := j.db.QueryRowContext(ctx, `SELECT t FROM (
+			SELECT next_attempt_at AS t FROM fluxes WHERE destination = ? AND state = ? AND next_attempt_at IS NOT NULL
+			UNION ALL
+			SELECT reconcile_next_at AS t FROM fluxes WHERE destination = ? AND state = ? AND reconcile_next_at IS NOT NULL)
+		ORDER BY t LIMIT 1`, destination, FluxQueued, destination, FluxUncertain).Scan(&at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, false, nil
 	}
@@ -107,9 +110,10 @@ func (j *Journal) NameTaken(ctx context.Context, destination, finalName string, 
 	return n > 0, nil
 }
 
-// SpoolNames returns the spool file names of every flux still to deposit.
+// SpoolNames returns the spool file names of every flux still to deposit (an uncertain one
+// may have to be sent again).
 func (j *Journal) SpoolNames(ctx context.Context) (map[string]bool, error) {
-	fluxes, err := j.queryFluxes(ctx, `WHERE state IN (?, ?)`, FluxQueued, FluxDepositing)
+	fluxes, err := j.queryFluxes(ctx, `WHERE state IN (?, ?, ?)`, FluxQueued, FluxDepositing, FluxUncertain)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +127,8 @@ func (j *Journal) SpoolNames(ctx context.Context) (map[string]bool, error) {
 func (j *Journal) queryFluxes(ctx context.Context, where string, args ...any) ([]Flux, error) {
 	rows, err := j.db.QueryContext(ctx,
 		`SELECT id, invoice_id, (SELECT number FROM invoices WHERE invoices.id = fluxes.invoice_id), destination, syntax, spool_name, final_name, sha256, state, attempts, last_error, receipt, deposited_at, next_attempt_at,
-		tracking, platform_id, platform_status, platform_label, platform_message, platform_at FROM fluxes `+where, args...)
+		tracking, platform_id, platform_status, platform_label, platform_message, platform_at, platform_of_invoice,
+		uncertain_since, uncertain_until, reconcile_checks, reconcile_checked_at, reconcile_next_at, reconcile_error, resends, resent_at FROM fluxes `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("journal: query fluxes: %w", err)
 	}
@@ -131,13 +136,15 @@ func (j *Journal) queryFluxes(ctx context.Context, where string, args ...any) ([
 	var out []Flux
 	for rows.Next() {
 		var f Flux
-		var at, next, pat sql.NullTime
-		p := &f.Platform
+		var at, next, pat, since, until, checked, nextCheck, resent sql.NullTime
+		p, u := &f.Platform, &f.Uncertain
 		if err := rows.Scan(&f.ID, &f.InvoiceID, &f.Invoice, &f.Destination, &f.Syntax, &f.SpoolName, &f.FinalName, &f.SHA256, &f.State, &f.Attempts, &f.LastError, &f.Receipt, &at, &next,
-			&f.Tracking, &p.ID, &p.Status, &p.Label, &p.Message, &pat); err != nil {
+			&f.Tracking, &p.ID, &p.Status, &p.Label, &p.Message, &pat, &p.OfInvoice,
+			&since, &until, &u.Checks, &checked, &nextCheck, &u.CheckError, &u.Resends, &resent); err != nil {
 			return nil, fmt.Errorf("journal: read flux: %w", err)
 		}
 		f.DepositedAt, f.NextAttempt, p.At = at.Time, next.Time, pat.Time
+		u.Since, u.Until, u.CheckedAt, u.NextCheck, u.ResentAt = since.Time, until.Time, checked.Time, nextCheck.Time, resent.Time
 		out = append(out, f)
 	}
 	return out, rows.Err()
@@ -191,7 +198,11 @@ func (j *Journal) StartDeposit(ctx context.Context, fluxID int64) error {
 // Deposited records a successful deposit and, when every flux of its invoice is deposited,
 // marks the invoice DEPOSITED. With track, the platform's later answers are awaited.
 func (j *Journal) Deposited(ctx context.Context, fluxID int64, receipt string, track bool) error {
-	err := j.fluxTx(ctx, fluxID, EventDeposited, receipt, func(tx *sql.Tx) error {
+	return j.deposited(ctx, fluxID, EventDeposited, receipt, track)
+}
+
+func (j *Journal) deposited(ctx context.Context, fluxID int64, kind, receipt string, track bool) error {
+	err := j.fluxTx(ctx, fluxID, kind, receipt, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE fluxes SET state = ?, receipt = ?, last_error = '', next_attempt_at = NULL, deposited_at = ?, tracking = ? WHERE id = ?`,
 			FluxDeposited, receipt, j.now().UTC(), track, fluxID)
 		if err != nil {
@@ -230,10 +241,12 @@ func (j *Journal) DepositFailed(ctx context.Context, fluxID int64, reason string
 }
 
 // Requeue puts back in the queue, to be tried at once, the fluxes of fileID that failed or
-// wait out a back-off (every such flux when fileID is 0). It returns how many.
+// wait out a back-off, and those of unknown deposit outcome whose integration window is over
+// (an operator's decision to send them again), every such flux when fileID is 0. It returns
+// how many.
 func (j *Journal) Requeue(ctx context.Context, fileID int64) (int, error) {
-	where := `WHERE (state = ? OR (state = ? AND next_attempt_at IS NOT NULL))`
-	args := []any{FluxFailed, FluxQueued}
+	where := `WHERE (state = ? OR (state = ? AND next_attempt_at IS NOT NULL) OR (state = ? AND uncertain_until <= ?))`
+	args := []any{FluxFailed, FluxQueued, FluxUncertain, j.now().UTC()}
 	if fileID != 0 {
 		where += ` AND invoice_id IN (SELECT id FROM invoices WHERE file_id = ?)`
 		args = append(args, fileID)
@@ -244,7 +257,7 @@ func (j *Journal) Requeue(ctx context.Context, fileID int64) (int, error) {
 	}
 	for _, f := range fluxes {
 		err := j.fluxTx(ctx, f.ID, EventRequeued, "", func(tx *sql.Tx) error {
-			_, err := tx.ExecContext(ctx, `UPDATE fluxes SET state = ?, next_attempt_at = NULL WHERE id = ?`, FluxQueued, f.ID)
+			_, err := tx.ExecContext(ctx, `UPDATE fluxes SET state = ?, next_attempt_at = NULL, reconcile_next_at = NULL WHERE id = ?`, FluxQueued, f.ID)
 			return err
 		})
 		if err != nil {
@@ -280,8 +293,8 @@ func (j *Journal) PlatformUpdate(ctx context.Context, fluxID int64, st PlatformS
 			at = st.At.UTC()
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE fluxes SET platform_id = CASE WHEN ? != '' THEN ? ELSE platform_id END,
-			platform_status = ?, platform_label = ?, platform_message = ?, platform_at = ?, tracking = ? WHERE id = ?`,
-			st.ID, st.ID, st.Status, st.Label, st.Message, at, !final, fluxID); err != nil {
+			platform_status = ?, platform_label = ?, platform_message = ?, platform_at = ?, platform_of_invoice = ?, tracking = ? WHERE id = ?`,
+			st.ID, st.ID, st.Status, st.Label, st.Message, at, st.OfInvoice, !final, fluxID); err != nil {
 			return err
 		}
 		if problem != nil {

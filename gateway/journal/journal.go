@@ -108,6 +108,7 @@ type Flux struct {
 	NextAttempt time.Time // after a transient failure: not before this
 	Tracking    bool      // deposited on a platform that has more to say
 	Platform    PlatformStatus
+	Uncertain   Uncertainty // a deposit whose outcome was unknown, and its reconciliation
 }
 
 // PlatformStatus is the latest a platform said of a deposited flux's invoice.
@@ -117,6 +118,8 @@ type PlatformStatus struct {
 	Label   string // in words
 	Message string // the platform's own words, for a rejection or a suspension
 	At      time.Time
+	// OfInvoice says the status was given for the invoice itself, not for its deposit.
+	OfInvoice bool
 }
 
 // Journal is an open journal database.
@@ -250,6 +253,23 @@ var migrations = []string{
 		updated_at TIMESTAMP NOT NULL
 	);
 	ALTER TABLE fluxes ADD COLUMN tracked_at TIMESTAMP;`,
+	// 6: deposits whose outcome is unknown (a platform's answer lost, a crash mid-call),
+	// never sent again blindly: since when, until when the platform's integration window
+	// runs, each time the platform was asked whether it holds the flux, and the re-sends
+	// made after a window with no trace. And whether a flux's platform status was given
+	// for its invoice itself or for the deposit that carried it (Chorus Pro's IN_RECU,
+	// IN_EN_COURS_TRAITEMENT_CPP…): a later state of the deposit replaces the deposit's,
+	// never the invoice's own; statuses recorded before count as the invoice's, as they did.
+	`ALTER TABLE fluxes ADD COLUMN uncertain_since TIMESTAMP;
+	ALTER TABLE fluxes ADD COLUMN uncertain_until TIMESTAMP;
+	ALTER TABLE fluxes ADD COLUMN reconcile_checks INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE fluxes ADD COLUMN reconcile_checked_at TIMESTAMP;
+	ALTER TABLE fluxes ADD COLUMN reconcile_next_at TIMESTAMP;
+	ALTER TABLE fluxes ADD COLUMN reconcile_error TEXT NOT NULL DEFAULT '';
+	ALTER TABLE fluxes ADD COLUMN resends INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE fluxes ADD COLUMN resent_at TIMESTAMP;
+	ALTER TABLE fluxes ADD COLUMN platform_of_invoice INTEGER NOT NULL DEFAULT 0;
+	UPDATE fluxes SET platform_of_invoice = 1 WHERE platform_status != '';`,
 }
 
 func (j *Journal) migrate(ctx context.Context) error {
