@@ -407,3 +407,35 @@ func TestPALeftInFlightIsFoundNotResent(t *testing.T) {
 		t.Fatalf("%d flows submitted, want 1", n)
 	}
 }
+
+// Chorus Pro's report moves a deposit from IN_RECU to IN_EN_COURS_TRAITEMENT_CPP before it
+// is integrated: each state is recorded (the audit trail and the ack show the deposit is
+// being processed), not only the first one.
+func TestChorusInProcessingStateIsRecorded(t *testing.T) {
+	r, _ := chorusRig(t, time.Hour, nil)
+	r.queue("FA-4")
+	if err := r.round(false); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := r.g.Track(context.Background(), r.d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if fx := r.flux("FA-4"); fx.Platform.Status != "IN_EN_COURS_TRAITEMENT_CPP" {
+		t.Fatalf("platform status %q, want IN_EN_COURS_TRAITEMENT_CPP", fx.Platform.Status)
+	}
+	events, err := r.j.Events(context.Background(), r.fileID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	for _, ev := range events {
+		if ev.Kind == journal.EventPlatform {
+			seen = append(seen, strings.TrimSpace(ev.Detail))
+		}
+	}
+	if strings.Join(seen, ",") != "IN_RECU,IN_EN_COURS_TRAITEMENT_CPP" {
+		t.Fatalf("platform events %q", seen)
+	}
+}

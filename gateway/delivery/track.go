@@ -68,7 +68,7 @@ func (g *Deliverer) Track(ctx context.Context, d *Destination) error {
 			final = true
 		}
 		changed, err := g.Journal.PlatformUpdate(ctx, fx.ID, journal.PlatformStatus{
-			ID: u.PlatformID, Status: u.Status, Label: u.Label, Message: u.Message, At: u.At,
+			ID: u.PlatformID, Status: u.Status, Label: u.Label, Message: u.Message, At: u.At, OfInvoice: u.Invoice != "",
 		}, final, problem)
 		if err != nil || !changed {
 			return err
@@ -121,7 +121,7 @@ func (g *Deliverer) Track(ctx context.Context, d *Destination) error {
 			if perInvoice[fx.ID] {
 				continue
 			}
-			if !u.Rejected && !u.Final && fx.Platform.Status != "" && fx.Platform.Status != u.Status {
+			if !u.Rejected && !u.Final && fx.Platform.OfInvoice && fx.Platform.Status != u.Status {
 				continue // the invoice's own status says more than the deposit's
 			}
 			errs = append(errs, apply(fx, u, u.Final))
