@@ -108,7 +108,7 @@ func parse(name string, data []byte, complete bool) (*Mapping, error) {
 		l.m.Name = strings.TrimSuffix(filepath.Base(name), filepath.Ext(name))
 	}
 	if complete {
-		if ps := l.m.missing(invoice.EN16931(), nil); len(ps) > 0 {
+		if ps := l.m.missing(invoice.EN16931(), invoice.Check, nil); len(ps) > 0 {
 			return nil, &LoadError{File: name, Problems: ps}
 		}
 	}

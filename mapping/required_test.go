@@ -92,37 +92,71 @@ func TestLoadAcceptsACompleteMapping(t *testing.T) {
 	}
 }
 
+// profileWith is EN 16931 plus rules a profile might add: BT-23 on every invoice, and a PMD
+// note (as the French rules want).
+func profileWith() *invoice.Profile {
+	p := invoice.EN16931()
+	p.Name = "test-profile"
+	p.Rules = append(p.Rules,
+		invoice.Rule{ID: "T-01", Severity: invoice.Fatal, BT: []string{"BT-23"}, EN: "BT-23 is required.",
+			Check: func(inv *invoice.Invoice, report invoice.Report) {
+				if inv.BusinessProcess == "" {
+					report("")
+				}
+			}},
+		invoice.Rule{ID: "T-02", Severity: invoice.Fatal, BT: []string{"BG-1"}, EN: "A PMD note is required.",
+			Check: func(inv *invoice.Invoice, report invoice.Report) {
+				for _, n := range inv.Notes {
+					if n.SubjectCode == "PMD" {
+						return
+					}
+				}
+				report("")
+			}})
+	return p
+}
+
 func TestCheckProfile(t *testing.T) {
 	m, err := Load(exampleMapping)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.CheckProfile(invoice.ChorusPro(invoice.ChorusOptions{})); err != nil {
+	if err := m.CheckProfile(invoice.ChorusPro(invoice.ChorusOptions{}), nil); err != nil {
 		t.Errorf("chorus-pro: %v", err)
 	}
-	err = m.CheckProfile(invoice.FRCTC())
+	// ventes-csv has a PMD note, no BT-23.
+	err = m.CheckProfile(profileWith(), nil)
 	le, ok := err.(*LoadError)
-	if !ok || len(le.Problems) != 1 || !strings.Contains(le.Problems[0].Msg, "never supplies BT-23 (business process type), which the fr-ctc profile requires (BR-FR-08") {
-		t.Fatalf("fr-ctc: %v", err)
+	if !ok || len(le.Problems) != 1 || !strings.Contains(le.Problems[0].Msg, "never supplies BT-23 (business process type), which the test-profile profile requires (T-01: BT-23 is required.)") {
+		t.Fatalf("got %v", err)
 	}
 	// A group the mapping fills with constants only can never hold the note the profile wants.
 	m, err = Load(fixedMapping)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.CheckProfile(invoice.FRCTC()); err == nil || !strings.Contains(err.Error(), "the mapping's BG-1 (invoice note) never meets what the fr-ctc profile requires (BR-FR-05") {
-		t.Fatalf("fr-ctc: %v", err)
+	if err := m.CheckProfile(profileWith(), nil); err == nil || !strings.Contains(err.Error(), "the mapping's BG-1 (invoice note) never meets what the test-profile profile requires (T-02") {
+		t.Fatalf("got %v", err)
 	}
 	// Notes read from the export may hold it: not reported.
 	m, err = Load(xmlMapping)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.CheckProfile(invoice.FRCTC()); err == nil || strings.Contains(err.Error(), "BR-FR-05") {
-		t.Fatalf("fr-ctc: %v", err)
+	if err := m.CheckProfile(profileWith(), nil); err == nil || strings.Contains(err.Error(), "T-02") {
+		t.Fatalf("got %v", err)
 	}
-	if err := m.CheckProfile(invoice.EN16931()); err != nil {
+	if err := m.CheckProfile(invoice.EN16931(), nil); err != nil {
 		t.Errorf("en16931 is checked by Load: %v", err)
+	}
+	// The check is the caller's: one that judges the written document can be passed.
+	called := false
+	m.CheckProfile(profileWith(), func(inv *invoice.Invoice, p *invoice.Profile) []invoice.Violation {
+		called = true
+		return invoice.Check(inv, p)
+	})
+	if !called {
+		t.Error("the given check was not used")
 	}
 }
 

@@ -45,7 +45,8 @@ type skipDef struct {
 	code  string // type code of records the mapping does not declare (a trailer)
 	ref   *fieldRef
 	conds []cond
-	text  string // as written, for notices
+	text  string // the value tested, for notices: column "Designation"
+	textF string // the same in French: colonne « Designation »
 }
 
 // skip reads <skip record="…" type="…" column="…" equals="…" …/>.
@@ -94,6 +95,7 @@ func (l *loader) skip(n *node) {
 			return
 		}
 		sk.text = fmt.Sprintf("%s %q", subj[0], a[subj[0]])
+		sk.textF = fmt.Sprintf("%s « %s »", map[string]string{"column": "la colonne", "field": "le champ", "path": "le chemin"}[subj[0]], a[subj[0]])
 	}
 	conds, ok := l.conds(n.line, a, []string{"equals", "not-equals", "in", "matches", "empty"})
 	if !ok {
@@ -206,8 +208,13 @@ func (rn *run) skipNotice(rec *record, sk *skipDef) Notice {
 	switch {
 	case sk == nil:
 		pos.MappingLine = rn.m.src.line
-		fr = fmt.Sprintf("ligne %d ignorée : elle est parmi les %d dernières du fichier (skip-last)", rec.line, rn.m.src.skipLast)
-		en = fmt.Sprintf("line %d skipped: it is one of the last %d of the file (skip-last)", rec.line, rn.m.src.skipLast)
+		if n := rn.m.src.skipLast; n == 1 {
+			fr = fmt.Sprintf("ligne %d ignorée : c'est la dernière du fichier (skip-last)", rec.line)
+			en = fmt.Sprintf("line %d skipped: it is the last of the file (skip-last)", rec.line)
+		} else {
+			fr = fmt.Sprintf("ligne %d ignorée : elle est parmi les %d dernières du fichier (skip-last)", rec.line, n)
+			en = fmt.Sprintf("line %d skipped: it is one of the last %d of the file (skip-last)", rec.line, n)
+		}
 	case sk.ref == nil:
 		pos.MappingLine = sk.line
 		whatFR, whatEN := "de type "+sk.code, "of type "+sk.code
@@ -219,12 +226,12 @@ func (rn *run) skipNotice(rec *record, sk *skipDef) Notice {
 				whatEN += " (type " + k.code + ")"
 			}
 		}
-		fr = fmt.Sprintf("ligne %d ignorée : enregistrement %s (<skip> ligne %d du mapping)", rec.line, whatFR, sk.line)
+		fr = fmt.Sprintf("ligne %d ignorée : enregistrement %s (<skip> de la ligne %d du mapping)", rec.line, whatFR, sk.line)
 		en = fmt.Sprintf("line %d skipped: record %s (<skip> at mapping line %d)", rec.line, whatEN, sk.line)
 	default:
 		pos.MappingLine = sk.line
 		pos.Column = sk.ref.text
-		fr = fmt.Sprintf("ligne %d ignorée : %s remplit la condition du <skip> ligne %d du mapping", rec.line, sk.text, sk.line)
+		fr = fmt.Sprintf("ligne %d ignorée : %s remplit la condition du <skip> de la ligne %d du mapping", rec.line, sk.textF, sk.line)
 		en = fmt.Sprintf("line %d skipped: %s meets the test of the <skip> at mapping line %d", rec.line, sk.text, sk.line)
 	}
 	return Notice{Position: pos, Rule: RuleSkip, FR: fr, EN: en}

@@ -19,7 +19,7 @@ func TestTestMappingExamples(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s%s", code, stdout.String(), stderr.String())
 	}
-	for _, s := range []string{"ok   ventes-csv/ventes-2026-11.csv", "ok   ventes-csv/ventes-erreurs.csv", "ok   factures-dos/factures-dos-2026-11.txt", "ok   erp-xml/erp-export-2026-11-30.xml"} {
+	for _, s := range []string{"ok   ventes-csv/ventes-2026-11.csv", "ok   ventes-csv/ventes-erreurs.csv", "ok   factures-dos/factures-dos-2026-11.txt", "ok   erp-xml/erp-export-2026-11-30.xml", "ok   caisse-csv/caisse-2026-11.csv"} {
 		if !strings.Contains(stdout.String(), s) {
 			t.Errorf("output lacks %q:\n%s", s, stdout.String())
 		}
