@@ -34,6 +34,10 @@ Exit status: 0 no fatal finding, 1 some invoice has a fatal finding, 2 the mappi
 file cannot be read.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			lang, err := langOf(cmd)
+			if err != nil {
+				return err
+			}
 			write := syntax.Writer(to)
 			if write == nil {
 				return exitError{2, fmt.Errorf("--to %q: write ubl or cii", to)}
@@ -58,7 +62,7 @@ file cannot be read.`,
 			}
 			out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
 			rejected := 0
-			notice := func(n mapping.Notice) { fmt.Fprintf(errOut, "%s %s: %s\n", where(n.Position), n.Rule, n.EN) }
+			notice := func(n mapping.Notice) { fmt.Fprintf(errOut, "%s %s: %s\n", where(n.Position), n.Rule, n.Message(lang)) }
 			err = m.MapWith(cmd.Context(), in, filepath.Base(args[0]), mapping.Options{Explain: explain, Notice: notice}, func(res *mapping.Result) error {
 				if explain {
 					writeExplain(out, res)
@@ -66,10 +70,10 @@ file cannot be read.`,
 				fatal := false
 				for _, p := range res.Problems {
 					fatal = true
-					fmt.Fprintf(errOut, "%s: %s %s fatal %s: %s\n", res.Key, where(p.Position), p.BT, p.Rule, p.EN)
+					fmt.Fprintf(errOut, "%s: %s %s fatal %s: %s\n", res.Key, where(p.Position), p.BT, p.Rule, p.Message(lang))
 				}
 				for _, p := range res.Warnings {
-					fmt.Fprintf(errOut, "%s: %s %s warning %s: %s\n", res.Key, where(p.Position), p.BT, p.Rule, p.EN)
+					fmt.Fprintf(errOut, "%s: %s %s warning %s: %s\n", res.Key, where(p.Position), p.BT, p.Rule, p.Message(lang))
 				}
 				for _, v := range invoice.Check(res.Invoice, profile) {
 					if res.Repeats(v) {
@@ -77,7 +81,7 @@ file cannot be read.`,
 					}
 					pos := res.Locate(v.Path, v.BT)
 					fatal = fatal || v.Severity == invoice.Fatal
-					fmt.Fprintf(errOut, "%s: %s %s %s %s: %s\n", res.Key, where(pos), strings.Join(v.BT, ","), v.Severity, v.Rule, v.EN)
+					fmt.Fprintf(errOut, "%s: %s %s %s %s: %s\n", res.Key, where(pos), strings.Join(v.BT, ","), v.Severity, v.Rule, v.Message(lang))
 				}
 				if fatal {
 					rejected++

@@ -42,6 +42,10 @@ func newStatusCmd() *cobra.Command {
 		Short: "What happened to each file and invoice, and why a file is not taken yet",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			lang, err := langOf(cmd)
+			if err != nil {
+				return err
+			}
 			from, err := parseSince(since, time.Now())
 			if err != nil {
 				return exitError{2, err}
@@ -64,7 +68,7 @@ func newStatusCmd() *cobra.Command {
 				enc.SetIndent("", "  ")
 				return enc.Encode(statusJSON{rep, dests})
 			}
-			printStatus(cmd.OutOrStdout(), rep, dests, time.Now())
+			printStatusIn(lang, cmd.OutOrStdout(), rep, dests, time.Now())
 			return nil
 		},
 	}
@@ -99,6 +103,11 @@ type statusJSON struct {
 // printStatus writes the report as text: each file, each invoice with its fluxes (receipt,
 // next attempt, platform status), then the destinations that are paused or held at now.
 func printStatus(w io.Writer, rep gateway.StatusReport, dests []journal.DestinationState, now time.Time) {
+	printStatusIn("en", w, rep, dests, now)
+}
+
+// printStatusIn is printStatus with the problems and notes in lang (--lang).
+func printStatusIn(lang string, w io.Writer, rep gateway.StatusReport, dests []journal.DestinationState, now time.Time) {
 	paused := map[string]journal.DestinationState{}
 	for _, d := range dests {
 		if d.Paused(now) || d.Held(now) {
@@ -115,7 +124,7 @@ func printStatus(w io.Writer, rep gateway.StatusReport, dests []journal.Destinat
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\n", f.ID, f.Source, f.Name, f.Received.Local().Format("2006-01-02 15:04"), status, len(f.Invoices), f.StoredName)
 		for _, p := range f.Problems {
-			fmt.Fprintf(tw, "\t\t  %s line %d: %s\t\t\t\t\n", p.Rule, p.Line, p.EN)
+			fmt.Fprintf(tw, "\t\t  %s line %d: %s\t\t\t\t\n", p.Rule, p.Line, inLang(lang, p.FR, p.EN))
 		}
 		for _, inv := range f.Invoices {
 			fmt.Fprintf(tw, "\t\t  %s\t\t%s\t\t", inv.Number, inv.Status)
@@ -123,7 +132,7 @@ func printStatus(w io.Writer, rep gateway.StatusReport, dests []journal.Destinat
 			for _, fx := range inv.Fluxes {
 				note := fx.FinalName + " " + fx.State
 				if fx.State == "uncertain" { // outcome unknown: what is asked, until when
-					note += " (" + fx.UncertainNote("en") + ")"
+					note += " (" + fx.UncertainNote(lang) + ")"
 				} else if fx.LastError != "" && fx.State != "deposited" {
 					note += " (" + fx.LastError + ")"
 				}
@@ -151,7 +160,7 @@ func printStatus(w io.Writer, rep gateway.StatusReport, dests []journal.Destinat
 				notes = append(notes, note)
 			}
 			for _, p := range inv.Problems {
-				notes = append(notes, fmt.Sprintf("%s line %d: %s", p.Rule, p.Line, p.EN))
+				notes = append(notes, fmt.Sprintf("%s line %d: %s", p.Rule, p.Line, inLang(lang, p.FR, p.EN)))
 			}
 			fmt.Fprintln(tw, strings.Join(notes, "; "))
 		}

@@ -39,6 +39,10 @@ Exit status: 0 every test passes, 1 some result differs, 2 a mapping, an export 
 cannot be read.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			lang, err := langOf(cmd)
+			if err != nil {
+				return err
+			}
 			dir := args[0]
 			out := cmd.OutOrStdout()
 			cases, err := filepath.Glob(filepath.Join(dir, "golden", "*", "*"))
@@ -81,7 +85,9 @@ cannot be read.`,
 				fmt.Fprintf(out, "ok   %s (%d files)\n", label, len(got))
 			}
 			if failed > 0 {
-				fmt.Fprintf(out, "%d of %d golden tests failed (fluxgate test-mapping --update %s accepts the new results)\n", failed, len(tests), dir)
+				fmt.Fprintln(out, inLang(lang,
+					fmt.Sprintf("%d test(s) de référence sur %d en échec (fluxgate test-mapping --update %s accepte les nouveaux résultats)", failed, len(tests), dir),
+					fmt.Sprintf("%d of %d golden tests failed (fluxgate test-mapping --update %s accepts the new results)", failed, len(tests), dir)))
 				return exitError{code: 1}
 			}
 			return nil
