@@ -214,7 +214,7 @@ func (g *Gateway) invoiceOutcome(ctx context.Context, run *fileRun, seq int, res
 		return out, nil
 	}
 	if inv != nil {
-		for _, v := range invoice.Check(inv, r.profile) {
+		for _, v := range invsyntax.CheckInvoice(inv, r.profile, r.cfg.Outputs...) {
 			pos := res.Locate(v.Path, v.BT)
 			if slices.ContainsFunc(v.BT, func(bt string) bool { return unmapped[fmt.Sprint(pos.Line, bt)] }) {
 				continue

@@ -28,8 +28,16 @@ func (p *Profile) Rule(id string) (Rule, bool) {
 	return p.Rules[i], true
 }
 
+// HasDocumentRules reports whether some rules of p judge the document itself (Rule.Document),
+// so that checking the model alone is not enough.
+func (p *Profile) HasDocumentRules() bool {
+	return p != nil && slices.ContainsFunc(p.Rules, func(r Rule) bool { return r.Document })
+}
+
 // ProfileNames lists the names ProfileByName knows.
-func ProfileNames() []string { return []string{"en16931", "chorus-pro", "fr-ctc"} }
+func ProfileNames() []string {
+	return []string{"en16931", "chorus-pro", "fr-ctc", "fr-ctc-warning"}
+}
 
 // ProfileByName returns a fresh copy of the named profile ("en16931"); callers may extend it.
 func ProfileByName(name string) (*Profile, error) {
@@ -40,6 +48,8 @@ func ProfileByName(name string) (*Profile, error) {
 		return ChorusPro(ChorusOptions{}), nil
 	case "fr-ctc":
 		return FRCTC(), nil
+	case "fr-ctc-warning":
+		return FRCTCWarning(), nil
 	}
 	return nil, fmt.Errorf("unknown profile %q (known: %s)", name, strings.Join(ProfileNames(), ", "))
 }

@@ -238,7 +238,7 @@ func chorusRules(opts ChorusOptions) []Rule {
 		must("FG-CPRO-CURRENCY", []string{"BT-5", "BT-6", "BT-111"},
 			"La facture est en {cur} : Chorus Pro demande la contre-valeur en euros, soit la devise de TVA EUR (BT-6) et le total de TVA en euros (BT-111).",
 			"The invoice is in {cur}: Chorus Pro needs the euro counter-value, that is the VAT accounting currency EUR (BT-6) and the VAT total in euros (BT-111).",
-			frCheckEuroVAT),
+			checkEuroVAT),
 		must("FG-CPRO-IBAN", []string{"BT-81", "BT-84"},
 			"Paiement par virement (code {code}) : Chorus Pro exige l'IBAN du compte à créditer (BT-84).",
 			"Payment by credit transfer (code {code}): Chorus Pro requires the IBAN of the account to credit (BT-84).",

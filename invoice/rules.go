@@ -26,6 +26,10 @@ type Rule struct {
 	// official UBL and CII schematrons differ follow those of syntax ("ubl" or "cii"; ""
 	// means the stricter reading, which Check uses).
 	CheckSyntax func(inv *Invoice, syntax string, report Report)
+	// Document marks a rule that judges the document itself, as its official schematron
+	// states it (the French BR-FR rules): it has no Check; invoice/syntax evaluates it on a
+	// document, or on the document an invoice will be written as. CheckFor leaves it out.
+	Document bool
 }
 
 // Report records one finding of a rule at path (see Violation.Path). args are name/value
@@ -46,7 +50,9 @@ type Rate decimal.Decimal
 func Check(inv *Invoice, p *Profile) []Violation { return CheckFor(inv, p, "") }
 
 // CheckFor is Check for an invoice read from, or to be written in, syntax ("ubl" or "cii"):
-// the rules whose official schematrons differ between the two follow that syntax's.
+// the rules whose official schematrons differ between the two follow that syntax's. Neither
+// runs the profile's Document rules, which need the document (see invoice/syntax and
+// Profile.HasDocumentRules).
 func CheckFor(inv *Invoice, p *Profile, syntax string) []Violation {
 	if inv == nil {
 		return nil

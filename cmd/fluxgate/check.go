@@ -36,9 +36,10 @@ func newCheckCmd() *cobra.Command {
 		Use:   "check [--format text|json] FILE...",
 		Short: "Check e-invoices (UBL Invoice, UBL CreditNote, CII) against the EN 16931 rules",
 		Long: `Read each FILE (its syntax is detected: UBL 2.1 Invoice or CreditNote, CII D16B) and
-check it against the EN 16931 business rules (official ids and severities, artefacts ` + invoice.ArtefactsVersion + `)
-and what the reader can see of the syntax rules. Each finding gives its rule, severity,
-business terms, XPath and message.
+check it against the EN 16931 business rules and the UBL or CII syntax rules (official ids
+and severities, artefacts ` + invoice.ArtefactsVersion + `), and with --profile fr-ctc the French CTC
+rules (BR-FR, FNFE-MPE artefacts ` + invoice.FRCTCVersion + `; fr-ctc-warning: their transition
+severities). Each finding gives its rule, severity, business terms, XPath and message.
 
 --format json prints one JSON object per file, one per line:
   {"file":…, "syntax":"ubl-invoice|ubl-creditnote|cii", "valid":bool,
@@ -98,13 +99,12 @@ func checkFile(file string, profile *invoice.Profile, lang string) checkReport {
 		rep.Error = err.Error()
 		return rep
 	}
-	s, inv, readVs, err := syntax.Read(data)
+	s, _, vs, err := syntax.CheckDocument(data, profile)
 	if err != nil {
 		rep.Error = err.Error()
 		return rep
 	}
 	rep.Syntax = string(s)
-	vs := syntax.CheckRead(s, inv, readVs, profile)
 	rep.Valid = !invoice.HasFatal(vs)
 	for _, v := range vs {
 		bt := v.BT

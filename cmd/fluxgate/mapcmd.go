@@ -75,7 +75,7 @@ file cannot be read.`,
 				for _, p := range res.Warnings {
 					fmt.Fprintf(errOut, "%s: %s %s warning %s: %s\n", res.Key, where(p.Position), p.BT, p.Rule, p.Message(lang))
 				}
-				for _, v := range invoice.Check(res.Invoice, profile) {
+				for _, v := range syntax.CheckInvoice(res.Invoice, profile, to) {
 					if res.Repeats(v) {
 						continue // the mapping's own problem already says it
 					}

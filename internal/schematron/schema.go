@@ -69,6 +69,13 @@ type Failure struct {
 	Assert *Assert
 	Node   *Node
 	Err    error
+	Lets   []Binding // the rule's variables at that node, for messages
+}
+
+// Binding is a variable's value: the string value of each item.
+type Binding struct {
+	Name   string
+	Values []string
 }
 
 // Load reads a schematron document (the subset the official artefacts use: ns, let,
@@ -232,13 +239,14 @@ func (s *Schema) Run(doc *Document) []Failure {
 	root := &ctx{item: doc.Root, pos: 1, size: 1, env: s.env, root: doc.Root, all: doc.all}
 	// Lets of the schema and of every pattern are global variables.
 	var globals *scope
+	var globalErr error
 	bindAll := func(lets []Let) {
 		for _, l := range lets {
 			c := *root
 			c.vars = globals
 			v, err := safeEval(&c, l.expr)
-			if err != nil {
-				out = append(out, Failure{Assert: &Assert{ID: "let $" + l.Name}, Node: doc.Root, Err: err})
+			if err != nil && globalErr == nil {
+				globalErr = fmt.Errorf("$%s: %w", l.Name, err)
 			}
 			globals = globals.bind(l.Name, v)
 		}
@@ -248,6 +256,13 @@ func (s *Schema) Run(doc *Document) []Failure {
 		bindAll(p.Lets)
 	}
 	root.vars = globals
+	if globalErr != nil {
+		// The stylesheet would not start: every assert fails with the error.
+		for _, a := range s.Asserts() {
+			out = append(out, Failure{Assert: a, Node: doc.Root, Err: globalErr})
+		}
+		return out
+	}
 	for _, p := range s.Patterns {
 		type fired struct {
 			node *Node
@@ -258,7 +273,10 @@ func (s *Schema) Run(doc *Document) []Failure {
 		for _, r := range p.Rules {
 			nodes, err := safeEval(root, r.match)
 			if err != nil {
-				out = append(out, Failure{Assert: &Assert{ID: "context " + r.Context}, Node: doc.Root, Err: err})
+				// The stylesheet would stop: every assert of the rule fails with the error.
+				for _, a := range r.Asserts {
+					out = append(out, Failure{Assert: a, Node: doc.Root, Err: err})
+				}
 				continue
 			}
 			for _, it := range nodes {
@@ -278,12 +296,33 @@ func (s *Schema) Run(doc *Document) []Failure {
 		}
 		for _, h := range hits {
 			c := root.with(h.node, 1, 1)
-			for _, l := range h.rule.Lets {
+			vals := make([]seq, len(h.rule.Lets))
+			var letErr error
+			for i, l := range h.rule.Lets {
 				v, err := safeEval(c, l.expr)
-				if err != nil {
-					out = append(out, Failure{Assert: &Assert{ID: "let $" + l.Name}, Node: h.node, Err: err})
+				if err != nil && letErr == nil {
+					letErr = fmt.Errorf("$%s: %w", l.Name, err)
 				}
+				vals[i] = v
 				c.vars = c.vars.bind(l.Name, v)
+			}
+			if letErr != nil {
+				// The stylesheet would stop: every assert of the rule fails with the error.
+				for _, a := range h.rule.Asserts {
+					out = append(out, Failure{Assert: a, Node: h.node, Err: letErr})
+				}
+				continue
+			}
+			bindings := func() []Binding {
+				var bs []Binding
+				for i, l := range h.rule.Lets {
+					b := Binding{Name: l.Name}
+					for _, it := range vals[i] {
+						b.Values = append(b.Values, toString(it))
+					}
+					bs = append(bs, b)
+				}
+				return bs
 			}
 			for _, a := range h.rule.Asserts {
 				v, err := safeEval(c, a.test)
@@ -297,7 +336,7 @@ func (s *Schema) Run(doc *Document) []Failure {
 					continue
 				}
 				if ok == a.Report {
-					out = append(out, Failure{Assert: a, Node: h.node})
+					out = append(out, Failure{Assert: a, Node: h.node, Lets: bindings()})
 				}
 			}
 		}
