@@ -10,6 +10,7 @@ import (
 	"github.com/fluxgate/fluxgate/gateway/config"
 	"github.com/fluxgate/fluxgate/gateway/delivery"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/fluxgate/fluxgate/gateway/folder"
@@ -36,7 +37,8 @@ type Gateway struct {
 	dests   map[string]*delivery.Destination
 	deliver *delivery.Deliverer
 	now     func() time.Time
-	ops     opsState // what deposits said, for the status pages (observe.go)
+	lock    *journal.Lock // the journal's exclusive lock; nil for an Observer
+	ops     opsState      // what deposits said, for the status pages (observe.go)
 }
 
 // route is one source with everything its files go through.
@@ -51,20 +53,53 @@ type route struct {
 	health  *sourceHealth // what its latest listings said (observe.go)
 }
 
+// Option changes how New opens the gateway.
+type Option func(*options)
+
+type options struct{ observe bool }
+
+// Observer opens the gateway to look at it (`fluxgate status`), not to work: it neither
+// takes the journal's lock, so that it runs beside a working gateway, nor checks that the
+// journal and the spool are writable.
+func Observer() Option { return func(o *options) { o.observe = true } }
+
 // New opens the journal, the folders and the mappings of cfg. Everything it opens is
-// closed by Close.
-func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Gateway, err error) {
+// closed by Close. Unless opened as an Observer, it first takes the journal's exclusive
+// lock (a *journal.HolderError names the process that has it) and checks that the journal
+// and the spool are writable: a gateway that cannot record what it does must not start.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Option) (_ *Gateway, err error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	g := &Gateway{cfg: cfg, log: log, dests: map[string]*delivery.Destination{}, now: time.Now}
 	defer func() {
 		if err != nil {
 			g.Close()
 		}
 	}()
-	if g.journal, err = journal.Open(ctx, cfg.Path(cfg.Journal.Path)); err != nil {
+	jpath := cfg.Path(cfg.Journal.Path)
+	if !o.observe {
+		if err := journal.CheckWritable(jpath); err != nil {
+			return nil, err
+		}
+		if g.lock, err = journal.AcquireLock(jpath); err != nil {
+			return nil, err
+		}
+	}
+	if g.journal, err = journal.Open(ctx, jpath); err != nil {
 		return nil, err
 	}
 	if g.spool, err = openLocal(cfg.Path(cfg.Spool)); err != nil {
-		return nil, fmt.Errorf("spool: %w", err)
+		return nil, fmt.Errorf("spool %s: %w", cfg.Path(cfg.Spool), err)
+	}
+	if !o.observe {
+		if err := g.journal.CheckDatabaseWritable(ctx); err != nil {
+			return nil, fmt.Errorf("%s: %w", jpath, err)
+		}
+		if err := CheckSpool(ctx, g.spool); err != nil {
+			return nil, err
+		}
 	}
 	g.deliver = &delivery.Deliverer{Journal: g.journal, Spool: g.spool, Log: log,
 		Now: func() time.Time { return g.now() }, WriteAck: g.writeAck}
@@ -145,7 +180,26 @@ func (g *Gateway) Close() error {
 	if g.journal != nil {
 		errs = append(errs, g.journal.Close())
 	}
+	// Last: the next gateway may start once the journal is closed.
+	errs = append(errs, g.lock.Release())
 	return errors.Join(errs...)
+}
+
+// CheckSpool checks that flux files can be written into the spool: a probe file written
+// atomically, then removed.
+func CheckSpool(ctx context.Context, spool folder.Folder) error {
+	const probe = ".fluxgate-probe"
+	err := spool.WriteAtomic(ctx, probe, strings.NewReader("fluxgate write probe, safe to delete\n"))
+	if err == nil {
+		err = spool.Remove(ctx, probe)
+	}
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("the spool %s is not writable (%v): give the gateway's user the right to write there, or set spool to a folder it may write", spool, err)
+	}
+	if err != nil {
+		return fmt.Errorf("spool %s: %w", spool, err) // stopped while starting
+	}
+	return nil
 }
 
 func (r *route) close() error { return errors.Join(r.in.Close(), r.acks.Close()) }

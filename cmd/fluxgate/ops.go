@@ -17,8 +17,9 @@ import (
 )
 
 // openGateway loads the configuration and opens the gateway, for the commands that work on
-// its journal and folders.
-func openGateway(cmd *cobra.Command, configPath string) (*gateway.Gateway, error) {
+// its journal and folders. Those that change state take the journal's lock: a second
+// instance exits 2 naming the one that holds it.
+func openGateway(cmd *cobra.Command, configPath string, opts ...gateway.Option) (*gateway.Gateway, error) {
 	cfg, err := config.Load(configPath)
 	if err != nil {
 		return nil, exitError{2, err}
@@ -27,7 +28,7 @@ func openGateway(cmd *cobra.Command, configPath string) (*gateway.Gateway, error
 	if err != nil {
 		return nil, exitError{2, err}
 	}
-	g, err := gateway.New(cmd.Context(), cfg, log)
+	g, err := gateway.New(cmd.Context(), cfg, log, opts...)
 	if err != nil {
 		return nil, exitError{2, err}
 	}
@@ -50,7 +51,8 @@ func newStatusCmd() *cobra.Command {
 			if err != nil {
 				return exitError{2, err}
 			}
-			g, err := openGateway(cmd, configPath)
+			// Status only reads: it runs beside a working gateway, without its lock.
+			g, err := openGateway(cmd, configPath, gateway.Observer())
 			if err != nil {
 				return err
 			}

@@ -273,26 +273,44 @@ var migrations = []string{
 }
 
 func (j *Journal) migrate(ctx context.Context) error {
-	var version int
-	if err := j.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
+	// Each step takes the write lock before it reads the version (BEGIN IMMEDIATE): another
+	// process opening the journal at the same moment (`fluxgate status` beside a starting
+	// gateway) waits for it, then finds the step done, instead of applying it twice.
+	conn, err := j.db.Conn(ctx)
+	if err != nil {
+		return err
 	}
-	if version > len(migrations) {
-		return fmt.Errorf("schema version %d is newer than this fluxgate knows (%d): upgrade fluxgate", version, len(migrations))
-	}
-	for v := version; v < len(migrations); v++ {
-		err := j.inTx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
-				return err
-			}
-			_, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, v+1))
+	defer conn.Close()
+	for {
+		if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+			return fmt.Errorf("lock for migration: %w", err)
+		}
+		var version int
+		err := conn.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version)
+		switch {
+		case err != nil:
+			err = fmt.Errorf("read schema version: %w", err)
+		case version > len(migrations):
+			err = fmt.Errorf("schema version %d is newer than this fluxgate knows (%d): upgrade fluxgate", version, len(migrations))
+		case version == len(migrations):
+			_, err = conn.ExecContext(ctx, `COMMIT`)
 			return err
-		})
+		default:
+			if _, err = conn.ExecContext(ctx, migrations[version]); err == nil {
+				_, err = conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, version+1))
+			}
+			if err == nil {
+				_, err = conn.ExecContext(ctx, `COMMIT`)
+			}
+			if err != nil {
+				err = fmt.Errorf("migration %d: %w", version+1, err)
+			}
+		}
 		if err != nil {
-			return fmt.Errorf("migration %d: %w", v+1, err)
+			conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
+			return err
 		}
 	}
-	return nil
 }
 
 func (j *Journal) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
