@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -118,14 +119,20 @@ func newConfigCmd() *cobra.Command {
 	var configPath string
 	check := &cobra.Command{
 		Use:   "check -c FILE",
-		Short: "Check a configuration file and the mappings it names",
-		Args:  cobra.NoArgs,
+		Short: "Check a configuration file, the mappings it names and the secrets it needs",
+		Long: `Check the configuration FILE: its keys and values, every mapping it names, and every
+secret it names (each *_env key): the environment variable, or the file its _FILE variant
+names, must be set in the environment this command runs in. What is missing is named,
+never a value.
+
+Exit status: 0 ok, 2 not.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := config.Load(configPath)
 			if err != nil {
 				return exitError{2, err}
 			}
-			if err := config.CheckMappings(cfg); err != nil {
+			if err := errors.Join(config.CheckMappings(cfg), cfg.CheckSecrets(nil)); err != nil {
 				return exitError{2, err}
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%d source(s), %d destination(s))\n", configPath, len(cfg.Sources), len(cfg.Destinations))

@@ -178,11 +178,11 @@ func Parse(name string, data []byte) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil {
-		return nil, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil, fmt.Errorf("%s: %s", name, explainYAML(strings.TrimPrefix(err.Error(), "yaml: ")))
 	}
 	c.Dir = filepath.Dir(name)
 	c.setDefaults()
-	if err := c.validate(); err != nil {
+	if err := errors.Join(c.validate(), errors.Join(c.checkSecretNames()...)); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return &c, nil

@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"path"
-	"regexp"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -63,15 +62,9 @@ func (f FolderConfig) validate(where string) []error {
 	case s.KnownHosts != "" && s.HostKey != "":
 		bad("set one of known_hosts and host_key, not both")
 	}
-	for _, env := range []string{s.KeyPassphraseEnv, s.PasswordEnv} {
-		if env != "" && !envName.MatchString(env) {
-			bad("%q is not the name of an environment variable (secrets never go in this file: name the variable that holds them)", env)
-		}
-	}
+	// key_passphrase_env and password_env are checked with every *_env key (secrets.go).
 	return errs
 }
-
-var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // AckFolder is where a source's acks go: ack.path, or <folder>/ack. For an SFTP source it is
 // on the same server (ack.path absolute, or relative to the login directory).

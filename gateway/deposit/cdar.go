@@ -100,7 +100,7 @@ func ParseCDAR(data []byte) ([]CDARStatus, error) {
 			switch {
 			case name == "IssuerAssignedID" && parent == "ReferenceReferencedDocument":
 				cur.Invoice = s
-			case name == "ProcessConditionCode":
+			case name == "ProcessConditionCode" && parent == "ReferenceReferencedDocument": // not MDT-115 of a reason block
 				cur.Code = s
 			case name == "ReasonCode" && parent == "SpecifiedDocumentStatus":
 				cur.Reason = s
