@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"time"
 
@@ -15,7 +17,9 @@ import (
 
 	"github.com/fluxgate/fluxgate/gateway"
 	"github.com/fluxgate/fluxgate/gateway/config"
+	"github.com/fluxgate/fluxgate/gateway/deposit"
 	"github.com/fluxgate/fluxgate/gateway/folder"
+	"github.com/fluxgate/fluxgate/gateway/journal"
 )
 
 func newDoctorCmd() *cobra.Command {
@@ -23,12 +27,14 @@ func newDoctorCmd() *cobra.Command {
 	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "doctor -c FILE",
-		Short: "Check every source and destination: connection, host key, rights, free space",
-		Long: `Check, before the first run, every folder the configuration FILE names: each source's
-drop folder and ack folder, and each destination. For each one: the connection and the
-server's host key (SFTP), the rights to list, write, read, rename and delete (with a probe
-file named .fluxgate-doctor-…, removed at once), and the free space where the server reports
-it. Every failed check says what to fix.
+		Short: "Check the journal, the spool, every source and destination: rights, host keys, credentials",
+		Long: `Check, before the first run, what the configuration FILE names: that the journal and the
+spool are writable; each source's drop folder and ack folder, and each folder destination:
+the connection and the server's host key (SFTP), the rights to list, write, read, rename and
+delete (with a probe file named .fluxgate-doctor-…, removed at once), and the free space
+where the server reports it; each Chorus Pro or approved-platform destination: its secrets
+set in the environment, a token with its credentials, and its account (a search that
+deposits nothing). Every failed check says what to fix, naming variables, never values.
 
 Exit status: 0 every check passed, 1 some failed, 2 the configuration cannot be read.`,
 		Args: cobra.NoArgs,
@@ -41,11 +47,16 @@ Exit status: 0 every check passed, 1 some failed, 2 the configuration cannot be 
 				return exitError{2, err}
 			}
 			d := doctor{out: cmd.OutOrStdout(), timeout: timeout}
+			d.state(cmd.Context(), cfg)
 			for _, s := range cfg.Sources {
 				d.check(cmd.Context(), cfg, "source "+s.Name+": drop folder", s.Folder, true)
 				d.check(cmd.Context(), cfg, "source "+s.Name+": ack folder", config.AckFolder(s), false)
 			}
 			for _, dc := range cfg.Destinations {
+				if dc.Chorus != nil || dc.PA != nil {
+					d.platform(cmd.Context(), dc)
+					continue
+				}
 				d.check(cmd.Context(), cfg, "destination "+dc.Name, dc.Folder, false)
 				if dc.ChorusEDI != nil {
 					d.check(cmd.Context(), cfg, "destination "+dc.Name+": Chorus Pro EDI returns folder", dc.ChorusEDI.Returns, false)
@@ -86,6 +97,68 @@ func (d *doctor) fail(what string, err error, fix string) {
 	fmt.Fprintf(d.out, "  FAIL  %s: %v\n", what, err)
 	if fix != "" {
 		fmt.Fprintf(d.out, "        fix: %s\n", fix)
+	}
+}
+
+// state checks that the journal and the spool are writable, as a start does.
+func (d *doctor) state(ctx context.Context, cfg *config.Config) {
+	ctx, cancel := context.WithTimeout(ctx, d.timeout)
+	defer cancel()
+	jpath := cfg.Path(cfg.Journal.Path)
+	fmt.Fprintf(d.out, "journal (%s)\n", jpath)
+	if err := journal.CheckWritable(jpath); err != nil {
+		d.fail("write", err, "")
+	} else {
+		d.ok("writable")
+	}
+	spool := cfg.Path(cfg.Spool)
+	fmt.Fprintf(d.out, "spool (%s)\n", spool)
+	f, err := gateway.OpenFolder(ctx, cfg, config.FolderConfig{Path: cfg.Spool})
+	if err == nil {
+		err = gateway.CheckSpool(ctx, f)
+		f.Close()
+	}
+	if err != nil {
+		d.fail("write", err, "")
+	} else {
+		d.ok("writable")
+	}
+}
+
+// platform checks a Chorus Pro or approved-platform destination: its secrets, a token, its
+// account (deposit.Checker).
+func (d *doctor) platform(ctx context.Context, dc config.DestinationConfig) {
+	ctx, cancel := context.WithTimeout(ctx, d.timeout)
+	defer cancel()
+	var dest interface {
+		deposit.Checker
+		Close() error
+	}
+	var err error
+	switch {
+	case dc.Chorus != nil:
+		where := dc.Chorus.BaseURL
+		if where == "" {
+			where = "PISTE, " + cmp.Or(dc.Chorus.Environment, "qualification")
+		}
+		fmt.Fprintf(d.out, "destination %s: Chorus Pro API (%s)\n", dc.Name, where)
+		dest, err = deposit.NewChorus(dc.Chorus.DepositConfig(dc.Name), &http.Client{Timeout: config.HTTPTimeout(dc.Chorus.Timeout)}, nil)
+	default:
+		fmt.Fprintf(d.out, "destination %s: approved platform, Flow Service (%s)\n", dc.Name, dc.PA.BaseURL)
+		dest, err = deposit.NewPA(dc.PA.DepositConfig(dc.Name), &http.Client{Timeout: config.HTTPTimeout(dc.PA.Timeout)}, nil)
+	}
+	if err != nil {
+		d.fail("secrets", err, "set each variable named in the gateway's environment (service unit, scheduled task), or its _FILE variant to a file that holds the secret")
+		return
+	}
+	defer dest.Close()
+	d.ok("secrets set in the environment")
+	for _, step := range dest.Check(ctx) {
+		if step.Err != nil {
+			d.fail(step.What, step.Err, step.Fix)
+			return
+		}
+		d.ok("%s", step.What)
 	}
 }
 
