@@ -30,7 +30,8 @@ const (
 type Gateway struct {
 	cfg     *config.Config
 	log     *slog.Logger
-	ready   func() // called once Run serves (ready.go)
+	ready   func()   // called once Run serves (ready.go)
+	prog    Progress // hears of long work (progress.go)
 	journal *journal.Journal
 	spool   folder.Folder
 	routes  []*route

@@ -120,7 +120,10 @@ func (g *Gateway) process(ctx context.Context, r *route, f journal.File) error {
 	// claim, the file changed in between (a writer still at work despite the quiet period).
 	read := sha256.New()
 	run := &fileRun{g: g, r: r, fileID: f.ID, used: map[string]bool{}, keys: map[string]int{}}
-	err = r.mapping.Map(ctx, io.TeeReader(rc, read), f.Name, func(res *mapping.Result) error { return run.add(ctx, res) })
+	err = r.mapping.Map(ctx, io.TeeReader(rc, read), f.Name, func(res *mapping.Result) error {
+		g.invoiceMapped()
+		return run.add(ctx, res)
+	})
 	if err == nil {
 		_, err = io.Copy(read, rc) // what the mapping did not need to read
 	}

@@ -238,6 +238,7 @@ func (g *Gateway) onceRoute(ctx context.Context, r *route, s *Summary) error {
 		}
 		for _, fi := range ready {
 			status, err := g.take(ctx, r, fi)
+			g.fileDone()
 			if err != nil {
 				s.Errors = append(s.Errors, fmt.Errorf("%s/%s: %w", r.cfg.Name, fi.Name, err))
 				continue

@@ -60,10 +60,13 @@ file cannot be read.`,
 					return exitError{2, err}
 				}
 			}
+			prog := startFileProgress(cmd, in) // on a terminal (progress.go)
+			defer prog.Done()
 			out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
 			rejected := 0
 			notice := func(n mapping.Notice) { fmt.Fprintf(errOut, "%s %s: %s\n", where(n.Position), n.Rule, n.Message(lang)) }
-			err = m.MapWith(cmd.Context(), in, filepath.Base(args[0]), mapping.Options{Explain: explain, Notice: notice}, func(res *mapping.Result) error {
+			err = m.MapWith(cmd.Context(), prog.Reader(in), filepath.Base(args[0]), mapping.Options{Explain: explain, Notice: notice}, func(res *mapping.Result) error {
+				prog.InvoiceMapped()
 				if explain {
 					writeExplain(out, res)
 				}

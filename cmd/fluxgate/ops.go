@@ -233,11 +233,14 @@ func newReprocessCmd() *cobra.Command {
 		Short: "Run a file already handled through its source again (the first run stays in the journal)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			prog := startProgress(cmd, -1, "invoices") // on a terminal (progress.go)
+			defer prog.Done()
 			g, err := openGateway(cmd, configPath)
 			if err != nil {
 				return err
 			}
 			defer g.Close()
+			g.OnProgress(prog)
 			id, status, err := g.Reprocess(cmd.Context(), args[0], mappingPath)
 			if err != nil {
 				return exitError{2, err}

@@ -53,6 +53,11 @@ schedules say, and exits: 0 all accepted, 1 some invoice rejected, 2 configurati
 error. Sites that run batches from their own cron or Task Scheduler use --once.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			var prog *progress // with --once on a terminal: a bar of the files (progress.go)
+			if once {
+				prog = startProgress(cmd, -1, "files")
+				defer prog.Done()
+			}
 			g, err := openGateway(cmd, configPath)
 			if err != nil {
 				return err
@@ -87,6 +92,7 @@ error. Sites that run batches from their own cron or Task Scheduler use --once.`
 				g.Logger().Info("fluxgate stopped")
 				return nil
 			}
+			g.OnProgress(prog)
 			var s gateway.Summary
 			if forced = untilStopped(ctx, grace, func() { s, err = g.RunOnce(ctx) }); forced {
 				g.Logger().Warn("stopped without waiting any longer for the work in hand (shutdown_timeout); the next run resumes it", "waited", grace)

@@ -58,8 +58,12 @@ cannot be read.`,
 			if len(tests) == 0 {
 				return exitError{2, fmt.Errorf("%s: no golden/NAME/INPUT folder", dir)}
 			}
+			prog := startProgress(cmd, int64(len(tests)), "tests") // on a terminal (progress.go)
+			defer prog.Done()
+			out = cmd.OutOrStdout()
 			failed := 0
 			for _, c := range tests {
+				prog.Add(1)
 				name, input := filepath.Base(filepath.Dir(c)), filepath.Base(c)
 				got, err := goldenRun(cmd.Context(), filepath.Join(dir, "mappings", name+".xml"), filepath.Join(dir, "exports", input))
 				if err != nil {
