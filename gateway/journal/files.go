@@ -58,13 +58,10 @@ func (j *Journal) ClaimFile(ctx context.Context, source, name, sha string, size 
 	var id int64
 	err := j.inTx(ctx, func(tx *sql.Tx) error {
 		now := j.now().UTC()
-		res, err := tx.ExecContext(ctx,
-			`INSERT INTO files (source, name, sha256, size, state, stored_name, received_at, updated_at, reprocess_of) VALUES (?, ?, ?, ?, ?, '', ?, ?, ?)`,
-			source, name, sha, size, FileClaimed, now, now, reprocessOf)
-		if err != nil {
-			return err
-		}
-		if id, err = res.LastInsertId(); err != nil {
+		// RETURNING, not LastInsertId: the same SQL serves PostgreSQL (postgres.go).
+		if err := tx.QueryRowContext(ctx,
+			`INSERT INTO files (source, name, sha256, size, state, stored_name, received_at, updated_at, reprocess_of, claimed_by) VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?) RETURNING id`,
+			source, name, sha, size, FileClaimed, now, now, reprocessOf, j.instance).Scan(&id); err != nil {
 			return err
 		}
 		return j.event(ctx, tx, id, 0, EventClaimed, "sha256 "+sha)
@@ -109,14 +106,10 @@ func (j *Journal) RecordResult(ctx context.Context, fileID int64, status string,
 					st = InvoiceQueued
 				}
 			}
-			res, err := tx.ExecContext(ctx,
-				`INSERT INTO invoices (file_id, seq, seller, number, issue_date, status, first_line, last_line, problems) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				fileID, inv.Seq, inv.Seller, inv.Number, inv.IssueDate, st, inv.FirstLine, inv.LastLine, encodeProblems(inv.Problems))
-			if err != nil {
-				return err
-			}
-			invID, err := res.LastInsertId()
-			if err != nil {
+			var invID int64
+			if err := tx.QueryRowContext(ctx,
+				`INSERT INTO invoices (file_id, seq, seller, number, issue_date, status, first_line, last_line, problems) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				fileID, inv.Seq, inv.Seller, inv.Number, inv.IssueDate, st, inv.FirstLine, inv.LastLine, encodeProblems(inv.Problems)).Scan(&invID); err != nil {
 				return err
 			}
 			for _, f := range inv.Fluxes {

@@ -87,7 +87,7 @@ func (j *Journal) NextAttempt(ctx context.Context, destination string) (time.Tim
 	err := j.db.QueryRowContext(ctx, `SELECT t FROM (
 			SELECT next_attempt_at AS t FROM fluxes WHERE destination = ? AND state = ? AND next_attempt_at IS NOT NULL
 			UNION ALL
-			SELECT reconcile_next_at AS t FROM fluxes WHERE destination = ? AND state = ? AND reconcile_next_at IS NOT NULL)
+			SELECT reconcile_next_at AS t FROM fluxes WHERE destination = ? AND state = ? AND reconcile_next_at IS NOT NULL) AS due
 		ORDER BY t LIMIT 1`, destination, FluxQueued, destination, FluxUncertain).Scan(&at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, false, nil

@@ -126,6 +126,9 @@ type PlatformStatus struct {
 type Journal struct {
 	db  *sql.DB
 	now func() time.Time
+	pg  bool // PostgreSQL (postgres.go), shared by several instances; SQLite otherwise
+	// instance is this gateway's id among several (cluster.go); "" for a lone one.
+	instance string
 }
 
 // Open opens (creating it if needed) the SQLite journal at path and brings its schema up to
@@ -270,6 +273,30 @@ var migrations = []string{
 	ALTER TABLE fluxes ADD COLUMN resent_at TIMESTAMP;
 	ALTER TABLE fluxes ADD COLUMN platform_of_invoice INTEGER NOT NULL DEFAULT 0;
 	UPDATE fluxes SET platform_of_invoice = 1 WHERE platform_status != '';`,
+	// 7: failed attempts to finish a file while its folder answered, so that a file that
+	// keeps failing ends rejected (or left where it is) instead of being tried forever.
+	`ALTER TABLE files ADD COLUMN resume_failures INTEGER NOT NULL DEFAULT 0;`,
+	// 8: a digest of each invoice's content (its EN 16931 model), so that an invoice dropped
+	// again with other amounts is told apart from a plain duplicate.
+	`ALTER TABLE invoices ADD COLUMN content_sha256 TEXT NOT NULL DEFAULT '';`,
+	// 9: several instances on one PostgreSQL journal (cluster.go): which instance holds a
+	// flux for its deposit and until when (a dead one's lease runs out, then another takes
+	// the flux over), which instance claimed a file (a live one's claim is never resumed by
+	// another), and each instance's heartbeat. On SQLite, one instance: the same columns,
+	// always its own.
+	`ALTER TABLE fluxes ADD COLUMN leased_by TEXT NOT NULL DEFAULT '';
+	ALTER TABLE fluxes ADD COLUMN lease_until TIMESTAMP;
+	ALTER TABLE files ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
+	CREATE TABLE instances (
+		id TEXT PRIMARY KEY,
+		host TEXT NOT NULL,
+		pid INTEGER NOT NULL,
+		version TEXT NOT NULL,
+		started_at TIMESTAMP NOT NULL,
+		seen_at TIMESTAMP NOT NULL,
+		stopped_at TIMESTAMP,
+		scheduler INTEGER NOT NULL DEFAULT 0
+	);`,
 }
 
 func (j *Journal) migrate(ctx context.Context) error {

@@ -10,6 +10,9 @@ import (
 
 func openTest(t *testing.T) *Journal {
 	t.Helper()
+	if testPG != nil {
+		return openPGTest(t)
+	}
 	j, err := Open(context.Background(), filepath.Join(t.TempDir(), "j.db"))
 	if err != nil {
 		t.Fatal(err)

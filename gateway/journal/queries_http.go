@@ -57,7 +57,11 @@ func (j *Journal) Writable(ctx context.Context) error {
 // SizeBytes is the size of the journal's database (its pages, not counting the WAL).
 func (j *Journal) SizeBytes(ctx context.Context) (int64, error) {
 	var n int64
-	err := j.db.QueryRowContext(ctx, `SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()`).Scan(&n)
+	q := `SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()`
+	if j.pg {
+		q = `SELECT pg_database_size(current_database())`
+	}
+	err := j.db.QueryRowContext(ctx, q).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("journal: size: %w", err)
 	}
