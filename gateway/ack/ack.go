@@ -5,12 +5,15 @@
 package ack
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/xml"
 	"fmt"
 	"maps"
 	"path"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fluxgate/fluxgate/gateway/deposit"
 	"github.com/fluxgate/fluxgate/gateway/journal"
@@ -263,13 +266,51 @@ func (d Document) Marshal() ([]byte, error) {
 	return append([]byte(xml.Header), append(b, '\n')...), nil
 }
 
-// Name is the ack file name for an input file: its base name plus ".ack.xml".
-func Name(input string) string { return path.Base(input) + ".ack.xml" }
+// MaxName is the longest file name, in bytes, that most file systems and SFTP servers take
+// (NAME_MAX); an ack is written under a temporary name TempOverhead bytes longer first.
+const (
+	MaxName      = 255
+	TempOverhead = 18 // folder.TempName: "." + name + ".<12 hex digits>.tmp"
+)
+
+// Name is the ack file name for an input file: its base name plus ".ack.xml", the base
+// name shortened (ShortName) when the ack's name would be too long for a file system.
+func Name(input string) string {
+	const suffix = ".ack.xml"
+	return ShortName(path.Base(input), MaxName-TempOverhead-len(suffix)) + suffix
+}
 
 // SupersededName is the ack name of a file when a later file was dropped under the same
 // name (exports that always write "export.csv"): the plain name belongs to the latest, and
 // news of the earlier one (a deposit, a platform status) goes beside it, dated, instead of
 // overwriting the latest's ack.
 func SupersededName(input string, received time.Time, id int64) string {
-	return fmt.Sprintf("%s.%s-%d.ack.xml", path.Base(input), received.UTC().Format("20060102-150405"), id)
+	const room = MaxName - TempOverhead - len(".20060102-150405-.ack.xml") - 19 // 19: an int64's digits
+	return fmt.Sprintf("%s.%s-%d.ack.xml", ShortName(path.Base(input), room), received.UTC().Format("20060102-150405"), id)
+}
+
+// ShortName returns name when it holds at most max bytes, and otherwise a name of at most
+// max bytes that still says which file it was: the beginning of name (cut between
+// characters), "~", 8 hex digits of the whole name's SHA-256 (two long names that begin
+// alike stay apart), and name's extension when it is short.
+func ShortName(name string, max int) string {
+	if len(name) <= max {
+		return name
+	}
+	ext := path.Ext(name)
+	if len(ext) > 16 || len(ext) == len(name) {
+		ext = ""
+	}
+	sum := sha256.Sum256([]byte(name))
+	tag := "~" + hex.EncodeToString(sum[:4])
+	keep := max - len(tag) - len(ext)
+	if keep < 0 {
+		return tag[1:]
+	}
+	stem := name[:len(name)-len(ext)]
+	keep = min(keep, len(stem))
+	for keep > 0 && keep < len(stem) && !utf8.RuneStart(stem[keep]) {
+		keep-- // not inside a character
+	}
+	return stem[:keep] + tag + ext
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fluxgate/fluxgate/gateway/journal"
 	"github.com/fluxgate/fluxgate/internal/testutil"
@@ -70,5 +71,28 @@ func TestMarshalValidatesAgainstSchema(t *testing.T) {
 func TestName(t *testing.T) {
 	if got := Name("sub/ventes.csv"); got != "ventes.csv.ack.xml" {
 		t.Fatalf("Name = %q", got)
+	}
+}
+
+// An input name too long for its ack (".ack.xml" and a temporary name around it must fit in
+// 255 bytes) gives an ack name that fits and still says which file: its beginning, a digest
+// that keeps two such names apart, its extension.
+func TestLongNames(t *testing.T) {
+	long := strings.Repeat("é", 120) + ".csv" // 244 bytes
+	other := strings.Repeat("é", 120) + "x.csv"
+	received := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	for _, n := range []string{Name(long), SupersededName(long, received, 1<<62)} {
+		if len(n)+TempOverhead > MaxName || !utf8.ValidString(n) || !strings.HasPrefix(n, strings.Repeat("é", 50)) || !strings.Contains(n, ".csv.") {
+			t.Errorf("%q (%d bytes)", n, len(n))
+		}
+	}
+	if Name(long) == Name(other) {
+		t.Error("two long names share an ack")
+	}
+	if got := ShortName("ventes.csv", 20); got != "ventes.csv" {
+		t.Errorf("a short name is kept: %q", got)
+	}
+	if got := ShortName(strings.Repeat("a", 40)+".csv", 20); len(got) != 20 || !strings.HasSuffix(got, ".csv") || !strings.HasPrefix(got, "aaaaaaa~") {
+		t.Errorf("ShortName = %q", got)
 	}
 }

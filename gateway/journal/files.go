@@ -154,6 +154,69 @@ func (j *Journal) AckWritten(ctx context.Context, fileID int64) error {
 	return err
 }
 
+// EventResumeFailed and EventAbandoned record a failed attempt to finish a file, and the
+// gateway giving up on it.
+const (
+	EventResumeFailed = "resume-failed"
+	EventAbandoned    = "abandoned"
+)
+
+// ResumeFailed counts one more failed attempt to finish file id, with its reason, and
+// returns how many there were: a file that keeps failing ends rejected instead of being
+// tried forever.
+func (j *Journal) ResumeFailed(ctx context.Context, id int64, reason string) (int, error) {
+	var n int
+	err := j.inTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `UPDATE files SET resume_failures = resume_failures + 1 WHERE id = ? RETURNING resume_failures`, id).Scan(&n); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO events (at, file_id, flux_id, kind, detail) VALUES (?, ?, 0, ?, ?)`,
+			j.now().UTC(), id, EventResumeFailed, reason)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("journal: count a failure of file %d: %w", id, err)
+	}
+	return n, nil
+}
+
+// Abandon records that the gateway gives up on moving file id: it stays at storedName
+// (relative to its source folder), done, with p added to its problems; a file that was not
+// processed yet is REJECTED.
+func (j *Journal) Abandon(ctx context.Context, id int64, storedName string, p Problem) error {
+	err := j.inTx(ctx, func(tx *sql.Tx) error {
+		var problems, status string
+		if err := tx.QueryRowContext(ctx, `SELECT problems, status FROM files WHERE id = ?`, id).Scan(&problems, &status); err != nil {
+			return err
+		}
+		if status == "" {
+			status = StatusRejected
+		}
+		ps := append(decodeProblems(problems), p)
+		if _, err := tx.ExecContext(ctx, `UPDATE files SET state = ?, status = ?, stored_name = ?, problems = ? WHERE id = ?`,
+			FileDone, status, storedName, encodeProblems(ps), id); err != nil {
+			return err
+		}
+		return j.event(ctx, tx, id, 0, EventAbandoned, storedName)
+	})
+	if err != nil {
+		return fmt.Errorf("journal: abandon file %d: %w", id, err)
+	}
+	return nil
+}
+
+// UnfinishedClaim returns the latest file of source dropped as name with digest sha that
+// the gateway has not finished (its claim did not get through) or abandoned where it was
+// dropped, so that a file seen again is resumed, or left alone, rather than claimed anew.
+func (j *Journal) UnfinishedClaim(ctx context.Context, source, name, sha string) (File, bool, error) {
+	files, err := j.queryFiles(ctx, `WHERE source = ? AND name = ? AND sha256 = ? AND (state != ? OR stored_name = name) ORDER BY id DESC LIMIT 1`,
+		source, name, sha, FileDone)
+	if err != nil || len(files) == 0 {
+		return File{}, false, err
+	}
+	return files[0], true, nil
+}
+
 // StaleAcks returns the files whose ack lags behind the journal (a crash between a
 // transition and the ack's rewrite).
 func (j *Journal) StaleAcks(ctx context.Context) ([]int64, error) {
