@@ -80,7 +80,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		}
 	}()
 	jpath := cfg.Path(cfg.Journal.Path)
-	if !o.observe {
+	// The lock and the checks are those of a journal file (SQLite), which one gateway uses.
+	local := !o.observe && (cfg.Journal.Driver == "" || cfg.Journal.Driver == "sqlite")
+	if local {
 		if err := journal.CheckWritable(jpath); err != nil {
 			return nil, err
 		}
@@ -94,10 +96,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	if g.spool, err = openLocal(cfg.Path(cfg.Spool)); err != nil {
 		return nil, fmt.Errorf("spool %s: %w", cfg.Path(cfg.Spool), err)
 	}
-	if !o.observe {
+	if local {
 		if err := g.journal.CheckDatabaseWritable(ctx); err != nil {
 			return nil, fmt.Errorf("%s: %w", jpath, err)
 		}
+	}
+	if !o.observe {
 		if err := CheckSpool(ctx, g.spool); err != nil {
 			return nil, err
 		}

@@ -104,12 +104,14 @@ func (d *doctor) fail(what string, err error, fix string) {
 func (d *doctor) state(ctx context.Context, cfg *config.Config) {
 	ctx, cancel := context.WithTimeout(ctx, d.timeout)
 	defer cancel()
-	jpath := cfg.Path(cfg.Journal.Path)
-	fmt.Fprintf(d.out, "journal (%s)\n", jpath)
-	if err := journal.CheckWritable(jpath); err != nil {
-		d.fail("write", err, "")
-	} else {
-		d.ok("writable")
+	if cfg.Journal.Driver == "" || cfg.Journal.Driver == "sqlite" { // a journal file
+		jpath := cfg.Path(cfg.Journal.Path)
+		fmt.Fprintf(d.out, "journal (%s)\n", jpath)
+		if err := journal.CheckWritable(jpath); err != nil {
+			d.fail("write", err, "")
+		} else {
+			d.ok("writable")
+		}
 	}
 	spool := cfg.Path(cfg.Spool)
 	fmt.Fprintf(d.out, "spool (%s)\n", spool)
