@@ -62,6 +62,9 @@ func (j *Journal) ClaimFile(ctx context.Context, source, name, sha string, size 
 		if err := tx.QueryRowContext(ctx,
 			`INSERT INTO files (source, name, sha256, size, state, stored_name, received_at, updated_at, reprocess_of, claimed_by) VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?) RETURNING id`,
 			source, name, sha, size, FileClaimed, now, now, reprocessOf, j.instance).Scan(&id); err != nil {
+			if isUniqueViolation(err) {
+				return ErrClaimedElsewhere // cluster.go
+			}
 			return err
 		}
 		return j.event(ctx, tx, id, 0, EventClaimed, "sha256 "+sha)

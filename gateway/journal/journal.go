@@ -297,6 +297,10 @@ var migrations = []string{
 		stopped_at TIMESTAMP,
 		scheduler INTEGER NOT NULL DEFAULT 0
 	);`,
+	// 10: one claim at a time of a dropped file among several instances: two that see it
+	// at once both insert its row, one is refused (ErrClaimedElsewhere). Rows of a lone
+	// instance have no claimed_by, and are not concerned.
+	`CREATE UNIQUE INDEX files_claiming ON files(source, name) WHERE state = 'claimed' AND claimed_by != '' AND reprocess_of = 0;`,
 }
 
 func (j *Journal) migrate(ctx context.Context) error {

@@ -1,0 +1,338 @@
+package journal
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Several gateways ("instances") may share one PostgreSQL journal. Each has an id, written
+// on the files it claims and the fluxes it leases for deposit, and heartbeats into the
+// instances table. Work moves from one instance to another only once its owner has stopped
+// heartbeating for StaleAfter (a file's claim) or its lease has run out (a flux): never
+// while the owner may still be running. On SQLite there is one instance: its id is "" and
+// every check here lets it do everything, as before.
+
+// StaleAfter is how long an instance may go without a heartbeat before it is reported
+// stopped and its claims are taken over. Heartbeats come every HeartbeatEvery.
+const (
+	HeartbeatEvery = 5 * time.Second
+	StaleAfter     = 30 * time.Second
+)
+
+// NewInstanceID returns an id for this gateway: its host and pid, to be read by people, and
+// random bytes, since a pid is reused.
+func NewInstanceID() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+// SetInstance makes this journal act for the instance id: its claims and leases carry it.
+// Only a PostgreSQL journal takes one.
+func (j *Journal) SetInstance(id string) {
+	if j.pg {
+		j.instance = id
+	}
+}
+
+// Instance returns the id SetInstance gave ("" for a lone instance).
+func (j *Journal) Instance() string { return j.instance }
+
+// Instance is one gateway working on the journal, as its heartbeats say.
+type Instance struct {
+	ID        string
+	Host      string
+	PID       int
+	Version   string
+	Started   time.Time
+	Seen      time.Time // its last heartbeat
+	Stopped   time.Time // zero while it runs
+	Scheduler bool      // it runs the deposit windows and the tracking
+	Stale     bool      // no heartbeat for StaleAfter, and no clean stop: it died or lost the database
+}
+
+// Heartbeat records that in is alive now (and whether it is the scheduler).
+func (j *Journal) Heartbeat(ctx context.Context, in Instance) error {
+	now := j.now().UTC()
+	if in.Started.IsZero() {
+		in.Started = now
+	}
+	_, err := j.db.ExecContext(ctx, `INSERT INTO instances (id, host, pid, version, started_at, seen_at, scheduler) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(id) DO UPDATE SET seen_at = excluded.seen_at, scheduler = excluded.scheduler, stopped_at = NULL`,
+		in.ID, in.Host, in.PID, in.Version, in.Started.UTC(), now, in.Scheduler)
+	if err != nil {
+		return fmt.Errorf("journal: heartbeat of %s: %w", in.ID, err)
+	}
+	return nil
+}
+
+// InstanceStopped records that instance id stopped cleanly: it is no longer reported stale,
+// and what it held is free at once.
+func (j *Journal) InstanceStopped(ctx context.Context, id string) error {
+	err := j.inTx(ctx, func(tx *sql.Tx) error {
+		now := j.now().UTC()
+		if _, err := tx.ExecContext(ctx, `UPDATE instances SET stopped_at = ?, scheduler = 0 WHERE id = ?`, now, id); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE fluxes SET leased_by = '', lease_until = NULL WHERE leased_by = ?`, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("journal: record the stop of %s: %w", id, err)
+	}
+	return nil
+}
+
+// Instances returns the instances that heartbeat into the journal, the running ones first.
+// Those stopped cleanly more than a day ago are left out.
+func (j *Journal) Instances(ctx context.Context) ([]Instance, error) {
+	now := j.now().UTC()
+	rows, err := j.db.QueryContext(ctx, `SELECT id, host, pid, version, started_at, seen_at, stopped_at, scheduler FROM instances
+		WHERE stopped_at IS NULL OR stopped_at > ? ORDER BY stopped_at IS NOT NULL, started_at`, now.Add(-24*time.Hour))
+	if err != nil {
+		return nil, fmt.Errorf("journal: instances: %w", err)
+	}
+	defer rows.Close()
+	var out []Instance
+	for rows.Next() {
+		var in Instance
+		var stopped sql.NullTime
+		if err := rows.Scan(&in.ID, &in.Host, &in.PID, &in.Version, &in.Started, &in.Seen, &stopped, &in.Scheduler); err != nil {
+			return nil, fmt.Errorf("journal: instances: %w", err)
+		}
+		in.Stopped = stopped.Time
+		in.Stale = !stopped.Valid && now.Sub(in.Seen) > StaleAfter
+		out = append(out, in)
+	}
+	return out, rows.Err()
+}
+
+// ownerGone is the SQL condition, on a column holding an instance id, that the instance
+// is not one that may still be running: none, this one, or one that stopped cleanly or has
+// not heartbeat for StaleAfter. Its two arguments: this instance, and the stale cut-off.
+const ownerGone = `(%[1]s = '' OR %[1]s = ? OR %[1]s IN (SELECT id FROM instances WHERE stopped_at IS NOT NULL OR seen_at < ?)
+	OR %[1]s NOT IN (SELECT id FROM instances))`
+
+// TakeOver makes file id this instance's, unless another instance that may still be
+// running claimed it: after a crash or at a reconnection, an instance resumes its own files
+// and those of dead instances, never a live one's. A lone instance owns everything.
+func (j *Journal) TakeOver(ctx context.Context, id int64) (bool, error) {
+	if j.instance == "" {
+		return true, nil
+	}
+	res, err := j.db.ExecContext(ctx, `UPDATE files SET claimed_by = ? WHERE id = ? AND `+fmt.Sprintf(ownerGone, "claimed_by"),
+		j.instance, id, j.instance, j.now().UTC().Add(-StaleAfter))
+	if err != nil {
+		return false, fmt.Errorf("journal: take over file %d: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("journal: take over file %d: %w", id, err)
+	}
+	return n == 1, nil
+}
+
+// ErrClaimedElsewhere says that another instance is claiming the same dropped file: the
+// folder's rename will give it to that one.
+var ErrClaimedElsewhere = errors.New("journal: the file is being claimed by another instance")
+
+// isUniqueViolation reports a unique index refusing a row, on either database.
+func isUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505")
+}
+
+// LeaseDeliverable is Deliverable for several instances: it leases the fluxes it returns to
+// this instance until until, skipping those another instance holds (a lease not run out)
+// or is reading at this moment (FOR UPDATE SKIP LOCKED), and reads them after the lease,
+// so that their state is the one no other instance can change any more. A lone instance
+// gets Deliverable.
+func (j *Journal) LeaseDeliverable(ctx context.Context, destination string, due, until time.Time) ([]Flux, error) {
+	if j.instance == "" {
+		return j.Deliverable(ctx, destination, due)
+	}
+	now := j.now().UTC()
+	var ids []any
+	err := j.inTx(ctx, func(tx *sql.Tx) error {
+		ids = ids[:0]
+		q := `SELECT id FROM fluxes WHERE destination = ? AND state IN (?, ?) AND (leased_by IN ('', ?) OR lease_until IS NULL OR lease_until < ?)`
+		args := []any{destination, FluxQueued, FluxDepositing, j.instance, now}
+		if !due.IsZero() {
+			q += ` AND (next_attempt_at IS NULL OR next_attempt_at <= ?)`
+			args = append(args, due.UTC())
+		}
+		rows, err := tx.QueryContext(ctx, q+` ORDER BY id FOR UPDATE SKIP LOCKED`, args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, part := range chunks(ids, 500) {
+			marks := strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ")
+			if _, err := tx.ExecContext(ctx, `UPDATE fluxes SET leased_by = ?, lease_until = ? WHERE id IN (`+marks+`)`,
+				append([]any{j.instance, until.UTC()}, part...)...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("journal: lease the fluxes of %s: %w", destination, err)
+	}
+	var out []Flux
+	for _, part := range chunks(ids, 500) {
+		marks := strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ")
+		fs, err := j.queryFluxes(ctx, `WHERE id IN (`+marks+`) ORDER BY id`, part...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, fs...)
+	}
+	return out, nil
+}
+
+// RenewLease extends this instance's lease of the fluxes ids until until, right before it
+// deposits them, and returns those it still holds: a flux whose lease ran out and was
+// taken by another instance, or that is no longer to deposit, is not sent. A lone
+// instance holds them all.
+func (j *Journal) RenewLease(ctx context.Context, ids []int64, until time.Time) (map[int64]bool, error) {
+	held := make(map[int64]bool, len(ids))
+	if j.instance == "" {
+		for _, id := range ids {
+			held[id] = true
+		}
+		return held, nil
+	}
+	err := j.inTx(ctx, func(tx *sql.Tx) error {
+		for _, id := range ids {
+			res, err := tx.ExecContext(ctx, `UPDATE fluxes SET lease_until = ? WHERE id = ? AND leased_by = ? AND state IN (?, ?, ?)`,
+				until.UTC(), id, j.instance, FluxQueued, FluxDepositing, FluxUncertain)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 1 {
+				held[id] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("journal: renew the lease of fluxes: %w", err)
+	}
+	return held, nil
+}
+
+func chunks(ids []any, n int) [][]any {
+	var out [][]any
+	for len(ids) > 0 {
+		k := min(n, len(ids))
+		out = append(out, ids[:k])
+		ids = ids[k:]
+	}
+	return out
+}
+
+// schedulerLockKey is the advisory lock whose holder is the scheduler ("sched").
+const schedulerLockKey = 0x7363686564
+
+// Elector elects, among the instances sharing a PostgreSQL journal, the one scheduler that
+// runs the deposit windows and the tracking: the holder of an advisory lock on a connection
+// of its own. When that instance dies its connection closes, the lock is released, and the
+// next instance to try takes it. On SQLite the lone instance is always the scheduler.
+type Elector struct {
+	j      *Journal
+	mu     sync.Mutex
+	conn   *sql.Conn // holds the lock while leader
+	leader bool
+}
+
+// NewElector returns the elector of j; Try elects.
+func (j *Journal) NewElector() *Elector { return &Elector{j: j, leader: !j.pg} }
+
+// Try keeps the lead (checking that the connection holding it still answers) or tries to
+// take it, and says whether this instance is the scheduler. A lost connection loses the
+// lead at once: the database has released the lock, or will, and another may take it.
+func (e *Elector) Try(ctx context.Context) (bool, error) {
+	if !e.j.pg {
+		return true, nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.conn != nil {
+		var one int
+		err := e.conn.QueryRowContext(ctx, `SELECT 1`).Scan(&one)
+		if err == nil {
+			return true, nil
+		}
+		e.dropLocked()
+		return false, fmt.Errorf("journal: the scheduler's connection was lost: %w", scrub(err))
+	}
+	conn, err := e.j.db.Conn(ctx)
+	if err != nil {
+		return false, fmt.Errorf("journal: elect the scheduler: %w", scrub(err))
+	}
+	var got bool
+	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock(?)`, schedulerLockKey).Scan(&got); err != nil {
+		conn.Close()
+		return false, fmt.Errorf("journal: elect the scheduler: %w", scrub(err))
+	}
+	if !got {
+		conn.Close()
+		return false, nil
+	}
+	e.conn, e.leader = conn, true
+	return true, nil
+}
+
+// Leader says whether this instance was the scheduler at the last Try.
+func (e *Elector) Leader() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.leader
+}
+
+func (e *Elector) dropLocked() {
+	if e.conn != nil {
+		// The connection is thrown away, not put back in the pool: its session ends, which
+		// releases the lock even if the unlock did not get through.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		e.conn.ExecContext(ctx, `SELECT pg_advisory_unlock(?)`, schedulerLockKey)
+		cancel()
+		e.conn.Raw(func(any) error { return driver.ErrBadConn })
+		e.conn.Close()
+		e.conn = nil
+	}
+	e.leader = !e.j.pg
+}
+
+// Resign gives the lead up (at a clean stop), so that another instance takes it at once.
+func (e *Elector) Resign() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.dropLocked()
+}
