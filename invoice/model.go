@@ -20,6 +20,10 @@ const (
 // SpecEN16931 is the specification identifier (BT-24) of the core EN 16931 profile.
 const SpecEN16931 = "urn:cen.eu:en16931:2017"
 
+// SpecExtendedCTCFR is the specification identifier (BT-24) that declares the French
+// EXTENDED-CTC-FR profile (XP Z12-012), for invoices that carry its extra terms (EXT-FR-FE-*).
+const SpecExtendedCTCFR = "urn:cen.eu:en16931:2017#conformant#urn.cpro.gouv.fr:1p0:extended-ctc-fr"
+
 // Invoice is one EN 16931 invoice or credit note.
 type Invoice struct {
 	Number                   string // BT-1
@@ -256,6 +260,10 @@ type Line struct {
 	VATCategory              string            // BG-30 BT-151
 	VATRate                  *decimal.Decimal  // BG-30 BT-152
 	Item                     Item              // BG-31
+	// PrecedingInvoice is the invoice this line corrects (EXTENDED-CTC-FR: EXT-FR-FE-136
+	// number, EXT-FR-FE-138 date): a credit note correcting several invoices names them per
+	// line (BR-FR-CO-05). Nil when absent.
+	PrecedingInvoice *PrecedingInvoice
 }
 
 // Price is BG-29.

@@ -134,6 +134,13 @@ func period(p **invoice.Period) *invoice.Period {
 	return *p
 }
 
+func linePreceding(l *line) *invoice.PrecedingInvoice {
+	if l.PrecedingInvoice == nil {
+		l.PrecedingInvoice = &invoice.PrecedingInvoice{}
+	}
+	return l.PrecedingInvoice
+}
+
 func payment(i *inv) *invoice.PaymentInstructions {
 	if i.Payment == nil {
 		i.Payment = &invoice.PaymentInstructions{}
@@ -379,6 +386,9 @@ func init() {
 		{id: "BT-133", level: L, fr: "référence comptable de la ligne", en: "invoice line buyer accounting reference", set: txt(func(l *line) *string { return &l.BuyerAccountingReference })},
 		{id: "BT-134", kind: kDate, level: L, fr: "début de la période de la ligne", en: "invoice line period start date", set: dat(func(l *line) *invoice.Date { return &period(&l.Period).Start })},
 		{id: "BT-135", kind: kDate, level: L, fr: "fin de la période de la ligne", en: "invoice line period end date", set: dat(func(l *line) *invoice.Date { return &period(&l.Period).End })},
+		// EXTENDED-CTC-FR: the invoice a line corrects (a credit note for several invoices).
+		{id: "EXT-FR-FE-136", level: L, fr: "facture antérieure de la ligne", en: "invoice line preceding invoice reference", set: txt(func(l *line) *string { return &linePreceding(l).Number })},
+		{id: "EXT-FR-FE-138", kind: kDate, level: L, fr: "date de la facture antérieure de la ligne", en: "invoice line preceding invoice issue date", set: dat(func(l *line) *invoice.Date { return &linePreceding(l).IssueDate })},
 		{id: "BT-136", kind: kNumber, level: L, group: "BG-27", fr: "montant de la remise sur la ligne", en: "invoice line allowance amount", set: num(func(a *ac) **decimal.Decimal { return &a.Amount })},
 		{id: "BT-137", kind: kNumber, level: L, group: "BG-27", fr: "assiette de la remise sur la ligne", en: "invoice line allowance base amount", set: num(func(a *ac) **decimal.Decimal { return &a.BaseAmount })},
 		{id: "BT-138", kind: kNumber, level: L, group: "BG-27", fr: "pourcentage de remise sur la ligne", en: "invoice line allowance percentage", set: num(func(a *ac) **decimal.Decimal { return &a.Percentage })},

@@ -52,6 +52,12 @@ func (w *writer) line(tx *xmlw.Element, i int, l *invoice.Line) {
 	if l.NetAmount != nil {
 		amount(s.CreateElement("ram:SpecifiedTradeSettlementLineMonetarySummation"), "ram:LineTotalAmount", l.NetAmount)
 	}
+	if p := l.PrecedingInvoice; p != nil {
+		// EXTENDED-CTC-FR EXT-FR-FE-136/138 (D22B; the French rules read them here).
+		e := s.CreateElement("ram:InvoiceReferencedDocument")
+		e.CreateElement("ram:IssuerAssignedID").SetText(p.Number)
+		dateIn(e, "ram:FormattedIssueDateTime", "qdt:DateTimeString", p.IssueDate)
+	}
 	if l.ObjectID.Value != "" {
 		a := s.CreateElement("ram:AdditionalReferencedDocument")
 		text(a, "ram:IssuerAssignedID", l.ObjectID.Value)
@@ -203,6 +209,12 @@ func (r *reader) line(li *etree.Element, i int) invoice.Line {
 		}
 	}
 	l.NetAmount = r.dec(child(child(s, "SpecifiedTradeSettlementLineMonetarySummation"), "LineTotalAmount"), "BT-131")
+	if e := child(s, "InvoiceReferencedDocument"); e != nil {
+		l.PrecedingInvoice = &invoice.PrecedingInvoice{
+			Number:    textOf(e, "IssuerAssignedID"),
+			IssueDate: r.date(child(e, "FormattedIssueDateTime"), "EXT-FR-FE-138"),
+		}
+	}
 	for _, a := range children(s, "AdditionalReferencedDocument") {
 		switch tc := textOf(a, "TypeCode"); {
 		case tc != docTypeInvoicedObject && tc != "":

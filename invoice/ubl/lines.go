@@ -30,6 +30,12 @@ func (w *writer) line(root *xmlw.Element, l *invoice.Line) {
 	if l.OrderLineReference != "" {
 		text(el(e, "cac:OrderLineReference"), "cbc:LineID", l.OrderLineReference)
 	}
+	if p := l.PrecedingInvoice; p != nil {
+		// EXTENDED-CTC-FR EXT-FR-FE-136/138, where the French rules read them.
+		d := el(el(e, "cac:BillingReference"), "cac:InvoiceDocumentReference")
+		text(d, "cbc:ID", p.Number)
+		date(d, "cbc:IssueDate", p.IssueDate)
+	}
 	if !l.ObjectID.IsZero() {
 		d := el(e, "cac:DocumentReference")
 		id(d, "cbc:ID", l.ObjectID)
@@ -129,6 +135,26 @@ func (r *reader) readLine(e *etree.Element, i int) invoice.Line {
 		l.Period = &invoice.Period{
 			Start: r.date(child(pe, "cbc:StartDate"), path, "BT-134"),
 			End:   r.date(child(pe, "cbc:EndDate"), path, "BT-135"),
+		}
+	}
+	// A line's BillingReference is the invoice it corrects (EXT-FR-FE-136/138); one with a
+	// DocumentStatusCode is a multi-vendor line's reference to its own invoice (EXT-FR-FE-163),
+	// which the model does not hold.
+	for _, b := range e.SelectElements("cac:BillingReference") {
+		d := child(b, "cac:InvoiceDocumentReference")
+		switch {
+		case d == nil:
+		case child(d, "cbc:DocumentStatusCode") != nil:
+			r.finding(invoice.Warning, b, path, "the multi-vendor line reference (EXT-FR-FE-162/163) is not kept",
+				"la référence de ligne multi-vendeurs (EXT-FR-FE-162/163) n'est pas conservée", "EXT-FR-FE-163")
+		case l.PrecedingInvoice != nil:
+			r.finding(invoice.Warning, b, path, "a second preceding invoice of the line is not kept",
+				"une seconde facture antérieure de la ligne n'est pas conservée", "EXT-FR-FE-136")
+		default:
+			l.PrecedingInvoice = &invoice.PrecedingInvoice{
+				Number:    textOf(child(d, "cbc:ID")),
+				IssueDate: r.date(child(d, "cbc:IssueDate"), path, "EXT-FR-FE-138"),
+			}
 		}
 	}
 	// Only a DocumentReference with DocumentTypeCode 130 is the object identifier BT-128
