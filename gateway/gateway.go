@@ -157,6 +157,12 @@ func (g *Gateway) openRoute(ctx context.Context, sc config.SourceConfig) (*route
 		// The buyers' own requirements (service code, commitment) come with the destination.
 		r.profile = invoice.ChorusPro(r.dest.Config.Chorus.ProfileOptions())
 	}
+	// A mapping that can never give what the profile requires would reject every invoice it
+	// maps: refuse it now, saying what is missing.
+	if err = r.mapping.CheckProfile(r.profile, nil); err != nil {
+		r.close()
+		return nil, err
+	}
 	r.watcher = folder.NewWatcher(r.in, folder.WatchOptions{
 		Pattern: sc.Pattern,
 		Ready:   folder.Readiness{Quiet: time.Duration(sc.Ready.Quiet), Marker: sc.Ready.Marker},

@@ -10,6 +10,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/fluxgate/fluxgate/invoice"
+	"github.com/fluxgate/fluxgate/invoice/syntax"
 )
 
 // Terms a mapping can never supply. A mapping without BT-24, or without a buyer name, would
@@ -93,6 +94,9 @@ func (m *Mapping) missing(p *invoice.Profile, check Checker, skip map[string]boo
 		}
 		var absent []string
 		for _, bt := range v.BT {
+			if base := baseID(bt); base != bt && !mapped[base] {
+				continue // the scheme of a term the mapping does not map: not wanted
+			}
 			if !mapped[bt] && !computedTerms[bt] && !slices.Contains(absent, bt) {
 				absent = append(absent, bt)
 			}
@@ -203,14 +207,14 @@ func (m *Mapping) mappedTerms() map[string]bool {
 // CheckProfile reports, as a *LoadError, the terms the profile p requires that the mapping
 // can never supply (beyond EN 16931's, which Load checks). The gateway calls it when it pairs
 // a mapping with its source's profile. check runs p's rules on a probe invoice: nil means
-// invoice.Check (the rules on the model); pass a check that also writes the invoice and runs
-// the profile's rules on the document when p has such rules.
+// syntax.CheckInvoice, the rules on the model and, for a profile whose rules judge the
+// document (fr-ctc), those on the invoice written in CII.
 func (m *Mapping) CheckProfile(p *invoice.Profile, check Checker) error {
 	if p == nil || p.Name == "en16931" {
 		return nil
 	}
 	if check == nil {
-		check = invoice.Check
+		check = func(inv *invoice.Invoice, p *invoice.Profile) []invoice.Violation { return syntax.CheckInvoice(inv, p) }
 	}
 	core := map[string]bool{}
 	for _, r := range invoice.EN16931().Rules {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/fluxgate/fluxgate/invoice"
+	"github.com/fluxgate/fluxgate/invoice/syntax"
 )
 
 // Checking a mapping when it loads (issue 13 point 4).
@@ -148,6 +149,21 @@ func TestCheckProfile(t *testing.T) {
 	}
 	if err := m.CheckProfile(invoice.EN16931(), nil); err != nil {
 		t.Errorf("en16931 is checked by Load: %v", err)
+	}
+	// fr-ctc judges the written document: by default its rules run on the probe written in
+	// CII. The shipped mappings map no BT-23.
+	m, _ = Load(exampleMapping)
+	err = m.CheckProfile(invoice.FRCTC(), nil)
+	if err == nil || !strings.Contains(err.Error(), "never supplies BT-23 (business process type), which the fr-ctc profile requires (BR-FR-08") {
+		t.Errorf("fr-ctc: %v", err)
+	}
+	// Written in UBL, ventes-csv's buyer identifier (BT-46) lacks its scheme; the schemes of
+	// identifiers it does not map (BT-60, BT-71) are not wanted.
+	err = m.CheckProfile(invoice.FRCTC(), func(inv *invoice.Invoice, p *invoice.Profile) []invoice.Violation {
+		return syntax.CheckInvoice(inv, p, syntax.OutputUBL)
+	})
+	if err == nil || !strings.Contains(err.Error(), "never supplies BT-46-1 (the scheme of BT-46), which the fr-ctc profile requires (BR-FR-CO-10") || strings.Contains(err.Error(), "BT-60-1") {
+		t.Errorf("fr-ctc in UBL: %v", err)
 	}
 	// The check is the caller's: one that judges the written document can be passed.
 	called := false

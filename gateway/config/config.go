@@ -363,11 +363,18 @@ func ParseSchedule(spec string) (Schedule, error) {
 func CheckMappings(c *Config) error {
 	var errs []error
 	for _, s := range c.Sources {
-		if _, err := mapping.Load(c.Path(s.Mapping)); err != nil {
+		m, err := mapping.Load(c.Path(s.Mapping))
+		if err != nil {
 			errs = append(errs, fmt.Errorf("source %s: %w", s.Name, err))
 		}
-		if _, err := invoice.ProfileByName(s.Profile); err != nil {
+		p, err := invoice.ProfileByName(s.Profile)
+		if err != nil {
 			errs = append(errs, fmt.Errorf("source %s: %w", s.Name, err))
+		} else if m != nil {
+			// What the profile requires and the mapping can never supply.
+			if err := m.CheckProfile(p, nil); err != nil {
+				errs = append(errs, fmt.Errorf("source %s: %w", s.Name, err))
+			}
 		}
 	}
 	return errors.Join(errs...)
