@@ -9,12 +9,12 @@ import (
 
 // PathError is the error returned by Folder implementations in this package. It names the
 // folder and the entry, and matches with errors.Is both its kind (ErrNotExist, ErrExist,
-// ErrOutside, or nil) and the underlying error (for example fs.ErrNotExist).
+// ErrOutside, ErrNotRegular, or nil) and the underlying error (for example fs.ErrNotExist).
 type PathError struct {
 	Op     string // "open", "stat", "write", "rename", …
 	Folder string // Folder.String()
 	Name   string // the name as given by the caller
-	Kind   error  // ErrNotExist, ErrExist, ErrOutside, or nil
+	Kind   error  // ErrNotExist, ErrExist, ErrOutside, ErrNotRegular, or nil
 	Err    error  // the underlying error, if any
 }
 
@@ -52,7 +52,7 @@ func kindOf(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, ErrOutside), errors.Is(err, ErrExist), errors.Is(err, ErrNotExist):
+	case errors.Is(err, ErrOutside), errors.Is(err, ErrExist), errors.Is(err, ErrNotExist), errors.Is(err, ErrNotRegular):
 		return nil // already classified
 	case errors.Is(err, fs.ErrNotExist):
 		return ErrNotExist

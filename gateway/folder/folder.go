@@ -7,15 +7,73 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"time"
 )
 
-// FileInfo describes one entry of a folder.
+// FileInfo describes one entry of a folder. An entry that is neither a regular file nor a
+// directory (a symbolic link, a named pipe, a socket, a device) has Size -1 and IsDir false,
+// so that callers looking only at Size skip it; Kind says what it is.
 type FileInfo struct {
 	Name    string // slash-separated, relative to the folder root
 	Size    int64
 	ModTime time.Time
 	IsDir   bool
+	Kind    Kind
+}
+
+// Regular reports whether the entry is a regular file: the only kind Fluxgate ever opens.
+func (fi FileInfo) Regular() bool { return fi.Kind == KindFile && !fi.IsDir && fi.Size >= 0 }
+
+// Kind is what a folder entry is. The zero value is a regular file.
+type Kind uint8
+
+const (
+	KindFile    Kind = iota // a regular file
+	KindDir                 // a directory
+	KindSymlink             // a symbolic link (or another reparse point): never followed
+	KindFIFO                // a named pipe: opening it could wait for ever for a writer
+	KindSocket              // a Unix socket
+	KindDevice              // a block or character device
+	KindOther               // anything else the system reports as irregular
+)
+
+// String names the kind for status pages and logs.
+func (k Kind) String() string {
+	switch k {
+	case KindFile:
+		return "regular file"
+	case KindDir:
+		return "directory"
+	case KindSymlink:
+		return "symbolic link"
+	case KindFIFO:
+		return "named pipe (FIFO)"
+	case KindSocket:
+		return "socket"
+	case KindDevice:
+		return "device"
+	}
+	return "special file"
+}
+
+// kindOfMode returns the kind of an entry from its mode.
+func kindOfMode(m fs.FileMode) Kind {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return KindSymlink
+	case m.IsDir():
+		return KindDir
+	case m&fs.ModeNamedPipe != 0:
+		return KindFIFO
+	case m&fs.ModeSocket != 0:
+		return KindSocket
+	case m&(fs.ModeDevice|fs.ModeCharDevice) != 0:
+		return KindDevice
+	case m.IsRegular():
+		return KindFile
+	}
+	return KindOther
 }
 
 // Folder is a directory tree rooted at a configured path. Every name is slash-separated and
@@ -27,6 +85,8 @@ type Folder interface {
 	// callers can skip them.
 	List(ctx context.Context, dir string) ([]FileInfo, error)
 	Stat(ctx context.Context, name string) (FileInfo, error)
+	// Open opens a regular file for reading. Anything else (a named pipe, a socket, a
+	// device) is refused with ErrNotRegular, without ever waiting on it.
 	Open(ctx context.Context, name string) (io.ReadCloser, error)
 	// WriteAtomic writes r under name so that no reader ever sees a partial file: it writes a
 	// temporary file in the same directory, syncs it, then renames it over name.
@@ -48,6 +108,9 @@ type Notifier interface {
 }
 
 var (
+	// ErrNotRegular is returned when opening an entry that is not a regular file (a named
+	// pipe, a socket, a device): such entries are never read.
+	ErrNotRegular = errors.New("not a regular file")
 	// ErrOutside is returned for a name that would escape the folder root.
 	ErrOutside = errors.New("path leaves the configured folder")
 	// ErrExist is returned when a rename target exists already.

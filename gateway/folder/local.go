@@ -133,11 +133,16 @@ func (l *Local) check(name string, allowRoot bool) (string, fs.FileInfo, error) 
 }
 
 func toFileInfo(name string, fi fs.FileInfo) FileInfo {
-	info := FileInfo{Name: name, Size: fi.Size(), ModTime: fi.ModTime(), IsDir: fi.IsDir()}
-	if fi.Mode()&(fs.ModeSymlink|fs.ModeIrregular) != 0 {
+	info := FileInfo{Name: name, Size: fi.Size(), ModTime: fi.ModTime(), IsDir: fi.IsDir(), Kind: kindOfMode(fi.Mode())}
+	if info.Kind != KindFile && info.Kind != KindDir {
 		info.Size, info.IsDir = -1, false
 	}
 	return info
+}
+
+// notRegular is the error for opening an entry of mode m that is not a regular file.
+func notRegular(m fs.FileMode) error {
+	return fmt.Errorf("%w: it is a %s, which is never read", ErrNotRegular, kindOfMode(m))
 }
 
 // List implements Folder.
@@ -195,23 +200,36 @@ func (l *Local) Stat(ctx context.Context, name string) (FileInfo, error) {
 	return toFileInfo(clean, fi), nil
 }
 
-// Open implements Folder.
+// Open implements Folder. The file is opened without blocking (a named pipe put in its
+// place after the check would otherwise wait for a writer for ever) and its mode is checked
+// again on the open file.
 func (l *Local) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, l.fail("open", name, err)
 	}
 	clean, fi, err := l.check(name, false)
-	if err == nil && fi == nil {
+	switch {
+	case err != nil:
+	case fi == nil:
 		err = fs.ErrNotExist
-	}
-	if err == nil && fi.IsDir() {
+	case fi.IsDir():
 		err = errors.New("is a directory")
+	case !fi.Mode().IsRegular():
+		err = notRegular(fi.Mode())
 	}
 	if err != nil {
 		return nil, l.fail("open", name, err)
 	}
-	f, err := l.root.Open(clean)
+	f, err := l.root.OpenFile(clean, os.O_RDONLY|openNonblock, 0)
 	if err != nil {
+		return nil, l.fail("open", name, err)
+	}
+	st, err := f.Stat()
+	if err == nil && !st.Mode().IsRegular() {
+		err = notRegular(st.Mode())
+	}
+	if err != nil {
+		f.Close()
 		return nil, l.fail("open", name, err)
 	}
 	return f, nil

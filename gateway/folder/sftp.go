@@ -435,7 +435,8 @@ func (w *watchdog) stop() {
 func serverSaid(err error) bool {
 	var st *sftp.StatusError
 	return errors.As(err, &st) || errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) ||
-		errors.Is(err, ErrOutside) || errors.Is(err, ErrExist) || errors.Is(err, errEmptyName) || errors.Is(err, errIsDir)
+		errors.Is(err, ErrOutside) || errors.Is(err, ErrExist) || errors.Is(err, errEmptyName) || errors.Is(err, errIsDir) ||
+		errors.Is(err, ErrNotRegular)
 }
 
 var errIsDir = errors.New("is a directory")
@@ -581,7 +582,7 @@ func (s *SFTP) Stat(ctx context.Context, name string) (FileInfo, error) {
 	return out, nil
 }
 
-// Open implements Folder. Each read is under the I/O timeout.
+// Open implements Folder. Each read is under the I/O timeout. Only a regular file is opened.
 func (s *SFTP) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 	var f *sftp.File
 	var conn *sftpConn
@@ -592,6 +593,9 @@ func (s *SFTP) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 		}
 		if fi.IsDir() {
 			return errIsDir
+		}
+		if !fi.Mode().IsRegular() {
+			return notRegular(fi.Mode()) // the server could wait for ever on a named pipe
 		}
 		f, err = c.sftp.Open(s.abs(clean))
 		conn = c

@@ -53,7 +53,8 @@ type WatchOptions struct {
 	Poll func(time.Time) time.Time
 	// Now is the clock (for tests); nil means time.Now.
 	Now func() time.Time
-	// Logger receives scan errors during Run; nil discards them.
+	// Logger receives scan errors during Run, and, once each, the entries that are not
+	// regular files. Nil discards them.
 	Logger *slog.Logger
 	// OnScan, when set, is told the outcome of every listing of the root: the files not
 	// ready and why, or the error (the folder is unreachable). It must return at once.
@@ -79,7 +80,10 @@ type Watcher struct {
 	err     error          // invalid options
 	remote  bool           // modification times come from another clock (SFTP)
 
-	scanMu sync.Mutex // one scan at a time, so that observations follow listing order
+	log *slog.Logger
+
+	scanMu sync.Mutex      // one scan at a time, so that observations follow listing order
+	odd    map[string]Kind // entries that are not regular files, logged once (under scanMu)
 
 	mu      sync.Mutex
 	started bool                   // a scan has listed the root successfully
@@ -107,8 +111,13 @@ func NewWatcher(f Folder, opts WatchOptions) *Watcher {
 	w := &Watcher{
 		f:    f,
 		opts: opts,
+		log:  opts.Logger,
 		seen: make(map[string]observation),
 		sent: make(map[string]version),
+		odd:  make(map[string]Kind),
+	}
+	if w.log == nil {
+		w.log = slog.New(slog.DiscardHandler)
 	}
 	if w.opts.Now == nil {
 		w.opts.Now = time.Now
@@ -146,7 +155,9 @@ func (w *Watcher) markerFor(name string) string {
 
 // Scan lists the root once and returns the files that are ready now (in name order), and
 // the entries seen that are not ready, with the reason. The .fluxgate directory is left
-// out. Scan records observations: the quiet period is measured across calls.
+// out. Only regular files are ever ready; other entries (named pipes, sockets, devices,
+// symbolic links) wait with the reason "not a regular file" and are logged once. Scan
+// records observations: the quiet period is measured across calls.
 func (w *Watcher) Scan(ctx context.Context) (ready []FileInfo, waiting []Waiting, err error) {
 	ready, waiting, _, err = w.scan(ctx)
 	return ready, waiting, err
@@ -196,6 +207,7 @@ func (w *Watcher) scan(ctx context.Context) (ready []FileInfo, waiting []Waiting
 			delete(w.sent, name)
 		}
 	}
+	odd := make(map[string]bool)
 
 	for _, fi := range list {
 		wait := func(format string, args ...any) {
@@ -207,8 +219,23 @@ func (w *Watcher) scan(ctx context.Context) (ready []FileInfo, waiting []Waiting
 		case fi.IsDir:
 			wait("directory (only files at the top level are processed)")
 			continue
-		case fi.Size < 0:
-			wait("symbolic link (refused)")
+		case !fi.Regular():
+			// Never opened: a named pipe would block the reader, a device could be endless.
+			k := fi.Kind
+			if k == KindFile || k == KindDir {
+				k = KindSymlink // a caller's FileInfo without a kind: Size -1 meant a link
+			}
+			if k == KindSymlink {
+				wait("symbolic link: not a regular file (refused, never followed)")
+			} else {
+				wait("%s: not a regular file (never opened)", k)
+			}
+			odd[fi.Name] = true
+			if w.odd[fi.Name] != k {
+				w.odd[fi.Name] = k
+				w.log.Warn("not a regular file in the folder: it is never opened; remove it, or drop the data as a regular file",
+					"folder", w.f.String(), "file", fi.Name, "kind", k.String())
+			}
 			continue
 		}
 		if reason, ignored := isIgnoredName(fi.Name); ignored {
@@ -263,6 +290,11 @@ func (w *Watcher) scan(ctx context.Context) (ready []FileInfo, waiting []Waiting
 			waiting[len(waiting)-1].Settling = true
 		}
 	}
+	for name := range w.odd {
+		if !odd[name] {
+			delete(w.odd, name) // gone: reported again if it comes back
+		}
+	}
 	return ready, waiting, next, nil
 }
 
@@ -284,10 +316,7 @@ func (w *Watcher) Run(ctx context.Context, out chan<- FileInfo) error {
 	if w.err != nil {
 		return w.err
 	}
-	log := w.opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := w.log
 
 	var notify <-chan struct{}
 	if n, ok := w.f.(Notifier); ok {
