@@ -41,10 +41,38 @@ func (d *FolderDestination) Close() error { return d.dir.Close() }
 // Deposit writes flux under its final name. When a file of that name exists already, it is
 // the same flux deposited before a crash (same content: success) or somebody else's file
 // (refused, permanently: overwriting it could lose an invoice).
+//
+// A local folder is checked against its configured path before and after (see
+// folder.Revalidator): a moved, re-created or newly mounted outbox is re-opened at the path,
+// and a write that went into a directory no longer at the path is not a deposit: it fails
+// (transiently), and the next attempt writes into the directory now at the path.
 func (d *FolderDestination) Deposit(ctx context.Context, flux Flux) (Receipt, error) {
 	if flux.Name == "" || path.Base(flux.Name) != flux.Name {
 		return Receipt{}, Permanent(fmt.Errorf("deposit %s: invalid flux name %q", d.name, flux.Name))
 	}
+	rv, _ := d.dir.(folder.Revalidator)
+	var before uint64
+	if rv != nil {
+		var err error
+		if before, err = rv.Revalidate(ctx); err != nil {
+			return Receipt{}, fmt.Errorf("deposit %s: %w", d.name, err)
+		}
+	}
+	r, err := d.deposit(ctx, flux)
+	if err != nil || rv == nil {
+		return r, err
+	}
+	after, err := rv.Revalidate(ctx)
+	switch {
+	case err != nil:
+		return Receipt{}, fmt.Errorf("deposit %s: %s was written, but the folder is no longer at its configured path: %w", d.name, flux.Name, err)
+	case after != before:
+		return Receipt{}, fmt.Errorf("deposit %s: %s went into a directory that was moved away from %s meanwhile; it is written again into the one now there", d.name, flux.Name, d.dir)
+	}
+	return r, nil
+}
+
+func (d *FolderDestination) deposit(ctx context.Context, flux Flux) (Receipt, error) {
 	same, err := d.holds(ctx, flux)
 	switch {
 	case err == nil && same:

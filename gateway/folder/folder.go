@@ -107,6 +107,18 @@ type Notifier interface {
 	Notify(ctx context.Context) (<-chan struct{}, error)
 }
 
+// Revalidator is implemented by folders that hold their directory open (local folders):
+// the configured path may come to name another directory (the old one moved or removed and
+// a new one made, a share mounted over it). Revalidate compares the identity of the
+// directory at the configured path (device and inode; volume and file index on Windows)
+// with the one held, and re-opens the folder at the path when they differ. It returns how
+// many times the folder was re-opened so far: a caller that compares the counts before and
+// after some writes knows whether they went into the directory now at the path. It fails
+// when nothing usable is at the path (moved away, unmounted): nothing is written then.
+type Revalidator interface {
+	Revalidate(ctx context.Context) (reopens uint64, err error)
+}
+
 var (
 	// ErrNotRegular is returned when opening an entry that is not a regular file (a named
 	// pipe, a socket, a device): such entries are never read.

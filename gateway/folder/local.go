@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/fsnotify/fsnotify"
@@ -21,19 +23,26 @@ import (
 // Local is a Folder over a local directory (or a mounted network share). All access goes
 // through an os.Root, so no name can escape the root even if the tree changes under us;
 // in addition every element of every name is checked with Lstat and symbolic links are
-// refused with ErrOutside, even those that point inside the root.
+// refused with ErrOutside, even those that point inside the root. The root is held open, so
+// a directory moved away keeps being used until Revalidate notices and re-opens the path.
 type Local struct {
 	path string
-	root *os.Root
+	root atomic.Pointer[os.Root] // the directory held; each operation loads it once
+	log  *slog.Logger
+
+	reopenMu sync.Mutex // one Revalidate at a time
 
 	mu       sync.Mutex
 	closed   bool
+	reopens  uint64
+	retired  []*os.Root // roots replaced by Revalidate, closed by Close (operations may still use them)
 	watchers map[*fsnotify.Watcher]struct{}
 }
 
 var (
-	_ Folder   = (*Local)(nil)
-	_ Notifier = (*Local)(nil)
+	_ Folder      = (*Local)(nil)
+	_ Notifier    = (*Local)(nil)
+	_ Revalidator = (*Local)(nil)
 )
 
 // OpenLocal opens the directory root (made absolute). The directory must exist; root itself
@@ -60,7 +69,16 @@ func OpenLocal(root string) (*Local, error) {
 	if err != nil {
 		return nil, fmt.Errorf("folder %s: %w", abs, err)
 	}
-	return &Local{path: abs, root: r}, nil
+	l := &Local{path: abs, log: slog.New(slog.DiscardHandler)}
+	l.root.Store(r)
+	return l, nil
+}
+
+// SetLogger makes the folder log its re-openings to log. Call it before the folder is used.
+func (l *Local) SetLogger(log *slog.Logger) {
+	if log != nil {
+		l.log = log
+	}
 }
 
 // Path returns the absolute path of the root directory.
@@ -79,11 +97,69 @@ func (l *Local) Close() error {
 	l.closed = true
 	ws := l.watchers
 	l.watchers = nil
+	retired := l.retired
+	l.retired = nil
 	l.mu.Unlock()
 	for w := range ws {
 		w.Close()
 	}
-	return l.root.Close()
+	for _, r := range retired {
+		r.Close()
+	}
+	return l.root.Load().Close()
+}
+
+// Revalidate implements Revalidator: when the configured path names another directory than
+// the one held (moved, re-created, mounted over), it re-opens the folder there, stops the
+// change notifications of the old directory (Notify must be called again) and logs it.
+func (l *Local) Revalidate(ctx context.Context) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, l.fail("revalidate", ".", err)
+	}
+	l.reopenMu.Lock()
+	defer l.reopenMu.Unlock()
+	l.mu.Lock()
+	closed, n := l.closed, l.reopens
+	l.mu.Unlock()
+	if closed {
+		return n, l.fail("revalidate", ".", fs.ErrClosed)
+	}
+	atPath, err := os.Stat(l.path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return n, l.fail("revalidate", ".", fmt.Errorf("the configured directory is gone (moved, removed or unmounted); nothing is read or written until it is back: %w", ErrNotExist))
+	case err != nil:
+		return n, l.fail("revalidate", ".", err)
+	case !atPath.IsDir():
+		return n, l.fail("revalidate", ".", errors.New("the configured path is no longer a directory"))
+	}
+	old := l.root.Load()
+	if held, err := old.Stat("."); err == nil && os.SameFile(held, atPath) {
+		return n, nil
+	}
+	r, err := os.OpenRoot(l.path)
+	if err != nil {
+		return n, l.fail("revalidate", ".", err)
+	}
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		r.Close()
+		return n, l.fail("revalidate", ".", fs.ErrClosed)
+	}
+	l.root.Store(r)
+	l.retired = append(l.retired, old)
+	l.reopens++
+	n = l.reopens
+	ws := l.watchers
+	l.watchers = nil
+	l.mu.Unlock()
+	for w := range ws {
+		w.Close() // they watch the old directory
+	}
+	l.log.Warn("folder re-opened: its configured path names another directory now (moved, re-created or mounted); what is left in the old one is no longer seen",
+		"folder", l.path)
+	return n, nil
 }
 
 func (l *Local) fail(op, name string, err error) error {
@@ -94,24 +170,24 @@ func (l *Local) fail(op, name string, err error) error {
 	return &PathError{Op: op, Folder: l.path, Name: name, Kind: kindOf(err), Err: err}
 }
 
-// check validates name and looks at every element of it that exists: a symbolic link (or
+// check validates name under root and looks at every element of it that exists: a symbolic link (or
 // another reparse point) anywhere is refused with ErrOutside, and an intermediate element
 // that is not a directory makes the name not exist. Elements that do not exist are fine
 // (the operation decides). It returns the cleaned name and the Lstat of the last element
 // if it exists.
-func (l *Local) check(name string, allowRoot bool) (string, fs.FileInfo, error) {
+func check(root *os.Root, name string, allowRoot bool) (string, fs.FileInfo, error) {
 	clean, err := cleanName(name, allowRoot)
 	if err != nil {
 		return "", nil, err
 	}
 	if clean == "." {
-		fi, err := l.root.Lstat(".")
+		fi, err := root.Lstat(".")
 		return clean, fi, err
 	}
 	elems := strings.Split(clean, "/")
 	for i := range elems {
 		prefix := strings.Join(elems[:i+1], "/")
-		fi, err := l.root.Lstat(prefix)
+		fi, err := root.Lstat(prefix)
 		if errors.Is(err, fs.ErrNotExist) {
 			return clean, nil, nil
 		}
@@ -150,14 +226,15 @@ func (l *Local) List(ctx context.Context, dir string) ([]FileInfo, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, l.fail("list", dir, err)
 	}
-	clean, fi, err := l.check(dir, true)
+	root := l.root.Load()
+	clean, fi, err := check(root, dir, true)
 	if err != nil {
 		return nil, l.fail("list", dir, err)
 	}
 	if fi == nil {
 		return nil, l.fail("list", dir, fs.ErrNotExist)
 	}
-	d, err := l.root.Open(clean)
+	d, err := root.Open(clean)
 	if err != nil {
 		return nil, l.fail("list", dir, err)
 	}
@@ -190,7 +267,7 @@ func (l *Local) Stat(ctx context.Context, name string) (FileInfo, error) {
 	if err := ctx.Err(); err != nil {
 		return FileInfo{}, l.fail("stat", name, err)
 	}
-	clean, fi, err := l.check(name, true)
+	clean, fi, err := check(l.root.Load(), name, true)
 	if err == nil && fi == nil {
 		err = fs.ErrNotExist
 	}
@@ -207,7 +284,8 @@ func (l *Local) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, l.fail("open", name, err)
 	}
-	clean, fi, err := l.check(name, false)
+	root := l.root.Load()
+	clean, fi, err := check(root, name, false)
 	switch {
 	case err != nil:
 	case fi == nil:
@@ -220,7 +298,7 @@ func (l *Local) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, l.fail("open", name, err)
 	}
-	f, err := l.root.OpenFile(clean, os.O_RDONLY|openNonblock, 0)
+	f, err := root.OpenFile(clean, os.O_RDONLY|openNonblock, 0)
 	if err != nil {
 		return nil, l.fail("open", name, err)
 	}
@@ -243,7 +321,8 @@ func (l *Local) WriteAtomic(ctx context.Context, name string, r io.Reader) (err 
 	if err := ctx.Err(); err != nil {
 		return l.fail("write", name, err)
 	}
-	clean, fi, err := l.check(name, false)
+	root := l.root.Load()
+	clean, fi, err := check(root, name, false)
 	if err == nil && fi != nil && fi.IsDir() {
 		err = errors.New("is a directory")
 	}
@@ -255,7 +334,7 @@ func (l *Local) WriteAtomic(ctx context.Context, name string, r io.Reader) (err 
 	if dir == "" {
 		dir = "."
 	}
-	if _, dfi, err := l.check(dir, true); err != nil || dfi == nil {
+	if _, dfi, err := check(root, dir, true); err != nil || dfi == nil {
 		if err == nil {
 			err = fmt.Errorf("directory %s: %w", dir, fs.ErrNotExist)
 		}
@@ -263,14 +342,14 @@ func (l *Local) WriteAtomic(ctx context.Context, name string, r io.Reader) (err 
 	}
 
 	tmp := path.Join(dir, TempName(base))
-	f, err := l.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
 	if err != nil {
 		return l.fail("write", name, err)
 	}
 	defer func() {
 		if err != nil {
 			f.Close()
-			_ = l.root.Remove(tmp)
+			_ = root.Remove(tmp)
 		}
 	}()
 	if _, err = io.Copy(f, ctxReader{ctx, r}); err != nil {
@@ -285,20 +364,20 @@ func (l *Local) WriteAtomic(ctx context.Context, name string, r io.Reader) (err 
 	if err = ctx.Err(); err != nil {
 		return l.fail("write", name, err)
 	}
-	if err = l.root.Rename(tmp, clean); err != nil {
+	if err = root.Rename(tmp, clean); err != nil {
 		return l.fail("write", name, err)
 	}
-	if err := l.syncDir(dir); err != nil {
+	if err := syncDir(root, dir); err != nil {
 		return l.fail("write", name, fmt.Errorf("sync directory: %w", err))
 	}
 	return nil
 }
 
-func (l *Local) syncDir(dir string) error {
+func syncDir(root *os.Root, dir string) error {
 	if runtime.GOOS == "windows" {
 		return nil
 	}
-	d, err := l.root.Open(dir)
+	d, err := root.Open(dir)
 	if err != nil {
 		return err
 	}
@@ -330,21 +409,22 @@ func (l *Local) Rename(ctx context.Context, from, to string) error {
 	if err := ctx.Err(); err != nil {
 		return l.fail("rename", from, err)
 	}
-	cfrom, ffi, err := l.check(from, false)
+	root := l.root.Load()
+	cfrom, ffi, err := check(root, from, false)
 	if err == nil && ffi == nil {
 		err = fs.ErrNotExist
 	}
 	if err != nil {
 		return l.fail("rename", from, err)
 	}
-	cto, tfi, err := l.check(to, false)
+	cto, tfi, err := check(root, to, false)
 	if err == nil && tfi != nil {
 		err = ErrExist
 	}
 	if err != nil {
 		return l.fail("rename", from+" -> "+to, err)
 	}
-	if err := l.root.Rename(cfrom, cto); err != nil {
+	if err := root.Rename(cfrom, cto); err != nil {
 		return l.fail("rename", from+" -> "+to, err)
 	}
 	return nil
@@ -355,14 +435,15 @@ func (l *Local) Remove(ctx context.Context, name string) error {
 	if err := ctx.Err(); err != nil {
 		return l.fail("remove", name, err)
 	}
-	clean, fi, err := l.check(name, false)
+	root := l.root.Load()
+	clean, fi, err := check(root, name, false)
 	if err == nil && fi == nil {
 		err = fs.ErrNotExist
 	}
 	if err != nil {
 		return l.fail("remove", name, err)
 	}
-	if err := l.root.Remove(clean); err != nil {
+	if err := root.Remove(clean); err != nil {
 		return l.fail("remove", name, err)
 	}
 	return nil
@@ -373,11 +454,12 @@ func (l *Local) MkdirAll(ctx context.Context, dir string) error {
 	if err := ctx.Err(); err != nil {
 		return l.fail("mkdir", dir, err)
 	}
-	clean, _, err := l.check(dir, true)
+	root := l.root.Load()
+	clean, _, err := check(root, dir, true)
 	if err != nil {
 		return l.fail("mkdir", dir, err)
 	}
-	if err := l.root.MkdirAll(clean, 0o777); err != nil {
+	if err := root.MkdirAll(clean, 0o777); err != nil {
 		return l.fail("mkdir", dir, err)
 	}
 	return nil
@@ -385,8 +467,8 @@ func (l *Local) MkdirAll(ctx context.Context, dir string) error {
 
 // Notify implements Notifier with fsnotify on the root directory (not recursive). The
 // channel receives a value (coalesced) whenever an entry of the root is created, written,
-// removed or renamed, or when events were lost; it is closed when ctx is done or the
-// folder is closed.
+// removed or renamed, or when events were lost; it is closed when ctx is done, the folder
+// is closed, or Revalidate re-opened it (call Notify again then).
 func (l *Local) Notify(ctx context.Context) (<-chan struct{}, error) {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {

@@ -53,6 +53,10 @@ type WatchOptions struct {
 	Poll func(time.Time) time.Time
 	// Now is the clock (for tests); nil means time.Now.
 	Now func() time.Time
+	// Prepare, when set, is called before the first listing of the folder and again after
+	// the folder was re-opened at its configured path (see Revalidator): the caller
+	// (re)creates what it keeps in the folder. Scans fail while it fails.
+	Prepare func(ctx context.Context) error
 	// Logger receives scan errors during Run, and, once each, the entries that are not
 	// regular files. Nil discards them.
 	Logger *slog.Logger
@@ -82,15 +86,18 @@ type Watcher struct {
 
 	log *slog.Logger
 
-	scanMu sync.Mutex      // one scan at a time, so that observations follow listing order
-	odd    map[string]Kind // entries that are not regular files, logged once (under scanMu)
+	scanMu   sync.Mutex      // one scan at a time, so that observations follow listing order
+	prepared bool            // Prepare succeeded for the folder as (re)opened (under scanMu)
+	reopens  uint64          // the folder's Revalidate count when last seen (under scanMu)
+	odd      map[string]Kind // entries that are not regular files, logged once (under scanMu)
 
 	mu      sync.Mutex
 	started bool                   // a scan has listed the root successfully
 	seen    map[string]observation // by name
 	sent    map[string]version     // emitted by Run, by name
 
-	scans atomic.Int64 // successful scans, for tests
+	scans    atomic.Int64  // successful scans, for tests
+	reopened atomic.Uint64 // times the folder was found re-opened, for Run's notifications
 }
 
 type version struct {
@@ -156,8 +163,9 @@ func (w *Watcher) markerFor(name string) string {
 // Scan lists the root once and returns the files that are ready now (in name order), and
 // the entries seen that are not ready, with the reason. The .fluxgate directory is left
 // out. Only regular files are ever ready; other entries (named pipes, sockets, devices,
-// symbolic links) wait with the reason "not a regular file" and are logged once. Scan
-// records observations: the quiet period is measured across calls.
+// symbolic links) wait with the reason "not a regular file" and are logged once. Before
+// listing, a folder that can be re-opened (Revalidator) is checked against its configured
+// path. Scan records observations: the quiet period is measured across calls.
 func (w *Watcher) Scan(ctx context.Context) (ready []FileInfo, waiting []Waiting, err error) {
 	ready, waiting, _, err = w.scan(ctx)
 	return ready, waiting, err
@@ -174,7 +182,7 @@ func (w *Watcher) scan(ctx context.Context) (ready []FileInfo, waiting []Waiting
 	}
 	w.scanMu.Lock()
 	defer w.scanMu.Unlock()
-	list, err := w.f.List(ctx, ".")
+	list, err := w.list(ctx)
 	if err != nil {
 		return nil, nil, time.Time{}, err
 	}
@@ -298,6 +306,28 @@ func (w *Watcher) scan(ctx context.Context) (ready []FileInfo, waiting []Waiting
 	return ready, waiting, next, nil
 }
 
+// list lists the root, first checking that the folder is still the directory at its
+// configured path (re-opened otherwise) and prepared. Under scanMu.
+func (w *Watcher) list(ctx context.Context) ([]FileInfo, error) {
+	if rv, ok := w.f.(Revalidator); ok {
+		n, err := rv.Revalidate(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if n != w.reopens {
+			w.reopens, w.prepared = n, false
+			w.reopened.Add(1)
+		}
+	}
+	if !w.prepared && w.opts.Prepare != nil {
+		if err := w.opts.Prepare(ctx); err != nil {
+			return nil, fmt.Errorf("prepare %s: %w", w.f, err)
+		}
+	}
+	w.prepared = true
+	return w.f.List(ctx, ".")
+}
+
 // Forget lets Run emit name again (the caller has claimed, moved or given up on it).
 func (w *Watcher) Forget(name string) {
 	w.mu.Lock()
@@ -319,14 +349,20 @@ func (w *Watcher) Run(ctx context.Context, out chan<- FileInfo) error {
 	log := w.log
 
 	var notify <-chan struct{}
-	if n, ok := w.f.(Notifier); ok {
-		ch, err := n.Notify(ctx)
+	notifier, _ := w.f.(Notifier)
+	var notifyFor uint64 // w.reopened when notify was subscribed
+	subscribe := func() {
+		notifyFor = w.reopened.Load()
+		ch, err := notifier.Notify(ctx)
 		if err != nil {
 			log.Warn("folder watch: change notifications unavailable, rescanning only",
 				"folder", w.f.String(), "err", err)
-		} else {
-			notify = ch
+			return
 		}
+		notify = ch
+	}
+	if notifier != nil {
+		subscribe()
 	}
 
 	rescan := time.NewTicker(w.opts.Rescan)
@@ -357,7 +393,7 @@ func (w *Watcher) Run(ctx context.Context, out chan<- FileInfo) error {
 			return nil
 		case _, ok := <-notify:
 			if !ok {
-				notify = nil
+				notify = nil // the folder was closed or re-opened: see after the next scan
 				continue
 			}
 			setWake(w.opts.Now().Add(notifyDelay))
@@ -377,6 +413,9 @@ func (w *Watcher) Run(ctx context.Context, out chan<- FileInfo) error {
 			}
 			log.Warn("folder watch: scan failed", "folder", w.f.String(), "err", err)
 			continue
+		}
+		if notifier != nil && notify == nil && w.reopened.Load() != notifyFor {
+			subscribe() // the old subscription watched the directory that moved away
 		}
 		if !next.IsZero() {
 			// A little after the deadline, so the scan then sees the quiet period elapsed.
