@@ -38,6 +38,15 @@ func (d *FolderDestination) Clean(ctx context.Context) error {
 // Close closes the folder.
 func (d *FolderDestination) Close() error { return d.dir.Close() }
 
+// OnReconnect registers fn to be called each time the connection of a folder on a server
+// comes back (folder.Reconnector); for a local folder it does nothing.
+func (d *FolderDestination) OnReconnect(fn func()) (cancel func()) {
+	if rc, ok := d.dir.(folder.Reconnector); ok {
+		return rc.OnReconnect(fn)
+	}
+	return func() {}
+}
+
 // Deposit writes flux under its final name. When a file of that name exists already, it is
 // the same flux deposited before a crash (same content: success) or somebody else's file
 // (refused, permanently: overwriting it could lose an invoice).

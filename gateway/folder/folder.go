@@ -119,6 +119,14 @@ type Revalidator interface {
 	Revalidate(ctx context.Context) (reopens uint64, err error)
 }
 
+// Reconnector is implemented by folders on a server (SFTP). OnReconnect registers fn to be
+// called (in a goroutine of its own) each time the connection comes back after it was lost
+// or could not be made; while it is down, the folder tries to reconnect by itself with
+// back-off. The returned function unregisters fn.
+type Reconnector interface {
+	OnReconnect(fn func()) (cancel func())
+}
+
 var (
 	// ErrNotRegular is returned when opening an entry that is not a regular file (a named
 	// pipe, a socket, a device): such entries are never read.

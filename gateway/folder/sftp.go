@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net"
 	"os"
 	"path"
@@ -59,30 +60,56 @@ type SFTPOptions struct {
 	MaxBackoff time.Duration
 	// Create makes the folder (and its parents) when it does not exist.
 	Create bool
+	// KeepTrying makes OpenSFTP return the folder even when the server cannot be reached or
+	// refuses the connection (host key, login): the error is logged, ConnError returns it,
+	// and operations try again with back-off. Errors in the options themselves (no host, an
+	// unreadable key file, no known_hosts file) still fail OpenSFTP.
+	KeepTrying bool
+	// Logger receives the connection's life: lost, unreachable, host key refused (in full),
+	// restored, each once per outage. Nil discards it.
+	Logger *slog.Logger
 }
 
 // SFTP is a Folder in a directory of an SFTP server. It keeps one SSH connection, opened by
 // OpenSFTP and reopened when it drops. No operation can hang: each one that makes no progress
-// for IOTimeout fails and drops the connection.
+// for IOTimeout fails and drops the connection. While the connection is down and someone
+// listens (OnReconnect), it tries to reconnect by itself, so that the listeners hear as soon
+// as the server is back.
 type SFTP struct {
-	opts   SFTPOptions
-	addr   string
-	name   string
-	config *ssh.ClientConfig
+	opts SFTPOptions
+	addr string
+	name string
+	auth []ssh.AuthMethod
+	log  *slog.Logger
+	stop chan struct{} // closed by Close: ends the reconnection loop
 
 	mu       sync.Mutex // guards the fields below; held while connecting
 	conn     *sftpConn
 	root     string // absolute path of the folder, resolved at the first connection
 	closed   bool
+	started  bool // OpenSFTP is done (or keeps trying): connection failures are logged
 	failures int
 	nextTry  time.Time
 	lastErr  error
 	hostKey  ssh.PublicKey
 	orphans  map[string]bool // temporary files left by a failed upload, removed after reconnecting
 	connects atomic.Int64    // successful connections, for tests and doctor
+
+	// The current outage, for the log (each event once) and ConnError.
+	down            bool // the connection was lost or could not be made, and is not back
+	downSince       time.Time
+	attempts        int    // failed connection attempts during the outage
+	toldUnreachable bool   // "unreachable" was logged for this outage
+	toldHostKey     string // the host key error last logged
+	subs            map[int]func()
+	nextSub         int
+	reconnecting    bool // reconnectLoop runs
 }
 
-var _ Folder = (*SFTP)(nil)
+var (
+	_ Folder      = (*SFTP)(nil)
+	_ Reconnector = (*SFTP)(nil)
+)
 
 // sftpConn is one SSH connection with its SFTP session.
 type sftpConn struct {
@@ -96,10 +123,18 @@ type sftpConn struct {
 
 	done     chan struct{}
 	doneOnce sync.Once
+	cause    error // why the connection ended; read after done is closed
+	handled  bool  // its end was taken into account (under SFTP.mu)
 }
 
-func (c *sftpConn) close() {
+// errCut is the cause of a connection Fluxgate closed on purpose (an operation cancelled,
+// the folder closed): not a loss.
+var errCut = errors.New("connection closed by Fluxgate")
+
+// drop closes the connection, recording why (the first cause wins).
+func (c *sftpConn) drop(cause error) {
 	c.doneOnce.Do(func() {
+		c.cause = cause
 		close(c.done)
 		c.net.Close()
 		c.sftp.Close()
@@ -141,22 +176,44 @@ func OpenSFTP(ctx context.Context, opts SFTPOptions) (*SFTP, error) {
 		opts.MaxBackoff = DefaultSFTPMaxBackoff
 	}
 	addr := net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
-	s := &SFTP{opts: opts, addr: addr, orphans: map[string]bool{}}
+	s := &SFTP{opts: opts, addr: addr, orphans: map[string]bool{}, log: opts.Logger, stop: make(chan struct{}), subs: map[int]func(){}}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
 	s.name = "sftp://" + opts.User + "@" + addr + "/" + strings.TrimPrefix(opts.Path, "/")
 	if strings.HasPrefix(opts.Path, "/") {
 		s.name = "sftp://" + opts.User + "@" + addr + opts.Path
 	}
-	check, algos, err := hostKeyCheck(&opts, addr)
-	if err != nil {
+	if _, _, err := hostKeyCheck(&opts, addr); err != nil {
 		return nil, fmt.Errorf("%s: %w", s.name, err)
 	}
 	auth, err := sftpAuth(&opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.name, err)
 	}
-	s.config = &ssh.ClientConfig{
-		User: opts.User,
-		Auth: auth,
+	s.auth = auth
+	s.mu.Lock()
+	s.started = opts.KeepTrying
+	_, err = s.connectLocked(ctx)
+	s.started = true
+	s.mu.Unlock()
+	if err != nil && !opts.KeepTrying {
+		return nil, s.fail("connect", ".", err)
+	}
+	return s, nil
+}
+
+// clientConfig returns the SSH configuration of one connection attempt. The known_hosts file
+// is read again at each attempt: once an administrator has checked and trusted a changed
+// host key, the folder resumes without a restart.
+func (s *SFTP) clientConfig() (*ssh.ClientConfig, error) {
+	check, algos, err := hostKeyCheck(&s.opts, s.addr)
+	if err != nil {
+		return nil, err
+	}
+	return &ssh.ClientConfig{
+		User: s.opts.User,
+		Auth: s.auth,
 		HostKeyCallback: func(hostname string, remote net.Addr, key ssh.PublicKey) error {
 			err := check(hostname, remote, key)
 			if err == nil {
@@ -165,15 +222,8 @@ func OpenSFTP(ctx context.Context, opts SFTPOptions) (*SFTP, error) {
 			return err
 		},
 		HostKeyAlgorithms: algos,
-		Timeout:           opts.ConnectTimeout,
-	}
-	s.mu.Lock()
-	_, err = s.connectLocked(ctx)
-	s.mu.Unlock()
-	if err != nil {
-		return nil, s.fail("connect", ".", err)
-	}
-	return s, nil
+		Timeout:           s.opts.ConnectTimeout,
+	}, nil
 }
 
 func sftpAuth(opts *SFTPOptions) ([]ssh.AuthMethod, error) {
@@ -248,12 +298,43 @@ func (s *SFTP) Connections() int64 { return s.connects.Load() }
 func (s *SFTP) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.closed {
+		close(s.stop)
+	}
 	s.closed = true
 	if s.conn != nil {
-		s.conn.close()
+		s.conn.drop(errCut)
 		s.conn = nil
 	}
 	return nil
+}
+
+// ConnError returns why the folder is not connected while the connection is lost or cannot
+// be made (a *HostKeyError when the server's key is refused), and nil otherwise.
+func (s *SFTP) ConnError() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down {
+		return s.lastErr
+	}
+	return nil
+}
+
+// OnReconnect implements Reconnector.
+func (s *SFTP) OnReconnect(fn func()) (cancel func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := s.nextSub
+	s.nextSub++
+	s.subs[id] = fn
+	if s.down {
+		s.startReconnectLocked()
+	}
+	return func() {
+		s.mu.Lock()
+		delete(s.subs, id)
+		s.mu.Unlock()
+	}
 }
 
 // client returns the live connection, connecting when there is none (unless a back-off
@@ -267,7 +348,9 @@ func (s *SFTP) client(ctx context.Context) (*sftpConn, error) {
 	if s.conn != nil && !s.conn.dead() {
 		return s.conn, nil
 	}
-	s.conn = nil
+	if s.conn != nil {
+		s.lostLocked(s.conn)
+	}
 	if wait := time.Until(s.nextTry); wait > 0 {
 		return nil, fmt.Errorf("not connected (next attempt in %s): %w", wait.Round(time.Millisecond), s.lastErr)
 	}
@@ -277,15 +360,13 @@ func (s *SFTP) client(ctx context.Context) (*sftpConn, error) {
 func (s *SFTP) connectLocked(ctx context.Context) (*sftpConn, error) {
 	c, err := s.dial(ctx)
 	if err != nil {
-		s.failures++
-		backoff := min(time.Second<<min(s.failures-1, 16), s.opts.MaxBackoff)
-		s.nextTry = time.Now().Add(backoff)
-		s.lastErr = err
+		s.connFailedLocked(err)
 		return nil, err
 	}
 	s.failures, s.nextTry, s.lastErr = 0, time.Time{}, nil
 	s.conn = c
 	s.connects.Add(1)
+	go s.watchConn(c)
 	// Temporary files of uploads cut by the previous connection.
 	for p := range s.orphans {
 		delete(s.orphans, p)
@@ -293,10 +374,129 @@ func (s *SFTP) connectLocked(ctx context.Context) (*sftpConn, error) {
 		_ = c.sftp.Remove(p)
 		wd.stop()
 	}
+	if s.down {
+		s.log.Info("SFTP connection restored", "folder", s.name,
+			"down_for", time.Since(s.downSince).Round(time.Millisecond), "failed_attempts", s.attempts)
+		s.down, s.attempts, s.toldUnreachable, s.toldHostKey = false, 0, false, ""
+		subs := make([]func(), 0, len(s.subs))
+		for _, fn := range s.subs {
+			subs = append(subs, fn)
+		}
+		go func() { // not under s.mu: a listener may use the folder
+			for _, fn := range subs {
+				fn()
+			}
+		}()
+	}
 	return c, nil
 }
 
+// connFailedLocked records a failed connection attempt: the back-off, and the outage's log
+// lines (unreachable once; a refused host key in full, once per key offered).
+func (s *SFTP) connFailedLocked(err error) {
+	s.failures++
+	backoff := min(time.Second<<min(s.failures-1, 16), s.opts.MaxBackoff)
+	s.nextTry = time.Now().Add(backoff)
+	s.lastErr = err
+	if !s.started {
+		return // OpenSFTP returns the error to its caller
+	}
+	if !s.down {
+		s.down, s.downSince = true, time.Now()
+	}
+	s.attempts++
+	var hk *HostKeyError
+	switch {
+	case errors.As(err, &hk):
+		if msg := err.Error(); msg != s.toldHostKey {
+			s.toldHostKey = msg
+			s.log.Error("SFTP server refused: its host key is not trusted, so nothing is read from or written to it; the folder is paused until the key is checked and trusted (known_hosts is read again at each attempt)",
+				"folder", s.name, "err", err)
+		}
+	case !s.toldUnreachable:
+		s.toldUnreachable = true
+		s.log.Warn("SFTP server unreachable; trying again with back-off", "folder", s.name, "max_backoff", s.opts.MaxBackoff, "err", err)
+	}
+	s.startReconnectLocked()
+}
+
+// watchConn takes the end of c into account as soon as it happens.
+func (s *SFTP) watchConn(c *sftpConn) {
+	<-c.done
+	s.mu.Lock()
+	s.lostLocked(c)
+	s.mu.Unlock()
+}
+
+// lostLocked takes the end of connection c into account, once: a loss (not a close on
+// purpose) starts an outage, logged once.
+func (s *SFTP) lostLocked(c *sftpConn) {
+	if c.handled {
+		return
+	}
+	c.handled = true
+	if s.conn == c {
+		s.conn = nil
+	}
+	if s.closed || errors.Is(c.cause, errCut) {
+		return
+	}
+	s.lastErr = c.cause
+	if !s.down {
+		s.down, s.downSince, s.attempts = true, time.Now(), 0
+		s.log.Warn("SFTP connection lost; reconnecting", "folder", s.name, "err", c.cause)
+	}
+	s.startReconnectLocked()
+}
+
+// startReconnectLocked starts the reconnection loop when someone waits for the connection.
+func (s *SFTP) startReconnectLocked() {
+	if s.reconnecting || s.closed || len(s.subs) == 0 {
+		return
+	}
+	s.reconnecting = true
+	go s.reconnectLoop()
+}
+
+// reconnectLoop tries to connect, with the back-off of failed attempts, until the
+// connection is back, nobody listens any more, or the folder is closed.
+func (s *SFTP) reconnectLoop() {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-s.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	for {
+		s.mu.Lock()
+		if s.closed || len(s.subs) == 0 || !s.down {
+			s.reconnecting = false
+			s.mu.Unlock()
+			return
+		}
+		wait := time.Until(s.nextTry)
+		s.mu.Unlock()
+		if wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+			}
+			continue
+		}
+		_, _ = s.client(ctx) // logs and notifies
+	}
+}
+
 func (s *SFTP) dial(ctx context.Context) (_ *sftpConn, err error) {
+	config, err := s.clientConfig()
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.ConnectTimeout)
 	defer cancel()
 	d := net.Dialer{KeepAlive: s.opts.Keepalive}
@@ -308,7 +508,7 @@ func (s *SFTP) dial(ctx context.Context) (_ *sftpConn, err error) {
 	_ = nc.SetDeadline(deadline)
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
 	defer stop()
-	sc, chans, reqs, err := ssh.NewClientConn(nc, s.addr, s.config)
+	sc, chans, reqs, err := ssh.NewClientConn(nc, s.addr, config)
 	if err != nil {
 		nc.Close()
 		var hk *HostKeyError
@@ -338,7 +538,7 @@ func (s *SFTP) dial(ctx context.Context) (_ *sftpConn, err error) {
 		if !path.IsAbs(root) {
 			wd, err := sc2.Getwd()
 			if err != nil {
-				c.close()
+				c.drop(errCut)
 				return nil, fmt.Errorf("login directory: %w", err)
 			}
 			root = path.Join(wd, root)
@@ -346,28 +546,32 @@ func (s *SFTP) dial(ctx context.Context) (_ *sftpConn, err error) {
 		root = path.Clean(root)
 		if s.opts.Create {
 			if err := sc2.MkdirAll(root); err != nil {
-				c.close()
+				c.drop(errCut)
 				return nil, fmt.Errorf("create %s: %w", root, err)
 			}
 		}
 		fi, err := sc2.Stat(root)
 		if err != nil {
-			c.close()
+			c.drop(errCut)
 			if errors.Is(err, os.ErrNotExist) {
 				return nil, fmt.Errorf("directory %s does not exist on the server: %w", root, ErrNotExist)
 			}
 			return nil, fmt.Errorf("directory %s: %w", root, err)
 		}
 		if !fi.IsDir() {
-			c.close()
+			c.drop(errCut)
 			return nil, fmt.Errorf("%s is not a directory on the server", root)
 		}
 		s.root = root
 	}
 	_ = nc.SetDeadline(time.Time{})
 	go func() {
-		_ = client.Wait()
-		c.close()
+		err := client.Wait()
+		if err == nil || errors.Is(err, io.EOF) {
+			c.drop(errors.New("the server closed the connection"))
+		} else {
+			c.drop(fmt.Errorf("connection closed: %w", err))
+		}
 	}()
 	go c.keepalive(s.opts.Keepalive, s.opts.IOTimeout)
 	return c, nil
@@ -393,10 +597,10 @@ func (c *sftpConn) keepalive(period, timeout time.Duration) {
 		select {
 		case err := <-answered:
 			if err != nil {
-				c.close()
+				c.drop(fmt.Errorf("keepalive: %w", err))
 			}
 		case <-timer.C:
-			c.close()
+			c.drop(fmt.Errorf("no answer to a keepalive within %s", timeout))
 		case <-c.done:
 		}
 		timer.Stop()
@@ -417,9 +621,9 @@ func (c *sftpConn) watch(ctx context.Context, d time.Duration) *watchdog {
 	w := &watchdog{c: c, d: d}
 	w.t = time.AfterFunc(d, func() {
 		w.fired.Store(true)
-		c.close()
+		c.drop(fmt.Errorf("no answer from the server for %s", d))
 	})
-	w.stopCtx = context.AfterFunc(ctx, c.close)
+	w.stopCtx = context.AfterFunc(ctx, func() { c.drop(errCut) })
 	return w
 }
 
@@ -465,7 +669,7 @@ func (s *SFTP) do(ctx context.Context, op func(c *sftpConn, wd *watchdog) error)
 	case c.dead():
 		err = fmt.Errorf("connection lost: %w", err)
 	case !serverSaid(err):
-		c.close()
+		c.drop(err)
 	}
 	return err
 }
@@ -626,7 +830,7 @@ func (r *sftpReader) Read(p []byte) (int, error) {
 		if wd.fired.Load() {
 			err = fmt.Errorf("no answer from the server for %s, connection dropped: %w", r.s.opts.IOTimeout, err)
 		} else if !serverSaid(err) {
-			r.c.close()
+			r.c.drop(err)
 		}
 		return n, r.s.fail("read", r.name, err)
 	}

@@ -57,8 +57,8 @@ type WatchOptions struct {
 	// the folder was re-opened at its configured path (see Revalidator): the caller
 	// (re)creates what it keeps in the folder. Scans fail while it fails.
 	Prepare func(ctx context.Context) error
-	// Logger receives scan errors during Run, and, once each, the entries that are not
-	// regular files. Nil discards them.
+	// Logger receives, once each, the entries that are not regular files, and problems with
+	// change notifications. Nil discards them.
 	Logger *slog.Logger
 	// OnScan, when set, is told the outcome of every listing of the root: the files not
 	// ready and why, or the error (the folder is unreachable). It must return at once.
@@ -95,6 +95,7 @@ type Watcher struct {
 	started bool                   // a scan has listed the root successfully
 	seen    map[string]observation // by name
 	sent    map[string]version     // emitted by Run, by name
+	failing error                  // the error of the last scan, while scans fail
 
 	scans    atomic.Int64  // successful scans, for tests
 	reopened atomic.Uint64 // times the folder was found re-opened, for Run's notifications
@@ -184,8 +185,10 @@ func (w *Watcher) scan(ctx context.Context) (ready []FileInfo, waiting []Waiting
 	defer w.scanMu.Unlock()
 	list, err := w.list(ctx)
 	if err != nil {
+		w.failed(ctx, err)
 		return nil, nil, time.Time{}, err
 	}
+	w.recovered()
 	now := w.opts.Now()
 	quiet := w.opts.Ready.Quiet
 
@@ -328,6 +331,31 @@ func (w *Watcher) list(ctx context.Context) ([]FileInfo, error) {
 	return w.f.List(ctx, ".")
 }
 
+// failed records a failed scan. (A folder on a server logs its connection's life itself;
+// the caller's OnScan hears of every failure.)
+func (w *Watcher) failed(ctx context.Context, err error) {
+	if ctx.Err() != nil {
+		return // a stop, not a failure
+	}
+	w.mu.Lock()
+	w.failing = err
+	w.mu.Unlock()
+}
+
+// recovered records a successful scan.
+func (w *Watcher) recovered() {
+	w.mu.Lock()
+	w.failing = nil
+	w.mu.Unlock()
+}
+
+// Failing returns the error of the last scan while scans fail, nil otherwise.
+func (w *Watcher) Failing() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.failing
+}
+
 // Forget lets Run emit name again (the caller has claimed, moved or given up on it).
 func (w *Watcher) Forget(name string) {
 	w.mu.Lock()
@@ -336,11 +364,12 @@ func (w *Watcher) Forget(name string) {
 }
 
 // Run scans at once, after change notifications (when the folder is a Notifier, coalesced),
-// every Rescan, and when a waiting file's quiet period ends. It sends each ready file on
+// every Rescan, when a waiting file's quiet period ends, and, after failed scans, as soon as
+// a folder on a server is connected again (Reconnector). It sends each ready file on
 // out once per (name, size, modification time) until Forget(name): a file that changes
 // after it was sent is sent again once ready. Files that disappear are forgotten. A file
 // sent may have been moved or removed by the time it is received; callers must expect
-// ErrNotExist. Scan errors are logged and retried at the next scan. Run does not close
+// ErrNotExist. Scan errors go to OnScan and are retried at the next scan. Run does not close
 // out; it returns nil when ctx is done, or an error at once for invalid options.
 func (w *Watcher) Run(ctx context.Context, out chan<- FileInfo) error {
 	if w.err != nil {
@@ -363,6 +392,19 @@ func (w *Watcher) Run(ctx context.Context, out chan<- FileInfo) error {
 	}
 	if notifier != nil {
 		subscribe()
+	}
+	// A folder on a server tells when its connection is back: a scan that failed is done
+	// again at once rather than at the next rescan or poll.
+	var reconnected chan struct{}
+	if rc, ok := w.f.(Reconnector); ok {
+		reconnected = make(chan struct{}, 1)
+		cancel := rc.OnReconnect(func() {
+			select {
+			case reconnected <- struct{}{}:
+			default:
+			}
+		})
+		defer cancel()
 	}
 
 	rescan := time.NewTicker(w.opts.Rescan)
@@ -398,6 +440,11 @@ func (w *Watcher) Run(ctx context.Context, out chan<- FileInfo) error {
 			}
 			setWake(w.opts.Now().Add(notifyDelay))
 			continue
+		case <-reconnected:
+			if w.Failing() != nil {
+				setWake(w.opts.Now())
+			}
+			continue
 		case <-rescan.C:
 		case <-pollC:
 			now := w.opts.Now()
@@ -411,8 +458,7 @@ func (w *Watcher) Run(ctx context.Context, out chan<- FileInfo) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			log.Warn("folder watch: scan failed", "folder", w.f.String(), "err", err)
-			continue
+			continue // OnScan hears of it; tried again at the next scan
 		}
 		if notifier != nil && notify == nil && w.reopened.Load() != notifyFor {
 			subscribe() // the old subscription watched the directory that moved away

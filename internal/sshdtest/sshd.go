@@ -100,6 +100,7 @@ func (s *OpenSSH) Start() {
 		t.Fatal("sshdtest: sshd is running already")
 	}
 	cmd := exec.Command(s.sshd, "-D", "-e", "-f", s.config)
+	cmd.WaitDelay = 10 * time.Second // should a child outlive Kill, Wait does not hang on its pipe
 	s.stderr = &syncBuffer{}
 	cmd.Stdout = s.stderr
 	cmd.Stderr = s.stderr
@@ -143,6 +144,9 @@ func (s *OpenSSH) Kill() {
 	if cmd == nil {
 		return
 	}
+	// Stopped first, sshd cannot fork for a connection that arrives meanwhile (a client
+	// reconnecting at once): such a child would survive, holding the output pipe open.
+	freeze(cmd.Process)
 	for _, pid := range descendants(cmd.Process.Pid) {
 		if p, err := os.FindProcess(pid); err == nil {
 			_ = p.Kill()
