@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/fluxgate/fluxgate/gateway/config"
@@ -284,7 +285,7 @@ func (g *Gateway) process(ctx context.Context, r *route, f journal.File) error {
 	// The bytes mapped are hashed as they are read: if they are not the bytes hashed at the
 	// claim, the file changed in between (a writer still at work despite the quiet period).
 	read := sha256.New()
-	run := &fileRun{g: g, r: r, fileID: f.ID, used: map[string]bool{}, keys: map[string]int{}}
+	run := &fileRun{g: g, r: r, fileID: f.ID, used: map[string]bool{}, keys: map[string]int{}, contents: map[string]string{}}
 	err = r.mapping.Map(ctx, io.TeeReader(rc, read), f.Name, func(res *mapping.Result) error {
 		g.invoiceMapped()
 		return run.add(ctx, res)
@@ -327,8 +328,9 @@ type fileRun struct {
 	r        *route
 	fileID   int64
 	invoices []journal.NewInvoice
-	used     map[string]bool // final names taken by this file's own fluxes
-	keys     map[string]int  // invoice identities accepted in this file, with their seq
+	used     map[string]bool   // final names taken by this file's own fluxes
+	keys     map[string]int    // invoice identities accepted in this file, with their seq
+	contents map[string]string // and the digest of their content
 }
 
 // limitError stops a mapping that exceeds a configured limit.
@@ -363,6 +365,7 @@ func (g *Gateway) invoiceOutcome(ctx context.Context, run *fileRun, seq int, res
 		}
 		out.IssueDate = inv.IssueDate.String()
 		out.Seller = sellerKey(inv)
+		out.ContentSHA256 = contentDigest(inv)
 	}
 	// A value the mapping could not read is reported once, by the mapping: the rules it
 	// then breaks on the same line (a missing VAT category after an unknown rate) would only
@@ -402,11 +405,14 @@ func (g *Gateway) invoiceOutcome(ctx context.Context, run *fileRun, seq int, res
 			return out, err
 		}
 		if dup != nil {
-			out.Status = journal.InvoiceDuplicate
 			out.Problems = append(out.Problems, *dup)
+			if dup.Severity != string(invoice.Fatal) {
+				out.Status = journal.InvoiceDuplicate
+			} // else REJECTED: the same invoice with another content
 			return out, nil
 		}
 		run.keys[invoiceKey(out)] = seq
+		run.contents[invoiceKey(out)] = out.ContentSHA256
 	}
 	for _, syntax := range r.cfg.Outputs {
 		data, err := invsyntax.Write(syntax, inv)
@@ -430,22 +436,54 @@ func (g *Gateway) invoiceOutcome(ctx context.Context, run *fileRun, seq int, res
 	return out, nil
 }
 
-// duplicateInvoice returns the warning for an invoice already accepted, earlier in this
-// file or from another file, or nil.
+// duplicateInvoice returns the problem of an invoice already accepted, earlier in this file
+// or from another file, or nil: a warning when it is the same invoice (it is not deposited
+// again), FG-DUPLICATE-CHANGED, fatal, when its content differs from the one accepted (an
+// invoice cannot be changed once deposited: a credit note or a new number is needed).
 func (g *Gateway) duplicateInvoice(ctx context.Context, run *fileRun, inv journal.NewInvoice) (*journal.Problem, error) {
-	if seq, ok := run.keys[invoiceKey(inv)]; ok {
+	key := invoiceKey(inv)
+	if seq, ok := run.keys[key]; ok {
+		if changed(run.contents[key], inv.ContentSHA256) {
+			return &journal.Problem{Rule: "FG-DUPLICATE-CHANGED", Severity: string(invoice.Fatal), Line: inv.FirstLine, BT: []string{"BT-1"},
+				FR: fmt.Sprintf("La facture %s du %s figure déjà plus haut dans ce fichier (facture n° %d du fichier) avec d'autres montants ou d'autres données : seule la première est déposée. Une facture ne se corrige pas en la renvoyant : émettez un avoir ou une facture sous un nouveau numéro.", inv.Number, inv.IssueDate, seq),
+				EN: fmt.Sprintf("Invoice %s of %s already appears earlier in this file (invoice %d of the file) with other amounts or other data: only the first is deposited. An invoice is not corrected by sending it again: issue a credit note or a new number.", inv.Number, inv.IssueDate, seq)}, nil
+		}
 		return &journal.Problem{Rule: "FG-DUPLICATE-INVOICE", Severity: string(invoice.Warning), Line: inv.FirstLine, BT: []string{"BT-1"},
 			FR: fmt.Sprintf("La facture %s du %s figure déjà plus haut dans ce fichier (facture n° %d du fichier) : elle n'est déposée qu'une fois.", inv.Number, inv.IssueDate, seq),
 			EN: fmt.Sprintf("Invoice %s of %s already appears earlier in this file (invoice %d of the file): it is deposited once.", inv.Number, inv.IssueDate, seq)}, nil
 	}
-	prior, ok, err := g.journal.AcceptedInvoice(ctx, inv.Seller, inv.Number, inv.IssueDate, run.fileID)
+	prior, content, ok, err := g.journal.AcceptedInvoiceContent(ctx, inv.Seller, inv.Number, inv.IssueDate, run.fileID)
 	if err != nil || !ok {
 		return nil, err
 	}
 	when := prior.Received.Local().Format("02/01/2006 15:04")
+	if changed(content, inv.ContentSHA256) {
+		fr, en := "déjà été déposée", "already deposited"
+		if prior.Status != journal.InvoiceDeposited {
+			fr, en = "déjà été acceptée (son dépôt est en cours)", "already accepted (its deposit is under way)"
+		}
+		return &journal.Problem{Rule: "FG-DUPLICATE-CHANGED", Severity: string(invoice.Fatal), Line: inv.FirstLine, BT: []string{"BT-1"},
+			FR: fmt.Sprintf("La facture %s du %s a %s avec d'autres montants ou d'autres données, le %s (fichier %s) : elle n'est pas déposée à nouveau. Une facture ne se corrige pas en la renvoyant : émettez un avoir ou une facture sous un nouveau numéro.", inv.Number, inv.IssueDate, fr, when, prior.FileName),
+			EN: fmt.Sprintf("Invoice %s of %s was %s with other amounts or other data, on %s (file %s): it is not deposited again. An invoice is not corrected by sending it again: issue a credit note or a new number.", inv.Number, inv.IssueDate, en, when, prior.FileName)}, nil
+	}
 	return &journal.Problem{Rule: "FG-DUPLICATE-INVOICE", Severity: string(invoice.Warning), Line: inv.FirstLine, BT: []string{"BT-1"},
 		FR: fmt.Sprintf("La facture %s du %s a déjà été acceptée le %s (fichier %s) : elle n'est pas déposée une seconde fois.", inv.Number, inv.IssueDate, when, prior.FileName),
 		EN: fmt.Sprintf("Invoice %s of %s was already accepted on %s (file %s): it is not deposited a second time.", inv.Number, inv.IssueDate, when, prior.FileName)}, nil
+}
+
+// changed reports whether two content digests say the invoices differ; a digest unknown
+// (an invoice recorded before digests were kept) says nothing.
+func changed(prior, now string) bool { return prior != "" && now != "" && prior != now }
+
+// contentDigest is the SHA-256 of the invoice's EN 16931 model, as JSON: the same export
+// maps to the same digest, and any other amount, line or party to another.
+func contentDigest(inv *invoice.Invoice) string {
+	data, err := json.Marshal(inv)
+	if err != nil {
+		return "" // cannot happen: the model holds strings, numbers, dates and decimals
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
 }
 
 // sellerKey identifies the seller for the invoice's identity: its VAT id, else its first

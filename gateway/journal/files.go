@@ -88,6 +88,9 @@ type NewInvoice struct {
 	Status   string
 	Problems []Problem
 	Fluxes   []Flux // Destination, Syntax, SpoolName, FinalName, SHA256
+	// ContentSHA256 is a digest of the invoice's content (its EN 16931 model), so that the
+	// same invoice dropped again with other amounts is told apart from a plain duplicate.
+	ContentSHA256 string
 }
 
 // RecordResult records, in one transaction, what processing a claimed file gave: its
@@ -111,8 +114,8 @@ func (j *Journal) RecordResult(ctx context.Context, fileID int64, status string,
 			}
 			var invID int64
 			if err := tx.QueryRowContext(ctx,
-				`INSERT INTO invoices (file_id, seq, seller, number, issue_date, status, first_line, last_line, problems) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-				fileID, inv.Seq, inv.Seller, inv.Number, inv.IssueDate, st, inv.FirstLine, inv.LastLine, encodeProblems(inv.Problems)).Scan(&invID); err != nil {
+				`INSERT INTO invoices (file_id, seq, seller, number, issue_date, status, first_line, last_line, problems, content_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				fileID, inv.Seq, inv.Seller, inv.Number, inv.IssueDate, st, inv.FirstLine, inv.LastLine, encodeProblems(inv.Problems), inv.ContentSHA256).Scan(&invID); err != nil {
 				return err
 			}
 			for _, f := range inv.Fluxes {
@@ -149,6 +152,24 @@ func (j *Journal) MoveFile(ctx context.Context, fileID int64, storedName, state 
 		return fmt.Errorf("journal: move file %d to %s: %w", fileID, storedName, err)
 	}
 	return nil
+}
+
+// AcceptedInvoiceContent is AcceptedInvoice with the digest of the prior invoice's content
+// ("" for an invoice recorded before digests were kept).
+func (j *Journal) AcceptedInvoiceContent(ctx context.Context, seller, number, issueDate string, except int64) (PriorInvoice, string, bool, error) {
+	var p PriorInvoice
+	var content string
+	err := j.db.QueryRowContext(ctx, `SELECT f.id, f.name, f.received_at, i.status, i.content_sha256 FROM invoices i JOIN files f ON f.id = i.file_id
+		WHERE i.seller = ? AND i.number = ? AND i.issue_date = ? AND i.file_id != ? AND i.status IN (?, ?)
+		ORDER BY i.id LIMIT 1`, seller, number, issueDate, except, InvoiceQueued, InvoiceDeposited).
+		Scan(&p.FileID, &p.FileName, &p.Received, &p.Status, &content)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, "", false, nil
+	}
+	if err != nil {
+		return p, "", false, fmt.Errorf("journal: look up invoice %s: %w", number, err)
+	}
+	return p, content, true, nil
 }
 
 // AckWritten records that the ack of fileID now shows the journal's state.
