@@ -156,7 +156,7 @@ func writeExplain(w io.Writer, res *mapping.Result) {
 // where formats a source position for a finding: file, line, column (or XML path) and the
 // mapping line of the rule that produced the value.
 func where(p mapping.Position) string {
-	s := fmt.Sprintf("%s line %d", p.File, p.Line)
+	s := p.File + atLine(p.Line)
 	if p.Column != "" {
 		s += " [" + p.Column + "]"
 	}
@@ -164,4 +164,13 @@ func where(p mapping.Position) string {
 		s += fmt.Sprintf(" (mapping line %d)", p.MappingLine)
 	}
 	return s
+}
+
+// atLine is " line N" for a position that has a line, and "" for one that has none (a
+// problem of a whole file or invoice): nothing ever reads "line 0".
+func atLine(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" line %d", n)
 }

@@ -126,7 +126,7 @@ func printStatusIn(lang string, w io.Writer, rep gateway.StatusReport, dests []j
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\n", f.ID, f.Source, f.Name, f.Received.Local().Format("2006-01-02 15:04"), status, len(f.Invoices), f.StoredName)
 		for _, p := range f.Problems {
-			fmt.Fprintf(tw, "\t\t  %s line %d: %s\t\t\t\t\n", p.Rule, p.Line, inLang(lang, p.FR, p.EN))
+			fmt.Fprintf(tw, "\t\t  %s%s: %s\t\t\t\t\n", p.Rule, atLine(p.Line), inLang(lang, p.FR, p.EN))
 		}
 		for _, inv := range f.Invoices {
 			fmt.Fprintf(tw, "\t\t  %s\t\t%s\t\t", inv.Number, inv.Status)
@@ -162,7 +162,7 @@ func printStatusIn(lang string, w io.Writer, rep gateway.StatusReport, dests []j
 				notes = append(notes, note)
 			}
 			for _, p := range inv.Problems {
-				notes = append(notes, fmt.Sprintf("%s line %d: %s", p.Rule, p.Line, inLang(lang, p.FR, p.EN)))
+				notes = append(notes, fmt.Sprintf("%s%s: %s", p.Rule, atLine(p.Line), inLang(lang, p.FR, p.EN)))
 			}
 			fmt.Fprintln(tw, strings.Join(notes, "; "))
 		}
