@@ -68,9 +68,9 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newRunCmd(), newMapCmd(), newCheckCmd(), newConvertCmd(), newConfigCmd(), newStatusCmd(), newRetryCmd(), newReprocessCmd(), newSimulateCmd(), newDoctorCmd(), newTestMappingCmd(), newVersionCmd())
+	root.AddCommand(newRunCmd(), newMapCmd(), newCheckCmd(), newConvertCmd(), newConfigCmd(), newStatusCmd(), newRetryCmd(), newReprocessCmd(), newSimulateCmd(), newDoctorCmd(), newTestMappingCmd(), newVersionCmd(), newBenchCmd())
 	root.AddCommand(newServiceCmd(), newHealthcheckCmd()) // where fluxgate is installed (service.go, healthcheck.go)
-	root.AddCommand(newMappingCmd()) // fluxgate mapping draft (draft.go)
+	root.AddCommand(newMappingCmd())                      // fluxgate mapping draft (draft.go)
 	addLangFlag(root)
 	return root
 }
