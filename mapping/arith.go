@@ -161,9 +161,13 @@ func (x *arithExpr) num(c *evalCtx) (decimal.Decimal, bool, bool) {
 	if c.explain {
 		switch x.op {
 		case "min", "max":
-			c.step("%s(%s) = %s", x.op, strings.Join(vals, ", "), acc.String())
+			if c.explain {
+				c.step("%s(%s) = %s", x.op, strings.Join(vals, ", "), acc.String())
+			}
 		default:
-			c.step("%s = %s", strings.Join(vals, " "+opSigns[x.op]+" "), acc.String())
+			if c.explain {
+				c.step("%s = %s", strings.Join(vals, " "+opSigns[x.op]+" "), acc.String())
+			}
 		}
 	}
 	return acc, true, true
@@ -177,7 +181,9 @@ func (x *roundExpr) num(c *evalCtx) (decimal.Decimal, bool, bool) {
 		return d, has, ok
 	}
 	out := x.r.apply(d)
-	c.step("round(%d, %s): %s → %s", x.r.scale, x.r.mode, d.String(), out.StringFixed(x.r.scale))
+	if c.explain {
+		c.step("round(%d, %s): %s → %s", x.r.scale, x.r.mode, d.String(), out.StringFixed(x.r.scale))
+	}
 	return out, true, true
 }
 
@@ -188,7 +194,9 @@ func (x *absExpr) num(c *evalCtx) (decimal.Decimal, bool, bool) {
 	if !ok || !has {
 		return d, has, ok
 	}
-	c.step("abs(%s) = %s", d.String(), d.Abs().String())
+	if c.explain {
+		c.step("abs(%s) = %s", d.String(), d.Abs().String())
+	}
 	return d.Abs(), true, true
 }
 
@@ -242,7 +250,9 @@ func operand(c *evalCtx, x expr, op string, line int) (decimal.Decimal, bool, bo
 	org, hasOrg := c.org, c.hasOrg
 	s = strings.TrimSpace(s)
 	if s == "" {
-		c.step("<%s>: an operand is empty → no value", op)
+		if c.explain {
+			c.step("<%s>: an operand is empty → no value", op)
+		}
 		return decimal.Decimal{}, false, true
 	}
 	f := c.numFmt()

@@ -189,6 +189,9 @@ func abs(p **decimal.Decimal) {
 // it: software that rounds quantity × price × (1 − %) once may print a net one cent away,
 // and a buyer's system that recomputes the line would then disagree with the invoice.
 func (rn *run) checkLineNets(res *Result) {
+	if !rn.m.mapsLineNet {
+		return
+	}
 	for i := range res.Invoice.Lines {
 		l := &res.Invoice.Lines[i]
 		if l.NetAmount == nil || l.Quantity == nil || l.Price.Net == nil || !res.mapped(i, "", 0, "BT-131") {

@@ -91,7 +91,9 @@ func (x *fieldExpr) eval(c *evalCtx) (string, bool) {
 	if !c.hasOrg {
 		c.org, c.hasOrg = origin{rec: c.rec, ref: r, el: el}, true
 	}
-	c.step("%s = %q", r.text, s)
+	if c.explain {
+		c.step("%s = %q", r.text, s)
+	}
 	return s, true
 }
 
@@ -147,7 +149,9 @@ type litExpr struct {
 
 func (x *litExpr) eval(c *evalCtx) (string, bool) {
 	if x.name != "" {
-		c.step("constant %s = %q", x.name, x.s)
+		if c.explain {
+			c.step("constant %s = %q", x.name, x.s)
+		}
 	}
 	return x.s, true
 }
@@ -175,7 +179,9 @@ func (x *concatExpr) eval(c *evalCtx) (string, bool) {
 		b.WriteString(s)
 		n++
 	}
-	c.step("concat → %q", b.String())
+	if c.explain {
+		c.step("concat → %q", b.String())
+	}
 	return b.String(), true
 }
 
@@ -213,9 +219,13 @@ func (x *substrExpr) eval(c *evalCtx) (string, bool) {
 	}
 	out := string(r[i:j])
 	if x.length >= 0 {
-		c.step("substring(%d, %d) → %q", x.start, x.length, out)
+		if c.explain {
+			c.step("substring(%d, %d) → %q", x.start, x.length, out)
+		}
 	} else {
-		c.step("substring(%d) → %q", x.start, out)
+		if c.explain {
+			c.step("substring(%d) → %q", x.start, out)
+		}
 	}
 	return out, true
 }
@@ -246,7 +256,9 @@ func (x *trimExpr) eval(c *evalCtx) (string, bool) {
 	default:
 		out = strings.Trim(s, x.chars)
 	}
-	c.step("trim → %q", out)
+	if c.explain {
+		c.step("trim → %q", out)
+	}
 	return out, true
 }
 
@@ -272,7 +284,9 @@ func (x *padExpr) eval(c *evalCtx) (string, bool) {
 	} else {
 		s = pad + s
 	}
-	c.step("pad to %d → %q", x.width, s)
+	if c.explain {
+		c.step("pad to %d → %q", x.width, s)
+	}
 	return s, true
 }
 
@@ -303,7 +317,9 @@ func (x *caseExpr) eval(c *evalCtx) (string, bool) {
 		}
 		s = string(rs)
 	}
-	c.step("%s → %q", x.mode, s)
+	if c.explain {
+		c.step("%s → %q", x.mode, s)
+	}
 	return s, true
 }
 
@@ -319,7 +335,9 @@ func (x *replaceExpr) eval(c *evalCtx) (string, bool) {
 		return "", false
 	}
 	out := x.re.ReplaceAllString(s, x.with)
-	c.step("replace /%s/ with %q → %q", x.re, x.with, out)
+	if c.explain {
+		c.step("replace /%s/ with %q → %q", x.re, x.with, out)
+	}
 	return out, true
 }
 
@@ -343,7 +361,9 @@ func (x *lookupExpr) eval(c *evalCtx) (string, bool) {
 		c.unknownKey(x.lk, s)
 		return "", false
 	}
-	c.step("lookup %s: %q → %q", x.lk.name, s, out)
+	if c.explain {
+		c.step("lookup %s: %q → %q", x.lk.name, s, out)
+	}
 	return out, true
 }
 
@@ -392,12 +412,16 @@ func (x *chooseExpr) eval(c *evalCtx) (string, bool) {
 		s = strings.TrimSpace(s)
 		hold := holdsAll(w.conds, s, c.rn)
 		if hold {
-			c.step("when (mapping line %d) holds", w.line)
+			if c.explain {
+				c.step("when (mapping line %d) holds", w.line)
+			}
 			return w.x.eval(c)
 		}
 	}
 	if x.otherwise != nil {
-		c.step("otherwise")
+		if c.explain {
+			c.step("otherwise")
+		}
 		return x.otherwise.eval(c)
 	}
 	return "", true

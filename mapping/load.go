@@ -44,6 +44,8 @@ type Mapping struct {
 	exemptions []exemption // reasons for the computed VAT breakdown of exempt categories
 	headTerms  int         // terms of <invoice> outside <line>, to size an invoice's assignments
 	lineTerms  int
+	// mapsLineNet: a term maps BT-131, whose lines are checked against quantity × price.
+	mapsLineNet bool
 }
 
 // LoadError lists everything wrong in a mapping file, each with its line.

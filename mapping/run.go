@@ -731,7 +731,9 @@ func (rn *run) evalValue(t *term, c *evalCtx) *value {
 	literal := false
 	if raw == "" && t.def != nil {
 		raw, literal = *t.def, true
-		c.step("empty → default %q", raw)
+		if c.explain {
+			c.step("empty → default %q", raw)
+		}
 	}
 	if raw == "" {
 		if t.required {
@@ -774,7 +776,9 @@ func (rn *run) evalValue(t *term, c *evalCtx) *value {
 			c.unknownKey(t.lookup, raw)
 			return nil
 		}
-		c.step("lookup %s: %q → %q", t.lookup.name, raw, v.s)
+		if c.explain {
+			c.step("lookup %s: %q → %q", t.lookup.name, raw, v.s)
+		}
 		return v
 	}
 	v := &value{s: raw, scheme: t.scheme}
@@ -787,7 +791,9 @@ func (rn *run) evalValue(t *term, c *evalCtx) *value {
 			return nil
 		}
 		v.att = att
-		c.step("attached %s (%s, %d bytes)", att.Filename, att.MIMEType, len(att.Content))
+		if c.explain {
+			c.step("attached %s (%s, %d bytes)", att.Filename, att.MIMEType, len(att.Content))
+		}
 	}
 	switch t.bt.kind {
 	case kNumber:
@@ -816,7 +822,9 @@ func (rn *run) evalValue(t *term, c *evalCtx) *value {
 			return nil
 		}
 		v.d = d
-		c.step("number (decimal %q) → %s", string(f.dec), d.String())
+		if c.explain {
+			c.step("number (decimal %q) → %s", string(f.dec), d.String())
+		}
 	case kDate:
 		d, ok := t.date.parse(raw)
 		if e := t.date.why(raw); e != nil {
@@ -832,7 +840,9 @@ func (rn *run) evalValue(t *term, c *evalCtx) *value {
 			return nil
 		}
 		v.date = d
-		c.step("date %s → %s", t.date.text, d.ISO())
+		if c.explain {
+			c.step("date %s → %s", t.date.text, d.ISO())
+		}
 	}
 	return v
 }

@@ -149,8 +149,11 @@ func (l *loader) invoice(n *node) {
 	}
 	m.autoID = true
 	for _, t := range m.line.direct {
-		if t.bt.id == "BT-126" {
+		switch t.bt.id {
+		case "BT-126":
 			m.autoID = false
+		case "BT-131":
+			m.mapsLineNet = true
 		}
 	}
 }
