@@ -132,16 +132,15 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 func (g *Gateway) openRoute(ctx context.Context, sc config.SourceConfig) (*route, error) {
 	r := &route{cfg: sc, dest: g.dests[sc.Destination]}
 	var err error
-	if r.in, err = OpenFolder(ctx, g.cfg, sc.Folder); err != nil {
+	if r.in, err = openFolder(ctx, g.cfg, sc.Folder, g.log.With("source", sc.Name)); err != nil {
 		return nil, err
 	}
-	for _, dir := range []string{processingDir, archiveDir, errorDir} {
-		if err := r.in.MkdirAll(ctx, dir); err != nil {
-			r.in.Close()
-			return nil, fmt.Errorf("create %s: %w", dir, err)
-		}
+	// A server down at start: the watcher makes them before its first listing.
+	if err := makeWorkDirs(ctx, r.in); err != nil && connError(r.in) == nil {
+		r.in.Close()
+		return nil, err
 	}
-	if r.acks, err = OpenFolder(ctx, g.cfg, config.AckFolder(sc)); err != nil {
+	if r.acks, err = openFolder(ctx, g.cfg, config.AckFolder(sc), g.log.With("source", sc.Name, "folder_role", "ack")); err != nil {
 		r.in.Close()
 		return nil, fmt.Errorf("ack folder: %w", err)
 	}
@@ -168,6 +167,8 @@ func (g *Gateway) openRoute(ctx context.Context, sc config.SourceConfig) (*route
 		Ready:   folder.Readiness{Quiet: time.Duration(sc.Ready.Quiet), Marker: sc.Ready.Marker},
 		Rescan:  time.Duration(sc.Rescan),
 		Poll:    sc.PollSchedule(),
+		Prepare: func(ctx context.Context) error { return makeWorkDirs(ctx, r.in) },
+		Logger:  g.log.With("source", sc.Name),
 		OnScan:  r.observeScans(g.log.With("source", sc.Name)),
 	})
 	return r, nil

@@ -24,7 +24,7 @@ func openDestination(ctx context.Context, cfg *config.Config, dc config.Destinat
 	case dc.PA != nil:
 		return deposit.NewPA(dc.PA.DepositConfig(dc.Name), &http.Client{Timeout: config.HTTPTimeout(dc.PA.Timeout)}, log.With("destination", dc.Name))
 	}
-	out, err := OpenFolder(ctx, cfg, dc.Folder)
+	out, err := openFolder(ctx, cfg, dc.Folder, log.With("destination", dc.Name))
 	if err != nil {
 		return nil, err
 	}
@@ -54,6 +54,55 @@ func OpenFolder(ctx context.Context, cfg *config.Config, fc config.FolderConfig)
 	return folder.OpenSFTP(ctx, opts)
 }
 
+// openFolder opens a folder of the daemon as OpenFolder does, with two differences: a
+// server that cannot be reached or refuses the connection does not stop the gateway (the
+// folder keeps trying, so that `status` still shows the journal and the daemon starts
+// before its servers), and each folder logs to log: a local one when it is re-opened at its
+// configured path, an SFTP one its connection's life.
+func openFolder(ctx context.Context, cfg *config.Config, fc config.FolderConfig, log *slog.Logger) (folder.Folder, error) {
+	if fc.SFTP == nil {
+		dir := cfg.Path(fc.Path)
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, err
+		}
+		f, err := folder.OpenLocal(dir)
+		if err != nil {
+			return nil, err
+		}
+		f.SetLogger(log)
+		return f, nil
+	}
+	opts, err := sftpOptions(cfg, fc.SFTP)
+	if err != nil {
+		return nil, err
+	}
+	opts.KeepTrying, opts.Logger = true, log
+	f, err := folder.OpenSFTP(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// makeWorkDirs makes the work folders of a source folder (again, after it was re-opened).
+func makeWorkDirs(ctx context.Context, in folder.Folder) error {
+	for _, dir := range []string{processingDir, archiveDir, errorDir} {
+		if err := in.MkdirAll(ctx, dir); err != nil {
+			return fmt.Errorf("create %s: %w", dir, err)
+		}
+	}
+	return nil
+}
+
+// connError returns why f, a folder on a server, is not connected (nil when it is, or when
+// f is local).
+func connError(f folder.Folder) error {
+	if c, ok := f.(interface{ ConnError() error }); ok {
+		return c.ConnError()
+	}
+	return nil
+}
+
 func sftpOptions(cfg *config.Config, s *config.SFTPConfig) (folder.SFTPOptions, error) {
 	opts := folder.SFTPOptions{
 		Host: s.Host, Port: s.Port, User: s.User, Path: s.Path,
@@ -81,11 +130,11 @@ func sftpOptions(cfg *config.Config, s *config.SFTPConfig) (folder.SFTPOptions, 
 // openChorusEDI opens the deposit folder and the returns folder of a Chorus Pro EDI
 // destination.
 func openChorusEDI(ctx context.Context, cfg *config.Config, dc config.DestinationConfig, log *slog.Logger) (deposit.Destination, error) {
-	out, err := OpenFolder(ctx, cfg, dc.Folder)
+	out, err := openFolder(ctx, cfg, dc.Folder, log)
 	if err != nil {
 		return nil, err
 	}
-	returns, err := OpenFolder(ctx, cfg, dc.ChorusEDI.Returns)
+	returns, err := openFolder(ctx, cfg, dc.ChorusEDI.Returns, log.With("folder_role", "returns"))
 	if err != nil {
 		out.Close()
 		return nil, fmt.Errorf("chorus_edi returns folder: %w", err)

@@ -28,15 +28,30 @@ type WaitingReport struct {
 	Reason string `json:"reason"`
 }
 
-// StatusReport is the state of every source: files in the journal and files not taken.
+// SourceStatus says whether a source folder could be listed for the report, and why not.
+type SourceStatus struct {
+	Name   string `json:"name"`
+	Folder string `json:"folder"`
+	// Error is why the folder could not be listed: its server unreachable, its host key
+	// refused, the directory gone. Empty when it was listed.
+	Error string `json:"error,omitempty"`
+	// Paused: nothing is taken from it until someone acts (a host key to check and trust).
+	Paused bool `json:"paused,omitempty"`
+}
+
+// StatusReport is the state of every source: files in the journal, whether each source
+// folder could be listed, and the files not taken.
 type StatusReport struct {
 	Files   []FileReport    `json:"files"`
+	Sources []SourceStatus  `json:"sources"`
 	Waiting []WaitingReport `json:"waiting"`
 }
 
 // Status reports the files received since since, newest first, and the files each source
 // folder holds that were not taken, with the reason: still changing, waiting for a marker,
-// excluded by the pattern, or already processed (same bytes).
+// excluded by the pattern, not a regular file, or already processed (same bytes). A source
+// folder that cannot be listed (its server unreachable) does not fail the report: its
+// error is in Sources.
 func (g *Gateway) Status(ctx context.Context, since time.Time) (StatusReport, error) {
 	var rep StatusReport
 	files, err := g.journal.Files(ctx, since)
@@ -52,9 +67,17 @@ func (g *Gateway) Status(ctx context.Context, since time.Time) (StatusReport, er
 	}
 	for _, r := range g.routes {
 		ready, waiting, err := r.watcher.Scan(ctx)
+		src := SourceStatus{Name: r.cfg.Name, Folder: r.in.String()}
 		if err != nil {
-			return rep, fmt.Errorf("scan %s: %w", r.cfg.Name, err)
+			if ctx.Err() != nil {
+				return rep, ctx.Err()
+			}
+			var hk *folder.HostKeyError
+			src.Error, src.Paused = err.Error(), errors.As(err, &hk)
+			rep.Sources = append(rep.Sources, src)
+			continue
 		}
+		rep.Sources = append(rep.Sources, src)
 		for _, fi := range ready {
 			rep.Waiting = append(rep.Waiting, g.waitingReport(ctx, r, fi, "complete: taken at the next scan"))
 		}
@@ -68,7 +91,8 @@ func (g *Gateway) Status(ctx context.Context, since time.Time) (StatusReport, er
 // waitingReport describes a file not taken, and says when its bytes were processed before.
 func (g *Gateway) waitingReport(ctx context.Context, r *route, fi folder.FileInfo, reason string) WaitingReport {
 	const maxHashed = 64 << 20 // a status must stay quick
-	if !fi.IsDir && fi.Size >= 0 && fi.Size <= maxHashed {
+	// Only a regular file is read: never a named pipe, a socket or a device.
+	if fi.Regular() && fi.Size <= maxHashed {
 		if sum, err := hashFile(ctx, r.in, fi.Name); err == nil {
 			if prev, dup, err := g.journal.Accepted(ctx, r.cfg.Name, sum, 0); err == nil && dup {
 				reason += fmt.Sprintf("; already processed on %s as file %d (%s), same sha256 %s: it will be acknowledged DUPLICATE",

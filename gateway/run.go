@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fluxgate/fluxgate/gateway/config"
+	"github.com/fluxgate/fluxgate/gateway/delivery"
 	"github.com/fluxgate/fluxgate/gateway/folder"
 	"github.com/fluxgate/fluxgate/gateway/journal"
 )
@@ -23,16 +24,24 @@ func (g *Gateway) Recover(ctx context.Context) error {
 	for _, r := range g.routes {
 		errs = append(errs, g.resumePending(ctx, r))
 	}
+	if err := g.rewriteStaleAcks(ctx); err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	return errors.Join(append(errs, g.cleanUp(ctx))...)
+}
+
+// rewriteStaleAcks rewrites the acks that lag behind the journal.
+func (g *Gateway) rewriteStaleAcks(ctx context.Context) error {
 	stale, err := g.journal.StaleAcks(ctx)
 	if err != nil {
-		return errors.Join(append(errs, err)...)
+		return err
 	}
 	for _, id := range stale {
 		if err := g.writeAck(ctx, id); err != nil {
 			g.log.Warn("ack not rewritten", "file", id, "err", err)
 		}
 	}
-	return errors.Join(append(errs, g.cleanUp(ctx))...)
+	return nil
 }
 
 // resumePending finishes the files of r that a crash or a failure left claimed or processed.
@@ -115,6 +124,11 @@ func (g *Gateway) Run(ctx context.Context) error {
 		wg.Go(func() { g.deliver.Run(work, ctx.Done(), d) })
 		d.Kick() // whatever waits from before goes out on the first round
 	}
+	for _, d := range g.dests {
+		if rc, ok := d.Destination.(folder.Reconnector); ok {
+			wg.Go(func() { g.depositWhenBack(ctx, d, rc) })
+		}
+	}
 	errs := make(chan error, len(g.routes))
 	for _, r := range g.routes {
 		wg.Go(func() { errs <- g.runRoute(ctx, r) })
@@ -133,11 +147,50 @@ func (g *Gateway) Run(ctx context.Context) error {
 	return errors.Join(all...)
 }
 
+// depositWhenBack deposits the fluxes of d that wait out a back-off as soon as the
+// connection to d's server comes back, instead of when the back-off ends: they waited
+// because the server was unreachable. The round ignores the back-offs and the pause, as
+// `fluxgate retry` does.
+func (g *Gateway) depositWhenBack(ctx context.Context, d *delivery.Destination, rc folder.Reconnector) {
+	back := make(chan struct{}, 1)
+	defer rc.OnReconnect(func() { signal(back) })()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-back:
+		}
+		if _, waiting, err := g.journal.NextAttempt(ctx, d.Name()); err != nil || !waiting {
+			continue
+		}
+		g.log.Info("server back: depositing now the fluxes that waited for it", "destination", d.Name())
+		if err := g.deliver.Round(context.WithoutCancel(ctx), ctx.Done(), d, true); err != nil {
+			g.log.Warn("deposit round stopped; the fluxes wait out their back-off", "destination", d.Name(), "err", err)
+		}
+	}
+}
+
+// signal sends on a channel of capacity 1 without waiting: one pending signal is enough.
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
 // runRoute feeds the files the watcher finds complete to take, one at a time.
 func (g *Gateway) runRoute(ctx context.Context, r *route) error {
 	ready := make(chan folder.FileInfo)
 	watchErr := make(chan error, 1)
 	go func() { watchErr <- r.watcher.Run(ctx, ready) }()
+	// A folder on a server says when its connection is back: the files a lost connection
+	// left half-done, and their acks, are finished then.
+	back := make(chan struct{}, 1)
+	for _, f := range []folder.Folder{r.in, r.acks} {
+		if rc, ok := f.(folder.Reconnector); ok {
+			defer rc.OnReconnect(func() { signal(back) })()
+		}
+	}
 	// A file claimed but not finished (its source failed mid-read) is tried again.
 	retry := time.NewTicker(time.Minute)
 	defer retry.Stop()
@@ -145,6 +198,11 @@ func (g *Gateway) runRoute(ctx context.Context, r *route) error {
 		select {
 		case <-retry.C:
 			g.resumePending(context.WithoutCancel(ctx), r)
+		case <-back:
+			g.resumePending(context.WithoutCancel(ctx), r)
+			if err := g.rewriteStaleAcks(context.WithoutCancel(ctx)); err != nil {
+				g.log.Warn("acks not rewritten", "source", r.cfg.Name, "err", err)
+			}
 		case err := <-watchErr: // the watcher stops when ctx is done, or on a bad option
 			if err != nil {
 				return fmt.Errorf("watch %s: %w", r.cfg.Name, err)

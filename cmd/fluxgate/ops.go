@@ -168,6 +168,16 @@ func printStatusIn(lang string, w io.Writer, rep gateway.StatusReport, dests []j
 		}
 	}
 	tw.Flush()
+	for _, src := range rep.Sources {
+		if src.Error == "" {
+			continue
+		}
+		state := "cannot be listed"
+		if src.Paused {
+			state = "PAUSED"
+		}
+		fmt.Fprintf(w, "\nSource %s (%s) %s: %s\n", src.Name, src.Folder, state, src.Error)
+	}
 	for _, d := range dests {
 		if d.Paused(now) {
 			fmt.Fprintf(w, "\nDestination %s PAUSED until %s after repeated failures (a call that succeeds resumes it sooner): %s\n", d.Name, when(d.PausedUntil), d.PauseReason)
