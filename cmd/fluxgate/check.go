@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fluxgate/fluxgate/invoice"
+	"github.com/fluxgate/fluxgate/invoice/facturx"
 	"github.com/fluxgate/fluxgate/invoice/syntax"
 )
 
@@ -34,8 +35,9 @@ func newCheckCmd() *cobra.Command {
 	var format, profileName, lang string
 	cmd := &cobra.Command{
 		Use:   "check [--format text|json] FILE...",
-		Short: "Check e-invoices (UBL Invoice, UBL CreditNote, CII) against the EN 16931 rules",
-		Long: `Read each FILE (its syntax is detected: UBL 2.1 Invoice or CreditNote, CII D16B) and
+		Short: "Check e-invoices (UBL Invoice, UBL CreditNote, CII, Factur-X) against the EN 16931 rules",
+		Long: `Read each FILE (its syntax is detected: UBL 2.1 Invoice or CreditNote, CII D16B, or a
+Factur-X PDF, whose attached factur-x.xml is checked) and
 check it against the EN 16931 business rules and the UBL or CII syntax rules (official ids
 and severities, artefacts ` + invoice.ArtefactsVersion + `), and with --profile fr-ctc the French CTC
 rules (BR-FR, FNFE-MPE artefacts ` + invoice.FRCTCVersion + `; fr-ctc-warning: their transition
@@ -46,7 +48,7 @@ severities). Each finding gives its rule, severity, business terms, XPath and me
    "findings":[{"rule":…, "severity":"fatal|warning", "bt":[…], "location":…, "message":…}]}
 
 Exit status: 0 no file has a fatal finding, 1 some file has one, 2 some file is not XML or not
-an invoice (or cannot be read).`,
+an invoice, or a PDF without a readable CII factur-x.xml (or cannot be read).`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "text" && format != "json" {
@@ -99,12 +101,38 @@ func checkFile(file string, profile *invoice.Profile, lang string) checkReport {
 		rep.Error = err.Error()
 		return rep
 	}
+	pdf := facturx.IsPDF(data)
+	if pdf {
+		// A Factur-X: its attached CII is the invoice.
+		xmlData, name, err := facturx.Extract(data)
+		if err != nil {
+			rep.Error = err.Error()
+			return rep
+		}
+		if s, err := syntax.Detect(xmlData); err != nil || s != syntax.CII {
+			what := "a CII invoice"
+			if err != nil {
+				what = err.Error()
+			} else {
+				what = "a " + string(s) + " document"
+			}
+			rep.Error = fmt.Sprintf("the %s attachment of the PDF is not a CII invoice (found %s): a Factur-X carries CII", name, what)
+			return rep
+		}
+		data = xmlData
+	}
 	s, _, vs, err := syntax.CheckDocument(data, profile)
 	if err != nil {
 		rep.Error = err.Error()
+		if pdf {
+			rep.Error = "the factur-x.xml attachment of the PDF cannot be read: " + err.Error()
+		}
 		return rep
 	}
 	rep.Syntax = string(s)
+	if pdf {
+		rep.Syntax = "facturx (" + string(s) + ")"
+	}
 	rep.Valid = !invoice.HasFatal(vs)
 	for _, v := range vs {
 		bt := v.BT

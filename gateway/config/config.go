@@ -291,8 +291,8 @@ func (c *Config) validate() error {
 			errs = append(errs, fmt.Errorf("%s: ready.quiet must not be negative", where))
 		}
 		for _, o := range s.Outputs {
-			if o != "ubl" && o != "cii" {
-				errs = append(errs, fmt.Errorf("%s: output %q: write ubl or cii", where, o))
+			if o != "ubl" && o != "cii" && o != "facturx" {
+				errs = append(errs, fmt.Errorf("%s: output %q: write ubl, cii or facturx", where, o))
 			}
 		}
 		errs = append(errs, s.Ack.validate(where)...)

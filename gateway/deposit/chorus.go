@@ -35,7 +35,7 @@ const (
 )
 
 // DefaultChorusSyntax maps flux syntaxes to Chorus Pro syntaxeFlux codes (E1, structured).
-var DefaultChorusSyntax = map[string]string{"ubl": "IN_DP_E1_UBL_INVOICE", "cii": "IN_DP_E1_CII_16B"}
+var DefaultChorusSyntax = map[string]string{"ubl": "IN_DP_E1_UBL_INVOICE", "cii": "IN_DP_E1_CII_16B", "facturx": "IN_DP_E2_CII_FACTURX"}
 
 // ChorusConfig configures the Chorus Pro API destination. Secrets are named by the
 // environment variables that hold them.

@@ -29,7 +29,7 @@ const (
 )
 
 // DefaultPASyntax maps flux syntaxes to XP Z12-013 flowSyntax values.
-var DefaultPASyntax = map[string]string{"ubl": "UBL", "cii": "CII"}
+var DefaultPASyntax = map[string]string{"ubl": "UBL", "cii": "CII", "facturx": "Factur-X"}
 
 // PAConfig configures an approved platform (PA) reached through the AFNOR XP Z12-013 Flow
 // Service API.
@@ -245,6 +245,9 @@ func (p *PA) deposit(ctx context.Context, flux Flux) (Receipt, error) {
 		h = textproto.MIMEHeader{}
 		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename=%q`, flux.Name))
 		h.Set("Content-Type", "application/xml")
+		if strings.HasSuffix(flux.Name, ".pdf") {
+			h.Set("Content-Type", "application/pdf") // a Factur-X
+		}
 		w, _ = mw.CreatePart(h)
 		w.Write(flux.Data)
 		mw.Close()

@@ -75,7 +75,7 @@ func CheckInvoice(inv *invoice.Invoice, p *invoice.Profile, outputs ...string) [
 	}
 	seen := map[string]bool{}
 	for _, out := range outputs {
-		if out != OutputUBL {
+		if out == OutputFacturX {
 			out = OutputCII // a Factur-X carries CII
 		}
 		data, err := Write(out, inv)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/fluxgate/fluxgate/invoice"
 	"github.com/fluxgate/fluxgate/invoice/cii"
+	"github.com/fluxgate/fluxgate/invoice/facturx"
 	"github.com/fluxgate/fluxgate/invoice/ubl"
 )
 
@@ -34,11 +35,30 @@ const (
 	RuleReadCII = cii.RuleRead
 )
 
-// Output names of the two bindings (what --to, outputs: and Write take).
+// Output names of the bindings (what --to, outputs: and Write take): a Factur-X is a PDF/A-3
+// carrying the CII.
 const (
-	OutputUBL = "ubl"
-	OutputCII = "cii"
+	OutputUBL     = "ubl"
+	OutputCII     = "cii"
+	OutputFacturX = "facturx"
 )
+
+// Extension is the file extension of an output: ".pdf" for Factur-X, ".xml" otherwise.
+func Extension(output string) string {
+	if output == OutputFacturX {
+		return ".pdf"
+	}
+	return ".xml"
+}
+
+// WithExtension gives a flux name the extension of its output: a Factur-X named after an
+// ".xml" template ends in ".pdf".
+func WithExtension(name, output string) string {
+	if ext := Extension(output); ext != ".xml" && strings.HasSuffix(strings.ToLower(name), ".xml") {
+		return name[:len(name)-len(".xml")] + ext
+	}
+	return name
+}
 
 // Errors Detect and Read wrap: the data is not well-formed XML, or it is XML but not an
 // invoice in a known syntax.
@@ -119,14 +139,16 @@ func Read(data []byte) (Syntax, *invoice.Invoice, []invoice.Violation, error) {
 	return s, inv, vs, nil
 }
 
-// Writer returns the writer of the output syntax name ("ubl" or "cii"; UBL writes a
-// CreditNote when the type code BT-3 says so), or nil for any other name.
+// Writer returns the writer of the output syntax name ("ubl", "cii" or "facturx"; UBL
+// writes a CreditNote when the type code BT-3 says so), or nil for any other name.
 func Writer(name string) func(*invoice.Invoice) ([]byte, error) {
 	switch name {
 	case OutputUBL:
 		return ubl.Write
 	case OutputCII:
 		return cii.Write
+	case OutputFacturX:
+		return facturx.Write
 	}
 	return nil
 }
@@ -135,7 +157,7 @@ func Writer(name string) func(*invoice.Invoice) ([]byte, error) {
 func Write(name string, inv *invoice.Invoice) ([]byte, error) {
 	w := Writer(name)
 	if w == nil {
-		return nil, fmt.Errorf("unknown output syntax %q: write ubl or cii", name)
+		return nil, fmt.Errorf("unknown output syntax %q: write ubl, cii or facturx", name)
 	}
 	return w(inv)
 }
