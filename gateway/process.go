@@ -285,7 +285,9 @@ func (g *Gateway) process(ctx context.Context, r *route, f journal.File) error {
 	// The bytes mapped are hashed as they are read: if they are not the bytes hashed at the
 	// claim, the file changed in between (a writer still at work despite the quiet period).
 	read := sha256.New()
-	run := &fileRun{g: g, r: r, fileID: f.ID, used: map[string]bool{}, keys: map[string]int{}, contents: map[string]string{}}
+	run := &fileRun{g: g, r: r, fileID: f.ID, used: map[string]bool{}, keys: map[string]int{}, contents: map[string]string{},
+		spool: newSpoolWriter(ctx, g.spool)}
+	defer run.spool.stop()
 	err = r.mapping.Map(ctx, io.TeeReader(rc, read), f.Name, func(res *mapping.Result) error {
 		g.invoiceMapped()
 		return run.add(ctx, res)
@@ -314,6 +316,11 @@ func (g *Gateway) process(ctx context.Context, r *route, f journal.File) error {
 		fileProblems = append(fileProblems, journal.Problem{Rule: "FG-EMPTY", Severity: string(invoice.Fatal),
 			FR: "Le fichier ne contient aucune facture.", EN: "The file holds no invoice."})
 	}
+	// Every spool file and the spool directory synced once, before the one transaction
+	// that records the fluxes: the journal never points at a flux file a crash could lose.
+	if err := run.spool.flush(); err != nil {
+		return err
+	}
 	status := fileStatus(run.invoices, fileProblems)
 	if err := g.journal.RecordResult(ctx, f.ID, status, fileProblems, run.invoices); err != nil {
 		return err
@@ -331,6 +338,7 @@ type fileRun struct {
 	used     map[string]bool   // final names taken by this file's own fluxes
 	keys     map[string]int    // invoice identities accepted in this file, with their seq
 	contents map[string]string // and the digest of their content
+	spool    *spoolWriter      // writes the flux files while the mapping goes on (spool.go)
 }
 
 // limitError stops a mapping that exceeds a configured limit.
@@ -419,9 +427,9 @@ func (g *Gateway) invoiceOutcome(ctx context.Context, run *fileRun, seq int, res
 		if err != nil {
 			return out, fmt.Errorf("write %s of invoice %s: %w", syntax, out.Number, err)
 		}
-		spoolName := fmt.Sprintf("%d-%d-%s%s", run.fileID, seq, syntax, invsyntax.Extension(syntax))
-		if err := g.spool.WriteAtomic(ctx, spoolName, bytes.NewReader(data)); err != nil {
-			return out, fmt.Errorf("spool %s: %w", spoolName, err)
+		spoolName := fmt.Sprintf("%d-%d-%s.xml", run.fileID, seq, syntax)
+		if err := run.spool.write(spoolName, data); err != nil {
+			return out, err
 		}
 		final, err := g.finalName(ctx, r.dest.Name(), run.fileID, seq, out.Number, syntax, run.used)
 		if err != nil {
@@ -547,7 +555,7 @@ func (g *Gateway) finalName(ctx context.Context, dest string, fileID int64, seq 
 		}
 		vars.Source, vars.Input = f.Source, f.Name
 	}
-	name := invsyntax.WithExtension(config.ExpandFilename(tmpl, vars), syntax) // a Factur-X is a .pdf
+	name := config.ExpandFilename(tmpl, vars)
 	taken, err := g.journal.NameTaken(ctx, dest, name, fileID)
 	if err != nil {
 		return "", err

@@ -189,7 +189,7 @@ func runBench(ctx context.Context, o benchOptions, log io.Writer) (*benchResult,
 		if res.Once, err = b.once(ctx, ws, nil); err != nil {
 			return nil, err
 		}
-		os.RemoveAll(ws.root)
+		b.done(ws)
 	}
 	if o.fsyncs && slices.Contains(o.modes, "once") {
 		strace, err := exec.LookPath("strace")
@@ -209,7 +209,7 @@ func runBench(ctx context.Context, o benchOptions, log io.Writer) (*benchResult,
 				return nil, err
 			}
 			res.Fsyncs, res.FsyncsPerInvoice = n, float64(n)/float64(res.Invoices)
-			os.RemoveAll(ws.root)
+			b.done(ws)
 		}
 	}
 	if slices.Contains(o.modes, "daemon") {
@@ -221,7 +221,7 @@ func runBench(ctx context.Context, o benchOptions, log io.Writer) (*benchResult,
 		if res.Daemon, err = b.daemon(ctx, ws); err != nil {
 			return nil, err
 		}
-		os.RemoveAll(ws.root)
+		b.done(ws)
 	}
 	return res, nil
 }
@@ -567,5 +567,12 @@ func printBench(w io.Writer, r *benchResult) {
 		fmt.Fprintf(w, "daemon: drop to ack p50 %.0f ms, p99 %.0f ms; to deposit p50 %.0f ms, p99 %.0f ms (quiet period %.0f ms, %d files)\n",
 			d.LatencyP50MS, d.LatencyP99MS, d.DepositP50MS, d.DepositP99MS, d.QuietMS, d.LatencySample)
 		fmt.Fprintf(w, "daemon: all files at once: %.2f s, %.0f invoices/s, %.1f files/s, peak RSS %.0f MB\n", d.Seconds, d.InvoicesPerS, d.FilesPerS, d.PeakRSSMB)
+	}
+}
+
+// done removes the folders of a finished run, unless asked to keep them.
+func (b *bench) done(ws *benchSpace) {
+	if !b.o.keep {
+		os.RemoveAll(ws.root)
 	}
 }

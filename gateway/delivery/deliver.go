@@ -207,6 +207,8 @@ func (g *Deliverer) Round(ctx context.Context, stop <-chan struct{}, d *Destinat
 		var err error
 		if b, ok := d.Destination.(deposit.Batcher); ok && len(unit) > 1 {
 			err = g.depositBatch(ctx, d, b, unit)
+		} else if gr, ok := d.Destination.(deposit.Grouper); ok && len(unit) > 1 {
+			err = g.depositGroup(ctx, d, gr, unit) // group.go
 		} else {
 			err = g.depositOne(ctx, d, unit[0])
 		}
@@ -264,20 +266,28 @@ func stopped(stop <-chan struct{}) bool {
 
 // depositUnits splits the fluxes of a round into what goes in one deposit: one flux each,
 // or, for a platform that takes several invoices per deposit, up to its batch size of one
-// syntax, in queue order.
+// syntax, in queue order; or, for a destination that makes several deposits durable
+// together (deposit.Grouper: a folder), up to its group size of any syntax, unless a rate
+// paces each of its deposits.
 func depositUnits(d *Destination, fluxes []journal.Flux) [][]journal.Flux {
-	size := 1
+	size, bySyntax := 1, true
 	if b, ok := d.Destination.(deposit.Batcher); ok {
 		size = max(b.BatchSize(), 1)
+	} else if gr, ok := d.Destination.(deposit.Grouper); ok && d.pacer == nil {
+		size, bySyntax = max(gr.GroupSize(), 1), false
 	}
 	var units [][]journal.Flux
 	open := map[string]int{} // syntax → index of its unit being filled
 	for _, fx := range fluxes {
-		i, ok := open[fx.Syntax]
+		key := fx.Syntax
+		if !bySyntax {
+			key = ""
+		}
+		i, ok := open[key]
 		if !ok || len(units[i]) >= size {
 			units = append(units, nil)
 			i = len(units) - 1
-			open[fx.Syntax] = i
+			open[key] = i
 		}
 		units[i] = append(units[i], fx)
 	}

@@ -148,3 +148,15 @@ func ReadAll(ctx context.Context, f Folder, name string) ([]byte, error) {
 	defer rc.Close()
 	return io.ReadAll(rc)
 }
+
+// DirSyncer is a folder whose atomic writes can leave the sync of their directory to the
+// caller, so that many writes into one directory share one directory sync (a local folder;
+// an SFTP server has no directory sync to share).
+type DirSyncer interface {
+	// WriteAtomicNoDirSync is WriteAtomic without the directory sync: the file is synced
+	// before it is renamed, so a name that survives a crash always holds the whole file;
+	// the name itself survives a crash only once SyncDir of its directory returned.
+	WriteAtomicNoDirSync(ctx context.Context, name string, r io.Reader) error
+	// SyncDir makes the names written into dir durable.
+	SyncDir(ctx context.Context, dir string) error
+}

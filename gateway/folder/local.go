@@ -317,7 +317,33 @@ func (l *Local) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 // same directory (watchers ignore such names); it is synced, closed and renamed over name,
 // then the directory is synced (except on Windows, which has no directory sync). The
 // directory must exist. On failure the temporary file is removed and name is untouched.
-func (l *Local) WriteAtomic(ctx context.Context, name string, r io.Reader) (err error) {
+func (l *Local) WriteAtomic(ctx context.Context, name string, r io.Reader) error {
+	return l.writeAtomic(ctx, name, r, true)
+}
+
+// WriteAtomicNoDirSync implements DirSyncer: WriteAtomic without the directory sync.
+func (l *Local) WriteAtomicNoDirSync(ctx context.Context, name string, r io.Reader) error {
+	return l.writeAtomic(ctx, name, r, false)
+}
+
+// SyncDir implements DirSyncer: it syncs directory dir, so that the names written into it
+// survive a crash.
+func (l *Local) SyncDir(ctx context.Context, dir string) error {
+	if err := ctx.Err(); err != nil {
+		return l.fail("sync", dir, err)
+	}
+	root := l.root.Load()
+	clean, _, err := check(root, dir, true)
+	if err == nil {
+		err = syncDir(root, clean)
+	}
+	if err != nil {
+		return l.fail("sync", dir, err)
+	}
+	return nil
+}
+
+func (l *Local) writeAtomic(ctx context.Context, name string, r io.Reader, dirSync bool) (err error) {
 	if err := ctx.Err(); err != nil {
 		return l.fail("write", name, err)
 	}
@@ -366,6 +392,9 @@ func (l *Local) WriteAtomic(ctx context.Context, name string, r io.Reader) (err 
 	}
 	if err = root.Rename(tmp, clean); err != nil {
 		return l.fail("write", name, err)
+	}
+	if !dirSync {
+		return nil
 	}
 	if err := syncDir(root, dir); err != nil {
 		return l.fail("write", name, fmt.Errorf("sync directory: %w", err))

@@ -1,0 +1,98 @@
+package delivery
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/fluxgate/fluxgate/gateway/config"
+	"github.com/fluxgate/fluxgate/gateway/deposit"
+	"github.com/fluxgate/fluxgate/gateway/folder"
+	"github.com/fluxgate/fluxgate/gateway/journal"
+)
+
+// dirSyncs counts how a local outbox is written: atomic writes with their own directory
+// sync, and directory syncs made for a group.
+type dirSyncs struct {
+	*folder.Local
+	own, group int
+}
+
+func (s *dirSyncs) WriteAtomic(ctx context.Context, name string, r io.Reader) error {
+	s.own++
+	return s.Local.WriteAtomic(ctx, name, r)
+}
+
+func (s *dirSyncs) SyncDir(ctx context.Context, dir string) error {
+	s.group++
+	return s.Local.SyncDir(ctx, dir)
+}
+
+// A round to a folder deposits its fluxes in groups: one directory sync per group of
+// GroupSize, none per flux; every flux ends deposited under its name, its spool file
+// removed, and the file's ack rewritten once for the round. A flux left depositing by a
+// crashed run, found there already, is deposited without a second copy.
+func TestFolderRoundDepositsInGroups(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	dir := t.TempDir()
+	l, err := folder.OpenLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &dirSyncs{Local: l}
+	dest := deposit.NewFolder("outbox", out)
+	d := NewDestination(dest, config.DestinationConfig{Name: "outbox"}, config.Schedule{Now: true})
+	const n = 150
+	id := f.queue(t, "outbox", n)
+	// FA-00007 was deposited by a run killed before it recorded so.
+	invs, _ := f.j.Invoices(ctx, id)
+	seventh := invs[6].Fluxes[0]
+	if err := f.j.StartDeposit(ctx, seventh.ID); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := folder.ReadAll(ctx, f.spool, seventh.SpoolName)
+	os.WriteFile(filepath.Join(dir, seventh.FinalName), data, 0o640)
+
+	if err := f.g.Deliver(ctx, d, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.states(t, id); got[journal.FluxDeposited] != n {
+		t.Fatalf("fluxes by state: %v", got)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != n {
+		t.Errorf("%d files in the outbox, want %d", len(entries), n)
+	}
+	size := dest.GroupSize()
+	if want := (n + size - 1) / size; out.group != want || out.own != 0 {
+		t.Errorf("%d group syncs and %d writes with their own sync, want %d and 0", out.group, out.own, want)
+	}
+	if f.acks[id] != 1 {
+		t.Errorf("ack rewritten %d times, want once for the round", f.acks[id])
+	}
+	for _, inv := range invs {
+		if _, err := f.spool.Stat(ctx, inv.Fluxes[0].SpoolName); err == nil {
+			t.Errorf("spool file %s left after its deposit", inv.Fluxes[0].SpoolName)
+		}
+	}
+}
+
+// A folder destination paced by a rate deposits flux by flux: a group would defeat the rate.
+func TestPacedFolderIsNotGrouped(t *testing.T) {
+	out, err := folder.OpenLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := NewDestination(deposit.NewFolder("outbox", out), config.DestinationConfig{Name: "outbox", Rate: &config.Rate{PerSecond: 100, Burst: 1}}, config.Schedule{Now: true})
+	fluxes := []journal.Flux{{ID: 1, Syntax: "ubl"}, {ID: 2, Syntax: "cii"}, {ID: 3, Syntax: "ubl"}}
+	if units := depositUnits(d, fluxes); len(units) != 3 {
+		t.Errorf("%d units for a paced folder, want 3", len(units))
+	}
+	free := NewDestination(deposit.NewFolder("outbox", out), config.DestinationConfig{Name: "outbox"}, config.Schedule{Now: true})
+	if units := depositUnits(free, fluxes); len(units) != 1 || len(units[0]) != 3 {
+		t.Errorf("units for a folder: %v, want one of the three fluxes, whatever their syntax", units)
+	}
+}

@@ -1,0 +1,133 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/fluxgate/fluxgate/gateway/folder"
+)
+
+// spoolWorkers is how many flux files of one input file are written into the spool at once.
+// Each write ends with an fsync; fsyncs issued together are committed together by the file
+// system (one journal commit of ext4, XFS…), so eight at once cost about what one costs.
+const spoolWorkers = 8
+
+// spoolWriter writes the flux files of one input file into the spool while its mapping goes
+// on, and makes them durable together: each file is synced before it is renamed into place
+// (a name that survives a crash holds the whole file), and the spool directory is synced
+// once, in flush, for all of them. Nothing refers to a spool file before flush returned:
+// the journal records the fluxes after it, in one transaction (process). A crash before
+// leaves spool files nobody knows of, written again under the same names when the file is
+// processed again.
+type spoolWriter struct {
+	spool  folder.Folder
+	ctx    context.Context
+	cancel context.CancelFunc
+	jobs   chan spoolJob
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	err    error // the first write that failed
+	closed bool  // jobs is closed
+}
+
+type spoolJob struct {
+	name string
+	data []byte
+}
+
+func newSpoolWriter(ctx context.Context, spool folder.Folder) *spoolWriter {
+	ctx, cancel := context.WithCancel(ctx)
+	w := &spoolWriter{spool: spool, ctx: ctx, cancel: cancel, jobs: make(chan spoolJob, spoolWorkers)}
+	for range spoolWorkers {
+		w.wg.Add(1)
+		go w.work()
+	}
+	return w
+}
+
+func (w *spoolWriter) work() {
+	defer w.wg.Done()
+	ds, deferred := w.spool.(folder.DirSyncer)
+	for job := range w.jobs {
+		if w.failed() != nil {
+			continue // the file fails anyway: drain
+		}
+		var err error
+		if deferred {
+			err = ds.WriteAtomicNoDirSync(w.ctx, job.name, bytes.NewReader(job.data))
+		} else {
+			err = w.spool.WriteAtomic(w.ctx, job.name, bytes.NewReader(job.data))
+		}
+		if err != nil {
+			w.fail(fmt.Errorf("spool %s: %w", job.name, err))
+		}
+	}
+}
+
+func (w *spoolWriter) fail(err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err == nil {
+		w.err = err
+		w.cancel()
+	}
+}
+
+func (w *spoolWriter) failed() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
+// write queues data to be written under name; it returns the error of an earlier write,
+// so that the mapping stops at the first failure.
+func (w *spoolWriter) write(name string, data []byte) error {
+	if err := w.failed(); err != nil {
+		return err
+	}
+	select {
+	case w.jobs <- spoolJob{name, data}:
+		return nil
+	case <-w.ctx.Done():
+		if err := w.failed(); err != nil {
+			return err
+		}
+		return w.ctx.Err()
+	}
+}
+
+// flush waits for every write queued, then syncs the spool directory once: when it returns
+// nil, every file written is durable under its name.
+func (w *spoolWriter) flush() error {
+	defer w.stop()
+	w.drain()
+	if err := w.failed(); err != nil {
+		return err
+	}
+	if ds, ok := w.spool.(folder.DirSyncer); ok {
+		if err := ds.SyncDir(w.ctx, "."); err != nil {
+			return fmt.Errorf("spool: %w", err)
+		}
+	}
+	return nil
+}
+
+// drain stops the workers once the writes queued are done.
+func (w *spoolWriter) drain() {
+	w.mu.Lock()
+	closed := w.closed
+	w.closed = true
+	w.mu.Unlock()
+	if !closed {
+		close(w.jobs)
+	}
+	w.wg.Wait()
+}
+
+// stop ends the writer, its queued writes done or given up. It may be called more than once.
+func (w *spoolWriter) stop() {
+	w.cancel()
+	w.drain()
+}

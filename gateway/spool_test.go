@@ -1,0 +1,93 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/fluxgate/fluxgate/gateway/folder"
+)
+
+// countingSpool counts how the spool is written and synced.
+type countingSpool struct {
+	*folder.Local
+	own, dirSyncs int
+	deferred      atomic.Int64 // written from several workers
+}
+
+func (s *countingSpool) WriteAtomic(ctx context.Context, name string, r io.Reader) error {
+	s.own++
+	return s.Local.WriteAtomic(ctx, name, r)
+}
+
+func (s *countingSpool) WriteAtomicNoDirSync(ctx context.Context, name string, r io.Reader) error {
+	s.deferred.Add(1)
+	return s.Local.WriteAtomicNoDirSync(ctx, name, r)
+}
+
+func (s *countingSpool) SyncDir(ctx context.Context, dir string) error {
+	s.dirSyncs++
+	return s.Local.SyncDir(ctx, dir)
+}
+
+// The flux files of one input file are written while the mapping goes on and synced with
+// one directory sync: when flush returns, every one is whole under its name.
+func TestSpoolWriterSyncsOnce(t *testing.T) {
+	dir := t.TempDir()
+	l, err := folder.OpenLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	spool := &countingSpool{Local: l}
+	w := newSpoolWriter(context.Background(), spool)
+	const n = 100
+	for i := range n {
+		if err := w.write(fmt.Sprintf("1-%d-ubl.xml", i), []byte(strings.Repeat("x", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.flush(); err != nil {
+		t.Fatal(err)
+	}
+	w.stop() // as process's defer does, after flush
+	if spool.deferred.Load() != n || spool.own != 0 || spool.dirSyncs != 1 {
+		t.Errorf("%d deferred writes, %d with their own sync, %d directory syncs; want %d, 0, 1", spool.deferred.Load(), spool.own, spool.dirSyncs, n)
+	}
+	for i := range n {
+		data, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("1-%d-ubl.xml", i)))
+		if err != nil || len(data) != i {
+			t.Errorf("file %d: %d bytes, %v", i, len(data), err)
+		}
+	}
+}
+
+// A write that fails fails the file: flush says why, and the writes after it are refused,
+// so that the journal never records fluxes whose files are not all in the spool.
+func TestSpoolWriterFailure(t *testing.T) {
+	l, err := folder.OpenLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	w := newSpoolWriter(context.Background(), l)
+	defer w.stop()
+	if err := w.write("missing/1-1-ubl.xml", []byte("x")); err != nil {
+		t.Fatal(err) // queued: it fails in its worker
+	}
+	var later error
+	for i := 0; i < 1000 && later == nil; i++ {
+		later = w.write(fmt.Sprintf("1-%d-ubl.xml", i+2), []byte("x"))
+	}
+	if later == nil {
+		t.Error("writes are still taken after one failed")
+	}
+	if err := w.flush(); err == nil || !strings.Contains(err.Error(), "missing/1-1-ubl.xml") {
+		t.Errorf("flush: %v", err)
+	}
+}
