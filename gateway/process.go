@@ -288,7 +288,15 @@ func (g *Gateway) process(ctx context.Context, r *route, f journal.File) error {
 	run := &fileRun{g: g, r: r, fileID: f.ID, used: map[string]bool{}, keys: map[string]int{}, contents: map[string]string{},
 		spool: newSpoolWriter(ctx, g.spool)}
 	defer run.spool.stop()
-	err = r.mapping.Map(ctx, io.TeeReader(rc, read), f.Name, func(res *mapping.Result) error {
+	// What the mapping tells without rejecting (rows it skipped, paths that matched nothing)
+	// is logged and listed in the ack as warnings of the file.
+	var notices []journal.Problem
+	notice := func(n mapping.Notice) {
+		g.log.Info("mapping notice", "source", r.cfg.Name, "file", f.Name, "line", n.Position.Line, "rule", n.Rule, "message", n.EN)
+		notices = append(notices, journal.Problem{Rule: n.Rule, Severity: string(invoice.Warning), Line: n.Position.Line,
+			Field: n.Position.Column, MappingLine: n.Position.MappingLine, FR: n.FR, EN: n.EN})
+	}
+	err = r.mapping.MapWith(ctx, io.TeeReader(rc, read), f.Name, mapping.Options{Notice: notice}, func(res *mapping.Result) error {
 		g.invoiceMapped()
 		return run.add(ctx, res)
 	})
@@ -298,7 +306,7 @@ func (g *Gateway) process(ctx context.Context, r *route, f journal.File) error {
 	if err == nil && hex.EncodeToString(read.Sum(nil)) != f.SHA256 {
 		return g.journal.RecordResult(ctx, f.ID, journal.StatusRejected, []journal.Problem{changedWhileRead()}, nil)
 	}
-	var fileProblems []journal.Problem
+	fileProblems := notices
 	var fe *mapping.FileError
 	var limit limitError
 	switch {
@@ -386,6 +394,13 @@ func (g *Gateway) invoiceOutcome(ctx context.Context, run *fileRun, seq int, res
 			BT: nonEmpty(p.BT), MappingLine: p.Position.MappingLine, FR: p.FR, EN: p.EN,
 		})
 	}
+	// Doubts of the mapping (a line net amount that does not add up) warn, never reject.
+	for _, p := range res.Warnings {
+		out.Problems = append(out.Problems, journal.Problem{
+			Rule: p.Rule, Severity: string(invoice.Warning), Line: p.Position.Line, Field: p.Position.Column,
+			BT: nonEmpty(p.BT), MappingLine: p.Position.MappingLine, FR: p.FR, EN: p.EN,
+		})
+	}
 	if inv != nil && len(inv.Lines) > r.cfg.Limits.MaxLinesPerInvoice {
 		out.Problems = append(out.Problems, journal.Problem{Rule: "FG-LIMIT-LINES", Severity: string(invoice.Fatal), Line: res.Lines[0],
 			FR: fmt.Sprintf("La facture a %d lignes, plus que le maximum configuré (%d, limits.max_lines_per_invoice).", len(inv.Lines), r.cfg.Limits.MaxLinesPerInvoice),
@@ -395,7 +410,7 @@ func (g *Gateway) invoiceOutcome(ctx context.Context, run *fileRun, seq int, res
 	if inv != nil {
 		for _, v := range invsyntax.CheckInvoice(inv, r.profile, r.cfg.Outputs...) {
 			pos := res.Locate(v.Path, v.BT)
-			if slices.ContainsFunc(v.BT, func(bt string) bool { return unmapped[fmt.Sprint(pos.Line, bt)] }) {
+			if res.Repeats(v) || slices.ContainsFunc(v.BT, func(bt string) bool { return unmapped[fmt.Sprint(pos.Line, bt)] }) {
 				continue
 			}
 			out.Problems = append(out.Problems, journal.Problem{
