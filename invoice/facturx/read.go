@@ -279,6 +279,9 @@ func (r *pdfReader) readXrefStream(st *streamObj) error {
 		return v
 	}
 	rowLen := ws[0] + ws[1] + ws[2]
+	if rowLen <= 0 || ws[0] < 0 || ws[1] < 0 || ws[2] < 0 || ws[0] > 8 || ws[1] > 8 || ws[2] > 8 {
+		return errors.New("bad cross-reference stream widths")
+	}
 	pos := 0
 	for i := 0; i+1 < len(index); i += 2 {
 		start, _ := index[i].(float64)
@@ -443,7 +446,11 @@ func (r *pdfReader) fromObjectStream(num, index int) any {
 	return o
 }
 
-// decode applies a stream's filters: FlateDecode (with PNG or TIFF predictors) only.
+// maxDecoded bounds what one stream may decode to (an invoice's XML is far smaller), so
+// that a crafted PDF cannot exhaust memory.
+const maxDecoded = 64 << 20
+
+// decode applies a stream's filters: FlateDecode (with PNG predictors) only.
 func (r *pdfReader) decode(st *streamObj) ([]byte, error) {
 	data := st.raw
 	var filters array
@@ -467,7 +474,10 @@ func (r *pdfReader) decode(st *streamObj) ([]byte, error) {
 			if err != nil {
 				return nil, fmt.Errorf("FlateDecode: %v", err)
 			}
-			out, err := io.ReadAll(z)
+			out, err := io.ReadAll(io.LimitReader(z, maxDecoded+1))
+			if len(out) > maxDecoded {
+				return nil, fmt.Errorf("a stream decodes to more than %d bytes", maxDecoded)
+			}
 			if err != nil && len(out) == 0 {
 				return nil, fmt.Errorf("FlateDecode: %v", err)
 			}
