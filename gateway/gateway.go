@@ -39,6 +39,7 @@ type Gateway struct {
 	deliver *delivery.Deliverer
 	now     func() time.Time
 	lock    *journal.Lock // the journal's exclusive lock; nil for an Observer
+	cluster *cluster      // this instance among several on PostgreSQL (cluster.go); nil alone
 	ops     opsState      // what deposits said, for the status pages (observe.go)
 }
 
@@ -90,7 +91,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 			return nil, err
 		}
 	}
-	if g.journal, err = journal.Open(ctx, jpath); err != nil {
+	if g.journal, err = g.openJournal(ctx, o.observe); err != nil {
 		return nil, err
 	}
 	if g.spool, err = openLocal(cfg.Path(cfg.Spool)); err != nil {
@@ -108,6 +109,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	}
 	g.deliver = &delivery.Deliverer{Journal: g.journal, Spool: g.spool, Log: log,
 		Now: func() time.Time { return g.now() }, WriteAck: g.writeAck}
+	if g.cluster != nil {
+		g.deliver.Leader, g.deliver.Lease = g.Scheduler, cfg.Journal.LeaseFor()
+	}
 	for _, dc := range cfg.Destinations {
 		sched, err := config.ParseSchedule(dc.Schedule)
 		if err != nil {

@@ -340,5 +340,8 @@ func (g *Gateway) Config() *config.Config { return g.cfg }
 
 // OpenJournalReader opens the journal for reading beside the pipeline (journal.OpenReader).
 func (g *Gateway) OpenJournalReader(ctx context.Context) (*journal.Journal, error) {
+	if g.cfg.Journal.Driver == journal.DriverPostgres {
+		return g.openJournal(ctx, true) // a pool of its own (cluster.go)
+	}
 	return journal.OpenReader(ctx, g.cfg.Path(g.cfg.Journal.Path))
 }

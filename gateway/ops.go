@@ -45,6 +45,8 @@ type StatusReport struct {
 	Files   []FileReport    `json:"files"`
 	Sources []SourceStatus  `json:"sources"`
 	Waiting []WaitingReport `json:"waiting"`
+	// Instances are the gateways sharing a PostgreSQL journal (none on SQLite).
+	Instances []journal.Instance `json:"instances,omitempty"`
 }
 
 // Status reports the files received since since, newest first, and the files each source
@@ -56,6 +58,9 @@ func (g *Gateway) Status(ctx context.Context, since time.Time) (StatusReport, er
 	var rep StatusReport
 	files, err := g.journal.Files(ctx, since)
 	if err != nil {
+		return rep, err
+	}
+	if rep.Instances, err = g.journal.Instances(ctx); err != nil {
 		return rep, err
 	}
 	for _, f := range files {

@@ -28,6 +28,12 @@ import (
 // error/. It returns the file's status.
 func (g *Gateway) take(ctx context.Context, r *route, fi folder.FileInfo) (string, error) {
 	sum, err := hashFile(ctx, r.in, fi.Name)
+	if errors.Is(err, folder.ErrNotExist) && g.cluster != nil {
+		// Another instance claimed it first and moved it away (cluster.go).
+		g.log.Debug("file taken by another instance before it was read", "source", r.cfg.Name, "file", fi.Name)
+		r.watcher.Forget(fi.Name)
+		return "", nil
+	}
 	if err != nil {
 		return "", fmt.Errorf("read %s: %w", fi.Name, err)
 	}
@@ -43,10 +49,20 @@ func (g *Gateway) take(ctx context.Context, r *route, fi folder.FileInfo) (strin
 		return prev.Status, nil
 	}
 	if found && !g.inProcessing(ctx, r, prev) {
+		// Among several instances, the claim may be another's, still under way (cluster.go).
+		if ok, err := g.takeOver(ctx, prev.ID); err != nil || !ok {
+			r.watcher.Forget(fi.Name) // seen again later: taken over if its claimer died
+			return "", err
+		}
 		g.log.Info("claiming again a file whose claim did not get through", "source", r.cfg.Name, "file", fi.Name, "id", prev.ID)
 		return g.resumeDropped(ctx, r, fi, prev.ID)
 	}
 	id, err := g.journal.ClaimFile(ctx, r.cfg.Name, fi.Name, sum, fi.Size, 0)
+	if errors.Is(err, journal.ErrClaimedElsewhere) {
+		g.log.Debug("file claimed by another instance at the same moment", "source", r.cfg.Name, "file", fi.Name)
+		r.watcher.Forget(fi.Name)
+		return "", nil
+	}
 	if err != nil {
 		return "", err
 	}
@@ -61,6 +77,9 @@ func (g *Gateway) resumeDropped(ctx context.Context, r *route, fi folder.FileInf
 	if nameFits(fi.Name) {
 		if err := r.in.Rename(ctx, fi.Name, processingName(id, fi.Name)); err != nil {
 			if errors.Is(err, folder.ErrNotExist) {
+				if lost, err := g.lostClaim(ctx, r, fi, id); err != nil || lost {
+					return "", err // another instance's rename won: its claim stands (cluster.go)
+				}
 				g.log.Warn("file vanished before it could be claimed", "source", r.cfg.Name, "file", fi.Name)
 				if err := g.vanished(ctx, r, id); err != nil {
 					return "", err

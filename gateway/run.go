@@ -52,6 +52,14 @@ func (g *Gateway) resumePending(ctx context.Context, r *route) error {
 	}
 	var errs []error
 	for _, f := range pending {
+		// Among several instances: its own files, and those of an instance that stopped
+		// heartbeating, never a live one's (cluster.go).
+		if ok, err := g.takeOver(ctx, f.ID); err != nil || !ok {
+			if err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
 		g.log.Info("resuming a file left half-done", "source", r.cfg.Name, "file", f.Name, "id", f.ID, "state", f.State)
 		if _, err := g.resume(ctx, r, f.ID); err != nil {
 			g.log.Warn("file not finished; it will be tried again", "source", r.cfg.Name, "file", f.Name, "id", f.ID, "err", err)
@@ -64,6 +72,9 @@ func (g *Gateway) resumePending(ctx context.Context, r *route) error {
 // cleanUp removes what a killed run left in the folders the gateway writes to: temporary
 // files of interrupted writes, and spool files no queued flux needs any more.
 func (g *Gateway) cleanUp(ctx context.Context) error {
+	if g.cluster != nil {
+		return g.cleanUpShared(ctx) // other instances write there now (cluster.go)
+	}
 	for _, r := range g.routes {
 		for _, c := range []struct {
 			f   folder.Folder
@@ -114,6 +125,12 @@ func (g *Gateway) cleanSpool(ctx context.Context) error {
 // fluxes, and the flux in hand gets shutdown_timeout at most; what is cut then is left
 // depositing in the journal, which the next start checks before sending anything again.
 func (g *Gateway) Run(ctx context.Context) error {
+	// Heartbeats (among several instances) go on through the recovery and until the work
+	// in hand is done; then the stop is recorded.
+	beat, stopBeat := context.WithCancel(context.WithoutCancel(ctx))
+	beating := make(chan struct{})
+	go func() { defer close(beating); g.runCluster(beat) }()
+	defer func() { stopBeat(); <-beating }()
 	if err := g.Recover(ctx); err != nil {
 		g.log.Warn("some work left by a previous run could not be finished yet", "err", err)
 	}

@@ -178,6 +178,7 @@ func printStatusIn(lang string, w io.Writer, rep gateway.StatusReport, dests []j
 		}
 		fmt.Fprintf(w, "\nSource %s (%s) %s: %s\n", src.Name, src.Folder, state, src.Error)
 	}
+	printInstances(lang, w, rep.Instances, now) // several gateways on one journal (instances.go)
 	for _, d := range dests {
 		if d.Paused(now) {
 			fmt.Fprintf(w, "\nDestination %s PAUSED until %s after repeated failures (a call that succeeds resumes it sooner): %s\n", d.Name, when(d.PausedUntil), d.PauseReason)

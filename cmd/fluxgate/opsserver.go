@@ -8,7 +8,6 @@ import (
 	"github.com/fluxgate/fluxgate/gateway"
 	"github.com/fluxgate/fluxgate/gateway/alert"
 	"github.com/fluxgate/fluxgate/gateway/httpapi"
-	"github.com/fluxgate/fluxgate/gateway/journal"
 	"github.com/fluxgate/fluxgate/gateway/metrics"
 )
 
@@ -71,7 +70,7 @@ func startOps(ctx context.Context, g *gateway.Gateway) (stop func(), err error) 
 		}
 		// Alerts are recorded: they write through a connection of their own, never the
 		// pipeline's.
-		w, err := journal.Open(ctx, cfg.Path(cfg.Journal.Path))
+		w, err := g.OpenJournalWriter(ctx)
 		if err != nil {
 			stop()
 			return nil, err

@@ -62,6 +62,7 @@ error. Sites that run batches from their own cron or Task Scheduler use --once.`
 			if err != nil {
 				return err
 			}
+			g.SetVersion(currentBuild().Version) // in its heartbeats, among several instances
 			forced := false
 			defer func() {
 				if !forced { // after a forced stop the work cut short still holds the journal: the exit ends it

@@ -35,8 +35,24 @@ type Config struct {
 
 // JournalConfig says where the journal is.
 type JournalConfig struct {
-	Driver string `yaml:"driver"` // sqlite
-	Path   string `yaml:"path"`
+	Driver string `yaml:"driver"` // sqlite (one instance), or postgres (several instances)
+	Path   string `yaml:"path"`   // sqlite
+	// DSNEnv names the variable holding the PostgreSQL DSN (postgres); never logged.
+	DSNEnv string `yaml:"dsn_env"`
+	// Lease is how long an instance holds a flux it deposits before another may take it
+	// over (postgres; default 2m): longer than any one deposit lasts.
+	Lease Duration `yaml:"lease"`
+	// StaleAfter is how long an instance may go without a heartbeat before the others
+	// take it for dead and take its files over (postgres; default 30s).
+	StaleAfter Duration `yaml:"stale_after"`
+}
+
+// LeaseFor is the journal's lease (Lease, or 2m).
+func (j JournalConfig) LeaseFor() time.Duration {
+	if j.Lease > 0 {
+		return time.Duration(j.Lease)
+	}
+	return 2 * time.Minute
 }
 
 // FolderConfig is a folder on some transport: exactly one of a local path and an SFTP
@@ -250,8 +266,14 @@ func checkName(where, name string, seen map[string]bool) []error {
 
 func (c *Config) validate() error {
 	errs := append(c.validateOps(), c.validateDelivery()...)
-	if c.Journal.Driver != "sqlite" {
-		errs = append(errs, fmt.Errorf("journal.driver %q: only sqlite is supported", c.Journal.Driver))
+	switch c.Journal.Driver {
+	case "sqlite":
+	case "postgres":
+		if c.Journal.DSNEnv == "" {
+			errs = append(errs, errors.New("journal.dsn_env: the postgres journal needs the name of the environment variable that holds its DSN"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("journal.driver %q: sqlite (one instance) or postgres (several)", c.Journal.Driver))
 	}
 	if len(c.Sources) == 0 {
 		errs = append(errs, errors.New("no sources: add at least one under sources:"))

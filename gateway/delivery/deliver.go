@@ -95,6 +95,23 @@ type Deliverer struct {
 	WriteAck func(ctx context.Context, fileID int64) error
 	// Observer, when set, is told of deposits, tracking and pauses (state.go).
 	Observer Observer
+	// Among several instances on one journal (gateway/cluster.go): Leader says whether
+	// this one is the scheduler, which alone runs the cron windows, the reconciliation of
+	// uncertain deposits and the tracking; Lease is how long it holds the fluxes it
+	// deposits. A nil Leader is a lone gateway: it does everything.
+	Leader func() bool
+	Lease  time.Duration
+}
+
+// leads says whether this gateway runs the schedules (a lone one always does).
+func (g *Deliverer) leads() bool { return g.Leader == nil || g.Leader() }
+
+// leaseUntil is when the fluxes this instance leases now are free for another.
+func (g *Deliverer) leaseUntil() time.Time {
+	if g.Lease <= 0 {
+		return g.Now().Add(2 * time.Minute)
+	}
+	return g.Now().Add(g.Lease)
 }
 
 // Retry policy for transient deposit failures: capped exponential back-off with jitter per
@@ -146,10 +163,13 @@ func (g *Deliverer) Round(ctx context.Context, stop <-chan struct{}, d *Destinat
 	}
 	// Deposits of unknown outcome first: what a stopped run left in flight is never sent
 	// again blindly, and what the platform shows by now is settled (reconcile.go).
-	if err := g.Reconcile(ctx, d, force); err != nil {
-		return err
+	if g.leads() {
+		if err := g.Reconcile(ctx, d, force); err != nil {
+			return err
+		}
 	}
-	fluxes, err := g.Journal.Deliverable(ctx, d.Name(), due)
+	// Leased, among several instances: no other deposits these until the lease runs out.
+	fluxes, err := g.Journal.LeaseDeliverable(ctx, d.Name(), due, g.leaseUntil())
 	if err != nil {
 		return err
 	}
@@ -192,6 +212,14 @@ func (g *Deliverer) Round(ctx context.Context, stop <-chan struct{}, d *Destinat
 		if until, held := d.pacer.HeldUntil(); held {
 			return g.hold(ctx, d, until, heldBy, lastErr)
 		}
+		// Right before the send the lease is renewed: an instance cut off from the journal
+		// for longer than its lease, whose fluxes another took over, does not send them.
+		if unit, err = g.stillHeld(ctx, unit); err != nil {
+			return fmt.Errorf("deposit round of %s stopped: %w", d.Name(), err)
+		}
+		if len(unit) == 0 {
+			continue
+		}
 		files := map[int64]bool{}
 		for _, fx := range unit {
 			if id, err := g.Journal.FileOfFlux(ctx, fx.ID); err == nil {
@@ -233,6 +261,27 @@ func (g *Deliverer) Round(ctx context.Context, stop <-chan struct{}, d *Destinat
 		return fmt.Errorf("%d deposit(s) to %s failed and wait out their back-off; the last: %w", failed, d.Name(), lastErr)
 	}
 	return nil
+}
+
+// stillHeld renews this instance's lease of unit's fluxes and returns those it still holds.
+func (g *Deliverer) stillHeld(ctx context.Context, unit []journal.Flux) ([]journal.Flux, error) {
+	ids := make([]int64, len(unit))
+	for i, fx := range unit {
+		ids[i] = fx.ID
+	}
+	held, err := g.Journal.RenewLease(ctx, ids, g.leaseUntil())
+	if err != nil {
+		return nil, err
+	}
+	out := unit[:0:0]
+	for _, fx := range unit {
+		if held[fx.ID] {
+			out = append(out, fx)
+		} else {
+			g.Log.Warn("flux left to another instance: its lease ran out", "flux", fx.ID, "name", fx.FinalName)
+		}
+	}
+	return out, nil
 }
 
 // ErrHeld says that a round stopped because the platform asked to wait (Retry-After).

@@ -38,6 +38,11 @@ func (g *Deliverer) Run(ctx context.Context, stop <-chan struct{}, d *Destinatio
 		if ok, until := d.breaker.allow(now, false); !ok && (wake.IsZero() || until.After(wake)) {
 			wake = until // a back-off due during a pause waits for its end
 		}
+		if g.Leader != nil && (wake.IsZero() || wake.Sub(now) > sweepEvery) {
+			// Among several instances: a look now and then, for the work of one that died
+			// (its leases run out) and for the lead this one may have been given.
+			wake = now.Add(sweepEvery)
+		}
 		var timerC <-chan time.Time
 		if !wake.IsZero() {
 			timer.Reset(max(wake.Sub(now), 0))
@@ -52,11 +57,17 @@ func (g *Deliverer) Run(ctx context.Context, stop <-chan struct{}, d *Destinatio
 		case <-timerC:
 		}
 		timer.Stop()
+		if !d.Schedule.Now && !g.leads() {
+			continue // the scheduler, another instance, runs the windows
+		}
 		if err := g.Round(ctx, stop, d, false); err != nil && !errors.Is(err, ErrBreakerOpen) {
 			g.Log.Warn("deposit round ended with failures; the fluxes concerned wait out their back-off", "destination", d.Name(), "err", err)
 		}
 	}
 }
+
+// sweepEvery is how often an instance among several looks for work left by another.
+const sweepEvery = 15 * time.Second
 
 // trackLoop tracks d every TrackEvery, and TrackDelay after a round deposited something,
 // until stop.
@@ -85,6 +96,9 @@ func (g *Deliverer) trackLoop(ctx context.Context, stop <-chan struct{}, d *Dest
 		case <-soon:
 			soon = nil
 		case <-ticker.C:
+		}
+		if !g.leads() {
+			continue // the scheduler tracks
 		}
 		if err := g.Track(ctx, d); err != nil && ctx.Err() == nil {
 			g.Log.Warn("platform statuses not all read; asking again later", "destination", d.Name(), "err", err)

@@ -37,6 +37,22 @@ func NewInstanceID() string {
 	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
 }
 
+// SetStaleAfter changes StaleAfter for this journal (journal.stale_after; tests).
+func (j *Journal) SetStaleAfter(d time.Duration) {
+	if d > 0 {
+		j.staleAfter = d
+	}
+}
+
+// StaleAfter is how long an instance of this journal may go without a heartbeat before it
+// is taken for dead.
+func (j *Journal) StaleAfter() time.Duration {
+	if j.staleAfter > 0 {
+		return j.staleAfter
+	}
+	return StaleAfter
+}
+
 // SetInstance makes this journal act for the instance id: its claims and leases carry it.
 // Only a PostgreSQL journal takes one.
 func (j *Journal) SetInstance(id string) {
@@ -111,7 +127,7 @@ func (j *Journal) Instances(ctx context.Context) ([]Instance, error) {
 			return nil, fmt.Errorf("journal: instances: %w", err)
 		}
 		in.Stopped = stopped.Time
-		in.Stale = !stopped.Valid && now.Sub(in.Seen) > StaleAfter
+		in.Stale = !stopped.Valid && now.Sub(in.Seen) > j.StaleAfter()
 		out = append(out, in)
 	}
 	return out, rows.Err()
@@ -130,21 +146,73 @@ func (j *Journal) TakeOver(ctx context.Context, id int64) (bool, error) {
 	if j.instance == "" {
 		return true, nil
 	}
-	res, err := j.db.ExecContext(ctx, `UPDATE files SET claimed_by = ? WHERE id = ? AND `+fmt.Sprintf(ownerGone, "claimed_by"),
-		j.instance, id, j.instance, j.now().UTC().Add(-StaleAfter))
+	var took bool
+	err := j.inTx(ctx, func(tx *sql.Tx) error {
+		var prev string
+		if err := tx.QueryRowContext(ctx, `SELECT claimed_by FROM files WHERE id = ?`, id).Scan(&prev); err != nil {
+			return err
+		}
+		if prev == j.instance {
+			took = true
+			return nil
+		}
+		// The condition is checked again by the update itself: of two instances taking
+		// the file over at once, the second finds it claimed by the first, alive.
+		res, err := tx.ExecContext(ctx, `UPDATE files SET claimed_by = ? WHERE id = ? AND `+fmt.Sprintf(ownerGone, "claimed_by"),
+			j.instance, id, j.instance, j.now().UTC().Add(-j.StaleAfter()))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil || n != 1 {
+			return err
+		}
+		took = true
+		return j.event(ctx, tx, id, 0, EventTakenOver, fmt.Sprintf("from %q by %q", prev, j.instance))
+	})
 	if err != nil {
 		return false, fmt.Errorf("journal: take over file %d: %w", id, err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("journal: take over file %d: %w", id, err)
-	}
-	return n == 1, nil
+	return took, nil
 }
+
+// EventTakenOver records that an instance took over a file another one had claimed and
+// stopped heartbeating.
+const EventTakenOver = "taken-over"
 
 // ErrClaimedElsewhere says that another instance is claiming the same dropped file: the
 // folder's rename will give it to that one.
 var ErrClaimedElsewhere = errors.New("journal: the file is being claimed by another instance")
+
+// WithdrawLostClaim withdraws this instance's claim id of a dropped file when another
+// instance holds a claim of the same file (same source, name and digest): that instance's
+// rename moved it first. The row goes, with its events: the claim never took effect, and
+// only the winner's row and ack speak of the file. It reports whether it withdrew it.
+func (j *Journal) WithdrawLostClaim(ctx context.Context, id int64) (bool, error) {
+	if j.instance == "" {
+		return false, nil
+	}
+	var lost bool
+	err := j.inTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM files o JOIN files f ON f.source = o.source AND f.name = o.name AND f.sha256 = o.sha256
+			WHERE f.id = ? AND f.state = ? AND f.claimed_by = ? AND o.id != f.id AND o.claimed_by NOT IN ('', ?)
+			AND NOT EXISTS (SELECT 1 FROM invoices WHERE file_id = f.id)`, id, FileClaimed, j.instance, j.instance).Scan(&n)
+		if err != nil || n == 0 {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM events WHERE file_id = ?`, id); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM files WHERE id = ?`, id)
+		lost = err == nil
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("journal: withdraw the claim of file %d: %w", id, err)
+	}
+	return lost, nil
+}
 
 // isUniqueViolation reports a unique index refusing a row, on either database.
 func isUniqueViolation(err error) bool {

@@ -128,7 +128,8 @@ type Journal struct {
 	now func() time.Time
 	pg  bool // PostgreSQL (postgres.go), shared by several instances; SQLite otherwise
 	// instance is this gateway's id among several (cluster.go); "" for a lone one.
-	instance string
+	instance   string
+	staleAfter time.Duration // 0: StaleAfter
 }
 
 // Open opens (creating it if needed) the SQLite journal at path and brings its schema up to

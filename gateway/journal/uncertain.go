@@ -63,9 +63,11 @@ func (j *Journal) Uncertain(ctx context.Context, destination string, due time.Ti
 }
 
 // LeftDepositing returns the fluxes of destination recorded as being deposited: in a new
-// round, those a stopped or crashed run left in flight.
+// round, those a stopped or crashed run left in flight. One that another instance leased
+// and may still be depositing (its lease has not run out) is not left: it is in flight.
 func (j *Journal) LeftDepositing(ctx context.Context, destination string) ([]Flux, error) {
-	return j.queryFluxes(ctx, `WHERE destination = ? AND state = ? ORDER BY id`, destination, FluxDepositing)
+	return j.queryFluxes(ctx, `WHERE destination = ? AND state = ? AND (leased_by IN ('', ?) OR lease_until IS NULL OR lease_until < ?) ORDER BY id`,
+		destination, FluxDepositing, j.instance, j.now().UTC())
 }
 
 // Checked records a check of an uncertain flux on the platform at at that found nothing

@@ -72,7 +72,7 @@ func New(g State, j *journal.Journal, version string, log *slog.Logger) *Metrics
 	info := prometheus.NewGauge(prometheus.GaugeOpts{Name: "fluxgate_build_info", Help: "The running version.",
 		ConstLabels: prometheus.Labels{"version": version}})
 	info.Set(1)
-	m.reg.MustRegister(m.deposit, m.tracking, m.pauses, info, &collector{g: g, j: j, log: log},
+	m.reg.MustRegister(m.deposit, m.tracking, m.pauses, info, &collector{g: g, j: j, log: log}, &instances{j: j, log: log},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

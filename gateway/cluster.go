@@ -1,0 +1,220 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fluxgate/fluxgate/gateway/deposit"
+	"github.com/fluxgate/fluxgate/gateway/folder"
+	"github.com/fluxgate/fluxgate/gateway/journal"
+)
+
+// Several gateways ("instances") may share one PostgreSQL journal (journal: {driver:
+// postgres, dsn_env: …}). Every instance watches and processes the sources; one, elected,
+// runs the deposit windows and the tracking (the scheduler). Each heartbeats into the
+// journal, so that `status`, the status pages and /metrics show them, and so that the work
+// of one that stops heartbeating is taken over (journal/cluster.go).
+
+// cluster is this instance among several; nil for a lone SQLite gateway.
+type cluster struct {
+	self    journal.Instance
+	elector *journal.Elector
+
+	mu       sync.Mutex
+	lastBeat time.Time // the last heartbeat that got through
+	lastErr  error     // why the last one did not, if it did not
+}
+
+// openJournal opens the configured journal: the SQLite file, or the PostgreSQL database
+// whose DSN the variable journal.dsn_env holds (never logged). A working gateway on
+// PostgreSQL becomes an instance: it gets an id, heartbeats once, and stands for election.
+func (g *Gateway) openJournal(ctx context.Context, observe bool) (*journal.Journal, error) {
+	if g.cfg.Journal.Driver != journal.DriverPostgres {
+		return journal.Open(ctx, g.cfg.Path(g.cfg.Journal.Path))
+	}
+	dsn, err := deposit.Secret(os.Getenv, "journal.dsn_env", g.cfg.Journal.DSNEnv)
+	if err != nil {
+		return nil, err
+	}
+	j, err := journal.OpenPostgres(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	j.SetStaleAfter(time.Duration(g.cfg.Journal.StaleAfter))
+	if observe {
+		return j, nil
+	}
+	if err := j.Writable(ctx); err != nil {
+		j.Close()
+		return nil, fmt.Errorf("the PostgreSQL journal cannot be written (%v): give the gateway's database user the right to write its tables", err)
+	}
+	host, _ := os.Hostname()
+	c := &cluster{self: journal.Instance{ID: journal.NewInstanceID(), Host: host, PID: os.Getpid(), Version: "dev", Started: g.now()},
+		elector: j.NewElector()}
+	j.SetInstance(c.self.ID)
+	g.cluster = c
+	g.beat(ctx, j)
+	return j, nil
+}
+
+// OpenJournalWriter opens the journal with connections of its own, for a writer beside
+// the pipeline (the alerts' records).
+func (g *Gateway) OpenJournalWriter(ctx context.Context) (*journal.Journal, error) {
+	return g.openJournal(ctx, true)
+}
+
+// SetVersion names the version this instance reports in its heartbeats.
+func (g *Gateway) SetVersion(v string) {
+	if g.cluster != nil && v != "" {
+		g.cluster.self.Version = v
+	}
+}
+
+// Scheduler says whether this gateway runs the deposit windows and the tracking: a lone
+// gateway always does; among several, the elected one.
+func (g *Gateway) Scheduler() bool {
+	return g.cluster == nil || g.cluster.elector.Leader()
+}
+
+// Instance is this gateway's instance id ("" for a lone gateway).
+func (g *Gateway) Instance() string {
+	if g.cluster == nil {
+		return ""
+	}
+	return g.cluster.self.ID
+}
+
+// beat stands for election (or keeps the lead) and heartbeats. A database that does not
+// answer loses the lead at once: another instance may be elected meanwhile.
+func (g *Gateway) beat(ctx context.Context, j *journal.Journal) {
+	c := g.cluster
+	was := c.elector.Leader()
+	lead, eerr := c.elector.Try(ctx)
+	in := c.self
+	in.Scheduler = lead
+	herr := j.Heartbeat(ctx, in)
+	c.mu.Lock()
+	if herr == nil {
+		c.lastBeat = g.now()
+	}
+	prev := c.lastErr
+	c.lastErr = herr
+	c.mu.Unlock()
+	switch {
+	case lead && !was:
+		g.log.Info("this instance is now the scheduler: it runs the deposit windows and the tracking", "instance", in.ID)
+		for _, d := range g.dests {
+			d.Kick() // what the previous scheduler left goes out, as at a start
+		}
+	case !lead && was:
+		g.log.Warn("this instance is no longer the scheduler", "instance", in.ID, "err", eerr)
+	}
+	if herr != nil && prev == nil {
+		g.log.Warn("the journal's database does not answer: this instance pauses its work until it does", "instance", in.ID, "err", herr)
+	} else if herr == nil && prev != nil {
+		g.log.Info("the journal's database answers again: work resumes", "instance", in.ID)
+	}
+}
+
+// runCluster heartbeats every journal.HeartbeatEvery (or faster) until ctx ends, then records a clean
+// stop: the leases are freed and the lead given up, so that another instance goes on at
+// once.
+func (g *Gateway) runCluster(ctx context.Context) {
+	c := g.cluster
+	if c == nil {
+		return
+	}
+	// Three heartbeats at least within the time after which an instance is taken for dead.
+	t := time.NewTicker(min(journal.HeartbeatEvery, g.journal.StaleAfter()/3))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			c.elector.Resign()
+			if err := g.journal.InstanceStopped(stop, c.self.ID); err != nil {
+				g.log.Warn("the clean stop of this instance was not recorded: its leases run out by themselves", "instance", c.self.ID, "err", err)
+			}
+			return
+		case <-t.C:
+			g.beat(ctx, g.journal)
+		}
+	}
+}
+
+// takeOver says whether this instance may work on file id: its own, a lone gateway's, or
+// one whose claimer stopped heartbeating. A live instance's file is left to it.
+func (g *Gateway) takeOver(ctx context.Context, id int64) (bool, error) {
+	ok, err := g.journal.TakeOver(ctx, id)
+	if err == nil && !ok {
+		g.log.Debug("file left to the instance that claimed it", "id", id)
+	}
+	return ok, err
+}
+
+// lostClaim handles a claim whose rename found the file gone: among several instances,
+// when another instance holds a claim of the same file, that one's rename won, and this
+// claim is withdrawn without an ack (an ack would contradict the winner's). A lone gateway,
+// or a file that really vanished, gets the usual "vanished" treatment.
+func (g *Gateway) lostClaim(ctx context.Context, r *route, fi folder.FileInfo, id int64) (bool, error) {
+	if g.cluster == nil {
+		return false, nil
+	}
+	lost, err := g.journal.WithdrawLostClaim(ctx, id)
+	if lost {
+		g.log.Debug("file claimed by another instance at the same moment", "source", r.cfg.Name, "file", fi.Name, "id", id)
+		r.watcher.Forget(fi.Name)
+	}
+	return lost, err
+}
+
+// sharedCleanAge is how old a temporary or unneeded spool file must be before an instance
+// among several removes it at its start: the others write there meanwhile, and a file
+// they are writing, or have spooled and not recorded yet, is younger than that.
+const sharedCleanAge = time.Hour
+
+// cleanUpShared is cleanUp among several instances: only what is older than
+// sharedCleanAge goes; the destinations' own temporary files are left to a lone start.
+func (g *Gateway) cleanUpShared(ctx context.Context) error {
+	before := g.now().Add(-sharedCleanAge)
+	clean := func(f folder.Folder, dir string, keep func(string) bool) error {
+		entries, err := f.List(ctx, dir)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			name := path.Base(e.Name)
+			if e.IsDir || e.Size < 0 || !e.ModTime.Before(before) || keep(name) {
+				continue
+			}
+			if err := f.Remove(ctx, path.Join(dir, name)); err != nil {
+				g.log.Warn("stale file not removed", "folder", f, "file", name, "err", err)
+			}
+		}
+		return nil
+	}
+	notTemp := func(name string) bool { return !folder.IsTempName(name) }
+	for _, r := range g.routes {
+		for _, c := range []struct {
+			f   folder.Folder
+			dir string
+		}{{r.acks, "."}, {r.in, processingDir}, {r.in, archiveDir}, {r.in, errorDir}} {
+			if err := clean(c.f, c.dir, notTemp); err != nil {
+				g.log.Warn("temporary files not cleaned", "folder", c.f, "dir", c.dir, "err", err)
+			}
+		}
+	}
+	needed, err := g.journal.SpoolNames(ctx)
+	if err != nil {
+		return err
+	}
+	return clean(g.spool, ".", func(name string) bool {
+		return needed[name] || (strings.HasPrefix(name, ".") && !folder.IsTempName(name))
+	})
+}
