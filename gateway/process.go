@@ -461,7 +461,7 @@ func (g *Gateway) invoiceOutcome(ctx context.Context, run *fileRun, seq int, res
 		if err != nil {
 			return out, fmt.Errorf("write %s of invoice %s: %w", syntax, out.Number, err)
 		}
-		spoolName := fmt.Sprintf("%d-%d-%s.xml", run.fileID, seq, syntax)
+		spoolName := fmt.Sprintf("%d-%d-%s%s", run.fileID, seq, syntax, invsyntax.Extension(syntax))
 		if err := run.spool.write(spoolName, data); err != nil {
 			return out, err
 		}
@@ -589,7 +589,7 @@ func (g *Gateway) finalName(ctx context.Context, dest string, fileID int64, seq 
 		}
 		vars.Source, vars.Input = f.Source, f.Name
 	}
-	name := config.ExpandFilename(tmpl, vars)
+	name := invsyntax.WithExtension(config.ExpandFilename(tmpl, vars), syntax) // a Factur-X is a .pdf
 	taken, err := g.journal.NameTaken(ctx, dest, name, fileID)
 	if err != nil {
 		return "", err
