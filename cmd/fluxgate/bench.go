@@ -39,6 +39,7 @@ type benchOptions struct {
 	keep         bool
 	asJSON       bool
 	timeout      time.Duration
+	gateway      string // the fluxgate binary measured: another build, to compare
 	// command runs the gateway with args (tests: the test binary); nil runs this binary.
 	command func(ctx context.Context, args ...string) *exec.Cmd
 }
@@ -132,6 +133,7 @@ Exports are generated as they are written: a 1 GB export costs the bench no memo
 	f.BoolVar(&o.keep, "keep", false, "keep the work folder")
 	f.BoolVar(&o.asJSON, "json", false, "print the figures as JSON")
 	f.DurationVar(&o.timeout, "timeout", time.Hour, "give up a run after this long")
+	f.StringVar(&o.gateway, "gateway", "", "the fluxgate binary to measure (default: this one), to compare builds on the same exports")
 	return cmd
 }
 
@@ -156,9 +158,11 @@ func runBench(ctx context.Context, o benchOptions, log io.Writer) (*benchResult,
 	if err != nil {
 		return nil, err
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
+	exe := o.gateway
+	if exe == "" {
+		if exe, err = os.Executable(); err != nil {
+			return nil, err
+		}
 	}
 	dir := o.dir
 	if dir == "" {
@@ -226,7 +230,11 @@ func runBench(ctx context.Context, o benchOptions, log io.Writer) (*benchResult,
 	return res, nil
 }
 
-// bench runs the gateway binary exe on generated exports.
+// latencyPause is the wait before each file dropped for the latency: longer than the
+// watcher's coalescing of a burst of folder events (folder.notifyDelay).
+const latencyPause = 250 * time.Millisecond
+
+// bench runs the gateway binary on generated exports.
 type bench struct {
 	o        benchOptions
 	command  func(ctx context.Context, args ...string) *exec.Cmd
@@ -398,11 +406,14 @@ func (b *bench) daemon(ctx context.Context, ws *benchSpace) (*benchRun, error) {
 	var acked, deposited []time.Duration
 	for k := range b.o.latencyFiles + 1 { // the first only shows the daemon serves
 		i := base + k
-		start := time.Now()
+		// One file dropped into an idle gateway: the previous one's deposit is done, and its
+		// folder events are past the watcher's coalescing of bursts.
+		time.Sleep(latencyPause)
 		name, _, err := b.writeExport(ws, i, firstInvoice+k*small, small)
 		if err != nil {
 			return nil, err
 		}
+		start := time.Now() // dropped: complete under its name
 		ackAt, depAt, err := b.waitFile(ctx, ws, name, (k+1)*small*len(b.o.outputs))
 		if err != nil {
 			return nil, err

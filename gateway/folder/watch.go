@@ -24,6 +24,21 @@ const DefaultRescan = 10 * time.Second
 // continuously is still observed regularly.
 const notifyDelay = 100 * time.Millisecond
 
+// firstNotifyDelay is the wait after a notification that comes when no scan ran for
+// notifyDelay: a file dropped into a quiet folder is seen at once, so that its quiet period
+// starts when it was dropped, not notifyDelay later. A burst still costs one scan per
+// notifyDelay.
+const firstNotifyDelay = 5 * time.Millisecond
+
+// notifyWait is how long after a notification at now the scan comes, the previous scan
+// having run at lastScan.
+func notifyWait(now, lastScan time.Time) time.Duration {
+	if now.Sub(lastScan) >= notifyDelay {
+		return firstNotifyDelay
+	}
+	return notifyDelay
+}
+
 // Readiness says when a file is complete.
 type Readiness struct {
 	// Quiet: a file is ready when its size and modification time have not changed across
@@ -421,6 +436,7 @@ func (w *Watcher) Run(ctx context.Context, out chan<- FileInfo) error {
 	wake := time.NewTimer(0) // the first scan, then readiness deadlines and notifications
 	defer wake.Stop()
 	wakeAt := w.opts.Now()
+	var lastScan time.Time // when the latest scan started
 	setWake := func(at time.Time) {
 		if !wakeAt.IsZero() && !at.Before(wakeAt) {
 			return // an earlier wake-up is pending
@@ -438,7 +454,8 @@ func (w *Watcher) Run(ctx context.Context, out chan<- FileInfo) error {
 				notify = nil // the folder was closed or re-opened: see after the next scan
 				continue
 			}
-			setWake(w.opts.Now().Add(notifyDelay))
+			now := w.opts.Now()
+			setWake(now.Add(notifyWait(now, lastScan)))
 			continue
 		case <-reconnected:
 			if w.Failing() != nil {
@@ -453,6 +470,7 @@ func (w *Watcher) Run(ctx context.Context, out chan<- FileInfo) error {
 			wakeAt = time.Time{}
 		}
 
+		lastScan = w.opts.Now()
 		ready, _, next, err := w.scan(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
