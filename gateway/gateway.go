@@ -10,6 +10,8 @@ import (
 	"github.com/fluxgate/fluxgate/gateway/config"
 	"github.com/fluxgate/fluxgate/gateway/delivery"
 	"log/slog"
+	"math/rand/v2"
+	"os"
 	"strings"
 	"time"
 
@@ -204,7 +206,8 @@ func (g *Gateway) Close() error {
 // CheckSpool checks that flux files can be written into the spool: a probe file written
 // atomically, then removed.
 func CheckSpool(ctx context.Context, spool folder.Folder) error {
-	const probe = ".fluxgate-probe"
+	// A name of its own: instances sharing the spool may start together.
+	probe := fmt.Sprintf(".fluxgate-probe-%d-%x", os.Getpid(), rand.Uint64())
 	err := spool.WriteAtomic(ctx, probe, strings.NewReader("fluxgate write probe, safe to delete\n"))
 	if err == nil {
 		err = spool.Remove(ctx, probe)

@@ -27,6 +27,17 @@ import (
 // into processing/, then mapping, checks, spool, journal, ack and the move into archive/ or
 // error/. It returns the file's status.
 func (g *Gateway) take(ctx context.Context, r *route, fi folder.FileInfo) (string, error) {
+	// Among several instances, one at a time claims a dropped name; the other leaves it
+	// (cluster.go). The name is read under the lock: one claimed and moved meanwhile is gone.
+	unlock, mine, err := g.journal.TryLockName(ctx, r.cfg.Name, fi.Name)
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	if !mine {
+		r.watcher.Forget(fi.Name)
+		return "", nil
+	}
 	sum, err := hashFile(ctx, r.in, fi.Name)
 	if errors.Is(err, folder.ErrNotExist) && g.cluster != nil {
 		// Another instance claimed it first and moved it away (cluster.go).
@@ -693,6 +704,12 @@ func (g *Gateway) vanished(ctx context.Context, r *route, id int64) error {
 
 // writeAck renders the journal's view of a file into its ack, atomically.
 func (g *Gateway) writeAck(ctx context.Context, fileID int64) error {
+	// Among several instances, one writer at a time: the last ack written is the latest.
+	unlock, err := g.journal.LockAck(ctx, fileID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	f, err := g.journal.File(ctx, fileID)
 	if err != nil {
 		return err

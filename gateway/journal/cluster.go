@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"strings"
 	"sync"
@@ -403,4 +404,73 @@ func (e *Elector) Resign() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.dropLocked()
+}
+
+// Advisory lock classes (the first key of PostgreSQL's two-key advisory locks).
+const (
+	lockClassAck  = 0x61636b // one ack writer per file at a time
+	lockClassName = 0x6e616d // one claimer per dropped name at a time
+)
+
+// LockAck serialises, across instances, the writing of file id's ack: each writer reads
+// the journal and writes the ack while holding it, so the last ack written shows the
+// latest state, never an older read written late. A lone instance has nothing to wait for.
+func (j *Journal) LockAck(ctx context.Context, id int64) (unlock func(), err error) {
+	if j.instance == "" {
+		return func() {}, nil
+	}
+	return j.advisoryLock(ctx, lockClassAck, int32(id), true)
+}
+
+// TryLockName takes, without waiting, the right to claim the file dropped as name in
+// source: two instances that see it at once do not both claim it; the one that does not
+// get it (ok false) leaves the file to the other. Held until unlock (through the claim's
+// rename). A lone instance always gets it.
+func (j *Journal) TryLockName(ctx context.Context, source, name string) (unlock func(), ok bool, err error) {
+	if j.instance == "" {
+		return func() {}, true, nil
+	}
+	h := fnv.New32a()
+	h.Write([]byte(source + "\x00" + name))
+	unlock, err = j.advisoryLock(ctx, lockClassName, int32(h.Sum32()), false)
+	if err == errNotLocked {
+		return func() {}, false, nil
+	}
+	return unlock, err == nil, err
+}
+
+var errNotLocked = errors.New("journal: advisory lock held elsewhere")
+
+// advisoryLock takes a session advisory lock on a connection of its own, kept until
+// unlock; wait says whether to wait for it (or return errNotLocked).
+func (j *Journal) advisoryLock(ctx context.Context, class, key int32, wait bool) (func(), error) {
+	conn, err := j.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("journal: lock: %w", scrub(err))
+	}
+	if wait {
+		_, err = conn.ExecContext(ctx, `SELECT pg_advisory_lock(?::int, ?::int)`, class, key)
+	} else {
+		var got bool
+		err = conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock(?::int, ?::int)`, class, key).Scan(&got)
+		if err == nil && !got {
+			err = errNotLocked
+		}
+	}
+	if err != nil {
+		conn.Close()
+		if err == errNotLocked {
+			return nil, err
+		}
+		return nil, fmt.Errorf("journal: lock: %w", scrub(err))
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_unlock(?::int, ?::int)`, class, key); err != nil {
+			// Not given back: the connection is thrown away, which ends its session.
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+		conn.Close()
+	}, nil
 }

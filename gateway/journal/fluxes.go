@@ -37,7 +37,12 @@ func (j *Journal) Invoices(ctx context.Context, fileID int64) ([]Invoice, error)
 		return nil, err
 	}
 	for _, f := range fluxes {
-		i := byID[f.InvoiceID]
+		// Another instance may record the file's invoices between the two reads: a flux of
+		// an invoice not read yet waits for the next read.
+		i, ok := byID[f.InvoiceID]
+		if !ok {
+			continue
+		}
 		out[i].Fluxes = append(out[i].Fluxes, f)
 	}
 	return out, nil

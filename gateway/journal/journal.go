@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
@@ -309,6 +310,16 @@ func (j *Journal) migrate(ctx context.Context) error {
 	// process opening the journal at the same moment (`fluxgate status` beside a starting
 	// gateway) waits for it, then finds the step done, instead of applying it twice.
 	conn, err := j.db.Conn(ctx)
+	// A new database turned to WAL by another process at this very moment answers busy at
+	// once, whatever busy_timeout says: wait a little and try again.
+	for try := 0; err != nil && strings.Contains(err.Error(), "SQLITE_BUSY") && try < 100; try++ {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		conn, err = j.db.Conn(ctx)
+	}
 	if err != nil {
 		return err
 	}
