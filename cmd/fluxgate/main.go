@@ -71,6 +71,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newRunCmd(), newMapCmd(), newCheckCmd(), newConvertCmd(), newConfigCmd(), newStatusCmd(), newRetryCmd(), newReprocessCmd(), newSimulateCmd(), newDoctorCmd(), newTestMappingCmd(), newVersionCmd(), newBenchCmd())
 	root.AddCommand(newServiceCmd(), newHealthcheckCmd()) // where fluxgate is installed (service.go, healthcheck.go)
 	root.AddCommand(newMappingCmd())                      // fluxgate mapping draft (draft.go)
+	root.AddCommand(newJournalCmd())                      // fluxgate journal migrate --to postgres (journalcmd.go)
 	addLangFlag(root)
 	return root
 }
