@@ -68,6 +68,36 @@ func (g *Gateway) OpenJournalWriter(ctx context.Context) (*journal.Journal, erro
 	return g.openJournal(ctx, true)
 }
 
+// journalDown says that, among several instances, the last heartbeat did not get through:
+// the database does not answer, and the instance claims nothing until it does (the beat
+// says so once in the log, and once when it answers again).
+func (g *Gateway) journalDown() bool {
+	if g.cluster == nil {
+		return false
+	}
+	g.cluster.mu.Lock()
+	defer g.cluster.mu.Unlock()
+	return g.cluster.lastErr != nil
+}
+
+// journalFailed records that the database did not answer (before the next heartbeat
+// finds out): the instance pauses its claims, said once.
+func (g *Gateway) journalFailed(err error) {
+	c := g.cluster
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	first := c.lastErr == nil
+	if first {
+		c.lastErr = err
+	}
+	c.mu.Unlock()
+	if first {
+		g.log.Warn("the journal's database does not answer: this instance pauses its work until it does", "instance", c.self.ID, "err", err)
+	}
+}
+
 // SetVersion names the version this instance reports in its heartbeats.
 func (g *Gateway) SetVersion(v string) {
 	if g.cluster != nil && v != "" {
@@ -118,6 +148,10 @@ func (g *Gateway) beat(ctx context.Context, j *journal.Journal) {
 		g.log.Warn("the journal's database does not answer: this instance pauses its work until it does", "instance", in.ID, "err", herr)
 	} else if herr == nil && prev != nil {
 		g.log.Info("the journal's database answers again: work resumes", "instance", in.ID)
+		// Acks whose rewrite failed meanwhile catch up now, not at the next start.
+		if err := g.rewriteStaleAcks(ctx); err != nil {
+			g.log.Warn("acks not rewritten", "err", err)
+		}
 	}
 }
 

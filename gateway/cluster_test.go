@@ -125,3 +125,62 @@ func TestTwoInstancesShareOneJournal(t *testing.T) {
 		}
 	}
 }
+
+// The database goes down under a running instance: it pauses (nothing is lost, the
+// process goes on) and, once the database is back, finishes what was dropped meanwhile.
+func TestInstancePausesWhileTheDatabaseIsDown(t *testing.T) {
+	pg := pgtest.New(t)
+	dsn, err := pg.NewDatabase(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("FG_TEST_PG_DSN", dsn)
+	e := newEnv(t)
+	e.quiet = "50ms"
+	cfg := e.config(t)
+	cfg.Journal.Driver, cfg.Journal.DSNEnv = "postgres", "FG_TEST_PG_DSN"
+	var w io.Writer = io.Discard
+	if testing.Verbose() {
+		w = os.Stderr
+	}
+	g, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(w, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.Run(ctx) }()
+	e.drop(t, "ventes-2026-11.csv", "before.csv")
+	waitFor(t, func() bool { return len(list(t, e.outbox)) == 2*len(sampleInvoices) })
+
+	if err := pg.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	header, rows, _ := bytes.Cut(sampleBytes(t, "ventes-2026-11.csv"), []byte("\n"))
+	body := bytes.ReplaceAll(rows, []byte("FA2026-"), []byte("FB2026-"))
+	body = bytes.ReplaceAll(body, []byte("AV2026-"), []byte("AB2026-"))
+	e.write(t, "during.csv", append(append(append([]byte{}, header...), '\n'), body...))
+	time.Sleep(time.Second) // the watcher sees it and cannot claim it
+	select {
+	case err := <-done:
+		t.Fatalf("the gateway stopped while the database was down: %v", err)
+	default:
+	}
+	if err := pg.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return len(list(t, e.outbox)) == 4*len(sampleInvoices) })
+	// Both acks end in agreement: one whose rewrite the outage cut is caught up.
+	for _, name := range []string{"before.csv", "during.csv"} {
+		waitFor(t, func() bool {
+			data, err := os.ReadFile(filepath.Join(e.acks, ack.Name(name)))
+			var doc ack.Document
+			return err == nil && xml.Unmarshal(data, &doc) == nil && doc.Summary.Deposited == len(sampleInvoices)
+		})
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

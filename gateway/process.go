@@ -29,9 +29,15 @@ import (
 func (g *Gateway) take(ctx context.Context, r *route, fi folder.FileInfo) (string, error) {
 	// Among several instances, one at a time claims a dropped name; the other leaves it
 	// (cluster.go). The name is read under the lock: one claimed and moved meanwhile is gone.
+	if g.journalDown() {
+		r.watcher.Forget(fi.Name) // paused until the database answers, said once (cluster.go)
+		return "", nil
+	}
 	unlock, mine, err := g.journal.TryLockName(ctx, r.cfg.Name, fi.Name)
 	if err != nil {
-		return "", err
+		g.journalFailed(err)
+		r.watcher.Forget(fi.Name)
+		return "", nil
 	}
 	defer unlock()
 	if !mine {
