@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fluxgate/fluxgate/gateway/folder"
@@ -43,6 +44,9 @@ type Gateway struct {
 	lock    *journal.Lock // the journal's exclusive lock; nil for an Observer
 	cluster *cluster      // this instance among several on PostgreSQL (cluster.go); nil alone
 	ops     opsState      // what deposits said, for the status pages (observe.go)
+	// decide makes process one file at a time across workers (workers.go): its duplicate
+	// checks and final names see every file recorded before it.
+	decide sync.Mutex
 }
 
 // route is one source with everything its files go through.

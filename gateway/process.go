@@ -290,6 +290,11 @@ func (g *Gateway) process(ctx context.Context, r *route, f journal.File) error {
 	if !nameFits(f.Name) {
 		return g.journal.RecordResult(ctx, f.ID, journal.StatusRejected, []journal.Problem{nameTooLong(f.Name)}, nil)
 	}
+	// Files taken by several workers are processed one at a time: whether a file or an
+	// invoice is a duplicate, and which final names are free, is decided against every file
+	// recorded before, never against one being recorded at the same moment.
+	g.decide.Lock()
+	defer g.decide.Unlock()
 	stored := processingName(f.ID, f.Name)
 	if _, err := r.in.Stat(ctx, stored); errors.Is(err, folder.ErrNotExist) {
 		// Claimed, but the move did not happen (a crash in between): do it now.

@@ -195,8 +195,11 @@ func signal(ch chan struct{}) {
 	}
 }
 
-// runRoute feeds the files the watcher finds complete to take, one at a time.
+// runRoute feeds the files the watcher finds complete to take, up to the source's workers
+// at once (workers.go).
 func (g *Gateway) runRoute(ctx context.Context, r *route) error {
+	work := newWorkers(r.cfg.Workers)
+	defer work.idle() // the files in hand are finished
 	ready := make(chan folder.FileInfo)
 	watchErr := make(chan error, 1)
 	go func() { watchErr <- r.watcher.Run(ctx, ready) }()
@@ -214,8 +217,10 @@ func (g *Gateway) runRoute(ctx context.Context, r *route) error {
 	for {
 		select {
 		case <-retry.C:
+			work.idle() // never resumes a file a worker has in hand
 			g.resumePending(context.WithoutCancel(ctx), r)
 		case <-back:
+			work.idle()
 			g.resumePending(context.WithoutCancel(ctx), r)
 			if err := g.rewriteStaleAcks(context.WithoutCancel(ctx)); err != nil {
 				g.log.Warn("acks not rewritten", "source", r.cfg.Name, "err", err)
@@ -227,10 +232,12 @@ func (g *Gateway) runRoute(ctx context.Context, r *route) error {
 			return nil
 		case fi := <-ready:
 			// The file in hand is finished even if a stop is asked meanwhile.
-			if _, err := g.take(context.WithoutCancel(ctx), r, fi); err != nil {
-				g.log.Error("file not processed; it will be tried again", "source", r.cfg.Name, "file", fi.Name, "err", err)
-				r.watcher.Forget(fi.Name)
-			}
+			work.run(func() {
+				if _, err := g.take(context.WithoutCancel(ctx), r, fi); err != nil {
+					g.log.Error("file not processed; it will be tried again", "source", r.cfg.Name, "file", fi.Name, "err", err)
+					r.watcher.Forget(fi.Name)
+				}
+			})
 		}
 	}
 }
@@ -311,25 +318,34 @@ func (g *Gateway) onceRoute(ctx context.Context, r *route, s *Summary) error {
 		if err != nil {
 			return fmt.Errorf("scan %s: %w", r.cfg.Name, err)
 		}
+		// Up to the source's workers at once; all done before the next scan, which would
+		// list again a file still being claimed.
+		work := newWorkers(r.cfg.Workers)
+		var mu sync.Mutex // s
 		for _, fi := range ready {
-			status, err := g.take(ctx, r, fi)
-			g.fileDone()
-			if err != nil {
-				s.Errors = append(s.Errors, fmt.Errorf("%s/%s: %w", r.cfg.Name, fi.Name, err))
-				continue
-			}
-			s.Files++
-			switch status {
-			case journal.StatusAccepted:
-				s.Accepted++
-			case journal.StatusPartial:
-				s.Partial++
-			case journal.StatusDuplicate:
-				s.Duplicate++
-			default:
-				s.Rejected++
-			}
+			work.run(func() {
+				status, err := g.take(ctx, r, fi)
+				mu.Lock()
+				defer mu.Unlock()
+				g.fileDone()
+				if err != nil {
+					s.Errors = append(s.Errors, fmt.Errorf("%s/%s: %w", r.cfg.Name, fi.Name, err))
+					return
+				}
+				s.Files++
+				switch status {
+				case journal.StatusAccepted:
+					s.Accepted++
+				case journal.StatusPartial:
+					s.Partial++
+				case journal.StatusDuplicate:
+					s.Duplicate++
+				default:
+					s.Rejected++
+				}
+			})
 		}
+		work.idle()
 		settling := settlingFiles(waiting)
 		if len(settling) == 0 || !g.now().Before(deadline) {
 			s.Waiting = append(s.Waiting, waiting...)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -77,6 +78,10 @@ type SourceConfig struct {
 	Destination string       `yaml:"destination"`
 	Dedupe      DedupeConfig `yaml:"dedupe"`
 	Limits      LimitsConfig `yaml:"limits"`
+	// Workers is how many files of the source are processed at once (0: the number of
+	// cores). Each file is still claimed once and mapped and checked on its own; their
+	// durable writes overlap.
+	Workers int `yaml:"workers"`
 }
 
 // DedupeConfig says what is never deposited twice. Both are on unless turned off.
@@ -229,6 +234,9 @@ func (c *Config) setDefaults() {
 		if len(s.Outputs) == 0 {
 			s.Outputs = []string{"ubl"}
 		}
+		if s.Workers == 0 {
+			s.Workers = runtime.NumCPU()
+		}
 		if s.Profile == "" {
 			s.Profile = "en16931"
 		}
@@ -296,6 +304,9 @@ func (c *Config) validate() error {
 		errs = append(errs, checkName(where, s.Name, names)...)
 		where = fmt.Sprintf("%s (%s)", where, s.Name)
 		errs = append(errs, s.Folder.validate(where)...)
+		if s.Workers < 0 {
+			errs = append(errs, fmt.Errorf("%s: workers %d: 1 or more (0 or none: the number of cores)", where, s.Workers))
+		}
 		if s.Poll != "" {
 			if _, err := cron.ParseStandard(s.Poll); err != nil {
 				errs = append(errs, fmt.Errorf("%s: poll %q: %w (write a cron spec like \"*/5 * * * *\")", where, s.Poll, err))

@@ -1,0 +1,57 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/fluxgate/fluxgate/internal/testutil"
+)
+
+// Files taken by several workers at once are each claimed once, and duplicates among them
+// are still found: 30 exports and 10 byte-for-byte copies under other names, and 10 files
+// repeating an invoice of another, all dropped together for 4 workers. Every export is
+// ACCEPTED once, every copy DUPLICATE, every repeated invoice deposited once.
+func TestWorkersClaimOnceAndFindDuplicates(t *testing.T) {
+	e := newEnv(t)
+	e.extra = "    workers: 4\n"
+	sample, err := os.ReadFile(filepath.Join(testutil.RepoRoot(t), "examples", "exports", "ventes-2026-11.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, rows, _ := bytes.Cut(sample, []byte("\n"))
+	export := func(i int) []byte {
+		body := bytes.ReplaceAll(rows, []byte("FA2026-"), fmt.Appendf(nil, "F%03d-", i))
+		body = bytes.ReplaceAll(body, []byte("AV2026-"), fmt.Appendf(nil, "A%03d-", i))
+		return append(append(append([]byte{}, header...), '\n'), body...)
+	}
+	const files = 30
+	for i := range files {
+		e.write(t, fmt.Sprintf("lot-%03d.csv", i), export(i))
+	}
+	for i := range 10 {
+		e.write(t, fmt.Sprintf("copie-%03d.csv", i), export(i)) // the same bytes as lot-i
+	}
+	g := e.open(t)
+	s, err := g.RunOnce(context.Background())
+	if err != nil || len(s.Errors) != 0 {
+		t.Fatalf("summary %+v, %v", s, err)
+	}
+	if s.Files != files+10 || s.Accepted != files || s.Duplicate != 10 {
+		t.Errorf("summary %+v: want %d accepted, 10 duplicate", s, files)
+	}
+	entries, err := os.ReadDir(e.outbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != files*6*2 {
+		t.Errorf("%d fluxes deposited, want %d (6 invoices per export, UBL and CII, once each)", len(entries), files*6*2)
+	}
+	archived, _ := os.ReadDir(filepath.Join(e.inbox, ".fluxgate", "archive"))
+	if len(archived) != files+10 {
+		t.Errorf("%d files archived, want %d", len(archived), files+10)
+	}
+}
