@@ -144,6 +144,33 @@ func (s *Server) apiSources(w http.ResponseWriter, r *http.Request) {
 	}{v}, err)
 }
 
+// apiInstances lists the gateways sharing a PostgreSQL journal (none on SQLite).
+func (s *Server) apiInstances(w http.ResponseWriter, r *http.Request) {
+	v, err := s.j.Instances(r.Context())
+	type instanceView struct {
+		ID        string     `json:"id"`
+		Host      string     `json:"host"`
+		PID       int        `json:"pid"`
+		Version   string     `json:"version"`
+		Started   time.Time  `json:"started"`
+		Seen      time.Time  `json:"lastHeartbeat"`
+		Stopped   *time.Time `json:"stopped,omitempty"`
+		Scheduler bool       `json:"scheduler"`
+		Stale     bool       `json:"silent"`
+	}
+	out := []instanceView{}
+	for _, in := range v {
+		iv := instanceView{in.ID, in.Host, in.PID, in.Version, in.Started, in.Seen, nil, in.Scheduler, in.Stale}
+		if !in.Stopped.IsZero() {
+			iv.Stopped = &in.Stopped
+		}
+		out = append(out, iv)
+	}
+	s.answer(w, r, struct {
+		Instances []instanceView `json:"instances"`
+	}{out}, err)
+}
+
 func (s *Server) apiDestinations(w http.ResponseWriter, r *http.Request) {
 	v, err := s.destinations(r.Context())
 	s.answer(w, r, struct {

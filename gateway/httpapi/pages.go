@@ -179,6 +179,7 @@ type dashboard struct {
 	Destinations []destinationView
 	Files        []fileView
 	Alerts       []alertView
+	Instances    []journal.Instance // the gateways sharing a PostgreSQL journal (instances.go)
 }
 
 func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) error {
@@ -189,6 +190,9 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if d.Destinations, err = s.destinations(ctx); err != nil {
+		return err
+	}
+	if d.Instances, err = s.j.Instances(ctx); err != nil {
 		return err
 	}
 	files, err := s.j.SearchFiles(ctx, journal.FileFilter{Limit: 10})

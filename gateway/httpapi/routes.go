@@ -34,6 +34,7 @@ func (s *Server) routes() {
 	m.Handle("GET /api/v1/invoices", s.api(s.apiInvoices))
 	m.Handle("GET /api/v1/rejections", s.api(s.apiRejections))
 	m.Handle("GET /api/v1/sources", s.api(s.apiSources))
+	m.Handle("GET /api/v1/instances", s.api(s.apiInstances))
 	m.Handle("GET /api/v1/destinations", s.api(s.apiDestinations))
 	m.Handle("GET /api/v1/csrf", s.api(s.apiCSRF))
 	m.Handle("POST /api/v1/files/{id}/retry", s.apiAction(s.apiRetry))
