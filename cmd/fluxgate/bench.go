@@ -12,9 +12,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"syscall"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -527,17 +527,6 @@ func percentile(ds []time.Duration, p int) float64 {
 	i := (len(s)*p + 99) / 100
 	i = min(max(i-1, 0), len(s)-1)
 	return float64(s[i]) / float64(time.Millisecond)
-}
-
-// peakRSS is the child's peak resident set, in MB.
-func peakRSS(ps *os.ProcessState) float64 {
-	if ps == nil {
-		return 0
-	}
-	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-		return float64(ru.Maxrss) / 1024 // kilobytes on Linux
-	}
-	return 0
 }
 
 // findMappings returns the folder of the example mappings: dir when given, else
