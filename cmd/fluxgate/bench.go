@@ -12,9 +12,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"syscall"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
