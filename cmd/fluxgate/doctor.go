@@ -113,6 +113,14 @@ func (d *doctor) state(ctx context.Context, cfg *config.Config) {
 			d.ok("writable")
 		}
 	}
+	if cfg.Journal.Driver == journal.DriverPostgres { // shared by several instances
+		fmt.Fprintf(d.out, "journal (PostgreSQL, DSN in $%s)\n", cfg.Journal.DSNEnv)
+		if err := checkPostgresJournal(ctx, cfg); err != nil {
+			d.fail("connect", err, "")
+		} else {
+			d.ok("reachable, schema up to date, writable")
+		}
+	}
 	spool := cfg.Path(cfg.Spool)
 	fmt.Fprintf(d.out, "spool (%s)\n", spool)
 	f, err := gateway.OpenFolder(ctx, cfg, config.FolderConfig{Path: cfg.Spool})

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -80,4 +81,19 @@ Exit status: 0 copied, 2 not.`,
 	migrate.Flags().StringVar(&dsnEnv, "dsn-env", "", "the environment variable holding the PostgreSQL DSN")
 	cmd.AddCommand(migrate)
 	return cmd
+}
+
+// checkPostgresJournal opens the PostgreSQL journal cfg names (migrating it, as a start
+// does) and checks that a write transaction goes through: what doctor checks.
+func checkPostgresJournal(ctx context.Context, cfg *config.Config) error {
+	dsn, err := deposit.Secret(os.Getenv, "journal.dsn_env", cfg.Journal.DSNEnv)
+	if err != nil {
+		return err
+	}
+	j, err := journal.OpenPostgres(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer j.Close()
+	return j.Writable(ctx)
 }

@@ -65,6 +65,9 @@ log: {level: error}
 	if code != 0 || !strings.Contains(out, "ventes.csv") || !strings.Contains(out, "FA2026-1101") {
 		t.Fatalf("status on PostgreSQL after the copy: %d\n%s\n%s", code, out, errOut)
 	}
+	if _, out, errOut := runCLI(t, "doctor", "-c", pgCfg); !strings.Contains(out, "reachable, schema up to date, writable") {
+		t.Fatalf("doctor on PostgreSQL:\n%s\n%s", out, errOut)
+	}
 	// An unreachable database: one sentence, exit 2, the DSN (and its password) not shown.
 	t.Setenv("FG_TEST_DSN", "postgres://fluxgate:s3cret@127.0.0.1:1/x?sslmode=disable&connect_timeout=2")
 	code, _, errOut = runCLI(t, "run", "--once", "-c", pgCfg)
