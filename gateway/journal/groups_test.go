@@ -2,7 +2,7 @@ package journal
 
 import (
 	"context"
-	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -11,11 +11,7 @@ import (
 // the audit trail.
 func TestGroupTransitions(t *testing.T) {
 	ctx := context.Background()
-	j, err := Open(ctx, filepath.Join(t.TempDir(), "j.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer j.Close()
+	j := openTest(t)
 	id, err := j.ClaimFile(ctx, "ventes", "v.csv", "sha", 1, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -72,5 +68,36 @@ func TestGroupTransitions(t *testing.T) {
 	}
 	if err := j.DepositedAll(ctx, nil, false); err != nil {
 		t.Error(err)
+	}
+}
+
+// The deposit of a flux asks whether its invoice has a flux not deposited yet: the fluxes
+// of an invoice are found through an index, not by scanning every flux of the journal.
+func TestFluxesOfAnInvoiceAreIndexed(t *testing.T) {
+	ctx := context.Background()
+	j := openTest(t)
+	if testPG != nil {
+		var name string
+		if err := j.db.QueryRowContext(ctx, `SELECT indexname FROM pg_indexes WHERE tablename = 'fluxes' AND indexname = 'fluxes_invoice'`).Scan(&name); err != nil {
+			t.Fatalf("no index fluxes_invoice: %v", err)
+		}
+		return
+	}
+	rows, err := j.db.QueryContext(ctx, `EXPLAIN QUERY PLAN SELECT 1 FROM fluxes f WHERE f.invoice_id = ? AND f.state != ?`, 1, FluxDeposited)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if p := strings.Join(plan, "; "); !strings.Contains(p, "fluxes_invoice") {
+		t.Errorf("the fluxes of an invoice are not found through an index: %s", p)
 	}
 }

@@ -303,6 +303,10 @@ var migrations = []string{
 	// at once both insert its row, one is refused (ErrClaimedElsewhere). Rows of a lone
 	// instance have no claimed_by, and are not concerned.
 	`CREATE UNIQUE INDEX files_claiming ON files(source, name) WHERE state = 'claimed' AND claimed_by != '' AND reprocess_of = 0;`,
+	// 11: the fluxes of an invoice found by its id: each deposit recorded asks whether its
+	// invoice has a flux not deposited yet, which scanned every flux of the journal (a
+	// 5,000-invoice export spent a third of its time there).
+	`CREATE INDEX fluxes_invoice ON fluxes(invoice_id);`,
 }
 
 func (j *Journal) migrate(ctx context.Context) error {
