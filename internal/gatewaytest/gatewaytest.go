@@ -77,6 +77,7 @@ sources:
   - name: ventes
     folder: {path: inbox}
     pattern: "*.csv"
+    workers: 1 # files take journal ids in name order: the tests open /files/1, /files/2…
     ready: {quiet: 100ms}
     rescan: 100ms
     ack: {path: ack}
