@@ -85,6 +85,7 @@ type historyEntry struct {
 var _ interface {
 	Destination
 	Tracker
+	KnownTracker
 	Batcher
 	Reconciler
 } = (*Chorus)(nil)
@@ -376,6 +377,62 @@ func (c *Chorus) Track(ctx context.Context, receiptIDs []string) ([]StatusUpdate
 		}
 	}
 	return out, errors.Join(errs...)
+}
+
+// TrackKnown is Track sparing what cannot change any more: a deposit whose invoices carry
+// statuses of their own was integrated, so its integration report is not read again; only
+// its invoices are asked about.
+func (c *Chorus) TrackKnown(ctx context.Context, deposits []Tracked) ([]StatusUpdate, error) {
+	var out []StatusUpdate
+	var errs []error
+	for _, d := range deposits {
+		var ups []StatusUpdate
+		var err error
+		if cpp, ok := strings.CutPrefix(d.Receipt, chorusInvoiceRef); ok {
+			ups, err = c.trackInvoice(ctx, d.Receipt, cpp)
+		} else if chorusIntegrated(d.Status) {
+			ups, err = c.trackIntegrated(ctx, d.Receipt)
+		} else {
+			ups, err = c.trackFlux(ctx, d.Receipt)
+		}
+		out = append(out, ups...)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("chorus %s: track %s: %w", c.name, d.Receipt, err))
+			if ctx.Err() != nil {
+				break
+			}
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// chorusIntegrated reports whether status is an invoice's own status (DEPOSEE,
+// MISE_A_DISPOSITION, SUSPENDUE…), which Chorus Pro gives only once the deposit that
+// carried it is integrated; the deposit's states (IN_RECU, IN_INTEGRE…) all start with IN_.
+func chorusIntegrated(status string) bool {
+	return status != "" && !strings.HasPrefix(status, "IN_")
+}
+
+// trackIntegrated follows the invoices of an integrated deposit, without its report. A
+// deposit whose invoices cannot be found (a re-send refused as a duplicate, say) is tracked
+// in full.
+func (c *Chorus) trackIntegrated(ctx context.Context, id string) ([]StatusUpdate, error) {
+	invoices, err := c.search(ctx, map[string]any{"numeroFluxDepot": id})
+	if err != nil {
+		return nil, err
+	}
+	if len(invoices) == 0 {
+		return c.trackFlux(ctx, id)
+	}
+	var ups []StatusUpdate
+	for _, inv := range invoices {
+		u, err := c.invoiceUpdate(ctx, id, inv)
+		if err != nil {
+			return ups, err
+		}
+		ups = append(ups, u)
+	}
+	return ups, nil
 }
 
 func (c *Chorus) trackFlux(ctx context.Context, id string) ([]StatusUpdate, error) {

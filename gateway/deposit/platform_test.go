@@ -431,3 +431,46 @@ func TestChorusEDI(t *testing.T) {
 		t.Error("empty report accepted")
 	}
 }
+
+// TestChorusTrackKnownSparesTheReportOfIntegratedDeposits: once a deposit's invoice has a
+// status of its own, the deposit was integrated and its report cannot change: it is not read
+// again, and the invoice is still followed to its final status.
+func TestChorusTrackKnownSparesTheReportOfIntegratedDeposits(t *testing.T) {
+	sim, d := newChorus(t, nil)
+	sim.PlanInvoice("FA-K", simulate.ChorusStatus{Code: "DEPOSEE"}, simulate.ChorusStatus{Code: "MISE_A_DISPOSITION"},
+		simulate.ChorusStatus{Code: "MISE_EN_PAIEMENT"})
+	r, err := d.Deposit(context.Background(), ublFlux("FA-K"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := deposit.Tracked{Receipt: r.ID, Invoice: "FA-K"}
+	spared := 0 // rounds asked with the invoice's own status known
+	for round := 0; ; round++ {
+		if round == 30 {
+			t.Fatal("FA-K never final")
+		}
+		reports := sim.Calls("/cpro/transverses/v1/consulterCRDetaille")
+		ups, err := d.TrackKnown(context.Background(), []deposit.Tracked{known})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if chorusInvoiceStatus(known.Status) {
+			spared++
+			if sim.Calls("/cpro/transverses/v1/consulterCRDetaille") != reports {
+				t.Fatalf("the report of deposit %s was read again after its invoice had status %s", r.ID, known.Status)
+			}
+		}
+		l := last(ups, "FA-K")
+		if l.Status != "" {
+			known.Status = l.Status
+		}
+		if l.Final {
+			if l.Status != "MISE_EN_PAIEMENT" || spared == 0 {
+				t.Fatalf("final status %s after %d rounds that could spare the report", l.Status, spared)
+			}
+			return
+		}
+	}
+}
+
+func chorusInvoiceStatus(s string) bool { return s != "" && !strings.HasPrefix(s, "IN_") }
