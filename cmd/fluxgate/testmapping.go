@@ -159,12 +159,19 @@ func goldenRun(ctx context.Context, mappingPath, input string) (map[string][]byt
 	})
 	var fe *mapping.FileError
 	if errors.As(err, &fe) {
-		fmt.Fprintf(&findings, "FILE REJECTED line %d [%s]: %s\n", fe.Line, fe.Column, fe.EN)
+		findings.WriteString(fileRejectedLine(fe) + "\n")
 	} else if err != nil {
 		return nil, err
 	}
 	files["findings.txt"] = findings.Bytes()
 	return files, nil
+}
+
+// fileRejectedLine is the finding of a file rejected whole, with its line and column when
+// the error has them.
+func fileRejectedLine(fe *mapping.FileError) string {
+	where := strings.TrimSuffix(findingLine(mapping.Position{Line: fe.Line, Column: fe.Column}, "", "", "", ""), ": ")
+	return strings.TrimRight("FILE REJECTED "+where, " ") + ": " + fe.EN
 }
 
 // findingLine writes one finding of findings.txt: its line, column, business terms, rule,
@@ -187,8 +194,7 @@ func findingLine(p mapping.Position, bt, rule, severity, msg string) string {
 	if p.MappingLine > 0 {
 		fmt.Fprintf(&b, " (mapping line %d)", p.MappingLine)
 	}
-	b.WriteString(": " + msg)
-	return b.String()
+	return strings.TrimRight(b.String(), " ") + ": " + msg
 }
 
 func readGolden(dir string) (map[string][]byte, error) {

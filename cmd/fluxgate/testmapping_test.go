@@ -141,3 +141,14 @@ func TestFindingLineLeavesOutWhatIsUnknown(t *testing.T) {
 		}
 	}
 }
+
+// TestFileRejectedFindingHasNoLineZero: a file-level error without a line (an empty file)
+// says none, not "line 0 []".
+func TestFileRejectedFindingHasNoLineZero(t *testing.T) {
+	if got := fileRejectedLine(&mapping.FileError{EN: "the file is empty"}); got != "FILE REJECTED: the file is empty" {
+		t.Fatalf("got %q", got)
+	}
+	if got := fileRejectedLine(&mapping.FileError{Line: 3, Column: "Qté", EN: "bad"}); got != "FILE REJECTED line 3 [Qté]: bad" {
+		t.Fatalf("got %q", got)
+	}
+}
