@@ -181,6 +181,28 @@ func (j *Journal) TakeOver(ctx context.Context, id int64) (bool, error) {
 // stopped heartbeating.
 const EventTakenOver = "taken-over"
 
+// ErrNotOwner says that another instance took the file over: this one was taken for dead
+// (cut off from the database longer than StaleAfter) and must leave the file alone.
+var ErrNotOwner = errors.New("journal: the file was taken over by another instance")
+
+// fence refuses, inside a transition's transaction, a write to file id by an instance that
+// no longer owns it: an instance cut off from the database for longer than StaleAfter, whose
+// file another took over, cannot record its own processing of it on top of the other's.
+// A row lock (FOR UPDATE on PostgreSQL) holds the owner until the transaction ends.
+func (j *Journal) fence(ctx context.Context, tx *sql.Tx, id int64) error {
+	if j.instance == "" {
+		return nil
+	}
+	var by string
+	if err := tx.QueryRowContext(ctx, `SELECT claimed_by FROM files WHERE id = ? FOR UPDATE`, id).Scan(&by); err != nil {
+		return err
+	}
+	if by != j.instance && by != "" {
+		return fmt.Errorf("%w (%s)", ErrNotOwner, by)
+	}
+	return nil
+}
+
 // ErrClaimedElsewhere says that another instance is claiming the same dropped file: the
 // folder's rename will give it to that one.
 var ErrClaimedElsewhere = errors.New("journal: the file is being claimed by another instance")

@@ -178,6 +178,19 @@ func TestClaimsAcrossInstances(t *testing.T) {
 	if ok, _ := a.TakeOver(ctx, id); ok {
 		t.Fatal("a, back, took its file back from b")
 	}
+	// a, back from a partition, cannot record its processing on top of b's.
+	if err := a.RecordResult(ctx, id, StatusAccepted, nil, nil); !errors.Is(err, ErrNotOwner) {
+		t.Fatalf("a records the result of a file b took over: %v", err)
+	}
+	if err := a.MoveFile(ctx, id, "x", FileDone); !errors.Is(err, ErrNotOwner) {
+		t.Fatalf("a moves a file b took over: %v", err)
+	}
+	if _, err := a.ResumeFailed(ctx, id, "x"); !errors.Is(err, ErrNotOwner) {
+		t.Fatalf("a counts a failure of a file b took over: %v", err)
+	}
+	if err := b.RecordResult(ctx, id, StatusAccepted, nil, nil); err != nil {
+		t.Fatalf("b records its result: %v", err)
+	}
 	ins, err := b.Instances(ctx)
 	if err != nil || len(ins) != 2 {
 		t.Fatalf("instances: %+v, %v", ins, err)

@@ -97,6 +97,9 @@ type NewInvoice struct {
 // status, its file-level problems, and its invoices with their fluxes (queued).
 func (j *Journal) RecordResult(ctx context.Context, fileID int64, status string, problems []Problem, invoices []NewInvoice) error {
 	err := j.inTx(ctx, func(tx *sql.Tx) error {
+		if err := j.fence(ctx, tx, fileID); err != nil { // cluster.go
+			return err
+		}
 		// A file processed again after a crash must not keep the invoices of its first try.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM fluxes WHERE invoice_id IN (SELECT id FROM invoices WHERE file_id = ?)`, fileID); err != nil {
 			return err
@@ -143,6 +146,9 @@ func (j *Journal) RecordResult(ctx context.Context, fileID int64, status string,
 // state.
 func (j *Journal) MoveFile(ctx context.Context, fileID int64, storedName, state string) error {
 	err := j.inTx(ctx, func(tx *sql.Tx) error {
+		if err := j.fence(ctx, tx, fileID); err != nil { // cluster.go
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE files SET stored_name = ?, state = ? WHERE id = ?`, storedName, state, fileID); err != nil {
 			return err
 		}
@@ -191,6 +197,9 @@ const (
 func (j *Journal) ResumeFailed(ctx context.Context, id int64, reason string) (int, error) {
 	var n int
 	err := j.inTx(ctx, func(tx *sql.Tx) error {
+		if err := j.fence(ctx, tx, id); err != nil { // cluster.go
+			return err
+		}
 		if err := tx.QueryRowContext(ctx, `UPDATE files SET resume_failures = resume_failures + 1 WHERE id = ? RETURNING resume_failures`, id).Scan(&n); err != nil {
 			return err
 		}
@@ -209,6 +218,9 @@ func (j *Journal) ResumeFailed(ctx context.Context, id int64, reason string) (in
 // processed yet is REJECTED.
 func (j *Journal) Abandon(ctx context.Context, id int64, storedName string, p Problem) error {
 	err := j.inTx(ctx, func(tx *sql.Tx) error {
+		if err := j.fence(ctx, tx, id); err != nil { // cluster.go
+			return err
+		}
 		var problems, status string
 		if err := tx.QueryRowContext(ctx, `SELECT problems, status FROM files WHERE id = ?`, id).Scan(&problems, &status); err != nil {
 			return err
