@@ -252,3 +252,33 @@ func (g *Gateway) cleanUpShared(ctx context.Context) error {
 		return needed[name] || (strings.HasPrefix(name, ".") && !folder.IsTempName(name))
 	})
 }
+
+// orphanTicker ticks, among several instances, at the pace at which an instance is taken
+// for dead, so that its half-done files are taken over soon after (adoptOrphans); a lone
+// gateway gets a channel that never ticks.
+func (g *Gateway) orphanTicker() (<-chan time.Time, func()) {
+	if g.cluster == nil {
+		return nil, func() {}
+	}
+	t := time.NewTicker(max(g.journal.StaleAfter()/2, time.Second))
+	return t.C, t.Stop
+}
+
+// adoptOrphans takes over and finishes the files of r that an instance left half-done when
+// it died (or was cut off for longer than stale_after).
+func (g *Gateway) adoptOrphans(ctx context.Context, r *route) {
+	orphans, err := g.journal.Orphans(ctx, r.cfg.Name)
+	if err != nil {
+		g.journalFailed(err)
+		return
+	}
+	for _, f := range orphans {
+		if ok, err := g.takeOver(ctx, f.ID); err != nil || !ok {
+			continue // another instance was quicker, or the database is gone
+		}
+		g.log.Info("taking over a file left half-done by an instance that stopped heartbeating", "source", r.cfg.Name, "file", f.Name, "id", f.ID, "state", f.State)
+		if _, err := g.resume(ctx, r, f.ID); err != nil {
+			g.log.Warn("file taken over not finished; it will be tried again", "source", r.cfg.Name, "file", f.Name, "id", f.ID, "err", err)
+		}
+	}
+}

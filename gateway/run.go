@@ -214,8 +214,13 @@ func (g *Gateway) runRoute(ctx context.Context, r *route) error {
 	// A file claimed but not finished (its source failed mid-read) is tried again.
 	retry := time.NewTicker(time.Minute)
 	defer retry.Stop()
+	// Among several instances, the files of one that died are taken over soon (cluster.go).
+	orphans, stopOrphans := g.orphanTicker()
+	defer stopOrphans()
 	for {
 		select {
+		case <-orphans:
+			g.adoptOrphans(context.WithoutCancel(ctx), r)
 		case <-retry.C:
 			work.idle() // never resumes a file a worker has in hand
 			g.resumePending(context.WithoutCancel(ctx), r)

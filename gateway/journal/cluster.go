@@ -181,6 +181,17 @@ func (j *Journal) TakeOver(ctx context.Context, id int64) (bool, error) {
 // stopped heartbeating.
 const EventTakenOver = "taken-over"
 
+// Orphans returns the unfinished files of source that another instance claimed and that
+// it no longer works on (it stopped, or has not heartbeat for StaleAfter): to take over.
+// A lone instance has none.
+func (j *Journal) Orphans(ctx context.Context, source string) ([]File, error) {
+	if j.instance == "" {
+		return nil, nil
+	}
+	return j.queryFiles(ctx, `WHERE source = ? AND state != ? AND claimed_by NOT IN ('', ?) AND `+fmt.Sprintf(ownerGone, "claimed_by")+` ORDER BY id`,
+		source, FileDone, j.instance, j.instance, j.now().UTC().Add(-j.StaleAfter()))
+}
+
 // ErrNotOwner says that another instance took the file over: this one was taken for dead
 // (cut off from the database longer than StaleAfter) and must leave the file alone.
 var ErrNotOwner = errors.New("journal: the file was taken over by another instance")

@@ -168,12 +168,21 @@ func TestClaimsAcrossInstances(t *testing.T) {
 	if ok, _ := b.TakeOver(ctx, id); ok {
 		t.Fatal("b took over the claim of an instance that heartbeat within StaleAfter")
 	}
+	if orphans, err := b.Orphans(ctx, "ventes"); err != nil || len(orphans) != 0 {
+		t.Fatalf("orphans of a live instance: %v, %v", orphans, err)
+	}
 	clock.Add(2 * time.Second)
 	if err := b.Heartbeat(ctx, Instance{ID: "b", Host: "h", PID: 2, Version: "test"}); err != nil {
 		t.Fatal(err)
 	}
+	if orphans, err := b.Orphans(ctx, "ventes"); err != nil || len(orphans) != 1 || orphans[0].ID != id {
+		t.Fatalf("orphans of a stale instance: %v, %v", orphans, err)
+	}
 	if ok, err := b.TakeOver(ctx, id); err != nil || !ok {
 		t.Fatalf("b takes over the claim of a stale instance: %v, %v", ok, err)
+	}
+	if orphans, _ := b.Orphans(ctx, "ventes"); len(orphans) != 0 {
+		t.Fatalf("a file taken over is still an orphan: %v", orphans)
 	}
 	if ok, _ := a.TakeOver(ctx, id); ok {
 		t.Fatal("a, back, took its file back from b")
