@@ -60,6 +60,7 @@ type ctx struct {
 	env       *env
 	root      *Node
 	all       []*Node // the document's nodes but attributes, in document order
+	byName    map[elemName][]*Node
 }
 
 func (c *ctx) with(it item, pos, size int) *ctx {
@@ -243,12 +244,28 @@ func (c *ctx) step(n *Node, s exStep) seq {
 	// Predicates that do not depend on the position are tested as nodes are found, so that
 	// //*[…] does not collect every element first.
 	inline := len(s.preds) > 0 && !positional(s.preds)
+	// A name test whose prefix is declared is resolved once for the step, not per node; an
+	// undeclared one stays with test, which fails only when a node's name gets that far.
+	t := s.test
+	resolved, uri := false, ""
+	if t.kind == "name" {
+		switch t.prefix {
+		case "*", "":
+			resolved = true
+		default:
+			uri, resolved = c.env.ns[t.prefix]
+		}
+	}
 	match := func(m *Node) {
-		if !c.test(m, s.test, principal) {
+		if resolved {
+			if m.Kind != principal || (t.local != "*" && t.local != m.Local) || (t.prefix != "*" && m.Space != uri) {
+				return
+			}
+		} else if !c.test(m, t, principal) {
 			return
 		}
 		if inline {
-			d := ctx{item: m, pos: 1, size: 1, vars: c.vars, env: c.env, root: c.root, all: c.all}
+			d := ctx{item: m, pos: 1, size: 1, vars: c.vars, env: c.env, root: c.root, all: c.all, byName: c.byName}
 			for _, p := range s.preds {
 				if !ebv(d.eval(p)) {
 					return
@@ -259,6 +276,21 @@ func (c *ctx) step(n *Node, s exStep) seq {
 	}
 	switch s.axis {
 	case "child":
+		if resolved && t.local != "*" && t.prefix != "*" && n.Kind != AttributeNode {
+			// The elements of that name within n's subtree, when fewer than n's children:
+			// those whose parent is n are its matching children, in document order.
+			list := c.byName[elemName{uri, t.local}]
+			i, _ := slices.BinarySearchFunc(list, n.at+1, func(m *Node, at int) int { return m.at - at })
+			j, _ := slices.BinarySearchFunc(list[i:], n.end, func(m *Node, at int) int { return m.at - at })
+			if j <= len(n.Children) {
+				for _, m := range list[i : i+j] {
+					if m.Parent == n {
+						match(m)
+					}
+				}
+				break
+			}
+		}
 		for _, ch := range n.Children {
 			match(ch)
 		}
@@ -298,6 +330,18 @@ func (c *ctx) step(n *Node, s exStep) seq {
 		from := n.at + 1
 		if s.axis == "descendant-or-self" {
 			from = n.at
+		}
+		if resolved && t.local != "*" && t.prefix != "*" {
+			// Only elements of that name can match: walk their list within n's subtree.
+			list := c.byName[elemName{uri, t.local}]
+			i, _ := slices.BinarySearchFunc(list, from, func(m *Node, at int) int { return m.at - at })
+			for _, m := range list[i:] {
+				if m.at >= n.end {
+					break
+				}
+				match(m)
+			}
+			break
 		}
 		for _, m := range c.all[from:n.end] {
 			match(m)

@@ -99,3 +99,56 @@ func TestRunPatternOrder(t *testing.T) {
 		t.Errorf("Run = %v, want %s", got, want)
 	}
 }
+
+// TestNameIndex compares the steps that find elements through the document's name index
+// (child and descendant steps with a declared name) with the same steps written with a
+// wildcard, which test every node: nested elements of the same name, a name in another
+// namespace, contexts below the root and an undeclared namespace must agree.
+func TestNameIndex(t *testing.T) {
+	const doc = `<r xmlns="urn:a" xmlns:b="urn:b" xmlns:c="urn:c">
+  <b:x n="1"><b:x n="2"><b:x n="3"/></b:x><c:x n="4"/></b:x>
+  <b:p n="5"><b:x n="6"/><x n="7"/><b:x n="8"><b:p n="9"><b:x n="10"/></b:p></b:x></b:p>
+  <b:x n="11"/><c:x n="12"/>
+</r>`
+	s := &Schema{NS: [][2]string{{"a", "urn:a"}, {"b", "urn:b"}, {"c", "urn:c"}}}
+	if err := s.compile(); err != nil {
+		t.Fatal(err)
+	}
+	d, err := Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	any := func(ns, local string) string {
+		return "*[namespace-uri() = '" + ns + "' and local-name() = '" + local + "']"
+	}
+	for _, ctx := range []string{"/a:r", "/a:r/b:p", "(//b:x)[1]", "(//b:x)[2]", "(//b:p)[2]", "/a:r/b:x[2]"} {
+		for _, step := range [][2]string{
+			{"b:x", any("urn:b", "x")}, {"c:x", any("urn:c", "x")}, {"a:x", any("urn:a", "x")},
+			{"b:p", any("urn:b", "p")}, {"b:none", any("urn:b", "none")},
+		} {
+			for _, axis := range []string{"", "descendant::", "descendant-or-self::", ".//"} {
+				indexed := "string-join((" + ctx + ")/" + axis + step[0] + "/@n, ',')"
+				scanned := "string-join((" + ctx + ")/" + axis + step[1] + "/@n, ',')"
+				if axis == ".//" {
+					indexed = "string-join((" + ctx + ")//" + step[0] + "/@n, ',')"
+					scanned = "string-join((" + ctx + ")//" + step[1] + "/@n, ',')"
+				}
+				got, err := s.Eval(d, indexed)
+				if err != nil {
+					t.Fatalf("%s: %v", indexed, err)
+				}
+				want, err := s.Eval(d, scanned)
+				if err != nil {
+					t.Fatalf("%s: %v", scanned, err)
+				}
+				if strings.Join(got, "|") != strings.Join(want, "|") {
+					t.Errorf("%s = %q, want %q (%s)", indexed, got, want, scanned)
+				}
+			}
+		}
+	}
+	// An undeclared prefix is still an error when a node gets that far, and only then.
+	if _, err := s.Eval(d, "count(/a:r/z:x)"); err == nil {
+		t.Error("count(/a:r/z:x): no error for the undeclared prefix z")
+	}
+}

@@ -385,7 +385,7 @@ func (c *ctx) callUser(f *function, argExprs []expr) seq {
 		}
 		vars = vars.bind(p.name, v)
 	}
-	d := &ctx{env: c.env, root: c.root, all: c.all, vars: vars}
+	d := &ctx{env: c.env, root: c.root, all: c.all, byName: c.byName, vars: vars}
 	for _, l := range f.vars {
 		d.vars = d.vars.bind(l.name, d.eval(l.value))
 	}

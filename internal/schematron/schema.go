@@ -236,7 +236,7 @@ func optimize(p exPath) exPath {
 // order.
 func (s *Schema) Run(doc *Document) []Failure {
 	var out []Failure
-	root := &ctx{item: doc.Root, pos: 1, size: 1, env: s.env, root: doc.Root, all: doc.all}
+	root := &ctx{item: doc.Root, pos: 1, size: 1, env: s.env, root: doc.Root, all: doc.all, byName: doc.byName}
 	// Lets of the schema and of every pattern are global variables.
 	var globals *scope
 	var globalErr error
@@ -377,7 +377,7 @@ func (s *Schema) Eval(doc *Document, src string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := safeEval(&ctx{item: doc.Root, pos: 1, size: 1, env: s.env, root: doc.Root, all: doc.all}, e)
+	v, err := safeEval(&ctx{item: doc.Root, pos: 1, size: 1, env: s.env, root: doc.Root, all: doc.all, byName: doc.byName}, e)
 	if err != nil {
 		return nil, err
 	}

@@ -124,7 +124,13 @@ func (n *Node) Path() string {
 type Document struct {
 	Root *Node // the document node
 	all  []*Node
+	// The elements by namespace URI and local name, each list in document order, so that
+	// //cac:X finds its elements without testing every node of the document.
+	byName map[elemName][]*Node
 }
+
+// elemName is an element's expanded name: namespace URI and local name.
+type elemName struct{ space, local string }
 
 // Parse reads an XML document.
 func Parse(data []byte) (*Document, error) {
@@ -194,13 +200,17 @@ func FromEtree(doc *etree.Document) *Document {
 			build(root, e, map[string]string{"xml": "http://www.w3.org/XML/1998/namespace"})
 		}
 	}
-	d := &Document{Root: root}
+	d := &Document{Root: root, byName: map[elemName][]*Node{}}
 	// Every node but attributes in document order, so that descendant, preceding and
 	// following are slices of it.
 	var index func(n *Node)
 	index = func(n *Node) {
 		n.at = len(d.all)
 		d.all = append(d.all, n)
+		if n.Kind == ElementNode {
+			k := elemName{n.Space, n.Local}
+			d.byName[k] = append(d.byName[k], n)
+		}
 		for _, c := range n.Children {
 			index(c)
 		}
