@@ -71,18 +71,27 @@ func Write(inv *invoice.Invoice) ([]byte, error) {
 // CrossIndustryInvoice; anything else it cannot understand (a malformed amount or date, a
 // term repeated beyond what the model holds) is returned as a violation next to the model.
 func Read(data []byte) (*invoice.Invoice, []invoice.Violation, error) {
+	inv, vs, _, err := ReadTree(data)
+	return inv, vs, err
+}
+
+// ReadTree is Read that also returns the parsed document the official rules were evaluated
+// on, so that a caller evaluating more rules on it (the French document rules) does not
+// parse the same bytes again.
+func ReadTree(data []byte) (*invoice.Invoice, []invoice.Violation, *schematron.Document, error) {
 	doc := etree.NewDocument()
 	if err := doc.ReadFromBytes(data); err != nil {
-		return nil, nil, fmt.Errorf("cii: not an XML document: %w", err)
+		return nil, nil, nil, fmt.Errorf("cii: not an XML document: %w", err)
 	}
 	root := doc.Root()
 	if root == nil {
-		return nil, nil, errors.New("cii: not an XML document: no root element")
+		return nil, nil, nil, errors.New("cii: not an XML document: no root element")
 	}
 	if root.Tag != "CrossIndustryInvoice" || root.NamespaceURI() != NamespaceRSM {
-		return nil, nil, fmt.Errorf("cii: root element is {%s}%s, not a CrossIndustryInvoice", root.NamespaceURI(), root.Tag)
+		return nil, nil, nil, fmt.Errorf("cii: root element is {%s}%s, not a CrossIndustryInvoice", root.NamespaceURI(), root.Tag)
 	}
-	r := &reader{viol: syntaxViolations(schematron.FromEtree(doc))}
+	sdoc := schematron.FromEtree(doc)
+	r := &reader{viol: syntaxViolations(sdoc)}
 	inv := &invoice.Invoice{}
 	r.context(root, inv)
 	r.document(root, inv)
@@ -97,7 +106,7 @@ func Read(data []byte) (*invoice.Invoice, []invoice.Violation, error) {
 		r.finding(root, invoice.Fatal, "", nil, "SupplyChainTradeTransaction est absent", "SupplyChainTradeTransaction is missing")
 	}
 	r.currencies(root)
-	return inv, r.viol, nil
+	return inv, r.viol, sdoc, nil
 }
 
 // writer accumulates the terms it cannot write.

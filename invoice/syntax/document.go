@@ -40,16 +40,13 @@ var frSchemas = sync.OnceValue(func() map[string]*schematron.Schema {
 // rules that judge the document itself (Rule.Document: the French BR-FR rules), evaluated on
 // data as the official schematrons do. The error wraps ErrNotXML or ErrNotInvoice.
 func CheckDocument(data []byte, p *invoice.Profile) (Syntax, *invoice.Invoice, []invoice.Violation, error) {
-	s, inv, readVs, err := Read(data)
+	s, inv, readVs, doc, err := readTree(data)
 	if err != nil {
 		return s, nil, nil, err
 	}
 	vs := CheckRead(s, inv, readVs, p)
 	if p.HasDocumentRules() {
-		doc, err := schematron.Parse(data)
-		if err != nil {
-			return s, nil, nil, fmt.Errorf("%w: %v", ErrNotXML, err)
-		}
+		// The tree the reader parsed: the document rules do not change it.
 		vs = append(vs, documentViolations(s, doc, p)...)
 	}
 	return s, inv, vs, nil

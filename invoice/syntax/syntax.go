@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fluxgate/fluxgate/internal/schematron"
 	"github.com/fluxgate/fluxgate/invoice"
 	"github.com/fluxgate/fluxgate/invoice/cii"
 	"github.com/fluxgate/fluxgate/invoice/facturx"
@@ -123,20 +124,27 @@ func Detect(data []byte) (Syntax, error) {
 // reader; the violations are the reader's findings (each located by an XPath). The error
 // wraps ErrNotXML or ErrNotInvoice.
 func Read(data []byte) (Syntax, *invoice.Invoice, []invoice.Violation, error) {
+	s, inv, vs, _, err := readTree(data)
+	return s, inv, vs, err
+}
+
+// readTree is Read that also returns the parsed document, for rules evaluated after
+// reading.
+func readTree(data []byte) (Syntax, *invoice.Invoice, []invoice.Violation, *schematron.Document, error) {
 	s, err := Detect(data)
 	if err != nil {
-		return "", nil, nil, err
+		return "", nil, nil, nil, err
 	}
-	read := ubl.Read
+	read := ubl.ReadTree
 	if s == CII {
-		read = cii.Read
+		read = cii.ReadTree
 	}
-	inv, vs, err := read(data)
+	inv, vs, doc, err := read(data)
 	if err != nil {
 		// The root was right, so the rest of the document is not well-formed.
-		return s, nil, nil, fmt.Errorf("%w: %v", ErrNotXML, err)
+		return s, nil, nil, nil, fmt.Errorf("%w: %v", ErrNotXML, err)
 	}
-	return s, inv, vs, nil
+	return s, inv, vs, doc, nil
 }
 
 // Writer returns the writer of the output syntax name ("ubl", "cii" or "facturx"; UBL

@@ -83,13 +83,21 @@ func Write(inv *invoice.Invoice) ([]byte, error) {
 // more often than the model holds becomes a Violation (rule RuleRead, Location an XPath) and
 // reading goes on. It returns an error only when data is not XML or its root is neither.
 func Read(data []byte) (*invoice.Invoice, []invoice.Violation, error) {
+	inv, vs, _, err := ReadTree(data)
+	return inv, vs, err
+}
+
+// ReadTree is Read that also returns the parsed document as the official rules saw it, so
+// that a caller evaluating more rules on it (the French document rules) does not parse the
+// same bytes again.
+func ReadTree(data []byte) (*invoice.Invoice, []invoice.Violation, *schematron.Document, error) {
 	doc := etree.NewDocument()
 	if err := doc.ReadFromBytes(data); err != nil {
-		return nil, nil, fmt.Errorf("ubl: not XML: %w", err)
+		return nil, nil, nil, fmt.Errorf("ubl: not XML: %w", err)
 	}
 	root := doc.Root()
 	if root == nil {
-		return nil, nil, errors.New("ubl: not XML: no root element")
+		return nil, nil, nil, errors.New("ubl: not XML: no root element")
 	}
 	sdoc := schematron.FromEtree(doc) // the official rules read the prefixes as written
 	canonical(root, nil)
@@ -99,7 +107,7 @@ func Read(data []byte) (*invoice.Invoice, []invoice.Violation, error) {
 	case root.Tag == "CreditNote" && root.Space == spaceCreditNote:
 		r.credit = true
 	default:
-		return nil, nil, fmt.Errorf("ubl: root element %s is not a UBL 2.1 Invoice or CreditNote", root.FullTag())
+		return nil, nil, nil, fmt.Errorf("ubl: root element %s is not a UBL 2.1 Invoice or CreditNote", root.FullTag())
 	}
 	r.readHeader(root)
 	r.readReferences(root)
@@ -122,7 +130,7 @@ func Read(data []byte) (*invoice.Invoice, []invoice.Violation, error) {
 		}
 	}
 	r.readSyntaxRules(sdoc, root)
-	return r.inv, r.vs, nil
+	return r.inv, r.vs, sdoc, nil
 }
 
 // Canonical prefixes the reader gives every element, whatever prefixes the document used.
