@@ -3,8 +3,11 @@ package folder
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -43,5 +46,75 @@ func TestWriteAtomicNoDirSync(t *testing.T) {
 	}
 	if err := ds.SyncDir(ctx, "../.."); err == nil {
 		t.Error("a directory outside the folder was synced")
+	}
+}
+
+// On Linux ≥ 5.8 a local folder syncs its file system at once: a file written unsynced has
+// no name until CommitTemp, which refuses anything but a temporary file beside the name;
+// elsewhere, or with FLUXGATE_NO_SYNCFS=1, StartFSSync says it is unsupported.
+func TestFSSync(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	l, err := OpenLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	t.Run("off", func(t *testing.T) {
+		t.Setenv("FLUXGATE_NO_SYNCFS", "1")
+		if _, err := l.StartFSSync(ctx); !errors.Is(err, errors.ErrUnsupported) {
+			t.Errorf("StartFSSync with FLUXGATE_NO_SYNCFS=1: %v", err)
+		}
+	})
+	fss, err := l.StartFSSync(ctx)
+	if runtime.GOOS != "linux" || !syncfsWorks() {
+		if !errors.Is(err, errors.ErrUnsupported) {
+			t.Errorf("StartFSSync without a syncfs that reports errors: %v", err)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fss.Close()
+	tmp, err := l.WriteTempUnsynced(ctx, "a.xml", strings.NewReader("content of a.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !IsTempName(tmp) {
+		t.Errorf("temporary file %q has no temporary name", tmp)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "a.xml")); !os.IsNotExist(err) {
+		t.Errorf("a.xml is there before CommitTemp: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "b.xml"), []byte("b"), 0o640)
+	if err := l.CommitTemp(ctx, "b.xml", "c.xml"); err == nil {
+		t.Error("CommitTemp renamed a file that is not temporary")
+	}
+	if err := fss.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.CommitTemp(ctx, tmp, "a.xml"); err != nil {
+		t.Fatal(err)
+	}
+	if err := fss.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := os.ReadFile(filepath.Join(dir, "a.xml")); string(data) != "content of a.xml" {
+		t.Errorf("a.xml holds %q", data)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Errorf("%d entries, want a.xml and b.xml: %v", len(entries), entries)
+	}
+	if _, err := l.WriteTempUnsynced(ctx, "missing/c.xml", strings.NewReader("x")); err == nil {
+		t.Error("a write into a missing directory succeeded")
+	}
+	// A failing reader leaves no temporary file.
+	if _, err := l.WriteTempUnsynced(ctx, "d.xml", io.MultiReader(strings.NewReader("partial"), errReader{})); err == nil {
+		t.Error("WriteTempUnsynced with a failing reader succeeded")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("%d entries after a failed write, want a.xml and b.xml: %v", len(entries), entries)
 	}
 }

@@ -31,6 +31,7 @@ type Local struct {
 	log  *slog.Logger
 
 	reopenMu sync.Mutex // one Revalidate at a time
+	noSyncFS bool       // tests: StartFSSync unsupported, as off Linux
 
 	mu       sync.Mutex
 	closed   bool
@@ -343,17 +344,42 @@ func (l *Local) SyncDir(ctx context.Context, dir string) error {
 	return nil
 }
 
-func (l *Local) writeAtomic(ctx context.Context, name string, r io.Reader, dirSync bool) (err error) {
+func (l *Local) writeAtomic(ctx context.Context, name string, r io.Reader, dirSync bool) error {
+	root := l.root.Load()
+	clean, dir, tmp, err := l.writeTemp(ctx, root, name, r, true)
+	if err != nil {
+		return err
+	}
 	if err := ctx.Err(); err != nil {
+		_ = root.Remove(tmp)
 		return l.fail("write", name, err)
 	}
-	root := l.root.Load()
+	if err := root.Rename(tmp, clean); err != nil {
+		_ = root.Remove(tmp)
+		return l.fail("write", name, err)
+	}
+	if !dirSync {
+		return nil
+	}
+	if err := syncDir(root, dir); err != nil {
+		return l.fail("write", name, fmt.Errorf("sync directory: %w", err))
+	}
+	return nil
+}
+
+// writeTemp writes r into a new temporary file beside name (synced when sync is set) and
+// returns name cleaned, its directory and the temporary file's name. On failure nothing is
+// left behind.
+func (l *Local) writeTemp(ctx context.Context, root *os.Root, name string, r io.Reader, sync bool) (clean, dir, tmp string, err error) {
+	if err := ctx.Err(); err != nil {
+		return "", "", "", l.fail("write", name, err)
+	}
 	clean, fi, err := check(root, name, false)
 	if err == nil && fi != nil && fi.IsDir() {
 		err = errors.New("is a directory")
 	}
 	if err != nil {
-		return l.fail("write", name, err)
+		return "", "", "", l.fail("write", name, err)
 	}
 	dir, base := path.Split(clean)
 	dir = strings.TrimSuffix(dir, "/")
@@ -364,42 +390,32 @@ func (l *Local) writeAtomic(ctx context.Context, name string, r io.Reader, dirSy
 		if err == nil {
 			err = fmt.Errorf("directory %s: %w", dir, fs.ErrNotExist)
 		}
-		return l.fail("write", name, err)
+		return "", "", "", l.fail("write", name, err)
 	}
 
-	tmp := path.Join(dir, TempName(base))
-	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+	temp := path.Join(dir, TempName(base)) // not tmp: a failed return clears tmp before the defer
+	f, err := root.OpenFile(temp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
 	if err != nil {
-		return l.fail("write", name, err)
+		return "", "", "", l.fail("write", name, err)
 	}
 	defer func() {
 		if err != nil {
 			f.Close()
-			_ = root.Remove(tmp)
+			_ = root.Remove(temp)
 		}
 	}()
 	if _, err = io.Copy(f, ctxReader{ctx, r}); err != nil {
-		return l.fail("write", name, err)
+		return "", "", "", l.fail("write", name, err)
 	}
-	if err = f.Sync(); err != nil {
-		return l.fail("write", name, err)
+	if sync {
+		if err = f.Sync(); err != nil {
+			return "", "", "", l.fail("write", name, err)
+		}
 	}
 	if err = f.Close(); err != nil {
-		return l.fail("write", name, err)
+		return "", "", "", l.fail("write", name, err)
 	}
-	if err = ctx.Err(); err != nil {
-		return l.fail("write", name, err)
-	}
-	if err = root.Rename(tmp, clean); err != nil {
-		return l.fail("write", name, err)
-	}
-	if !dirSync {
-		return nil
-	}
-	if err := syncDir(root, dir); err != nil {
-		return l.fail("write", name, fmt.Errorf("sync directory: %w", err))
-	}
-	return nil
+	return clean, dir, temp, nil
 }
 
 func syncDir(root *os.Root, dir string) error {
