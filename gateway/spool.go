@@ -15,14 +15,20 @@ import (
 const spoolWorkers = 8
 
 // spoolWriter writes the flux files of one input file into the spool while its mapping goes
-// on, and makes them durable together: each file is synced before it is renamed into place
-// (a name that survives a crash holds the whole file), and the spool directory is synced
-// once, in flush, for all of them. Nothing refers to a spool file before flush returned:
-// the journal records the fluxes after it, in one transaction (process). A crash before
-// leaves spool files nobody knows of, written again under the same names when the file is
-// processed again.
+// on, and makes them durable together, in flush. On Linux (folder.FSSyncer) the files are
+// written and renamed into place unsynced, and one syncfs of the spool's file system makes
+// all of them durable, data and names; elsewhere each file is synced before it is renamed
+// into place and the spool directory is synced once for all of them.
+//
+// Crash safety: nothing refers to a spool file before flush returned: the journal records
+// the fluxes after it, in one transaction (process). A crash before leaves spool files
+// nobody knows of (with syncfs, possibly empty or partial under their final names after a
+// power loss): the start-up cleanup (cleanSpool) removes every spool file no queued flux
+// names, and the input file, not recorded processed, is processed again and writes them
+// again under the same names, which no other file uses (they start with its journal id).
 type spoolWriter struct {
 	spool  folder.Folder
+	fss    *folder.FSSync // one syncfs for all the files, or nil: synced one by one
 	ctx    context.Context
 	cancel context.CancelFunc
 	jobs   chan spoolJob
@@ -40,6 +46,12 @@ type spoolJob struct {
 func newSpoolWriter(ctx context.Context, spool folder.Folder) *spoolWriter {
 	ctx, cancel := context.WithCancel(ctx)
 	w := &spoolWriter{spool: spool, ctx: ctx, cancel: cancel, jobs: make(chan spoolJob, spoolWorkers)}
+	if fs, ok := spool.(folder.FSSyncer); ok {
+		// Opened before the writes, so that syncfs reports their write-back errors.
+		if fss, err := fs.StartFSSync(ctx); err == nil {
+			w.fss = fss
+		}
+	}
 	for range spoolWorkers {
 		w.wg.Add(1)
 		go w.work()
@@ -50,14 +62,22 @@ func newSpoolWriter(ctx context.Context, spool folder.Folder) *spoolWriter {
 func (w *spoolWriter) work() {
 	defer w.wg.Done()
 	ds, deferred := w.spool.(folder.DirSyncer)
+	fs, _ := w.spool.(folder.FSSyncer)
 	for job := range w.jobs {
 		if w.failed() != nil {
 			continue // the file fails anyway: drain
 		}
 		var err error
-		if deferred {
+		switch {
+		case w.fss != nil:
+			// Unsynced: flush's syncfs makes it durable before anything refers to it.
+			var tmp string
+			if tmp, err = fs.WriteTempUnsynced(w.ctx, job.name, bytes.NewReader(job.data)); err == nil {
+				err = fs.CommitTemp(w.ctx, tmp, job.name)
+			}
+		case deferred:
 			err = ds.WriteAtomicNoDirSync(w.ctx, job.name, bytes.NewReader(job.data))
-		} else {
+		default:
 			err = w.spool.WriteAtomic(w.ctx, job.name, bytes.NewReader(job.data))
 		}
 		if err != nil {
@@ -98,13 +118,20 @@ func (w *spoolWriter) write(name string, data []byte) error {
 	}
 }
 
-// flush waits for every write queued, then syncs the spool directory once: when it returns
-// nil, every file written is durable under its name.
+// flush waits for every write queued, then syncs the spool's file system once (syncfs) or
+// its directory once (the files were synced one by one): when it returns nil, every file
+// written is durable under its name, and only then may the journal record them.
 func (w *spoolWriter) flush() error {
 	defer w.stop()
 	w.drain()
 	if err := w.failed(); err != nil {
 		return err
+	}
+	if w.fss != nil {
+		if err := w.fss.Sync(); err != nil {
+			return fmt.Errorf("spool: %w", err)
+		}
+		return nil
 	}
 	if ds, ok := w.spool.(folder.DirSyncer); ok {
 		if err := ds.SyncDir(w.ctx, "."); err != nil {
@@ -130,4 +157,11 @@ func (w *spoolWriter) drain() {
 func (w *spoolWriter) stop() {
 	w.cancel()
 	w.drain()
+	w.mu.Lock()
+	fss := w.fss
+	w.fss = nil
+	w.mu.Unlock()
+	if fss != nil {
+		fss.Close()
+	}
 }

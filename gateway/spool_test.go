@@ -16,8 +16,19 @@ import (
 // countingSpool counts how the spool is written and synced.
 type countingSpool struct {
 	*folder.Local
-	own, dirSyncs int
-	deferred      atomic.Int64 // written from several workers
+	own, dirSyncs     int
+	deferred          atomic.Int64 // written from several workers
+	unsynced, renamed atomic.Int64 // syncfs: written and renamed into place unsynced
+}
+
+func (s *countingSpool) WriteTempUnsynced(ctx context.Context, name string, r io.Reader) (string, error) {
+	s.unsynced.Add(1)
+	return s.Local.WriteTempUnsynced(ctx, name, r)
+}
+
+func (s *countingSpool) CommitTemp(ctx context.Context, tmp, name string) error {
+	s.renamed.Add(1)
+	return s.Local.CommitTemp(ctx, tmp, name)
 }
 
 func (s *countingSpool) WriteAtomic(ctx context.Context, name string, r io.Reader) error {
@@ -36,8 +47,17 @@ func (s *countingSpool) SyncDir(ctx context.Context, dir string) error {
 }
 
 // The flux files of one input file are written while the mapping goes on and synced with
-// one directory sync: when flush returns, every one is whole under its name.
+// one directory sync (each file synced before its rename) or, on Linux, written unsynced and
+// synced with one syncfs: when flush returns, every one is whole under its name.
 func TestSpoolWriterSyncsOnce(t *testing.T) {
+	t.Run("syncfs", func(t *testing.T) { testSpoolWriterSyncsOnce(t, true) })
+	t.Run("fsync", func(t *testing.T) {
+		t.Setenv("FLUXGATE_NO_SYNCFS", "1")
+		testSpoolWriterSyncsOnce(t, false)
+	})
+}
+
+func testSpoolWriterSyncsOnce(t *testing.T, syncfs bool) {
 	dir := t.TempDir()
 	l, err := folder.OpenLocal(dir)
 	if err != nil {
@@ -45,6 +65,13 @@ func TestSpoolWriterSyncsOnce(t *testing.T) {
 	}
 	defer l.Close()
 	spool := &countingSpool{Local: l}
+	if syncfs {
+		fss, err := l.StartFSSync(context.Background())
+		if err != nil {
+			t.Skipf("no syncfs here: %v", err)
+		}
+		fss.Close()
+	}
 	w := newSpoolWriter(context.Background(), spool)
 	const n = 100
 	for i := range n {
@@ -56,8 +83,14 @@ func TestSpoolWriterSyncsOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.stop() // as process's defer does, after flush
-	if spool.deferred.Load() != n || spool.own != 0 || spool.dirSyncs != 1 {
-		t.Errorf("%d deferred writes, %d with their own sync, %d directory syncs; want %d, 0, 1", spool.deferred.Load(), spool.own, spool.dirSyncs, n)
+	switch {
+	case !syncfs && (spool.deferred.Load() != n || spool.own != 0 || spool.dirSyncs != 1 || spool.unsynced.Load() != 0):
+		t.Errorf("%d deferred writes, %d with their own sync, %d directory syncs, %d unsynced; want %d, 0, 1, 0", spool.deferred.Load(), spool.own, spool.dirSyncs, spool.unsynced.Load(), n)
+	case syncfs && (spool.unsynced.Load() != n || spool.renamed.Load() != n || spool.deferred.Load() != 0 || spool.own != 0 || spool.dirSyncs != 0):
+		t.Errorf("%d unsynced writes, %d renamed, %d deferred, %d own, %d directory syncs; want %d, %d, 0, 0, 0", spool.unsynced.Load(), spool.renamed.Load(), spool.deferred.Load(), spool.own, spool.dirSyncs, n, n)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != n {
+		t.Errorf("%d entries in the spool, want %d (no temporary file left)", len(entries), n)
 	}
 	for i := range n {
 		data, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("1-%d-ubl.xml", i)))

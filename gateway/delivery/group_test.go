@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"github.com/fluxgate/fluxgate/gateway/config"
@@ -18,6 +19,18 @@ import (
 type dirSyncs struct {
 	*folder.Local
 	own, group int
+	unsynced   atomic.Int64 // syncfs: written unsynced (from several writers)
+	committed  int          // and renamed into place
+}
+
+func (s *dirSyncs) WriteTempUnsynced(ctx context.Context, name string, r io.Reader) (string, error) {
+	s.unsynced.Add(1)
+	return s.Local.WriteTempUnsynced(ctx, name, r)
+}
+
+func (s *dirSyncs) CommitTemp(ctx context.Context, tmp, name string) error {
+	s.committed++
+	return s.Local.CommitTemp(ctx, tmp, name)
 }
 
 func (s *dirSyncs) WriteAtomic(ctx context.Context, name string, r io.Reader) error {
@@ -33,8 +46,18 @@ func (s *dirSyncs) SyncDir(ctx context.Context, dir string) error {
 // A round to a folder deposits its fluxes in groups: one directory sync per group of
 // GroupSize, none per flux; every flux ends deposited under its name, its spool file
 // removed, and the file's ack rewritten once for the round. A flux left depositing by a
-// crashed run, found there already, is deposited without a second copy.
+// crashed run, found there already, is deposited without a second copy. With syncfs
+// (Linux), no file and no directory is synced on its own: the group's files are written
+// unsynced and renamed, the flux found there already is not written again.
 func TestFolderRoundDepositsInGroups(t *testing.T) {
+	t.Run("syncfs", func(t *testing.T) { testFolderRoundDepositsInGroups(t, true) })
+	t.Run("fsync", func(t *testing.T) {
+		t.Setenv("FLUXGATE_NO_SYNCFS", "1")
+		testFolderRoundDepositsInGroups(t, false)
+	})
+}
+
+func testFolderRoundDepositsInGroups(t *testing.T, syncfs bool) {
 	ctx := context.Background()
 	f := newFixture(t)
 	dir := t.TempDir()
@@ -43,6 +66,13 @@ func TestFolderRoundDepositsInGroups(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := &dirSyncs{Local: l}
+	if syncfs {
+		fss, err := l.StartFSSync(ctx)
+		if err != nil {
+			t.Skipf("no syncfs here: %v", err)
+		}
+		fss.Close()
+	}
 	dest := deposit.NewFolder("outbox", out)
 	d := NewDestination(dest, config.DestinationConfig{Name: "outbox"}, config.Schedule{Now: true})
 	const n = 150
@@ -67,8 +97,11 @@ func TestFolderRoundDepositsInGroups(t *testing.T) {
 		t.Errorf("%d files in the outbox, want %d", len(entries), n)
 	}
 	size := dest.GroupSize()
-	if want := (n + size - 1) / size; out.group != want || out.own != 0 {
-		t.Errorf("%d group syncs and %d writes with their own sync, want %d and 0", out.group, out.own, want)
+	switch want := (n + size - 1) / size; {
+	case !syncfs && (out.group != want || out.own != 0 || out.unsynced.Load() != 0):
+		t.Errorf("%d group syncs, %d writes with their own sync, %d unsynced, want %d, 0 and 0", out.group, out.own, out.unsynced.Load(), want)
+	case syncfs && (out.group != 0 || out.own != 0 || out.unsynced.Load() != n-1 || out.committed != n-1):
+		t.Errorf("%d directory syncs, %d writes with their own sync, %d unsynced, %d renamed; want 0, 0, %d, %d", out.group, out.own, out.unsynced.Load(), out.committed, n-1, n-1)
 	}
 	if f.acks[id] != 1 {
 		t.Errorf("ack rewritten %d times, want once for the round", f.acks[id])

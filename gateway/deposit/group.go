@@ -55,6 +55,14 @@ func (d *FolderDestination) DepositGroup(ctx context.Context, fluxes []Flux) ([]
 			return all(fmt.Errorf("deposit %s: %w", d.name, err))
 		}
 	}
+	if fs, ok := d.dir.(folder.FSSyncer); ok {
+		// Opened before the writes, so that syncfs reports their write-back errors.
+		if fss, err := fs.StartFSSync(ctx); err == nil {
+			defer fss.Close()
+			d.depositSyncFS(ctx, fs, fss, fluxes, receipts, errs)
+			return d.revalidated(ctx, rv, before, receipts, errs, all)
+		}
+	}
 	ds, deferred := d.dir.(folder.DirSyncer)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, groupWriters)
@@ -87,6 +95,12 @@ func (d *FolderDestination) DepositGroup(ctx context.Context, fluxes []Flux) ([]
 			return all(fmt.Errorf("deposit %s: sync the folder: %w", d.name, err))
 		}
 	}
+	return d.revalidated(ctx, rv, before, receipts, errs, all)
+}
+
+// revalidated checks, after a group was written, that the folder is still the one at its
+// configured path (see Deposit); if not, every deposit of the group fails, transiently.
+func (d *FolderDestination) revalidated(ctx context.Context, rv folder.Revalidator, before uint64, receipts []Receipt, errs []error, all func(error) ([]Receipt, []error)) ([]Receipt, []error) {
 	if rv != nil {
 		after, err := rv.Revalidate(ctx)
 		switch {
@@ -97,6 +111,86 @@ func (d *FolderDestination) DepositGroup(ctx context.Context, fluxes []Flux) ([]
 		}
 	}
 	return receipts, errs
+}
+
+// depositSyncFS is DepositGroup with two syncs of the file system for the whole group
+// instead of one fsync per flux (Linux syncfs, folder.FSSyncer):
+//
+//  1. each flux not there already is written into a temporary file, unsynced;
+//  2. syncfs: the data of every temporary file is durable;
+//  3. each temporary file is renamed to its final name, unsynced;
+//  4. syncfs: the names are durable; only then are the deposits reported done.
+//
+// Crash safety: a name appears only after its data is durable (step 2 before 3), so a
+// name that survives a crash, power loss included, holds the whole flux, and whoever picks
+// files up from the outbox never sees a partial one. A crash before step 4 returned leaves
+// the fluxes depositing in the journal, each either absent or whole under its final name,
+// plus temporary files that Clean removes on start: the next round writes the absent ones
+// and finds the others already there byte for byte (AlreadyThere), never twice. A flux
+// found there already is covered by step 4 too: a crashed run may have renamed it into
+// place without the sync of its name.
+func (d *FolderDestination) depositSyncFS(ctx context.Context, fs folder.FSSyncer, fss *folder.FSSync, fluxes []Flux, receipts []Receipt, errs []error) {
+	tmps := make([]string, len(fluxes))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, groupWriters)
+	for i, flux := range fluxes {
+		if flux.Name == "" || path.Base(flux.Name) != flux.Name {
+			errs[i] = Permanent(fmt.Errorf("deposit %s: invalid flux name %q", d.name, flux.Name))
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			write := func(ctx context.Context, name string, r io.Reader) error {
+				tmp, err := fs.WriteTempUnsynced(ctx, name, r)
+				tmps[i] = tmp
+				return err
+			}
+			receipts[i], errs[i] = d.depositWith(ctx, flux, write)
+		}()
+	}
+	wg.Wait()
+	failAll := func(err error) {
+		for i := range fluxes {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+		}
+	}
+	pending := false
+	done := false
+	for i := range fluxes {
+		pending = pending || tmps[i] != ""
+		done = done || errs[i] == nil
+	}
+	if pending {
+		if err := fss.Sync(); err != nil {
+			err = fmt.Errorf("deposit %s: %w", d.name, err)
+			for i, tmp := range tmps {
+				if tmp != "" {
+					_ = d.dir.Remove(ctx, tmp)
+					errs[i] = err
+				}
+			}
+			failAll(err) // the names found there already are not synced either
+			return
+		}
+		for i, tmp := range tmps {
+			if tmp == "" || errs[i] != nil {
+				continue
+			}
+			if err := fs.CommitTemp(ctx, tmp, fluxes[i].Name); err != nil {
+				receipts[i], errs[i] = Receipt{}, fmt.Errorf("deposit %s: write %s: %w", d.name, fluxes[i].Name, err)
+			}
+		}
+	}
+	if done {
+		if err := fss.Sync(); err != nil {
+			failAll(fmt.Errorf("deposit %s: %w", d.name, err))
+		}
+	}
 }
 
 // depositWith is deposit with the write given: one that syncs the directory or not.

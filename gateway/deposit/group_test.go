@@ -5,18 +5,37 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/fluxgate/fluxgate/gateway/folder"
 )
 
-// syncCounter counts the directory syncs of a local folder.
+// syncCounter counts the directory syncs of a local folder, and the order of its unsynced
+// writes and renames (syncfs).
 type syncCounter struct {
 	*folder.Local
 	syncs int
+	mu    sync.Mutex
+	steps []string // "write" or "commit", in order
+}
+
+func (s *syncCounter) WriteTempUnsynced(ctx context.Context, name string, r io.Reader) (string, error) {
+	s.mu.Lock()
+	s.steps = append(s.steps, "write")
+	s.mu.Unlock()
+	return s.Local.WriteTempUnsynced(ctx, name, r)
+}
+
+func (s *syncCounter) CommitTemp(ctx context.Context, tmp, name string) error {
+	s.mu.Lock()
+	s.steps = append(s.steps, "commit")
+	s.mu.Unlock()
+	return s.Local.CommitTemp(ctx, tmp, name)
 }
 
 func (s *syncCounter) SyncDir(ctx context.Context, dir string) error {
@@ -31,8 +50,19 @@ func groupFlux(name, content string) Flux {
 
 // A group deposit writes each flux on its own terms, as Deposit would: new ones written
 // whole, one there already byte for byte found (AlreadyThere), another file of the same
-// name refused permanently, an invalid name refused; and the folder is synced once for all.
+// name refused permanently, an invalid name refused; and the folder is synced once for all:
+// with syncfs (Linux), every new flux is written unsynced into a temporary file before any
+// is renamed into place (one syncfs between: no name appears before its data is durable);
+// elsewhere each file is synced and the directory once.
 func TestDepositGroup(t *testing.T) {
+	t.Run("syncfs", func(t *testing.T) { testDepositGroup(t, true) })
+	t.Run("fsync", func(t *testing.T) {
+		t.Setenv("FLUXGATE_NO_SYNCFS", "1")
+		testDepositGroup(t, false)
+	})
+}
+
+func testDepositGroup(t *testing.T, syncfs bool) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	l, err := folder.OpenLocal(dir)
@@ -40,6 +70,13 @@ func TestDepositGroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := &syncCounter{Local: l}
+	if syncfs {
+		fss, err := l.StartFSSync(ctx)
+		if err != nil {
+			t.Skipf("no syncfs here: %v", err)
+		}
+		fss.Close()
+	}
 	d := NewFolder("outbox", out)
 	defer d.Close()
 	os.WriteFile(filepath.Join(dir, "same.xml"), []byte("same"), 0o640)
@@ -69,8 +106,12 @@ func TestDepositGroup(t *testing.T) {
 			t.Errorf("%s holds %q", fx.Name, data)
 		}
 	}
-	if out.syncs != 1 {
-		t.Errorf("%d directory syncs for the group, want 1", out.syncs)
+	steps := strings.Join(out.steps, " ")
+	switch {
+	case !syncfs && (out.syncs != 1 || len(out.steps) != 0):
+		t.Errorf("%d directory syncs for the group, want 1; unsynced steps %q", out.syncs, steps)
+	case syncfs && (out.syncs != 0 || steps != strings.TrimSpace(strings.Repeat("write ", 20)+strings.Repeat("commit ", 20))):
+		t.Errorf("%d directory syncs, steps %q; want 0, the 20 writes then the 20 renames", out.syncs, steps)
 	}
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
