@@ -91,7 +91,7 @@ folder (local drop folder and folder destination), and print what it measured:
   once     fluxgate run --once on every file: invoices/s, files/s, peak RSS;
   daemon   fluxgate run: one small file dropped at a time, until its ack (p50, p99) and until
            its fluxes are deposited; then every file dropped at once: invoices/s, peak RSS;
-  fsyncs   fsync and fdatasync calls per invoice of the same run --once, counted with strace
+  fsyncs   fsync, fdatasync and syncfs calls per invoice of the same run --once, counted with strace
            when it is installed (folders, spool and journal alike).
 
 The gateway runs as a child process (this same binary), so the memory is the gateway's alone.
@@ -350,12 +350,12 @@ func (b *bench) once(ctx context.Context, ws *benchSpace, wrap []string) (*bench
 		FilesPerS: float64(b.o.files) / elapsed.Seconds(), PeakRSSMB: peakRSS(cmd.ProcessState)}, nil
 }
 
-// countFsyncs runs `run --once` on ws under strace and returns how many fsync and
+// countFsyncs runs `run --once` on ws under strace and returns how many fsync, syncfs and
 // fdatasync calls its threads made.
 func (b *bench) countFsyncs(ctx context.Context, ws *benchSpace, strace string) (int64, error) {
 	out := filepath.Join(ws.root, "strace.txt")
 	cmd := b.child(ctx, ws, "run", "--once", "-c", ws.config)
-	cmd.Args = append([]string{strace, "-f", "-qq", "-c", "-o", out, "-e", "trace=fsync,fdatasync,sync_file_range", cmd.Path}, cmd.Args[1:]...)
+	cmd.Args = append([]string{strace, "-f", "-qq", "-c", "-o", out, "-e", "trace=fsync,fdatasync,sync_file_range,syncfs", cmd.Path}, cmd.Args[1:]...)
 	cmd.Path = strace
 	if err := cmd.Run(); err != nil {
 		return 0, fmt.Errorf("strace run --once: %w", err)
@@ -371,7 +371,7 @@ func (b *bench) countFsyncs(ctx context.Context, ws *benchSpace, strace string) 
 	for _, line := range strings.Split(string(data), "\n") {
 		f := strings.Fields(line)
 		// % time, seconds, usecs/call, calls, [errors,] syscall
-		if len(f) >= 5 && (f[len(f)-1] == "fsync" || f[len(f)-1] == "fdatasync" || f[len(f)-1] == "sync_file_range") {
+		if len(f) >= 5 && (f[len(f)-1] == "fsync" || f[len(f)-1] == "fdatasync" || f[len(f)-1] == "sync_file_range" || f[len(f)-1] == "syncfs") {
 			c, err := strconv.ParseInt(f[3], 10, 64)
 			if err == nil {
 				n += c
