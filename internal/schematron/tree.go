@@ -38,8 +38,9 @@ type Node struct {
 	Parent   *Node
 	Children []*Node // elements and text, in document order
 	Attrs    []*Node
-	order    int // position in document order
-	at, end  int // the node is all[at] of its document, its descendants all[at+1:end]
+	name     string // prefix:local, made once when the tree is built (name() is called per node)
+	order    int    // position in document order
+	at, end  int    // the node is all[at] of its document, its descendants all[at+1:end]
 }
 
 // Name is the node's name as the document wrote it (prefix:local), "" for text and
@@ -47,6 +48,9 @@ type Node struct {
 func (n *Node) Name() string {
 	if n.Prefix == "" {
 		return n.Local
+	}
+	if n.name != "" {
+		return n.name
 	}
 	return n.Prefix + ":" + n.Local
 }
@@ -170,6 +174,9 @@ func FromEtree(doc *etree.Document) *Document {
 		}
 		order++
 		n := &Node{Kind: ElementNode, Space: scope[e.Space], Prefix: e.Space, Local: e.Tag, Parent: parent, order: order}
+		if e.Space != "" {
+			n.name = e.Space + ":" + e.Tag
+		}
 		parent.Children = append(parent.Children, n)
 		for _, a := range e.Attr {
 			if (a.Space == "" && a.Key == "xmlns") || a.Space == "xmlns" {
