@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -84,20 +85,21 @@ destinations:
 log: {level: error}
 `, conn, filepath.Join(root, "examples", "mappings", "ventes-csv.xml")), 0o600)
 
-	start := func(name string) (*exec.Cmd, *bytes.Buffer) {
+	start := func(name string) (*exec.Cmd, *lockedBuffer) {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), crashChildEnv+"="+strings.Join([]string{"run", "-c", cfg}, "\x1f"), "FLUXGATE_TEST_PG_DSN="+dsn)
 		cmd.Dir = dir
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
+		// Guarded: os/exec copies into it while the test may read it.
+		stderr := &lockedBuffer{}
+		cmd.Stderr = stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		return cmd, &stderr
+		return cmd, stderr
 	}
 	type instance struct {
 		cmd    *exec.Cmd
-		stderr *bytes.Buffer
+		stderr *lockedBuffer
 	}
 	inst := [2]*instance{}
 	for i := range inst {
@@ -151,7 +153,10 @@ log: {level: error}
 		}
 		return true, ""
 	}
-	deadline := time.Now().Add(100 * time.Second)
+	// Generous: under -race on a loaded 2-core machine the survivors take minutes; the
+	// loop ends as soon as they are done.
+	const patience = 5 * time.Minute
+	deadline := time.Now().Add(patience)
 	for {
 		out, _ := os.ReadDir(filepath.Join(dir, "outbox"))
 		ok, why := acksAgree()
@@ -180,10 +185,23 @@ log: {level: error}
 					rows.Scan(&id, &name, &state, &status, &by, &stored, &at, &kind, &detail)
 					t.Logf("%d %s %s %s by=%s stored=%s | %s %s %s", id, name, state, status, by, stored, at.Format("15:04:05.000"), kind, detail)
 				}
+				// The fluxes of the files whose ack lags: stuck depositing under a lease, or
+				// deposited with the ack never rewritten?
+				rows, err = db.Query(`SELECT f.name, f.ack_stale, x.final_name, x.state, COALESCE(x.leased_by, ''), COALESCE(CAST(x.lease_until AS TEXT), '') FROM files f JOIN invoices i ON i.file_id = f.id JOIN fluxes x ON x.invoice_id = i.id
+					WHERE f.ack_stale = 1 OR x.state <> 'deposited' ORDER BY f.id, x.id LIMIT 60`)
+				if err != nil {
+					t.Logf("flux query: %v", err)
+				}
+				for err == nil && rows.Next() {
+					var name, final, state, by, until string
+					var stale int
+					rows.Scan(&name, &stale, &final, &state, &by, &until)
+					t.Logf("%s ack_stale=%d | %s %s leased_by=%s lease_until=%s", name, stale, final, state, by, until)
+				}
 				db.Close()
 			}
-			t.Fatalf("not finished 100s after the last kill: %d archived, %d fluxes deposited; %s\nextra fluxes: %v\nacks: %v\n%s\n%s",
-				archived(), len(out), why, extra, acks, inst[0].stderr.String(), inst[1].stderr.String())
+			t.Fatalf("not finished %s after the last kill: %d archived, %d fluxes deposited; %s\nextra fluxes: %v\nacks: %v\n%s\n%s",
+				patience, archived(), len(out), why, extra, acks, inst[0].stderr.String(), inst[1].stderr.String())
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -262,4 +280,22 @@ log: {level: error}
 	if takenOver == 0 {
 		t.Errorf("no file was taken over from a killed instance")
 	}
+}
+
+// lockedBuffer is a child's stderr that the test may read while os/exec still writes it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
