@@ -365,8 +365,9 @@ func (g *Gateway) process(ctx context.Context, r *route, f journal.File) error {
 		fileProblems = append(fileProblems, journal.Problem{Rule: "FG-EMPTY", Severity: string(invoice.Fatal),
 			FR: "Le fichier ne contient aucune facture.", EN: "The file holds no invoice."})
 	}
-	// Every spool file and the spool directory synced once, before the one transaction
-	// that records the fluxes: the journal never points at a flux file a crash could lose.
+	// Every spool file made durable (one syncfs on Linux, else each file and the spool
+	// directory once) before the one transaction that records the fluxes: the journal never
+	// points at a flux file a crash could lose (spool.go).
 	if err := run.spool.flush(); err != nil {
 		return err
 	}

@@ -14,7 +14,8 @@ import (
 // depositGroup deposits the fluxes of unit together on a destination that makes them
 // durable together (a folder): all recorded depositing in one transaction, written and
 // synced with one directory sync (deposit.Grouper), then those done recorded deposited in
-// one transaction. Three syncs for the group instead of four per flux.
+// one transaction. Three syncs for the group instead of four per flux; on Linux the files'
+// own fsyncs become two syncfs for the whole group (deposit.FolderDestination.depositSyncFS).
 //
 // Crash safety: every flux is recorded depositing before anything is written; the
 // destination writes each whole before its name appears, and reports it done only once the
