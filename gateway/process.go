@@ -722,6 +722,11 @@ func (g *Gateway) writeAck(ctx context.Context, fileID int64) error {
 		return err
 	}
 	defer unlock()
+	// Read before the journal's view: a transition after it keeps the ack stale.
+	lag, err := g.journal.AckLag(ctx, fileID)
+	if err != nil {
+		return err
+	}
 	f, err := g.journal.File(ctx, fileID)
 	if err != nil {
 		return err
@@ -751,7 +756,7 @@ func (g *Gateway) writeAck(ctx context.Context, fileID int64) error {
 			return fmt.Errorf("write ack of %s: %w", f.Name, err)
 		}
 	}
-	return g.journal.AckWritten(ctx, fileID)
+	return g.journal.AckWritten(ctx, fileID, lag)
 }
 
 func hashFile(ctx context.Context, f folder.Folder, name string) (string, error) {

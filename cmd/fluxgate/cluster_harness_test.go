@@ -188,7 +188,7 @@ log: {level: error}
 				// The fluxes of the files whose ack lags: stuck depositing under a lease, or
 				// deposited with the ack never rewritten?
 				rows, err = db.Query(`SELECT f.name, f.ack_stale, x.final_name, x.state, COALESCE(x.leased_by, ''), COALESCE(CAST(x.lease_until AS TEXT), '') FROM files f JOIN invoices i ON i.file_id = f.id JOIN fluxes x ON x.invoice_id = i.id
-					WHERE f.ack_stale = 1 OR x.state <> 'deposited' ORDER BY f.id, x.id LIMIT 60`)
+					WHERE f.ack_stale <> 0 OR x.state <> 'deposited' ORDER BY f.id, x.id LIMIT 60`)
 				if err != nil {
 					t.Logf("flux query: %v", err)
 				}

@@ -73,7 +73,7 @@ func (j *Journal) setDestination(ctx context.Context, destination, set string, p
 			return err
 		}
 		for _, id := range files {
-			if _, err := tx.ExecContext(ctx, `UPDATE files SET ack_stale = 1 WHERE id = ?`, id); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE files SET ack_stale = ack_stale + 1 WHERE id = ?`, id); err != nil {
 				return err
 			}
 		}

@@ -42,7 +42,8 @@ func TestDestinationPauseAndHold(t *testing.T) {
 	waiting, _ := queuedFile(t, j, "a.csv", "pa", 2)
 	other, _ := queuedFile(t, j, "b.csv", "outbox", 1)
 	for _, id := range []int64{waiting, other} {
-		if err := j.AckWritten(ctx, id); err != nil {
+		lag, _ := j.AckLag(ctx, id)
+		if err := j.AckWritten(ctx, id, lag); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -47,7 +47,9 @@ func (j *Journal) event(ctx context.Context, x execer, fileID, fluxID int64, kin
 		now, fileID, fluxID, kind, detail); err != nil {
 		return err
 	}
-	_, err := x.ExecContext(ctx, `UPDATE files SET ack_stale = 1, updated_at = ? WHERE id = ?`, now, fileID)
+	// Counted, not set: an ack writer that read the journal before this transition must
+	// not mark it shown (AckWritten).
+	_, err := x.ExecContext(ctx, `UPDATE files SET ack_stale = ack_stale + 1, updated_at = ? WHERE id = ?`, now, fileID)
 	return err
 }
 
@@ -178,9 +180,22 @@ func (j *Journal) AcceptedInvoiceContent(ctx context.Context, seller, number, is
 	return p, content, true, nil
 }
 
-// AckWritten records that the ack of fileID now shows the journal's state.
-func (j *Journal) AckWritten(ctx context.Context, fileID int64) error {
-	_, err := j.db.ExecContext(ctx, `UPDATE files SET ack_stale = 0 WHERE id = ?`, fileID)
+// AckLag returns how many transitions of fileID its ack has not shown yet (0: none). An ack
+// writer reads it before the journal's view, and hands it to AckWritten.
+func (j *Journal) AckLag(ctx context.Context, fileID int64) (int64, error) {
+	var lag int64
+	if err := j.db.QueryRowContext(ctx, `SELECT ack_stale FROM files WHERE id = ?`, fileID).Scan(&lag); err != nil {
+		return 0, fmt.Errorf("journal: ack lag of file %d: %w", fileID, err)
+	}
+	return lag, nil
+}
+
+// AckWritten records that the ack of fileID now shows the journal's state as it was when
+// AckLag returned lag. A transition since (by another instance or goroutine, which does
+// not take the ack lock) keeps the ack stale: clearing it would lose that transition if
+// its own rewrite never comes (a kill), and no start would catch it up.
+func (j *Journal) AckWritten(ctx context.Context, fileID, lag int64) error {
+	_, err := j.db.ExecContext(ctx, `UPDATE files SET ack_stale = 0 WHERE id = ? AND ack_stale = ?`, fileID, lag)
 	return err
 }
 
@@ -256,7 +271,7 @@ func (j *Journal) UnfinishedClaim(ctx context.Context, source, name, sha string)
 // StaleAcks returns the files whose ack lags behind the journal (a crash between a
 // transition and the ack's rewrite).
 func (j *Journal) StaleAcks(ctx context.Context) ([]int64, error) {
-	rows, err := j.db.QueryContext(ctx, `SELECT id FROM files WHERE ack_stale = 1 ORDER BY id`)
+	rows, err := j.db.QueryContext(ctx, `SELECT id FROM files WHERE ack_stale <> 0 ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("journal: stale acks: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -223,12 +224,42 @@ func TestStaleAcks(t *testing.T) {
 	if ids, _ := j.StaleAcks(ctx); len(ids) != 1 || ids[0] != id {
 		t.Fatalf("after claim: %v", ids)
 	}
-	j.AckWritten(ctx, id)
+	lag, _ := j.AckLag(ctx, id)
+	j.AckWritten(ctx, id, lag)
 	if ids, _ := j.StaleAcks(ctx); len(ids) != 0 {
 		t.Fatalf("after ack: %v", ids)
 	}
 	j.MoveFile(ctx, id, "archive/a", FileDone)
 	if ids, _ := j.StaleAcks(ctx); len(ids) != 1 {
 		t.Fatal("a transition must make the ack stale")
+	}
+}
+
+// An ack written from what the journal said before a transition (another instance
+// deposited meanwhile) must leave the ack stale: else, were that instance killed before
+// its own rewrite, the ack would lag for good with nothing left to catch it up.
+func TestAckWrittenKeepsLaterTransitionStale(t *testing.T) {
+	ctx := context.Background()
+	j := openTest(t)
+	id, _ := j.ClaimFile(ctx, "s", "a.csv", "x", 1, 0)
+	lag, err := j.AckLag(ctx, id) // the writer reads the journal's view here
+	if err != nil || lag == 0 {
+		t.Fatalf("AckLag = %d, %v; want > 0 after the claim", lag, err)
+	}
+	if err := j.MoveFile(ctx, id, "archive/a", FileDone); err != nil { // a transition meanwhile
+		t.Fatal(err)
+	}
+	if err := j.AckWritten(ctx, id, lag); err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := j.StaleAcks(ctx); !slices.Equal(ids, []int64{id}) {
+		t.Fatalf("stale acks %v: the transition after the writer's read must stay stale", ids)
+	}
+	lag, _ = j.AckLag(ctx, id)
+	if err := j.AckWritten(ctx, id, lag); err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := j.StaleAcks(ctx); len(ids) != 0 {
+		t.Fatalf("stale acks %v after an up-to-date write", ids)
 	}
 }
