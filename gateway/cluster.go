@@ -144,6 +144,9 @@ func (g *Gateway) beat(ctx context.Context, j *journal.Journal) {
 	case !lead && was:
 		g.log.Warn("this instance is no longer the scheduler", "instance", in.ID, "err", eerr)
 	}
+	if lead && herr == nil && g.journal != nil { // nil: the first beat, from openJournal
+		g.catchUpAcks(ctx)
+	}
 	if herr != nil && prev == nil {
 		g.log.Warn("the journal's database does not answer: this instance pauses its work until it does", "instance", in.ID, "err", herr)
 	} else if herr == nil && prev != nil {
@@ -151,6 +154,22 @@ func (g *Gateway) beat(ctx context.Context, j *journal.Journal) {
 		// Acks whose rewrite failed meanwhile catch up now, not at the next start.
 		if err := g.rewriteStaleAcks(ctx); err != nil {
 			g.log.Warn("acks not rewritten", "err", err)
+		}
+	}
+}
+
+// catchUpAcks rewrites, on the scheduler, the acks left stale for longer than an instance
+// takes to be seen dead: their writer was killed, and may never start again to catch them
+// up itself. A few per heartbeat, so that the heartbeat stays on time.
+func (g *Gateway) catchUpAcks(ctx context.Context) {
+	stale, err := g.journal.StaleAcksBefore(ctx, g.now().Add(-g.journal.StaleAfter()), 20)
+	if err != nil {
+		g.log.Warn("stale acks not looked up", "err", err)
+		return
+	}
+	for _, id := range stale {
+		if err := g.writeAck(ctx, id); err != nil {
+			g.log.Warn("ack not rewritten", "file", id, "err", err)
 		}
 	}
 }

@@ -180,6 +180,26 @@ func (j *Journal) AcceptedInvoiceContent(ctx context.Context, seller, number, is
 	return p, content, true, nil
 }
 
+// StaleAcksBefore returns at most limit files whose ack has lagged since before cutoff:
+// among several instances, those whose writer died (it would have rewritten them at once)
+// and that no start of it will catch up.
+func (j *Journal) StaleAcksBefore(ctx context.Context, cutoff time.Time, limit int) ([]int64, error) {
+	rows, err := j.db.QueryContext(ctx, `SELECT id FROM files WHERE ack_stale <> 0 AND updated_at < ? ORDER BY id LIMIT ?`, cutoff.UTC(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("journal: stale acks: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
 // AckLag returns how many transitions of fileID its ack has not shown yet (0: none). An ack
 // writer reads it before the journal's view, and hands it to AckWritten.
 func (j *Journal) AckLag(ctx context.Context, fileID int64) (int64, error) {

@@ -235,6 +235,25 @@ func TestStaleAcks(t *testing.T) {
 	}
 }
 
+// A stale ack older than the cutoff (its writer died) is found; a fresh one is left to
+// the instance that is about to rewrite it.
+func TestStaleAcksBefore(t *testing.T) {
+	ctx := context.Background()
+	j := openTest(t)
+	id, _ := j.ClaimFile(ctx, "s", "a.csv", "x", 1, 0)
+	if ids, err := j.StaleAcksBefore(ctx, time.Now().Add(-time.Hour), 10); err != nil || len(ids) != 0 {
+		t.Fatalf("StaleAcksBefore(an hour ago) = %v, %v; want none", ids, err)
+	}
+	if ids, err := j.StaleAcksBefore(ctx, time.Now().Add(time.Hour), 10); err != nil || !slices.Equal(ids, []int64{id}) {
+		t.Fatalf("StaleAcksBefore(in an hour) = %v, %v; want [%d]", ids, err, id)
+	}
+	lag, _ := j.AckLag(ctx, id)
+	j.AckWritten(ctx, id, lag)
+	if ids, _ := j.StaleAcksBefore(ctx, time.Now().Add(time.Hour), 10); len(ids) != 0 {
+		t.Fatalf("StaleAcksBefore after the write = %v", ids)
+	}
+}
+
 // An ack written from what the journal said before a transition (another instance
 // deposited meanwhile) must leave the ack stale: else, were that instance killed before
 // its own rewrite, the ack would lag for good with nothing left to catch it up.
