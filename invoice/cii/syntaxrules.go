@@ -4,8 +4,6 @@ import (
 	_ "embed"
 	"fmt"
 	"slices"
-	"strings"
-	"sync"
 
 	"github.com/beevik/etree"
 
@@ -21,25 +19,14 @@ import (
 //go:embed en16931-syntax.sch
 var syntaxRulesData []byte
 
-var syntaxRules = sync.OnceValue(func() *schematron.Schema {
-	s, err := schematron.Load(syntaxRulesData)
-	if err != nil {
-		panic(fmt.Sprintf("cii: embedded syntax rules: %v", err))
-	}
-	return s
-})
+var syntaxRules = docrules.MustLoad("cii", syntaxRulesData)
 
 // SyntaxRules lists the ids of the official rules that Read reports itself, because they
 // concern the CII document rather than the model: every CII syntax rule of the official
 // artefacts (CII-SR, CII-DT), BR-CO-15 for a repeated tax total, and BR-CL-03 (the
 // currencyID of every amount, which the model does not hold).
 func SyntaxRules() []string {
-	rules := []string{"BR-CL-03", "BR-CO-15"}
-	for _, a := range syntaxRules().Asserts() {
-		rules = append(rules, a.ID)
-	}
-	slices.Sort(rules)
-	return slices.Compact(rules)
+	return docrules.RuleIDs(syntaxRules(), "BR-CL-03", "BR-CO-15")
 }
 
 // syntaxViolations evaluates the official CII syntax rules on the document.
@@ -77,16 +64,16 @@ func ModelPath(n *schematron.Node) string {
 		return func(e *schematron.Node) bool { return e.Local == local }
 	}
 	if chain[1].Local == "ExchangedDocument" && chain[2].Local == "IncludedNote" {
-		return fmt.Sprintf("BG-1[%d]", index(chain[2], named("IncludedNote")))
+		return fmt.Sprintf("BG-1[%d]", docrules.Index(chain[2], named("IncludedNote")))
 	}
 	if chain[1].Local != "SupplyChainTradeTransaction" {
 		return ""
 	}
 	part := chain[2]
 	if part.Local == "IncludedSupplyChainTradeLineItem" {
-		path := fmt.Sprintf("BG-25[%d]", index(part, named(part.Local)))
+		path := fmt.Sprintf("BG-25[%d]", docrules.Index(part, named(part.Local)))
 		if len(chain) > 4 && chain[3].Local == "SpecifiedLineTradeSettlement" && chain[4].Local == "SpecifiedTradeAllowanceCharge" {
-			path += "/" + allowanceGroup(chain[4], "BG-28", "BG-27")
+			path += "/" + docrules.AllowanceGroup(chain[4], "BG-28", "BG-27")
 		}
 		return path
 	}
@@ -102,15 +89,15 @@ func ModelPath(n *schematron.Node) string {
 	case "ApplicableHeaderTradeAgreement/SellerTaxRepresentativeTradeParty":
 		return "BG-11"
 	case "ApplicableHeaderTradeAgreement/AdditionalReferencedDocument":
-		return fmt.Sprintf("BG-24[%d]", index(g, named(g.Local)))
+		return fmt.Sprintf("BG-24[%d]", docrules.Index(g, named(g.Local)))
 	case "ApplicableHeaderTradeDelivery/ShipToTradeParty", "ApplicableHeaderTradeDelivery/ActualDeliverySupplyChainEvent":
 		return "BG-13"
 	case "ApplicableHeaderTradeSettlement/PayeeTradeParty":
 		return "BG-10"
 	case "ApplicableHeaderTradeSettlement/ApplicableTradeTax":
-		return fmt.Sprintf("BG-23[%d]", index(g, named(g.Local)))
+		return fmt.Sprintf("BG-23[%d]", docrules.Index(g, named(g.Local)))
 	case "ApplicableHeaderTradeSettlement/SpecifiedTradeAllowanceCharge":
-		return allowanceGroup(g, "BG-21", "BG-20")
+		return docrules.AllowanceGroup(g, "BG-21", "BG-20")
 	case "ApplicableHeaderTradeSettlement/SpecifiedTradeSettlementHeaderMonetarySummation":
 		return "BG-22"
 	case "ApplicableHeaderTradeSettlement/SpecifiedTradeSettlementPaymentMeans":
@@ -118,40 +105,7 @@ func ModelPath(n *schematron.Node) string {
 	case "ApplicableHeaderTradeSettlement/BillingSpecifiedPeriod":
 		return "BG-14"
 	case "ApplicableHeaderTradeSettlement/InvoiceReferencedDocument":
-		return fmt.Sprintf("BG-3[%d]", index(g, named(g.Local)))
+		return fmt.Sprintf("BG-3[%d]", docrules.Index(g, named(g.Local)))
 	}
 	return ""
-}
-
-// index is the 1-based position of e among its siblings that same accepts.
-func index(e *schematron.Node, same func(*schematron.Node) bool) int {
-	n := 0
-	for _, s := range e.Parent.Elements() {
-		if same(s) {
-			n++
-			if s == e {
-				return n
-			}
-		}
-	}
-	return n
-}
-
-// allowanceGroup names a SpecifiedTradeAllowanceCharge as an allowance or a charge with its
-// position among its kind.
-func allowanceGroup(e *schematron.Node, charge, allowance string) string {
-	isCharge := func(ac *schematron.Node) bool {
-		for _, c := range ac.Elements() {
-			if c.Local == "ChargeIndicator" {
-				return strings.TrimSpace(c.StringValue()) == "true"
-			}
-		}
-		return false
-	}
-	group := allowance
-	if isCharge(e) {
-		group = charge
-	}
-	n := index(e, func(s *schematron.Node) bool { return s.Local == e.Local && isCharge(s) == isCharge(e) })
-	return fmt.Sprintf("%s[%d]", group, n)
 }

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/fluxgate/fluxgate/internal/schematron"
+	"github.com/fluxgate/fluxgate/invoice/internal/docrules"
 )
 
 // syntaxRulesData holds the UBL syntax rules (UBL-CR, UBL-SR, UBL-DT) of the official
@@ -17,25 +17,14 @@ import (
 //go:embed en16931-syntax.sch
 var syntaxRulesData []byte
 
-var syntaxRules = sync.OnceValue(func() *schematron.Schema {
-	s, err := schematron.Load(syntaxRulesData)
-	if err != nil {
-		panic(fmt.Sprintf("ubl: embedded syntax rules: %v", err))
-	}
-	return s
-})
+var syntaxRules = docrules.MustLoad("ubl", syntaxRulesData)
 
 // SyntaxRules lists the ids of the official rules that Read reports itself, because they
 // concern the UBL document rather than the model: every UBL syntax rule of the official
 // artefacts (UBL-CR, UBL-SR, UBL-DT), BR-CL-03 (the currencyID of every amount, which the
 // model does not hold) and BR-CO-15 for a repeated tax total.
 func SyntaxRules() []string {
-	rules := []string{"BR-CL-03", "BR-CO-15"}
-	for _, a := range syntaxRules().Asserts() {
-		rules = append(rules, a.ID)
-	}
-	slices.Sort(rules)
-	return slices.Compact(rules)
+	return docrules.RuleIDs(syntaxRules(), "BR-CL-03", "BR-CO-15")
 }
 
 // ModelPath is the model path (see invoice.Violation.Path) of the group holding n in a
@@ -55,12 +44,12 @@ func ModelPath(n *schematron.Node) string {
 	top := chain[1]
 	switch top.Local {
 	case "InvoiceLine", "CreditNoteLine":
-		path = fmt.Sprintf("BG-25[%d]", index(top, func(e *schematron.Node) bool { return e.Local == top.Local }))
+		path = fmt.Sprintf("BG-25[%d]", docrules.Index(top, func(e *schematron.Node) bool { return e.Local == top.Local }))
 		if len(chain) > 2 && chain[2].Local == "AllowanceCharge" {
-			path += "/" + allowanceGroup(chain[2], "BG-28", "BG-27")
+			path += "/" + docrules.AllowanceGroup(chain[2], "BG-28", "BG-27")
 		}
 	case "AllowanceCharge":
-		path = allowanceGroup(top, "BG-21", "BG-20")
+		path = docrules.AllowanceGroup(top, "BG-21", "BG-20")
 	case "TaxTotal":
 		if len(chain) > 2 && chain[2].Local == "TaxSubtotal" {
 			n := 0
@@ -86,47 +75,14 @@ func ModelPath(n *schematron.Node) string {
 		}[top.Local]
 		switch top.Local {
 		case "BillingReference":
-			path = fmt.Sprintf("BG-3[%d]", index(top, func(e *schematron.Node) bool { return e.Local == "BillingReference" }))
+			path = fmt.Sprintf("BG-3[%d]", docrules.Index(top, func(e *schematron.Node) bool { return e.Local == "BillingReference" }))
 		case "AdditionalDocumentReference":
-			path = fmt.Sprintf("BG-24[%d]", index(top, func(e *schematron.Node) bool { return e.Local == "AdditionalDocumentReference" }))
+			path = fmt.Sprintf("BG-24[%d]", docrules.Index(top, func(e *schematron.Node) bool { return e.Local == "AdditionalDocumentReference" }))
 		case "Note":
-			path = fmt.Sprintf("BG-1[%d]", index(top, func(e *schematron.Node) bool { return e.Local == "Note" }))
+			path = fmt.Sprintf("BG-1[%d]", docrules.Index(top, func(e *schematron.Node) bool { return e.Local == "Note" }))
 		}
 	}
 	return path
-}
-
-// index is the 1-based position of e among its siblings that same accepts.
-func index(e *schematron.Node, same func(*schematron.Node) bool) int {
-	n := 0
-	for _, s := range e.Parent.Elements() {
-		if same(s) {
-			n++
-			if s == e {
-				return n
-			}
-		}
-	}
-	return n
-}
-
-// allowanceGroup names an AllowanceCharge as an allowance or a charge with its position
-// among its kind.
-func allowanceGroup(e *schematron.Node, charge, allowance string) string {
-	isCharge := func(ac *schematron.Node) bool {
-		for _, c := range ac.Elements() {
-			if c.Local == "ChargeIndicator" {
-				return strings.TrimSpace(c.StringValue()) == "true"
-			}
-		}
-		return false
-	}
-	group := allowance
-	if isCharge(e) {
-		group = charge
-	}
-	n := index(e, func(s *schematron.Node) bool { return s.Local == "AllowanceCharge" && isCharge(s) == isCharge(e) })
-	return fmt.Sprintf("%s[%d]", group, n)
 }
 
 // Location is the XPath of n as the reader's findings write it: the root element by its
@@ -148,7 +104,7 @@ func Location(n *schematron.Node) string {
 		case m.Parent != nil && m.Parent.Kind == schematron.ElementNode:
 			same := func(s *schematron.Node) bool { return s.Local == m.Local && s.Space == m.Space }
 			if count(m.Parent, same) > 1 {
-				name = fmt.Sprintf("%s[%d]", name, index(m, same))
+				name = fmt.Sprintf("%s[%d]", name, docrules.Index(m, same))
 			}
 		}
 		parts = append(parts, name)

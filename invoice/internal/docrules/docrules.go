@@ -6,7 +6,9 @@ package docrules
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/fluxgate/fluxgate/internal/schematron"
 	"github.com/fluxgate/fluxgate/invoice"
@@ -93,4 +95,59 @@ func French(en string) string {
 		}
 	}
 	return "Règle syntaxique de la norme EN 16931 non respectée : " + en
+}
+
+// MustLoad loads an embedded rule set; a broken one is a build defect, so it panics.
+func MustLoad(pkg string, data []byte) func() *schematron.Schema {
+	return sync.OnceValue(func() *schematron.Schema {
+		s, err := schematron.Load(data)
+		if err != nil {
+			panic(fmt.Sprintf("%s: embedded syntax rules: %v", pkg, err))
+		}
+		return s
+	})
+}
+
+// RuleIDs lists, sorted and once each, the extra ids and those of every assert of s.
+func RuleIDs(s *schematron.Schema, extra ...string) []string {
+	rules := slices.Clone(extra)
+	for _, a := range s.Asserts() {
+		rules = append(rules, a.ID)
+	}
+	slices.Sort(rules)
+	return slices.Compact(rules)
+}
+
+// Index is the 1-based position of e among its siblings that same accepts.
+func Index(e *schematron.Node, same func(*schematron.Node) bool) int {
+	n := 0
+	for _, s := range e.Parent.Elements() {
+		if same(s) {
+			n++
+			if s == e {
+				return n
+			}
+		}
+	}
+	return n
+}
+
+// AllowanceGroup names an allowance/charge element (UBL AllowanceCharge, CII
+// SpecifiedTradeAllowanceCharge) as an allowance or a charge with its position among the
+// siblings of its kind.
+func AllowanceGroup(e *schematron.Node, charge, allowance string) string {
+	isCharge := func(ac *schematron.Node) bool {
+		for _, c := range ac.Elements() {
+			if c.Local == "ChargeIndicator" {
+				return strings.TrimSpace(c.StringValue()) == "true"
+			}
+		}
+		return false
+	}
+	group := allowance
+	if isCharge(e) {
+		group = charge
+	}
+	n := Index(e, func(s *schematron.Node) bool { return s.Local == e.Local && isCharge(s) == isCharge(e) })
+	return fmt.Sprintf("%s[%d]", group, n)
 }
