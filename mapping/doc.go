@@ -28,7 +28,9 @@
 // references to source values), constants.go, lookups.go, scopes.go (<invoice>, <line>,
 // <group>, <exemption>), terms.go (<term>) and expr.go (expressions, read and evaluated).
 // businessterms.go is the table of the model's business terms a <term> may fill. Mapping an
-// export: map.go (Result, Problem, Position, FileError), run.go (Map), csv.go, fixed.go and
-// xmlsrc.go (the readers), values.go (numbers and dates), compute.go (the mapping's own
-// computations) and lineage.go (where each value came from).
+// export: map.go (Result, Problem, Position, FileError), run.go (Map: records into
+// invoices), columns.go (columns bound to names, the nearest header when one is missing),
+// eval.go (terms evaluated), csv.go, fixed.go and xmlsrc.go (the readers), values.go
+// (numbers and dates), compute.go (the mapping's own computations) and lineage.go (where
+// each value came from).
 package mapping
