@@ -44,8 +44,8 @@ type Gateway struct {
 	lock    *journal.Lock // the journal's exclusive lock; nil for an Observer
 	cluster *cluster      // this instance among several on PostgreSQL (cluster.go); nil alone
 	ops     opsState      // what deposits said, for the status pages (observe.go)
-	// decide makes process one file at a time across workers (workers.go): its duplicate
-	// checks and final names see every file recorded before it.
+	// decide makes the end of process one file at a time across workers (filerun.go): its
+	// duplicate checks, final names and recording see every file recorded before it.
 	decide sync.Mutex
 }
 

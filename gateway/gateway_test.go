@@ -420,3 +420,19 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// spoolFiles lists the flux files in the spool (not its hidden working files).
+func (e *env) spoolFiles(t *testing.T) []string {
+	t.Helper()
+	entries, err := os.ReadDir(e.spool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, en := range entries {
+		if !strings.HasPrefix(en.Name(), ".") {
+			names = append(names, en.Name())
+		}
+	}
+	return names
+}

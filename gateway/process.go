@@ -9,13 +9,11 @@ import (
 	"fmt"
 	"io"
 	"path"
-	"slices"
 
 	"github.com/fluxgate/fluxgate/gateway/ack"
 	"github.com/fluxgate/fluxgate/gateway/folder"
 	"github.com/fluxgate/fluxgate/gateway/journal"
 	"github.com/fluxgate/fluxgate/invoice"
-	invsyntax "github.com/fluxgate/fluxgate/invoice/syntax"
 	"github.com/fluxgate/fluxgate/mapping"
 )
 
@@ -120,16 +118,13 @@ func (g *Gateway) inProcessing(ctx context.Context, r *route, f journal.File) bo
 }
 
 // process maps and checks the claimed file, spools the flux files of its valid invoices and
-// records the outcome in one transaction.
+// records the outcome in one transaction. The mapping, checks and writes of several files
+// run at once; what depends on the files recorded before (duplicates, final names) and the
+// recording itself are one file at a time, under g.decide (filerun.go).
 func (g *Gateway) process(ctx context.Context, r *route, f journal.File) error {
 	if !nameFits(f.Name) {
 		return g.journal.RecordResult(ctx, f.ID, journal.StatusRejected, []journal.Problem{nameTooLong(f.Name)}, nil)
 	}
-	// Files taken by several workers are processed one at a time: whether a file or an
-	// invoice is a duplicate, and which final names are free, is decided against every file
-	// recorded before, never against one being recorded at the same moment.
-	g.decide.Lock()
-	defer g.decide.Unlock()
 	stored := processingName(f.ID, f.Name)
 	if _, err := r.in.Stat(ctx, stored); errors.Is(err, folder.ErrNotExist) {
 		// Claimed, but the move did not happen (a crash in between): do it now.
@@ -140,14 +135,10 @@ func (g *Gateway) process(ctx context.Context, r *route, f journal.File) error {
 			return fmt.Errorf("claim %s: %w", f.Name, err)
 		}
 	}
-	if r.cfg.Dedupe.FilesOn() && f.ReprocessOf == 0 {
-		prev, dup, err := g.journal.Accepted(ctx, r.cfg.Name, f.SHA256, f.ID)
-		if err != nil {
-			return err
-		}
-		if dup {
-			return g.journal.RecordResult(ctx, f.ID, journal.StatusDuplicate, []journal.Problem{duplicateFile(prev)}, nil)
-		}
+	// Checked here to spare the work, and again under g.decide, where it counts: the same
+	// bytes may be in hand in another worker.
+	if dup, err := g.duplicateFile(ctx, r, f); dup || err != nil {
+		return err
 	}
 	if limit := int64(r.cfg.Limits.MaxFileSize); f.Size > limit {
 		return g.journal.RecordResult(ctx, f.ID, journal.StatusRejected, []journal.Problem{fileTooLarge(f.Size, limit)}, nil)
@@ -161,9 +152,10 @@ func (g *Gateway) process(ctx context.Context, r *route, f journal.File) error {
 	// The bytes mapped are hashed as they are read: if they are not the bytes hashed at the
 	// claim, the file changed in between (a writer still at work despite the quiet period).
 	read := sha256.New()
-	run := &fileRun{g: g, r: r, fileID: f.ID, used: map[string]bool{}, keys: map[string]int{}, contents: map[string]string{},
-		spool: newSpoolWriter(ctx, g.spool)}
+	run := newFileRun(ctx, g, r, f.ID)
 	defer run.spool.stop()
+	var recorded []journal.NewInvoice
+	defer func() { run.forget(ctx, recorded) }()
 	// What the mapping tells without rejecting (rows it skipped, paths that matched nothing)
 	// is logged and listed in the ack as warnings of the file.
 	var notices []journal.Problem
@@ -178,6 +170,12 @@ func (g *Gateway) process(ctx context.Context, r *route, f journal.File) error {
 	})
 	if err == nil {
 		_, err = io.Copy(read, rc) // what the mapping did not need to read
+	}
+	// Every spool file made durable (one syncfs on Linux, else each file and the spool
+	// directory once) before the one transaction that records the fluxes: the journal never
+	// points at a flux file a crash could lose (spool.go).
+	if werr := run.written(); err == nil {
+		err = werr
 	}
 	if err == nil && hex.EncodeToString(read.Sum(nil)) != f.SHA256 {
 		return g.journal.RecordResult(ctx, f.ID, journal.StatusRejected, []journal.Problem{changedWhileRead()}, nil)
@@ -200,175 +198,35 @@ func (g *Gateway) process(ctx context.Context, r *route, f journal.File) error {
 		fileProblems = append(fileProblems, journal.Problem{Rule: "FG-EMPTY", Severity: string(invoice.Fatal),
 			FR: "Le fichier ne contient aucune facture.", EN: "The file holds no invoice."})
 	}
-	// Every spool file made durable (one syncfs on Linux, else each file and the spool
-	// directory once) before the one transaction that records the fluxes: the journal never
-	// points at a flux file a crash could lose (spool.go).
-	if err := run.spool.flush(); err != nil {
+	g.decide.Lock()
+	defer g.decide.Unlock()
+	if dup, err := g.duplicateFile(ctx, r, f); dup || err != nil {
 		return err
 	}
-	status := fileStatus(run.invoices, fileProblems)
-	if err := g.journal.RecordResult(ctx, f.ID, status, fileProblems, run.invoices); err != nil {
-		return err
-	}
-	g.log.Info("file processed", "source", r.cfg.Name, "file", f.Name, "id", f.ID, "status", status, "invoices", len(run.invoices))
-	return nil
-}
-
-// fileRun gathers the outcome of one file's invoices as the mapping emits them.
-type fileRun struct {
-	g        *Gateway
-	r        *route
-	fileID   int64
-	invoices []journal.NewInvoice
-	used     map[string]bool   // final names taken by this file's own fluxes
-	keys     map[string]int    // invoice identities accepted in this file, with their seq
-	contents map[string]string // and the digest of their content
-	spool    *spoolWriter      // writes the flux files while the mapping goes on (spool.go)
-}
-
-// limitError stops a mapping that exceeds a configured limit.
-type limitError struct{ problem journal.Problem }
-
-func (e limitError) Error() string { return e.problem.EN }
-
-func (run *fileRun) add(ctx context.Context, res *mapping.Result) error {
-	limits := run.r.cfg.Limits
-	if len(run.invoices) >= limits.MaxInvoices {
-		return limitError{journal.Problem{Rule: "FG-LIMIT-INVOICES", Severity: string(invoice.Fatal), Line: res.Lines[0],
-			FR: fmt.Sprintf("Le fichier contient plus de %d factures, le maximum configuré (limits.max_invoices) : découpez l'export.", limits.MaxInvoices),
-			EN: fmt.Sprintf("The file holds more than %d invoices, the configured maximum (limits.max_invoices): split the export.", limits.MaxInvoices)}}
-	}
-	inv, err := run.g.invoiceOutcome(ctx, run, len(run.invoices)+1, res)
+	invoices, err := run.decide(ctx)
 	if err != nil {
 		return err
 	}
-	run.invoices = append(run.invoices, inv)
+	status := fileStatus(invoices, fileProblems)
+	if err := g.journal.RecordResult(ctx, f.ID, status, fileProblems, invoices); err != nil {
+		return err
+	}
+	recorded = invoices
+	g.log.Info("file processed", "source", r.cfg.Name, "file", f.Name, "id", f.ID, "status", status, "invoices", len(invoices))
 	return nil
 }
 
-// invoiceOutcome checks one mapped invoice and, when it has no fatal problem and was not
-// accepted before, writes its flux files into the spool.
-func (g *Gateway) invoiceOutcome(ctx context.Context, run *fileRun, seq int, res *mapping.Result) (journal.NewInvoice, error) {
-	r := run.r
-	inv := res.Invoice
-	out := journal.NewInvoice{Seq: seq, Number: res.Key, FirstLine: res.Lines[0], LastLine: res.Lines[1]}
-	if inv != nil {
-		if inv.Number != "" {
-			out.Number = inv.Number
-		}
-		out.IssueDate = inv.IssueDate.String()
-		out.Seller = sellerKey(inv)
-		out.ContentSHA256 = contentDigest(inv)
+// duplicateFile records f DUPLICATE, and reports it, when the same bytes were accepted
+// before from this source.
+func (g *Gateway) duplicateFile(ctx context.Context, r *route, f journal.File) (bool, error) {
+	if !r.cfg.Dedupe.FilesOn() || f.ReprocessOf != 0 {
+		return false, nil
 	}
-	// A value the mapping could not read is reported once, by the mapping: the rules it
-	// then breaks on the same line (a missing VAT category after an unknown rate) would only
-	// repeat it in other words.
-	unmapped := map[string]bool{}
-	for _, p := range res.Problems {
-		unmapped[fmt.Sprint(p.Position.Line, p.BT)] = true
-		out.Problems = append(out.Problems, journal.Problem{
-			Rule: p.Rule, Severity: string(invoice.Fatal), Line: p.Position.Line, Field: p.Position.Column,
-			BT: nonEmpty(p.BT), MappingLine: p.Position.MappingLine, FR: p.FR, EN: p.EN,
-		})
+	prev, dup, err := g.journal.Accepted(ctx, r.cfg.Name, f.SHA256, f.ID)
+	if err != nil || !dup {
+		return false, err
 	}
-	// Doubts of the mapping (a line net amount that does not add up) warn, never reject.
-	for _, p := range res.Warnings {
-		out.Problems = append(out.Problems, journal.Problem{
-			Rule: p.Rule, Severity: string(invoice.Warning), Line: p.Position.Line, Field: p.Position.Column,
-			BT: nonEmpty(p.BT), MappingLine: p.Position.MappingLine, FR: p.FR, EN: p.EN,
-		})
-	}
-	if inv != nil && len(inv.Lines) > r.cfg.Limits.MaxLinesPerInvoice {
-		out.Problems = append(out.Problems, journal.Problem{Rule: "FG-LIMIT-LINES", Severity: string(invoice.Fatal), Line: res.Lines[0],
-			FR: fmt.Sprintf("La facture a %d lignes, plus que le maximum configuré (%d, limits.max_lines_per_invoice).", len(inv.Lines), r.cfg.Limits.MaxLinesPerInvoice),
-			EN: fmt.Sprintf("The invoice has %d lines, more than the configured maximum (%d, limits.max_lines_per_invoice).", len(inv.Lines), r.cfg.Limits.MaxLinesPerInvoice)})
-		return out, nil
-	}
-	if inv != nil {
-		for _, v := range invsyntax.CheckInvoice(inv, r.profile, r.cfg.Outputs...) {
-			pos := res.Locate(v.Path, v.BT)
-			if res.Repeats(v) || slices.ContainsFunc(v.BT, func(bt string) bool { return unmapped[fmt.Sprint(pos.Line, bt)] }) {
-				continue
-			}
-			out.Problems = append(out.Problems, journal.Problem{
-				Rule: v.Rule, Severity: string(v.Severity), Line: pos.Line, Field: pos.Column,
-				BT: v.BT, MappingLine: pos.MappingLine, FR: v.FR, EN: v.EN,
-			})
-		}
-	}
-	if inv == nil || hasFatal(out.Problems) {
-		return out, nil
-	}
-	if r.cfg.Dedupe.InvoicesOn() {
-		dup, err := g.duplicateInvoice(ctx, run, out)
-		if err != nil {
-			return out, err
-		}
-		if dup != nil {
-			out.Problems = append(out.Problems, *dup)
-			if dup.Severity != string(invoice.Fatal) {
-				out.Status = journal.InvoiceDuplicate
-			} // else REJECTED: the same invoice with another content
-			return out, nil
-		}
-		run.keys[invoiceKey(out)] = seq
-		run.contents[invoiceKey(out)] = out.ContentSHA256
-	}
-	for _, syntax := range r.cfg.Outputs {
-		data, err := invsyntax.Write(syntax, inv)
-		if err != nil {
-			return out, fmt.Errorf("write %s of invoice %s: %w", syntax, out.Number, err)
-		}
-		spoolName := fmt.Sprintf("%d-%d-%s%s", run.fileID, seq, syntax, invsyntax.Extension(syntax))
-		if err := run.spool.write(spoolName, data); err != nil {
-			return out, err
-		}
-		final, err := g.finalName(ctx, r.dest.Name(), run.fileID, seq, out.Number, syntax, run.used)
-		if err != nil {
-			return out, err
-		}
-		sum := sha256.Sum256(data)
-		out.Fluxes = append(out.Fluxes, journal.Flux{
-			Destination: r.dest.Name(), Syntax: syntax, SpoolName: spoolName, FinalName: final,
-			SHA256: hex.EncodeToString(sum[:]),
-		})
-	}
-	return out, nil
-}
-
-// duplicateInvoice returns the problem of an invoice already accepted, earlier in this file
-// or from another file, or nil: a warning when it is the same invoice (it is not deposited
-// again), FG-DUPLICATE-CHANGED, fatal, when its content differs from the one accepted (an
-// invoice cannot be changed once deposited: a credit note or a new number is needed).
-func (g *Gateway) duplicateInvoice(ctx context.Context, run *fileRun, inv journal.NewInvoice) (*journal.Problem, error) {
-	key := invoiceKey(inv)
-	if seq, ok := run.keys[key]; ok {
-		if changed(run.contents[key], inv.ContentSHA256) {
-			return &journal.Problem{Rule: "FG-DUPLICATE-CHANGED", Severity: string(invoice.Fatal), Line: inv.FirstLine, BT: []string{"BT-1"},
-				FR: fmt.Sprintf("La facture %s du %s figure déjà plus haut dans ce fichier (facture n° %d du fichier) avec d'autres montants ou d'autres données : seule la première est déposée. Une facture ne se corrige pas en la renvoyant : émettez un avoir ou une facture sous un nouveau numéro.", inv.Number, inv.IssueDate, seq),
-				EN: fmt.Sprintf("Invoice %s of %s already appears earlier in this file (invoice %d of the file) with other amounts or other data: only the first is deposited. An invoice is not corrected by sending it again: issue a credit note or a new number.", inv.Number, inv.IssueDate, seq)}, nil
-		}
-		return &journal.Problem{Rule: "FG-DUPLICATE-INVOICE", Severity: string(invoice.Warning), Line: inv.FirstLine, BT: []string{"BT-1"},
-			FR: fmt.Sprintf("La facture %s du %s figure déjà plus haut dans ce fichier (facture n° %d du fichier) : elle n'est déposée qu'une fois.", inv.Number, inv.IssueDate, seq),
-			EN: fmt.Sprintf("Invoice %s of %s already appears earlier in this file (invoice %d of the file): it is deposited once.", inv.Number, inv.IssueDate, seq)}, nil
-	}
-	prior, content, ok, err := g.journal.AcceptedInvoiceContent(ctx, inv.Seller, inv.Number, inv.IssueDate, run.fileID)
-	if err != nil || !ok {
-		return nil, err
-	}
-	when := prior.Received.Local().Format("02/01/2006 15:04")
-	if changed(content, inv.ContentSHA256) {
-		fr, en := "déjà été déposée", "already deposited"
-		if prior.Status != journal.InvoiceDeposited {
-			fr, en = "déjà été acceptée (son dépôt est en cours)", "already accepted (its deposit is under way)"
-		}
-		return &journal.Problem{Rule: "FG-DUPLICATE-CHANGED", Severity: string(invoice.Fatal), Line: inv.FirstLine, BT: []string{"BT-1"},
-			FR: fmt.Sprintf("La facture %s du %s a %s avec d'autres montants ou d'autres données, le %s (fichier %s) : elle n'est pas déposée à nouveau. Une facture ne se corrige pas en la renvoyant : émettez un avoir ou une facture sous un nouveau numéro.", inv.Number, inv.IssueDate, fr, when, prior.FileName),
-			EN: fmt.Sprintf("Invoice %s of %s was %s with other amounts or other data, on %s (file %s): it is not deposited again. An invoice is not corrected by sending it again: issue a credit note or a new number.", inv.Number, inv.IssueDate, en, when, prior.FileName)}, nil
-	}
-	return &journal.Problem{Rule: "FG-DUPLICATE-INVOICE", Severity: string(invoice.Warning), Line: inv.FirstLine, BT: []string{"BT-1"},
-		FR: fmt.Sprintf("La facture %s du %s a déjà été acceptée le %s (fichier %s) : elle n'est pas déposée une seconde fois.", inv.Number, inv.IssueDate, when, prior.FileName),
-		EN: fmt.Sprintf("Invoice %s of %s was already accepted on %s (file %s): it is not deposited a second time.", inv.Number, inv.IssueDate, when, prior.FileName)}, nil
+	return true, g.journal.RecordResult(ctx, f.ID, journal.StatusDuplicate, []journal.Problem{duplicateFileProblem(prev)}, nil)
 }
 
 // changed reports whether two content digests say the invoices differ; a digest unknown
@@ -405,7 +263,7 @@ func invoiceKey(inv journal.NewInvoice) string {
 	return inv.Seller + "\x00" + inv.Number + "\x00" + inv.IssueDate
 }
 
-func duplicateFile(prev journal.File) journal.Problem {
+func duplicateFileProblem(prev journal.File) journal.Problem {
 	when := prev.Received.Local().Format("02/01/2006 15:04")
 	return journal.Problem{Rule: "FG-DUPLICATE-FILE", Severity: string(invoice.Warning),
 		FR: fmt.Sprintf("Ce fichier a déjà été traité le %s (fichier %s, même contenu, sha256 %s) : rien n'a été déposé une seconde fois.", when, prev.Name, prev.SHA256),

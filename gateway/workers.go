@@ -4,8 +4,9 @@ import "sync"
 
 // workers runs up to n takes of one source at once. The durable writes of several files
 // (claim, archive, ack, spool) then overlap, where one file at a time waits for each of
-// them in turn. What must stay one at a time is: process, under Gateway.decide (duplicates
-// and final names are decided against every file recorded before); and a source's resume
+// them in turn, and so do their mappings, checks and writes. What must stay one at a time
+// is: the end of process, under Gateway.decide (duplicates and final names are decided
+// against every file recorded before, filerun.go); and a source's resume
 // of claimed files (resumePending), which waits for the files in hand first (idle), so that
 // it never resumes a file a worker holds.
 type workers struct {

@@ -13,8 +13,9 @@ import (
 
 // Files taken by several workers at once are each claimed once, and duplicates among them
 // are still found: 30 exports and 10 byte-for-byte copies under other names, and 10 files
-// repeating an invoice of another, all dropped together for 4 workers. Every export is
-// ACCEPTED once, every copy DUPLICATE, every repeated invoice deposited once.
+// repeating the invoices of another beside six of their own, all dropped together for 4
+// workers. Every export is ACCEPTED once, every copy DUPLICATE, every repeated invoice
+// deposited once, and the flux files written for the repeated ones leave the spool.
 func TestWorkersClaimOnceAndFindDuplicates(t *testing.T) {
 	e := newEnv(t)
 	e.extra = "    workers: 4\n"
@@ -35,23 +36,31 @@ func TestWorkersClaimOnceAndFindDuplicates(t *testing.T) {
 	for i := range 10 {
 		e.write(t, fmt.Sprintf("copie-%03d.csv", i), export(i)) // the same bytes as lot-i
 	}
+	for i := range 10 {
+		// lot-i's invoices, then six of its own: the first six are duplicates.
+		_, own, _ := bytes.Cut(export(100+i), []byte("\n"))
+		e.write(t, fmt.Sprintf("melange-%03d.csv", i), append(export(i), own...))
+	}
 	g := e.open(t)
 	s, err := g.RunOnce(context.Background())
 	if err != nil || len(s.Errors) != 0 {
 		t.Fatalf("summary %+v, %v", s, err)
 	}
-	if s.Files != files+10 || s.Accepted != files || s.Duplicate != 10 {
-		t.Errorf("summary %+v: want %d accepted, 10 duplicate", s, files)
+	if s.Files != files+20 || s.Accepted != files+10 || s.Duplicate != 10 {
+		t.Errorf("summary %+v: want %d accepted, 10 duplicate", s, files+10)
 	}
 	entries, err := os.ReadDir(e.outbox)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != files*6*2 {
-		t.Errorf("%d fluxes deposited, want %d (6 invoices per export, UBL and CII, once each)", len(entries), files*6*2)
+	if want := (files + 10) * 6 * 2; len(entries) != want {
+		t.Errorf("%d fluxes deposited, want %d (6 invoices per export, UBL and CII, once each)", len(entries), want)
 	}
 	archived, _ := os.ReadDir(filepath.Join(e.inbox, ".fluxgate", "archive"))
-	if len(archived) != files+10 {
-		t.Errorf("%d files archived, want %d", len(archived), files+10)
+	if len(archived) != files+20 {
+		t.Errorf("%d files archived, want %d", len(archived), files+20)
+	}
+	if left := e.spoolFiles(t); len(left) != 0 {
+		t.Errorf("spool files left after every flux was deposited: %v", left)
 	}
 }

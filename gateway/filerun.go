@@ -1,0 +1,302 @@
+package gateway
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/fluxgate/fluxgate/gateway/folder"
+	"github.com/fluxgate/fluxgate/gateway/journal"
+	"github.com/fluxgate/fluxgate/invoice"
+	invsyntax "github.com/fluxgate/fluxgate/invoice/syntax"
+	"github.com/fluxgate/fluxgate/mapping"
+)
+
+// fileRun gathers the outcome of one file's invoices as the mapping emits them, in three
+// steps that let the costly work of several invoices, and of several files, overlap:
+//
+//  1. add, in the mapping's goroutine and in file order: the limits and the EN 16931 rules
+//     (their findings are located in the export while the mapping's records are current);
+//  2. write, on up to GOMAXPROCS goroutines: the content digest, the flux files (UBL, CII)
+//     and their spool writes (spool.go), for the invoices that have no fatal problem;
+//  3. decide, once the whole file is mapped, written and its spool synced, under
+//     Gateway.decide: which invoices are duplicates (of this file or of a file recorded
+//     before) and the final names of the others' fluxes. Only this step sees the other
+//     files, so only it is one file at a time; the journal transaction that records the
+//     file follows it under the same lock.
+//
+// The flux files of an invoice found a duplicate in step 3 were written for nothing: they
+// are removed once the file is recorded (forget), and a crash before that leaves spool files
+// no flux names, which the start-up cleanup removes (cleanSpool).
+type fileRun struct {
+	g        *Gateway
+	r        *route
+	fileID   int64
+	invoices []*journal.NewInvoice // in file order; the writers fill in digests and fluxes
+	spool    *spoolWriter          // writes the flux files while the mapping goes on (spool.go)
+
+	writers chan struct{} // a slot per invoice being written at once
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	err     error    // the first write that failed
+	spooled []string // every spool file written
+
+	used     map[string]bool   // final names taken by this file's own fluxes (decide)
+	keys     map[string]int    // invoice identities accepted in this file, with their seq
+	contents map[string]string // and the digest of their content
+}
+
+func newFileRun(ctx context.Context, g *Gateway, r *route, fileID int64) *fileRun {
+	return &fileRun{g: g, r: r, fileID: fileID, spool: newSpoolWriter(ctx, g.spool),
+		writers: make(chan struct{}, runtime.GOMAXPROCS(0)),
+		used:    map[string]bool{}, keys: map[string]int{}, contents: map[string]string{}}
+}
+
+// limitError stops a mapping that exceeds a configured limit.
+type limitError struct{ problem journal.Problem }
+
+func (e limitError) Error() string { return e.problem.EN }
+
+// add checks one mapped invoice and, unless it has a fatal problem, starts writing its flux
+// files. It returns the error of an earlier write, so that the mapping stops at the first.
+func (run *fileRun) add(ctx context.Context, res *mapping.Result) error {
+	limits := run.r.cfg.Limits
+	if len(run.invoices) >= limits.MaxInvoices {
+		return limitError{journal.Problem{Rule: "FG-LIMIT-INVOICES", Severity: string(invoice.Fatal), Line: res.Lines[0],
+			FR: fmt.Sprintf("Le fichier contient plus de %d factures, le maximum configuré (limits.max_invoices) : découpez l'export.", limits.MaxInvoices),
+			EN: fmt.Sprintf("The file holds more than %d invoices, the configured maximum (limits.max_invoices): split the export.", limits.MaxInvoices)}}
+	}
+	if err := run.failed(); err != nil {
+		return err
+	}
+	out := run.check(res, len(run.invoices)+1)
+	run.invoices = append(run.invoices, out)
+	if res.Invoice == nil {
+		return nil
+	}
+	select {
+	case run.writers <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	run.wg.Add(1)
+	go func() {
+		defer run.wg.Done()
+		defer func() { <-run.writers }()
+		if err := run.write(out, res.Invoice); err != nil {
+			run.fail(err)
+		}
+	}()
+	return nil
+}
+
+// check is the outcome of one invoice before its flux files: its identity, and the problems
+// the mapping and the rules found, located in the export.
+func (run *fileRun) check(res *mapping.Result, seq int) *journal.NewInvoice {
+	r := run.r
+	inv := res.Invoice
+	out := &journal.NewInvoice{Seq: seq, Number: res.Key, FirstLine: res.Lines[0], LastLine: res.Lines[1]}
+	if inv != nil {
+		if inv.Number != "" {
+			out.Number = inv.Number
+		}
+		out.IssueDate = inv.IssueDate.String()
+		out.Seller = sellerKey(inv)
+	}
+	// A value the mapping could not read is reported once, by the mapping: the rules it
+	// then breaks on the same line (a missing VAT category after an unknown rate) would only
+	// repeat it in other words.
+	unmapped := map[string]bool{}
+	for _, p := range res.Problems {
+		unmapped[fmt.Sprint(p.Position.Line, p.BT)] = true
+		out.Problems = append(out.Problems, journal.Problem{
+			Rule: p.Rule, Severity: string(invoice.Fatal), Line: p.Position.Line, Field: p.Position.Column,
+			BT: nonEmpty(p.BT), MappingLine: p.Position.MappingLine, FR: p.FR, EN: p.EN,
+		})
+	}
+	// Doubts of the mapping (a line net amount that does not add up) warn, never reject.
+	for _, p := range res.Warnings {
+		out.Problems = append(out.Problems, journal.Problem{
+			Rule: p.Rule, Severity: string(invoice.Warning), Line: p.Position.Line, Field: p.Position.Column,
+			BT: nonEmpty(p.BT), MappingLine: p.Position.MappingLine, FR: p.FR, EN: p.EN,
+		})
+	}
+	if inv != nil && len(inv.Lines) > r.cfg.Limits.MaxLinesPerInvoice {
+		out.Problems = append(out.Problems, journal.Problem{Rule: "FG-LIMIT-LINES", Severity: string(invoice.Fatal), Line: res.Lines[0],
+			FR: fmt.Sprintf("La facture a %d lignes, plus que le maximum configuré (%d, limits.max_lines_per_invoice).", len(inv.Lines), r.cfg.Limits.MaxLinesPerInvoice),
+			EN: fmt.Sprintf("The invoice has %d lines, more than the configured maximum (%d, limits.max_lines_per_invoice).", len(inv.Lines), r.cfg.Limits.MaxLinesPerInvoice)})
+		return out
+	}
+	if inv == nil {
+		return out
+	}
+	for _, v := range invsyntax.CheckInvoice(inv, r.profile, r.cfg.Outputs...) {
+		pos := res.Locate(v.Path, v.BT)
+		if res.Repeats(v) || slices.ContainsFunc(v.BT, func(bt string) bool { return unmapped[fmt.Sprint(pos.Line, bt)] }) {
+			continue
+		}
+		out.Problems = append(out.Problems, journal.Problem{
+			Rule: v.Rule, Severity: string(v.Severity), Line: pos.Line, Field: pos.Column,
+			BT: v.BT, MappingLine: pos.MappingLine, FR: v.FR, EN: v.EN,
+		})
+	}
+	return out
+}
+
+// write fills in the digest of the invoice's content and, when it has no fatal problem,
+// writes its flux files into the spool. Their final names are given by decide.
+func (run *fileRun) write(out *journal.NewInvoice, inv *invoice.Invoice) error {
+	out.ContentSHA256 = contentDigest(inv)
+	if hasFatal(out.Problems) {
+		return nil
+	}
+	for _, syntax := range run.r.cfg.Outputs {
+		data, err := invsyntax.Write(syntax, inv)
+		if err != nil {
+			return fmt.Errorf("write %s of invoice %s: %w", syntax, out.Number, err)
+		}
+		spoolName := fmt.Sprintf("%d-%d-%s%s", run.fileID, out.Seq, syntax, invsyntax.Extension(syntax))
+		if err := run.spool.write(spoolName, data); err != nil {
+			return err
+		}
+		run.mu.Lock()
+		run.spooled = append(run.spooled, spoolName)
+		run.mu.Unlock()
+		sum := sha256.Sum256(data)
+		out.Fluxes = append(out.Fluxes, journal.Flux{
+			Destination: run.r.dest.Name(), Syntax: syntax, SpoolName: spoolName, SHA256: hex.EncodeToString(sum[:]),
+		})
+	}
+	return nil
+}
+
+func (run *fileRun) fail(err error) {
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	if run.err == nil {
+		run.err = err
+	}
+}
+
+func (run *fileRun) failed() error {
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	return run.err
+}
+
+// written waits for every invoice's writes and then for the spool: when it returns nil,
+// every flux file is durable in the spool (spoolWriter.flush), and only then may the
+// journal record them.
+func (run *fileRun) written() error {
+	run.wg.Wait()
+	if err := run.failed(); err != nil {
+		return err
+	}
+	return run.spool.flush()
+}
+
+// decide settles, under Gateway.decide, what depends on the files recorded before: the
+// duplicates and the final names. It returns the invoices to record.
+func (run *fileRun) decide(ctx context.Context) ([]journal.NewInvoice, error) {
+	invoices := make([]journal.NewInvoice, len(run.invoices))
+	for i, out := range run.invoices {
+		if len(out.Fluxes) > 0 {
+			if err := run.decideOne(ctx, out); err != nil {
+				return nil, err
+			}
+		}
+		invoices[i] = *out
+	}
+	return invoices, nil
+}
+
+// decideOne drops the fluxes of an invoice accepted before (a duplicate) and names the
+// others'.
+func (run *fileRun) decideOne(ctx context.Context, out *journal.NewInvoice) error {
+	if run.r.cfg.Dedupe.InvoicesOn() {
+		dup, err := run.g.duplicateInvoice(ctx, run, *out)
+		if err != nil {
+			return err
+		}
+		if dup != nil {
+			out.Problems = append(out.Problems, *dup)
+			if dup.Severity != string(invoice.Fatal) {
+				out.Status = journal.InvoiceDuplicate
+			} // else REJECTED: the same invoice with another content
+			out.Fluxes = nil // their spool files are removed by forget
+			return nil
+		}
+		run.keys[invoiceKey(*out)] = out.Seq
+		run.contents[invoiceKey(*out)] = out.ContentSHA256
+	}
+	for i := range out.Fluxes {
+		fx := &out.Fluxes[i]
+		final, err := run.g.finalName(ctx, fx.Destination, run.fileID, out.Seq, out.Number, fx.Syntax, run.used)
+		if err != nil {
+			return err
+		}
+		fx.FinalName = final
+	}
+	return nil
+}
+
+// duplicateInvoice returns the problem of an invoice already accepted, earlier in this file
+// or from another file, or nil: a warning when it is the same invoice (it is not deposited
+// again), FG-DUPLICATE-CHANGED, fatal, when its content differs from the one accepted (an
+// invoice cannot be changed once deposited: a credit note or a new number is needed).
+func (g *Gateway) duplicateInvoice(ctx context.Context, run *fileRun, inv journal.NewInvoice) (*journal.Problem, error) {
+	key := invoiceKey(inv)
+	if seq, ok := run.keys[key]; ok {
+		if changed(run.contents[key], inv.ContentSHA256) {
+			return &journal.Problem{Rule: "FG-DUPLICATE-CHANGED", Severity: string(invoice.Fatal), Line: inv.FirstLine, BT: []string{"BT-1"},
+				FR: fmt.Sprintf("La facture %s du %s figure déjà plus haut dans ce fichier (facture n° %d du fichier) avec d'autres montants ou d'autres données : seule la première est déposée. Une facture ne se corrige pas en la renvoyant : émettez un avoir ou une facture sous un nouveau numéro.", inv.Number, inv.IssueDate, seq),
+				EN: fmt.Sprintf("Invoice %s of %s already appears earlier in this file (invoice %d of the file) with other amounts or other data: only the first is deposited. An invoice is not corrected by sending it again: issue a credit note or a new number.", inv.Number, inv.IssueDate, seq)}, nil
+		}
+		return &journal.Problem{Rule: "FG-DUPLICATE-INVOICE", Severity: string(invoice.Warning), Line: inv.FirstLine, BT: []string{"BT-1"},
+			FR: fmt.Sprintf("La facture %s du %s figure déjà plus haut dans ce fichier (facture n° %d du fichier) : elle n'est déposée qu'une fois.", inv.Number, inv.IssueDate, seq),
+			EN: fmt.Sprintf("Invoice %s of %s already appears earlier in this file (invoice %d of the file): it is deposited once.", inv.Number, inv.IssueDate, seq)}, nil
+	}
+	prior, content, ok, err := g.journal.AcceptedInvoiceContent(ctx, inv.Seller, inv.Number, inv.IssueDate, run.fileID)
+	if err != nil || !ok {
+		return nil, err
+	}
+	when := prior.Received.Local().Format("02/01/2006 15:04")
+	if changed(content, inv.ContentSHA256) {
+		fr, en := "déjà été déposée", "already deposited"
+		if prior.Status != journal.InvoiceDeposited {
+			fr, en = "déjà été acceptée (son dépôt est en cours)", "already accepted (its deposit is under way)"
+		}
+		return &journal.Problem{Rule: "FG-DUPLICATE-CHANGED", Severity: string(invoice.Fatal), Line: inv.FirstLine, BT: []string{"BT-1"},
+			FR: fmt.Sprintf("La facture %s du %s a %s avec d'autres montants ou d'autres données, le %s (fichier %s) : elle n'est pas déposée à nouveau. Une facture ne se corrige pas en la renvoyant : émettez un avoir ou une facture sous un nouveau numéro.", inv.Number, inv.IssueDate, fr, when, prior.FileName),
+			EN: fmt.Sprintf("Invoice %s of %s was %s with other amounts or other data, on %s (file %s): it is not deposited again. An invoice is not corrected by sending it again: issue a credit note or a new number.", inv.Number, inv.IssueDate, en, when, prior.FileName)}, nil
+	}
+	return &journal.Problem{Rule: "FG-DUPLICATE-INVOICE", Severity: string(invoice.Warning), Line: inv.FirstLine, BT: []string{"BT-1"},
+		FR: fmt.Sprintf("La facture %s du %s a déjà été acceptée le %s (fichier %s) : elle n'est pas déposée une seconde fois.", inv.Number, inv.IssueDate, when, prior.FileName),
+		EN: fmt.Sprintf("Invoice %s of %s was already accepted on %s (file %s): it is not deposited a second time.", inv.Number, inv.IssueDate, when, prior.FileName)}, nil
+}
+
+// forget removes the spool files written for nothing: those of the invoices recorded
+// without their fluxes (duplicates, or a file rejected whole). It is called once the file
+// is recorded, or once it failed; the start-up cleanup removes any a crash leaves behind.
+func (run *fileRun) forget(ctx context.Context, recorded []journal.NewInvoice) {
+	run.wg.Wait()
+	kept := map[string]bool{}
+	for _, inv := range recorded {
+		for _, fx := range inv.Fluxes {
+			kept[fx.SpoolName] = true
+		}
+	}
+	for _, name := range run.spooled {
+		if kept[name] {
+			continue
+		}
+		if err := run.g.spool.Remove(ctx, name); err != nil && !errors.Is(err, folder.ErrNotExist) {
+			run.g.log.Warn("spool file not removed", "file", name, "err", err)
+		}
+	}
+}
