@@ -11,6 +11,9 @@ import (
 	"github.com/fluxgate/fluxgate/internal/exportgen"
 )
 
+// testChunk is the chunk size of the tests: a big file, in small.
+const testChunk = 40
+
 // export is an export of n invoices in the layout of the shipped CSV mapping.
 func export(t *testing.T, n int) []byte {
 	t.Helper()
@@ -28,10 +31,11 @@ func export(t *testing.T, n int) []byte {
 // A file of more invoices than a chunk is recorded chunk by chunk, and ends as one file:
 // every invoice in the ack once, every flux deposited once, nothing left in the spool.
 func TestBigFileRecordedInChunks(t *testing.T) {
-	const n = 2*chunkInvoices + 500
+	const n = 2*testChunk + 15
 	e := newEnv(t)
 	e.write(t, "gros.csv", export(t, n))
 	g := e.open(t)
+	g.chunkInvoices = testChunk
 	s, err := g.RunOnce(context.Background())
 	if err != nil || s.Accepted != 1 {
 		t.Fatalf("summary %+v, %v", s, err)
@@ -57,7 +61,7 @@ func TestBigFileRecordedInChunks(t *testing.T) {
 // none of its invoices is deposited, the ack lists none, and their flux files leave the
 // spool.
 func TestBigFileRejectedWholeAfterChunks(t *testing.T) {
-	const n = 2*chunkInvoices + 500
+	const n = 2*testChunk + 15
 	e := newEnv(t)
 	data := export(t, n)
 	// Byte 0x81 does not exist in Windows-1252, the mapping's encoding: the file is unreadable
@@ -65,6 +69,7 @@ func TestBigFileRejectedWholeAfterChunks(t *testing.T) {
 	data = append(data, bytes.ReplaceAll(bytes.SplitAfter(data, []byte("\r\n"))[1], []byte("Paris"), []byte("Pa\x81is"))...)
 	e.write(t, "abime.csv", data)
 	g := e.open(t)
+	g.chunkInvoices = testChunk
 	s, err := g.RunOnce(context.Background())
 	if err != nil || s.Rejected != 1 {
 		t.Fatalf("summary %+v, %v", s, err)

@@ -35,7 +35,7 @@ import (
 // are removed once the file is recorded (forget), and a crash before that leaves spool files
 // no flux names, which the start-up cleanup removes (cleanSpool).
 //
-// A big file is recorded in chunks of chunkInvoices, so that its memory stays bounded: each
+// A big file is recorded in chunks of Gateway.chunkInvoices, so that its memory stays bounded: each
 // chunk written, synced, decided and recorded in one transaction, its fluxes held until the
 // last chunk's transaction records the file and queues them all (journal.RecordChunk). A
 // file of several chunks holds Gateway.decide from its first chunk to its end: the other
@@ -108,7 +108,7 @@ func (run *fileRun) add(ctx context.Context, res *mapping.Result) error {
 	if err := run.failed(); err != nil {
 		return err
 	}
-	if len(run.invoices) == chunkInvoices {
+	if len(run.invoices) == run.g.chunkInvoices {
 		if err := run.recordChunk(ctx); err != nil {
 			return err
 		}
