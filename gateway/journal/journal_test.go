@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-func openTest(t *testing.T) *Journal {
+func openTest(t testing.TB) *Journal {
 	t.Helper()
 	if testPG != nil {
 		return openPGTest(t)
