@@ -10,7 +10,7 @@ import (
 
 // Invoices returns the invoices of a file in file order, each with its fluxes.
 func (j *Journal) Invoices(ctx context.Context, fileID int64) ([]Invoice, error) {
-	rows, err := j.db.QueryContext(ctx,
+	rows, err := j.query(ctx, nil,
 		`SELECT id, file_id, seq, seller, number, issue_date, status, first_line, last_line, problems FROM invoices WHERE file_id = ? ORDER BY seq`, fileID)
 	if err != nil {
 		return nil, fmt.Errorf("journal: query invoices: %w", err)
@@ -32,7 +32,7 @@ func (j *Journal) Invoices(ctx context.Context, fileID int64) ([]Invoice, error)
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	fluxes, err := j.queryFluxes(ctx, `WHERE invoice_id IN (SELECT id FROM invoices WHERE file_id = ?) ORDER BY id`, fileID)
+	fluxes, err := j.queryFluxes(ctx, `WHERE i.file_id = ? ORDER BY fluxes.id`, fileID)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +61,7 @@ type PriorInvoice struct {
 // whichever file brings it.
 func (j *Journal) AcceptedInvoice(ctx context.Context, seller, number, issueDate string, except int64) (PriorInvoice, bool, error) {
 	var p PriorInvoice
-	err := j.db.QueryRowContext(ctx, `SELECT f.id, f.name, f.received_at, i.status FROM invoices i JOIN files f ON f.id = i.file_id
+	err := j.queryRow(ctx, nil, `SELECT f.id, f.name, f.received_at, i.status FROM invoices i JOIN files f ON f.id = i.file_id
 		WHERE i.seller = ? AND i.number = ? AND i.issue_date = ? AND i.file_id != ? AND i.status IN (?, ?)
 		ORDER BY i.id LIMIT 1`, seller, number, issueDate, except, InvoiceQueued, InvoiceDeposited).
 		Scan(&p.FileID, &p.FileName, &p.Received, &p.Status)
@@ -79,9 +79,9 @@ func (j *Journal) AcceptedInvoice(ctx context.Context, seller, number, issueDate
 // until after due is left out.
 func (j *Journal) Deliverable(ctx context.Context, destination string, due time.Time) ([]Flux, error) {
 	if due.IsZero() {
-		return j.queryFluxes(ctx, `WHERE destination = ? AND state IN (?, ?) ORDER BY id`, destination, FluxQueued, FluxDepositing)
+		return j.queryFluxes(ctx, `WHERE destination = ? AND state IN (?, ?) ORDER BY fluxes.id`, destination, FluxQueued, FluxDepositing)
 	}
-	return j.queryFluxes(ctx, `WHERE destination = ? AND state IN (?, ?) AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id`,
+	return j.queryFluxes(ctx, `WHERE destination = ? AND state IN (?, ?) AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY fluxes.id`,
 		destination, FluxQueued, FluxDepositing, due.UTC())
 }
 
@@ -89,7 +89,7 @@ func (j *Journal) Deliverable(ctx context.Context, destination string, due time.
 // whose deposit of unknown outcome is to be checked, is due, if any is.
 func (j *Journal) NextAttempt(ctx context.Context, destination string) (time.Time, bool, error) {
 	var at time.Time
-	err := j.db.QueryRowContext(ctx, `SELECT t FROM (
+	err := j.queryRow(ctx, nil, `SELECT t FROM (
 			SELECT next_attempt_at AS t FROM fluxes WHERE destination = ? AND state = ? AND next_attempt_at IS NOT NULL
 			UNION ALL
 			SELECT reconcile_next_at AS t FROM fluxes WHERE destination = ? AND state = ? AND reconcile_next_at IS NOT NULL) AS due
@@ -107,7 +107,7 @@ func (j *Journal) NextAttempt(ctx context.Context, destination string) (time.Tim
 // destination. (The file's own fluxes are replaced when it is processed again.)
 func (j *Journal) NameTaken(ctx context.Context, destination, finalName string, fileID int64) (bool, error) {
 	var n int
-	err := j.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM fluxes f JOIN invoices i ON i.id = f.invoice_id
+	err := j.queryRow(ctx, nil, `SELECT COUNT(*) FROM fluxes f JOIN invoices i ON i.id = f.invoice_id
 		WHERE f.destination = ? AND f.final_name = ? AND i.file_id != ?`, destination, finalName, fileID).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("journal: look up flux name: %w", err)
@@ -129,11 +129,13 @@ func (j *Journal) SpoolNames(ctx context.Context) (map[string]bool, error) {
 	return names, nil
 }
 
+// queryFluxes returns the fluxes that where selects; it may name the flux's invoice as i
+// (and its id as fluxes.id).
 func (j *Journal) queryFluxes(ctx context.Context, where string, args ...any) ([]Flux, error) {
-	rows, err := j.db.QueryContext(ctx,
-		`SELECT id, invoice_id, (SELECT number FROM invoices WHERE invoices.id = fluxes.invoice_id), destination, syntax, spool_name, final_name, sha256, state, attempts, last_error, receipt, deposited_at, next_attempt_at,
+	rows, err := j.query(ctx, nil,
+		`SELECT fluxes.id, invoice_id, i.number, i.file_id, destination, syntax, spool_name, final_name, sha256, state, attempts, last_error, receipt, deposited_at, next_attempt_at,
 		tracking, platform_id, platform_status, platform_label, platform_message, platform_at, platform_of_invoice,
-		uncertain_since, uncertain_until, reconcile_checks, reconcile_checked_at, reconcile_next_at, reconcile_error, resends, resent_at FROM fluxes `+where, args...)
+		uncertain_since, uncertain_until, reconcile_checks, reconcile_checked_at, reconcile_next_at, reconcile_error, resends, resent_at FROM fluxes JOIN invoices i ON i.id = fluxes.invoice_id `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("journal: query fluxes: %w", err)
 	}
@@ -143,7 +145,7 @@ func (j *Journal) queryFluxes(ctx context.Context, where string, args ...any) ([
 		var f Flux
 		var at, next, pat, since, until, checked, nextCheck, resent sql.NullTime
 		p, u := &f.Platform, &f.Uncertain
-		if err := rows.Scan(&f.ID, &f.InvoiceID, &f.Invoice, &f.Destination, &f.Syntax, &f.SpoolName, &f.FinalName, &f.SHA256, &f.State, &f.Attempts, &f.LastError, &f.Receipt, &at, &next,
+		if err := rows.Scan(&f.ID, &f.InvoiceID, &f.Invoice, &f.FileID, &f.Destination, &f.Syntax, &f.SpoolName, &f.FinalName, &f.SHA256, &f.State, &f.Attempts, &f.LastError, &f.Receipt, &at, &next,
 			&f.Tracking, &p.ID, &p.Status, &p.Label, &p.Message, &pat, &p.OfInvoice,
 			&since, &until, &u.Checks, &checked, &nextCheck, &u.CheckError, &u.Resends, &resent); err != nil {
 			return nil, fmt.Errorf("journal: read flux: %w", err)
@@ -157,16 +159,12 @@ func (j *Journal) queryFluxes(ctx context.Context, where string, args ...any) ([
 
 // FileOfFlux returns the id of the file a flux came from.
 func (j *Journal) FileOfFlux(ctx context.Context, fluxID int64) (int64, error) {
-	return fileOfFlux(ctx, j.db, fluxID)
+	return j.fileOfFlux(ctx, nil, fluxID)
 }
 
-type rowQuerier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-func fileOfFlux(ctx context.Context, q rowQuerier, fluxID int64) (int64, error) {
+func (j *Journal) fileOfFlux(ctx context.Context, tx *sql.Tx, fluxID int64) (int64, error) {
 	var id int64
-	err := q.QueryRowContext(ctx, `SELECT i.file_id FROM fluxes f JOIN invoices i ON i.id = f.invoice_id WHERE f.id = ?`, fluxID).Scan(&id)
+	err := j.queryRow(ctx, tx, `SELECT i.file_id FROM fluxes f JOIN invoices i ON i.id = f.invoice_id WHERE f.id = ?`, fluxID).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("flux %d: %w", fluxID, ErrNotFound)
 	}
@@ -179,7 +177,7 @@ func (j *Journal) fluxTx(ctx context.Context, fluxID int64, kind, detail string,
 		if err := fn(tx); err != nil {
 			return err
 		}
-		fileID, err := fileOfFlux(ctx, tx, fluxID)
+		fileID, err := j.fileOfFlux(ctx, tx, fluxID)
 		if err != nil {
 			return err
 		}
@@ -191,7 +189,7 @@ func (j *Journal) fluxTx(ctx context.Context, fluxID int64, kind, detail string,
 // is checked for FinalName before anything is sent again.
 func (j *Journal) StartDeposit(ctx context.Context, fluxID int64) error {
 	err := j.fluxTx(ctx, fluxID, EventDepositStarted, "", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE fluxes SET state = ?, attempts = attempts + 1 WHERE id = ?`, FluxDepositing, fluxID)
+		_, err := j.exec(ctx, tx, `UPDATE fluxes SET state = ?, attempts = attempts + 1 WHERE id = ?`, FluxDepositing, fluxID)
 		return err
 	})
 	if err != nil {
@@ -208,12 +206,12 @@ func (j *Journal) Deposited(ctx context.Context, fluxID int64, receipt string, t
 
 func (j *Journal) deposited(ctx context.Context, fluxID int64, kind, receipt string, track bool) error {
 	err := j.fluxTx(ctx, fluxID, kind, receipt, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE fluxes SET state = ?, receipt = ?, last_error = '', next_attempt_at = NULL, deposited_at = ?, tracking = ? WHERE id = ?`,
+		_, err := j.exec(ctx, tx, `UPDATE fluxes SET state = ?, receipt = ?, last_error = '', next_attempt_at = NULL, deposited_at = ?, tracking = ? WHERE id = ?`,
 			FluxDeposited, receipt, j.now().UTC(), track, fluxID)
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE invoices SET status = ?
+		_, err = j.exec(ctx, tx, `UPDATE invoices SET status = ?
 			WHERE id = (SELECT invoice_id FROM fluxes WHERE id = ?)
 			AND NOT EXISTS (SELECT 1 FROM fluxes f WHERE f.invoice_id = invoices.id AND f.state != ?)`,
 			InvoiceDeposited, fluxID, FluxDeposited)
@@ -236,7 +234,7 @@ func (j *Journal) DepositFailed(ctx context.Context, fluxID int64, reason string
 		at = next.UTC()
 	}
 	err := j.fluxTx(ctx, fluxID, EventDepositFailed, reason, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE fluxes SET state = ?, last_error = ?, next_attempt_at = ? WHERE id = ?`, state, reason, at, fluxID)
+		_, err := j.exec(ctx, tx, `UPDATE fluxes SET state = ?, last_error = ?, next_attempt_at = ? WHERE id = ?`, state, reason, at, fluxID)
 		return err
 	})
 	if err != nil {
@@ -253,7 +251,7 @@ func (j *Journal) Requeue(ctx context.Context, fileID int64) (int, error) {
 	where := `WHERE (state = ? OR (state = ? AND next_attempt_at IS NOT NULL) OR (state = ? AND uncertain_until <= ?))`
 	args := []any{FluxFailed, FluxQueued, FluxUncertain, j.now().UTC()}
 	if fileID != 0 {
-		where += ` AND invoice_id IN (SELECT id FROM invoices WHERE file_id = ?)`
+		where += ` AND i.file_id = ?`
 		args = append(args, fileID)
 	}
 	fluxes, err := j.queryFluxes(ctx, where, args...)
@@ -262,7 +260,7 @@ func (j *Journal) Requeue(ctx context.Context, fileID int64) (int, error) {
 	}
 	for _, f := range fluxes {
 		err := j.fluxTx(ctx, f.ID, EventRequeued, "", func(tx *sql.Tx) error {
-			_, err := tx.ExecContext(ctx, `UPDATE fluxes SET state = ?, next_attempt_at = NULL, reconcile_next_at = NULL WHERE id = ?`, FluxQueued, f.ID)
+			_, err := j.exec(ctx, tx, `UPDATE fluxes SET state = ?, next_attempt_at = NULL, reconcile_next_at = NULL WHERE id = ?`, FluxQueued, f.ID)
 			return err
 		})
 		if err != nil {
@@ -274,7 +272,7 @@ func (j *Journal) Requeue(ctx context.Context, fileID int64) (int, error) {
 
 // Tracked returns the fluxes deposited on destination whose platform has more to say.
 func (j *Journal) Tracked(ctx context.Context, destination string) ([]Flux, error) {
-	return j.queryFluxes(ctx, `WHERE destination = ? AND state = ? AND tracking = 1 ORDER BY id`, destination, FluxDeposited)
+	return j.queryFluxes(ctx, `WHERE destination = ? AND state = ? AND tracking = 1 ORDER BY fluxes.id`, destination, FluxDeposited)
 }
 
 // PlatformUpdate records what the platform said of a deposited flux, when it says something
@@ -285,7 +283,7 @@ func (j *Journal) PlatformUpdate(ctx context.Context, fluxID int64, st PlatformS
 	err := j.inTx(ctx, func(tx *sql.Tx) error {
 		var old PlatformStatus
 		var tracking bool
-		if err := tx.QueryRowContext(ctx, `SELECT platform_status, platform_message, tracking FROM fluxes WHERE id = ?`, fluxID).
+		if err := j.queryRow(ctx, tx, `SELECT platform_status, platform_message, tracking FROM fluxes WHERE id = ?`, fluxID).
 			Scan(&old.Status, &old.Message, &tracking); err != nil {
 			return err
 		}
@@ -297,7 +295,7 @@ func (j *Journal) PlatformUpdate(ctx context.Context, fluxID int64, st PlatformS
 		if !st.At.IsZero() {
 			at = st.At.UTC()
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE fluxes SET platform_id = CASE WHEN ? != '' THEN ? ELSE platform_id END,
+		if _, err := j.exec(ctx, tx, `UPDATE fluxes SET platform_id = CASE WHEN ? != '' THEN ? ELSE platform_id END,
 			platform_status = ?, platform_label = ?, platform_message = ?, platform_at = ?, platform_of_invoice = ?, tracking = ? WHERE id = ?`,
 			st.ID, st.ID, st.Status, st.Label, st.Message, at, st.OfInvoice, !final, fluxID); err != nil {
 			return err
@@ -305,16 +303,16 @@ func (j *Journal) PlatformUpdate(ctx context.Context, fluxID int64, st PlatformS
 		if problem != nil {
 			var invID int64
 			var problems string
-			if err := tx.QueryRowContext(ctx, `SELECT i.id, i.problems FROM invoices i JOIN fluxes f ON f.invoice_id = i.id WHERE f.id = ?`, fluxID).
+			if err := j.queryRow(ctx, tx, `SELECT i.id, i.problems FROM invoices i JOIN fluxes f ON f.invoice_id = i.id WHERE f.id = ?`, fluxID).
 				Scan(&invID, &problems); err != nil {
 				return err
 			}
 			ps := append(decodeProblems(problems), *problem)
-			if _, err := tx.ExecContext(ctx, `UPDATE invoices SET status = ?, problems = ? WHERE id = ?`, InvoiceRejected, encodeProblems(ps), invID); err != nil {
+			if _, err := j.exec(ctx, tx, `UPDATE invoices SET status = ?, problems = ? WHERE id = ?`, InvoiceRejected, encodeProblems(ps), invID); err != nil {
 				return err
 			}
 		}
-		fileID, err := fileOfFlux(ctx, tx, fluxID)
+		fileID, err := j.fileOfFlux(ctx, tx, fluxID)
 		if err != nil {
 			return err
 		}

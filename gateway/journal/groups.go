@@ -15,10 +15,10 @@ import (
 func (j *Journal) StartDeposits(ctx context.Context, ids []int64) error {
 	err := j.inTx(ctx, func(tx *sql.Tx) error {
 		for _, id := range ids {
-			if _, err := tx.ExecContext(ctx, `UPDATE fluxes SET state = ?, attempts = attempts + 1 WHERE id = ?`, FluxDepositing, id); err != nil {
+			if _, err := j.exec(ctx, tx, `UPDATE fluxes SET state = ?, attempts = attempts + 1 WHERE id = ?`, FluxDepositing, id); err != nil {
 				return err
 			}
-			fileID, err := fileOfFlux(ctx, tx, id)
+			fileID, err := j.fileOfFlux(ctx, tx, id)
 			if err != nil {
 				return err
 			}
@@ -49,17 +49,17 @@ func (j *Journal) DepositedAll(ctx context.Context, fluxes []DepositedFlux, trac
 	err := j.inTx(ctx, func(tx *sql.Tx) error {
 		now := j.now().UTC()
 		for _, fx := range fluxes {
-			if _, err := tx.ExecContext(ctx, `UPDATE fluxes SET state = ?, receipt = ?, last_error = '', next_attempt_at = NULL, deposited_at = ?, tracking = ? WHERE id = ?`,
+			if _, err := j.exec(ctx, tx, `UPDATE fluxes SET state = ?, receipt = ?, last_error = '', next_attempt_at = NULL, deposited_at = ?, tracking = ? WHERE id = ?`,
 				FluxDeposited, fx.Receipt, now, track, fx.ID); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE invoices SET status = ?
+			if _, err := j.exec(ctx, tx, `UPDATE invoices SET status = ?
 				WHERE id = (SELECT invoice_id FROM fluxes WHERE id = ?)
 				AND NOT EXISTS (SELECT 1 FROM fluxes f WHERE f.invoice_id = invoices.id AND f.state != ?)`,
 				InvoiceDeposited, fx.ID, FluxDeposited); err != nil {
 				return err
 			}
-			fileID, err := fileOfFlux(ctx, tx, fx.ID)
+			fileID, err := j.fileOfFlux(ctx, tx, fx.ID)
 			if err != nil {
 				return err
 			}

@@ -96,6 +96,7 @@ type Flux struct {
 	ID          int64
 	InvoiceID   int64
 	Invoice     string // the invoice's number
+	FileID      int64  // the file the invoice came in
 	Destination string
 	Syntax      string // ubl, cii
 	SpoolName   string
@@ -125,9 +126,10 @@ type PlatformStatus struct {
 
 // Journal is an open journal database.
 type Journal struct {
-	db  *sql.DB
-	now func() time.Time
-	pg  bool // PostgreSQL (postgres.go), shared by several instances; SQLite otherwise
+	db    *sql.DB
+	stmts *stmtCache
+	now   func() time.Time
+	pg    bool // PostgreSQL (postgres.go), shared by several instances; SQLite otherwise
 	// instance is this gateway's id among several (cluster.go); "" for a lone one.
 	instance   string
 	staleAfter time.Duration // 0: StaleAfter
@@ -149,7 +151,7 @@ func Open(ctx context.Context, path string) (*Journal, error) {
 	}
 	// One connection: SQLite serialises writers anyway, and this avoids SQLITE_BUSY.
 	db.SetMaxOpenConns(1)
-	j := &Journal{db: db, now: time.Now}
+	j := newJournal(db, false)
 	if err := j.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("journal: %s: %w", path, err)
@@ -157,8 +159,15 @@ func Open(ctx context.Context, path string) (*Journal, error) {
 	return j, nil
 }
 
-// Close closes the database.
-func (j *Journal) Close() error { return j.db.Close() }
+func newJournal(db *sql.DB, pg bool) *Journal {
+	return &Journal{db: db, stmts: newStmtCache(db), now: time.Now, pg: pg}
+}
+
+// Close closes the prepared statements and the database.
+func (j *Journal) Close() error {
+	j.stmts.close()
+	return j.db.Close()
+}
 
 // migrations are applied in order; PRAGMA user_version holds how many have been.
 var migrations = []string{
@@ -365,6 +374,8 @@ func (j *Journal) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if err != nil {
 		return err
 	}
+	// Run once the transaction has ended and given its connection back (stmts.go).
+	defer j.stmts.ended(ctx, tx)
 	if err := fn(tx); err != nil {
 		tx.Rollback()
 		return err
