@@ -267,7 +267,7 @@ func (j *Journal) LeaseDeliverable(ctx context.Context, destination string, due,
 		return j.Deliverable(ctx, destination, due)
 	}
 	now := j.now().UTC()
-	var ids []any
+	var ids []int64
 	err := j.inTx(ctx, func(tx *sql.Tx) error {
 		ids = ids[:0]
 		q := `SELECT id FROM fluxes WHERE destination = ? AND state IN (?, ?) AND (leased_by IN ('', ?) OR lease_until IS NULL OR lease_until < ?)`
@@ -292,10 +292,9 @@ func (j *Journal) LeaseDeliverable(ctx context.Context, destination string, due,
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		for _, part := range chunks(ids, 500) {
-			marks := strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ")
-			if _, err := j.exec(ctx, tx, `UPDATE fluxes SET leased_by = ?, lease_until = ? WHERE id IN (`+marks+`)`,
-				append([]any{j.instance, until.UTC()}, part...)...); err != nil {
+		for _, part := range batches(ids) {
+			if _, err := j.exec(ctx, tx, `UPDATE fluxes SET leased_by = ?, lease_until = ? WHERE id IN (`+marks(len(part))+`)`,
+				idArgs(part, j.instance, until.UTC())...); err != nil {
 				return err
 			}
 		}
@@ -305,9 +304,8 @@ func (j *Journal) LeaseDeliverable(ctx context.Context, destination string, due,
 		return nil, fmt.Errorf("journal: lease the fluxes of %s: %w", destination, err)
 	}
 	var out []Flux
-	for _, part := range chunks(ids, 500) {
-		marks := strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ")
-		fs, err := j.queryFluxes(ctx, `WHERE fluxes.id IN (`+marks+`) ORDER BY fluxes.id`, part...)
+	for _, part := range batches(ids) {
+		fs, err := j.queryFluxes(ctx, `WHERE fluxes.id IN (`+marks(len(part))+`) ORDER BY fluxes.id`, idArgs(part)...)
 		if err != nil {
 			return nil, err
 		}
@@ -329,16 +327,23 @@ func (j *Journal) RenewLease(ctx context.Context, ids []int64, until time.Time) 
 		return held, nil
 	}
 	err := j.inTx(ctx, func(tx *sql.Tx) error {
-		for _, id := range ids {
-			res, err := j.exec(ctx, tx, `UPDATE fluxes SET lease_until = ? WHERE id = ? AND leased_by = ? AND state IN (?, ?, ?)`,
-				until.UTC(), id, j.instance, FluxQueued, FluxDepositing, FluxUncertain)
+		for _, part := range batches(ids) {
+			rows, err := j.query(ctx, tx, `UPDATE fluxes SET lease_until = ? WHERE id IN (`+marks(len(part))+`) AND leased_by = ? AND state IN (?, ?, ?) RETURNING id`,
+				append(idArgs(part, until.UTC()), j.instance, FluxQueued, FluxDepositing, FluxUncertain)...)
 			if err != nil {
 				return err
 			}
-			if n, err := res.RowsAffected(); err != nil {
-				return err
-			} else if n == 1 {
+			for rows.Next() {
+				var id int64
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return err
+				}
 				held[id] = true
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -347,16 +352,6 @@ func (j *Journal) RenewLease(ctx context.Context, ids []int64, until time.Time) 
 		return nil, fmt.Errorf("journal: renew the lease of fluxes: %w", err)
 	}
 	return held, nil
-}
-
-func chunks(ids []any, n int) [][]any {
-	var out [][]any
-	for len(ids) > 0 {
-		k := min(n, len(ids))
-		out = append(out, ids[:k])
-		ids = ids[k:]
-	}
-	return out
 }
 
 // schedulerLockKey is the advisory lock whose holder is the scheduler ("sched").

@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 )
 
@@ -120,13 +118,8 @@ func (j *Journal) MarkTracked(ctx context.Context, ids []int64, at time.Time) er
 		return nil
 	}
 	err := j.inTx(ctx, func(tx *sql.Tx) error {
-		for chunk := range slices.Chunk(ids, 500) {
-			args := []any{at.UTC()}
-			for _, id := range chunk {
-				args = append(args, id)
-			}
-			q := `UPDATE fluxes SET tracked_at = ? WHERE id IN (?` + strings.Repeat(`, ?`, len(chunk)-1) + `)`
-			if _, err := j.exec(ctx, tx, q, args...); err != nil {
+		for _, part := range batches(ids) {
+			if _, err := j.exec(ctx, tx, `UPDATE fluxes SET tracked_at = ? WHERE id IN (`+marks(len(part))+`)`, idArgs(part, at.UTC())...); err != nil {
 				return err
 			}
 		}

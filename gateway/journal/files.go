@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -37,15 +39,33 @@ type Event struct {
 // transaction: the ack is rewritten from the journal after every transition, and a crash
 // before that rewrite is caught up on start (StaleAcks).
 func (j *Journal) event(ctx context.Context, tx *sql.Tx, fileID, fluxID int64, kind, detail string) error {
-	now := j.now().UTC()
-	if _, err := j.exec(ctx, tx, `INSERT INTO events (at, file_id, flux_id, kind, detail) VALUES (?, ?, ?, ?, ?)`,
-		now, fileID, fluxID, kind, detail); err != nil {
-		return err
+	return j.events(ctx, tx, []Event{{At: j.now().UTC(), FileID: fileID, FluxID: fluxID, Kind: kind, Detail: detail}})
+}
+
+// events is event for each of evs, in batches.
+func (j *Journal) events(ctx context.Context, tx *sql.Tx, evs []Event) error {
+	for _, part := range batches(evs) {
+		args := make([]any, 0, 5*len(part))
+		for _, e := range part {
+			args = append(args, e.At, e.FileID, e.FluxID, e.Kind, e.Detail)
+		}
+		if _, err := j.exec(ctx, tx, `INSERT INTO events (at, file_id, flux_id, kind, detail) VALUES `+valueRows(len(part), 5), args...); err != nil {
+			return err
+		}
 	}
-	// Counted, not set: an ack writer that read the journal before this transition must
-	// not mark it shown (AckWritten).
-	_, err := j.exec(ctx, tx, `UPDATE files SET ack_stale = ack_stale + 1, updated_at = ? WHERE id = ?`, now, fileID)
-	return err
+	// Counted, not set: an ack writer that read the journal before these transitions must
+	// not mark them shown (AckWritten). Files in order, so that two instances lock the rows
+	// of PostgreSQL in the same order.
+	stale := map[int64]int64{}
+	for _, e := range evs {
+		stale[e.FileID]++
+	}
+	for _, file := range slices.Sorted(maps.Keys(stale)) {
+		if _, err := j.exec(ctx, tx, `UPDATE files SET ack_stale = ack_stale + ?, updated_at = ? WHERE id = ?`, stale[file], evs[0].At, file); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ClaimFile records a file about to be moved into processing, and returns its id. The row
@@ -74,7 +94,7 @@ func (j *Journal) ClaimFile(ctx context.Context, source, name, sha string, size 
 
 // NewInvoice is an invoice to record with its fluxes.
 type NewInvoice struct {
-	Seq       int
+	Seq       int // 1-based order in the file, unique within it
 	Seller    string
 	Number    string
 	IssueDate string
@@ -104,28 +124,8 @@ func (j *Journal) RecordResult(ctx context.Context, fileID int64, status string,
 		if _, err := j.exec(ctx, tx, `DELETE FROM invoices WHERE file_id = ?`, fileID); err != nil {
 			return err
 		}
-		for _, inv := range invoices {
-			st := inv.Status
-			if st == "" {
-				st = InvoiceRejected
-				if len(inv.Fluxes) > 0 {
-					st = InvoiceQueued
-				}
-			}
-			var invID int64
-			if err := j.queryRow(ctx, tx,
-				`INSERT INTO invoices (file_id, seq, seller, number, issue_date, status, first_line, last_line, problems, content_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-				fileID, inv.Seq, inv.Seller, inv.Number, inv.IssueDate, st, inv.FirstLine, inv.LastLine, encodeProblems(inv.Problems), inv.ContentSHA256).Scan(&invID); err != nil {
-				return err
-			}
-			for _, f := range inv.Fluxes {
-				_, err := j.exec(ctx, tx,
-					`INSERT INTO fluxes (invoice_id, destination, syntax, spool_name, final_name, sha256, state) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-					invID, f.Destination, f.Syntax, f.SpoolName, f.FinalName, f.SHA256, FluxQueued)
-				if err != nil {
-					return fmt.Errorf("flux %s for %s: %w", f.FinalName, f.Destination, err)
-				}
-			}
+		if err := j.insertInvoices(ctx, tx, fileID, invoices); err != nil {
+			return err
 		}
 		if _, err := j.exec(ctx, tx, `UPDATE files SET state = ?, status = ?, problems = ? WHERE id = ?`,
 			FileProcessed, status, encodeProblems(problems), fileID); err != nil {
@@ -137,6 +137,70 @@ func (j *Journal) RecordResult(ctx context.Context, fileID int64, status string,
 		return fmt.Errorf("journal: record result of file %d: %w", fileID, err)
 	}
 	return nil
+}
+
+// insertInvoices records the invoices of file fileID and their fluxes, queued, in batches.
+func (j *Journal) insertInvoices(ctx context.Context, tx *sql.Tx, fileID int64, invoices []NewInvoice) error {
+	ids := make(map[int]int64, len(invoices)) // by Seq, which RETURNING gives back
+	for _, part := range batches(invoices) {
+		args := make([]any, 0, 10*len(part))
+		for _, inv := range part {
+			if _, dup := ids[inv.Seq]; dup {
+				return fmt.Errorf("invoice %s: seq %d given twice", inv.Number, inv.Seq)
+			}
+			ids[inv.Seq] = 0
+			args = append(args, fileID, inv.Seq, inv.Seller, inv.Number, inv.IssueDate, inv.status(), inv.FirstLine, inv.LastLine,
+				encodeProblems(inv.Problems), inv.ContentSHA256)
+		}
+		rows, err := j.query(ctx, tx, `INSERT INTO invoices (file_id, seq, seller, number, issue_date, status, first_line, last_line, problems, content_sha256) VALUES `+
+			valueRows(len(part), 10)+` RETURNING id, seq`, args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id int64
+			var seq int
+			if err := rows.Scan(&id, &seq); err != nil {
+				rows.Close()
+				return err
+			}
+			ids[seq] = id
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	var fluxes []Flux
+	for _, inv := range invoices {
+		for _, f := range inv.Fluxes {
+			f.InvoiceID = ids[inv.Seq]
+			fluxes = append(fluxes, f)
+		}
+	}
+	for _, part := range batches(fluxes) {
+		args := make([]any, 0, 7*len(part))
+		for _, f := range part {
+			args = append(args, f.InvoiceID, f.Destination, f.Syntax, f.SpoolName, f.FinalName, f.SHA256, FluxQueued)
+		}
+		if _, err := j.exec(ctx, tx, `INSERT INTO fluxes (invoice_id, destination, syntax, spool_name, final_name, sha256, state) VALUES `+
+			valueRows(len(part), 7), args...); err != nil {
+			return fmt.Errorf("fluxes %s to %s: %w", part[0].FinalName, part[len(part)-1].FinalName, err)
+		}
+	}
+	return nil
+}
+
+// status is the invoice's status as recorded: Status, or else QUEUED when it has fluxes
+// and REJECTED when it has none.
+func (inv NewInvoice) status() string {
+	switch {
+	case inv.Status != "":
+		return inv.Status
+	case len(inv.Fluxes) > 0:
+		return InvoiceQueued
+	}
+	return InvoiceRejected
 }
 
 // MoveFile records that the file is about to be (or was) moved to storedName, in the given
