@@ -183,3 +183,63 @@ func BenchmarkLeaseDeliverable(b *testing.B) {
 		cpu.report(b)
 	})
 }
+
+// The lookups processing makes for each invoice of a 5,000-invoice export (half of them
+// accepted before): its identity, and its two flux names; one by one, then in batches.
+func BenchmarkProcessingLookups(b *testing.B) {
+	b.Run(benchDriver(), func(b *testing.B) {
+		ctx := context.Background()
+		j := benchJournal(b)
+		benchFile(b, j, 5000, "prior")
+		var keys []InvoiceKey
+		var names []string
+		for _, inv := range benchInvoices(5000, "prior")[2500:] {
+			keys = append(keys, InvoiceKey{inv.Seller, inv.Number, inv.IssueDate})
+			names = append(names, inv.Fluxes[0].FinalName, inv.Fluxes[1].FinalName)
+		}
+		for _, inv := range benchInvoices(2500, "new") {
+			keys = append(keys, InvoiceKey{inv.Seller, inv.Number, inv.IssueDate})
+			names = append(names, inv.Fluxes[0].FinalName, inv.Fluxes[1].FinalName)
+		}
+		const except = -1
+		b.Run("one-by-one", func(b *testing.B) {
+			var cpu cpuMeter
+			b.StopTimer()
+			for i := 0; i < b.N; i++ {
+				cpu.start(b)
+				for _, k := range keys {
+					if _, _, _, err := j.AcceptedInvoiceContent(ctx, k.Seller, k.Number, k.IssueDate, except); err != nil {
+						b.Fatal(err)
+					}
+				}
+				for _, name := range names {
+					if _, err := j.NameTaken(ctx, "out", name, except); err != nil {
+						b.Fatal(err)
+					}
+				}
+				cpu.stop(b)
+			}
+			cpu.report(b)
+		})
+		b.Run("batched", func(b *testing.B) {
+			var cpu cpuMeter
+			b.StopTimer()
+			for i := 0; i < b.N; i++ {
+				cpu.start(b)
+				found, err := j.AcceptedInvoices(ctx, keys, except)
+				if err != nil {
+					b.Fatal(err)
+				}
+				taken, err := j.NamesTaken(ctx, "out", names, except)
+				if err != nil {
+					b.Fatal(err)
+				}
+				cpu.stop(b)
+				if len(found) != 2500 || len(taken) != 5000 {
+					b.Fatalf("%d invoices and %d names found, want 2500 and 5000", len(found), len(taken))
+				}
+			}
+			cpu.report(b)
+		})
+	})
+}

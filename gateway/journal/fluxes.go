@@ -54,7 +54,13 @@ type PriorInvoice struct {
 	FileName string
 	Received time.Time
 	Status   string
+	// ContentSHA256 is the digest of its content, as AcceptedInvoices reads it ("" for an
+	// invoice recorded before digests were kept).
+	ContentSHA256 string
 }
+
+// InvoiceKey is an invoice's identity: its seller, number and issue date.
+type InvoiceKey struct{ Seller, Number, IssueDate string }
 
 // AcceptedInvoice finds an invoice with the identity (seller, number, issue date) accepted
 // (queued or deposited) by a file other than except: an invoice is deposited at most once,
@@ -72,6 +78,46 @@ func (j *Journal) AcceptedInvoice(ctx context.Context, seller, number, issueDate
 		return p, false, fmt.Errorf("journal: look up invoice %s: %w", number, err)
 	}
 	return p, true, nil
+}
+
+// AcceptedInvoices is AcceptedInvoiceContent for many invoices at once (those of a file,
+// or of a chunk of it), in a few statements instead of one per invoice: of keys, those
+// accepted by a file other than except, each with the first such invoice and its digest.
+func (j *Journal) AcceptedInvoices(ctx context.Context, keys []InvoiceKey, except int64) (map[InvoiceKey]PriorInvoice, error) {
+	found := map[InvoiceKey]PriorInvoice{}
+	for _, part := range batches(keys) {
+		args := make([]any, 0, 3*len(part)+3)
+		for _, k := range part {
+			args = append(args, k.Seller, k.Number, k.IssueDate)
+		}
+		args = append(args, except, InvoiceQueued, InvoiceDeposited)
+		// Each key looked up through the index, as one at a time: the keys are a table joined
+		// first (CROSS JOIN keeps SQLite to that order), not an IN list, which PostgreSQL's
+		// prepared plans compare with every row of the destination.
+		rows, err := j.query(ctx, nil, `SELECT i.seller, i.number, i.issue_date, f.id, f.name, f.received_at, i.status, i.content_sha256
+			FROM (VALUES `+valueRows(len(part), 3)+`) AS k CROSS JOIN invoices i JOIN files f ON f.id = i.file_id
+			WHERE i.seller = k.column1 AND i.number = k.column2 AND i.issue_date = k.column3 AND i.file_id != ? AND i.status IN (?, ?)
+			ORDER BY i.id`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("journal: look up %d invoices: %w", len(keys), err)
+		}
+		for rows.Next() {
+			var k InvoiceKey
+			var p PriorInvoice
+			if err := rows.Scan(&k.Seller, &k.Number, &k.IssueDate, &p.FileID, &p.FileName, &p.Received, &p.Status, &p.ContentSHA256); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("journal: look up %d invoices: %w", len(keys), err)
+			}
+			if _, ok := found[k]; !ok { // the first, as AcceptedInvoice
+				found[k] = p
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("journal: look up %d invoices: %w", len(keys), err)
+		}
+	}
+	return found, nil
 }
 
 // Deliverable returns the fluxes of destination still to deposit (queued, or left
@@ -113,6 +159,39 @@ func (j *Journal) NameTaken(ctx context.Context, destination, finalName string, 
 		return false, fmt.Errorf("journal: look up flux name: %w", err)
 	}
 	return n > 0, nil
+}
+
+// NamesTaken is NameTaken for many names at once: those of names that a flux of another
+// file than fileID already uses on destination.
+func (j *Journal) NamesTaken(ctx context.Context, destination string, names []string, fileID int64) (map[string]bool, error) {
+	taken := map[string]bool{}
+	for _, part := range batches(names) {
+		args := make([]any, 0, len(part)+2)
+		for _, n := range part {
+			args = append(args, n)
+		}
+		args = append(args, destination, fileID)
+		// Each name looked up through the index (see AcceptedInvoices).
+		rows, err := j.query(ctx, nil, `SELECT DISTINCT f.final_name
+			FROM (VALUES `+valueRows(len(part), 1)+`) AS n CROSS JOIN fluxes f JOIN invoices i ON i.id = f.invoice_id
+			WHERE f.final_name = n.column1 AND f.destination = ? AND i.file_id != ?`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("journal: look up %d flux names: %w", len(names), err)
+		}
+		for rows.Next() {
+			var name string
+			if err := rows.Scan(&name); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("journal: look up %d flux names: %w", len(names), err)
+			}
+			taken[name] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("journal: look up %d flux names: %w", len(names), err)
+		}
+	}
+	return taken, nil
 }
 
 // SpoolNames returns the spool file names of every flux still to deposit (an uncertain one
