@@ -32,9 +32,9 @@ func newStmtCache(db *sql.DB) *stmtCache {
 	return &stmtCache{db: db, shared: map[string]*sql.Stmt{}, local: map[*sql.Tx]map[string]*sql.Stmt{}}
 }
 
-// get returns q prepared for tx (nil: for use on its own), or nil when it cannot be; the
-// caller then runs q as text, which fails with the same error, where the caller wraps it.
-func (c *stmtCache) get(ctx context.Context, tx *sql.Tx, q string) *sql.Stmt {
+// get returns q prepared for tx (nil: for use on its own), or nil when the cache does not
+// keep it (closing, or full): the caller then runs q as text.
+func (c *stmtCache) get(ctx context.Context, tx *sql.Tx, q string) (*sql.Stmt, error) {
 	c.mu.Lock()
 	shared := c.shared[q]
 	var local *sql.Stmt
@@ -44,9 +44,9 @@ func (c *stmtCache) get(ctx context.Context, tx *sql.Tx, q string) *sql.Stmt {
 	c.mu.Unlock()
 	switch {
 	case local != nil:
-		return local
+		return local, nil
 	case tx == nil && shared != nil:
-		return shared
+		return shared, nil
 	case tx == nil:
 		return c.prepare(ctx, q)
 	case shared != nil:
@@ -55,7 +55,7 @@ func (c *stmtCache) get(ctx context.Context, tx *sql.Tx, q string) *sql.Stmt {
 	default:
 		var err error
 		if local, err = tx.PrepareContext(ctx, q); err != nil {
-			return nil
+			return nil, err
 		}
 	}
 	c.mu.Lock()
@@ -64,25 +64,25 @@ func (c *stmtCache) get(ctx context.Context, tx *sql.Tx, q string) *sql.Stmt {
 		c.local[tx] = map[string]*sql.Stmt{}
 	}
 	c.local[tx][q] = local
-	return local
+	return local, nil
 }
 
 // prepare prepares q for the pool, outside any transaction, and keeps it.
-func (c *stmtCache) prepare(ctx context.Context, q string) *sql.Stmt {
+func (c *stmtCache) prepare(ctx context.Context, q string) (*sql.Stmt, error) {
 	// Not under the lock: the preparation may wait for a connection that a transaction
 	// holds, and that transaction may need the lock to end.
 	s, err := c.db.PrepareContext(ctx, q)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if prev, ok := c.shared[q]; ok || c.closed || len(c.shared) >= maxShared {
 		s.Close() // prepared meanwhile by another goroutine, closing, or no room: run once
-		return prev
+		return prev, nil
 	}
 	c.shared[q] = s
-	return s
+	return s, nil
 }
 
 // ended forgets the statements of tx, which has ended and closed them, and prepares for
@@ -98,7 +98,7 @@ func (c *stmtCache) ended(ctx context.Context, tx *sql.Tx) {
 	delete(c.local, tx)
 	c.mu.Unlock()
 	for _, q := range first {
-		c.prepare(ctx, q)
+		c.prepare(ctx, q) // on failure, prepared on its next use
 	}
 }
 
@@ -115,10 +115,13 @@ func (c *stmtCache) close() {
 
 // exec runs q in tx (nil: on its own) through the statement cache.
 func (j *Journal) exec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {
-	if s := j.stmts.get(ctx, tx, q); s != nil {
+	s, err := j.stmts.get(ctx, tx, q)
+	switch {
+	case err != nil:
+		return nil, err
+	case s != nil:
 		return s.ExecContext(ctx, args...)
-	}
-	if tx != nil {
+	case tx != nil:
 		return tx.ExecContext(ctx, q, args...)
 	}
 	return j.db.ExecContext(ctx, q, args...)
@@ -126,21 +129,34 @@ func (j *Journal) exec(ctx context.Context, tx *sql.Tx, q string, args ...any) (
 
 // query runs q in tx (nil: on its own) through the statement cache.
 func (j *Journal) query(ctx context.Context, tx *sql.Tx, q string, args ...any) (*sql.Rows, error) {
-	if s := j.stmts.get(ctx, tx, q); s != nil {
+	s, err := j.stmts.get(ctx, tx, q)
+	switch {
+	case err != nil:
+		return nil, err
+	case s != nil:
 		return s.QueryContext(ctx, args...)
-	}
-	if tx != nil {
+	case tx != nil:
 		return tx.QueryContext(ctx, q, args...)
 	}
 	return j.db.QueryContext(ctx, q, args...)
 }
 
+// row is what queryRow returns: an *sql.Row, or the error of q's preparation.
+type row interface{ Scan(dest ...any) error }
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
+
 // queryRow runs q in tx (nil: on its own) through the statement cache.
-func (j *Journal) queryRow(ctx context.Context, tx *sql.Tx, q string, args ...any) *sql.Row {
-	if s := j.stmts.get(ctx, tx, q); s != nil {
+func (j *Journal) queryRow(ctx context.Context, tx *sql.Tx, q string, args ...any) row {
+	s, err := j.stmts.get(ctx, tx, q)
+	switch {
+	case err != nil:
+		return errRow{err}
+	case s != nil:
 		return s.QueryRowContext(ctx, args...)
-	}
-	if tx != nil {
+	case tx != nil:
 		return tx.QueryRowContext(ctx, q, args...)
 	}
 	return j.db.QueryRowContext(ctx, q, args...)

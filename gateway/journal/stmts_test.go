@@ -2,7 +2,9 @@ package journal
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -157,5 +159,27 @@ func TestFluxesKnowTheirFile(t *testing.T) {
 				t.Errorf("%s: flux %d says file %d, want %d", how, fx.ID, fx.FileID, want[fx.ID])
 			}
 		}
+	}
+}
+
+// A statement that cannot be prepared fails with its own error, in a transaction or not
+// (PostgreSQL would answer a second try in the same transaction with "transaction
+// aborted").
+func TestPreparationErrorsAreTheStatements(t *testing.T) {
+	ctx := context.Background()
+	j := openTest(t)
+	const bad = `UPDATE files SET nosuch = 1 WHERE id = ?`
+	err := j.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := j.exec(ctx, tx, bad, 1)
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "nosuch") {
+		t.Errorf("in a transaction: %v", err)
+	}
+	if err := j.queryRow(ctx, nil, `SELECT nosuch FROM files`).Scan(new(int)); err == nil || !strings.Contains(err.Error(), "nosuch") {
+		t.Errorf("on its own: %v", err)
+	}
+	if j.stmts.has(bad) {
+		t.Error("a statement that failed is kept")
 	}
 }
