@@ -330,19 +330,15 @@ func (j *Journal) RenewLease(ctx context.Context, ids []int64, until time.Time) 
 		for _, part := range batches(ids) {
 			rows, err := j.query(ctx, tx, `UPDATE fluxes SET lease_until = ? WHERE id IN (`+marks(len(part))+`) AND leased_by = ? AND state IN (?, ?, ?) RETURNING id`,
 				append(idArgs(part, until.UTC()), j.instance, FluxQueued, FluxDepositing, FluxUncertain)...)
-			if err != nil {
-				return err
-			}
-			for rows.Next() {
+			err = eachRow(rows, err, func() error {
 				var id int64
 				if err := rows.Scan(&id); err != nil {
-					rows.Close()
 					return err
 				}
 				held[id] = true
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
+				return nil
+			})
+			if err != nil {
 				return err
 			}
 		}

@@ -141,35 +141,9 @@ func (j *Journal) RecordResult(ctx context.Context, fileID int64, status string,
 
 // insertInvoices records the invoices of file fileID and their fluxes, queued, in batches.
 func (j *Journal) insertInvoices(ctx context.Context, tx *sql.Tx, fileID int64, invoices []NewInvoice) error {
-	ids := make(map[int]int64, len(invoices)) // by Seq, which RETURNING gives back
-	for _, part := range batches(invoices) {
-		args := make([]any, 0, 10*len(part))
-		for _, inv := range part {
-			if _, dup := ids[inv.Seq]; dup {
-				return fmt.Errorf("invoice %s: seq %d given twice", inv.Number, inv.Seq)
-			}
-			ids[inv.Seq] = 0
-			args = append(args, fileID, inv.Seq, inv.Seller, inv.Number, inv.IssueDate, inv.status(), inv.FirstLine, inv.LastLine,
-				encodeProblems(inv.Problems), inv.ContentSHA256)
-		}
-		rows, err := j.query(ctx, tx, `INSERT INTO invoices (file_id, seq, seller, number, issue_date, status, first_line, last_line, problems, content_sha256) VALUES `+
-			valueRows(len(part), 10)+` RETURNING id, seq`, args...)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var id int64
-			var seq int
-			if err := rows.Scan(&id, &seq); err != nil {
-				rows.Close()
-				return err
-			}
-			ids[seq] = id
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
+	ids, err := j.insertInvoiceRows(ctx, tx, fileID, invoices)
+	if err != nil {
+		return err
 	}
 	var fluxes []Flux
 	for _, inv := range invoices {
@@ -189,6 +163,41 @@ func (j *Journal) insertInvoices(ctx context.Context, tx *sql.Tx, fileID int64, 
 		}
 	}
 	return nil
+}
+
+// insertInvoiceRows inserts the rows of invoices and returns their ids by Seq, which
+// identifies an invoice within its file (a multi-row INSERT returns its rows in no set
+// order).
+func (j *Journal) insertInvoiceRows(ctx context.Context, tx *sql.Tx, fileID int64, invoices []NewInvoice) (map[int]int64, error) {
+	ids := make(map[int]int64, len(invoices))
+	for _, inv := range invoices {
+		if _, dup := ids[inv.Seq]; dup {
+			return nil, fmt.Errorf("invoice %s: seq %d given twice", inv.Number, inv.Seq)
+		}
+		ids[inv.Seq] = 0
+	}
+	for _, part := range batches(invoices) {
+		args := make([]any, 0, 10*len(part))
+		for _, inv := range part {
+			args = append(args, fileID, inv.Seq, inv.Seller, inv.Number, inv.IssueDate, inv.status(), inv.FirstLine, inv.LastLine,
+				encodeProblems(inv.Problems), inv.ContentSHA256)
+		}
+		rows, err := j.query(ctx, tx, `INSERT INTO invoices (file_id, seq, seller, number, issue_date, status, first_line, last_line, problems, content_sha256) VALUES `+
+			valueRows(len(part), 10)+` RETURNING id, seq`, args...)
+		err = eachRow(rows, err, func() error {
+			var id int64
+			var seq int
+			if err := rows.Scan(&id, &seq); err != nil {
+				return err
+			}
+			ids[seq] = id
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
 }
 
 // status is the invoice's status as recorded: Status, or else QUEUED when it has fluxes

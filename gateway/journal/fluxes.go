@@ -98,22 +98,18 @@ func (j *Journal) AcceptedInvoices(ctx context.Context, keys []InvoiceKey, excep
 			FROM (VALUES `+valueRows(len(part), 3)+`) AS k CROSS JOIN invoices i JOIN files f ON f.id = i.file_id
 			WHERE i.seller = k.column1 AND i.number = k.column2 AND i.issue_date = k.column3 AND i.file_id != ? AND i.status IN (?, ?)
 			ORDER BY i.id`, args...)
-		if err != nil {
-			return nil, fmt.Errorf("journal: look up %d invoices: %w", len(keys), err)
-		}
-		for rows.Next() {
+		err = eachRow(rows, err, func() error {
 			var k InvoiceKey
 			var p PriorInvoice
 			if err := rows.Scan(&k.Seller, &k.Number, &k.IssueDate, &p.FileID, &p.FileName, &p.Received, &p.Status, &p.ContentSHA256); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("journal: look up %d invoices: %w", len(keys), err)
+				return err
 			}
 			if _, ok := found[k]; !ok { // the first, as AcceptedInvoice
 				found[k] = p
 			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+			return nil
+		})
+		if err != nil {
 			return nil, fmt.Errorf("journal: look up %d invoices: %w", len(keys), err)
 		}
 	}
@@ -175,19 +171,15 @@ func (j *Journal) NamesTaken(ctx context.Context, destination string, names []st
 		rows, err := j.query(ctx, nil, `SELECT DISTINCT f.final_name
 			FROM (VALUES `+valueRows(len(part), 1)+`) AS n CROSS JOIN fluxes f JOIN invoices i ON i.id = f.invoice_id
 			WHERE f.final_name = n.column1 AND f.destination = ? AND i.file_id != ?`, args...)
-		if err != nil {
-			return nil, fmt.Errorf("journal: look up %d flux names: %w", len(names), err)
-		}
-		for rows.Next() {
+		err = eachRow(rows, err, func() error {
 			var name string
 			if err := rows.Scan(&name); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("journal: look up %d flux names: %w", len(names), err)
+				return err
 			}
 			taken[name] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+			return nil
+		})
+		if err != nil {
 			return nil, fmt.Errorf("journal: look up %d flux names: %w", len(names), err)
 		}
 	}

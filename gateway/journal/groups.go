@@ -96,19 +96,15 @@ func (j *Journal) filesOfFluxes(ctx context.Context, tx *sql.Tx, ids []int64) (m
 	for _, part := range batches(ids) {
 		rows, err := j.query(ctx, tx, `SELECT f.id, i.file_id FROM fluxes f JOIN invoices i ON i.id = f.invoice_id WHERE f.id IN (`+marks(len(part))+`)`,
 			idArgs(part)...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
+		err = eachRow(rows, err, func() error {
 			var flux, file int64
 			if err := rows.Scan(&flux, &file); err != nil {
-				rows.Close()
-				return nil, err
+				return err
 			}
 			files[flux] = file
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+			return nil
+		})
+		if err != nil {
 			return nil, err
 		}
 	}

@@ -141,6 +141,21 @@ func (j *Journal) query(ctx context.Context, tx *sql.Tx, q string, args ...any) 
 	return j.db.QueryContext(ctx, q, args...)
 }
 
+// eachRow calls scan for each row of rows, the result of a query (that failed with err, if
+// it did), then closes them.
+func eachRow(rows *sql.Rows, err error, scan func() error) error {
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
 // row is what queryRow returns: an *sql.Row, or the error of q's preparation.
 type row interface{ Scan(dest ...any) error }
 
