@@ -222,9 +222,7 @@ func (g *Deliverer) Round(ctx context.Context, stop <-chan struct{}, d *Destinat
 		}
 		files := map[int64]bool{}
 		for _, fx := range unit {
-			if id, err := g.Journal.FileOfFlux(ctx, fx.ID); err == nil {
-				files[id] = true
-			}
+			files[fx.FileID] = true
 		}
 		flush(files)
 		if !d.paced {

@@ -21,11 +21,11 @@ func (j *Journal) RecordChunk(ctx context.Context, fileID int64, first bool, inv
 			return err
 		}
 		if first {
-			if err := deleteInvoices(ctx, tx, fileID); err != nil {
+			if err := j.deleteInvoices(ctx, tx, fileID); err != nil {
 				return err
 			}
 		}
-		return insertInvoices(ctx, tx, fileID, invoices, FluxHeld)
+		return j.insertInvoices(ctx, tx, fileID, invoices, FluxHeld)
 	})
 	if err != nil {
 		return fmt.Errorf("journal: record %d invoices of file %d: %w", len(invoices), fileID, err)
@@ -41,10 +41,10 @@ func (j *Journal) RecordChunkedResult(ctx context.Context, fileID int64, status 
 		if err := j.fence(ctx, tx, fileID); err != nil { // cluster.go
 			return err
 		}
-		if err := insertInvoices(ctx, tx, fileID, invoices, FluxQueued); err != nil {
+		if err := j.insertInvoices(ctx, tx, fileID, invoices, FluxQueued); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE fluxes SET state = ? WHERE state = ? AND invoice_id IN (SELECT id FROM invoices WHERE file_id = ?)`,
+		if _, err := j.exec(ctx, tx, `UPDATE fluxes SET state = ? WHERE state = ? AND invoice_id IN (SELECT id FROM invoices WHERE file_id = ?)`,
 			FluxQueued, FluxHeld, fileID); err != nil {
 			return err
 		}
@@ -60,7 +60,7 @@ func (j *Journal) RecordChunkedResult(ctx context.Context, fileID int64, status 
 // (queued) in an earlier chunk of the file, and returns its position in the file and the
 // digest of its content.
 func (j *Journal) InvoiceInFile(ctx context.Context, fileID int64, seller, number, issueDate string) (seq int, content string, ok bool, err error) {
-	err = j.db.QueryRowContext(ctx, `SELECT seq, content_sha256 FROM invoices
+	err = j.queryRow(ctx, nil, `SELECT seq, content_sha256 FROM invoices
 		WHERE seller = ? AND number = ? AND issue_date = ? AND file_id = ? AND status = ? ORDER BY seq LIMIT 1`,
 		seller, number, issueDate, fileID, InvoiceQueued).Scan(&seq, &content)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -84,7 +84,7 @@ func (j *Journal) Heartbeat(ctx context.Context, in Instance) error {
 	if in.Started.IsZero() {
 		in.Started = now
 	}
-	_, err := j.db.ExecContext(ctx, `INSERT INTO instances (id, host, pid, version, started_at, seen_at, scheduler) VALUES (?, ?, ?, ?, ?, ?, ?)
+	_, err := j.exec(ctx, nil, `INSERT INTO instances (id, host, pid, version, started_at, seen_at, scheduler) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(id) DO UPDATE SET seen_at = excluded.seen_at, scheduler = excluded.scheduler, stopped_at = NULL`,
 		in.ID, in.Host, in.PID, in.Version, in.Started.UTC(), now, in.Scheduler)
 	if err != nil {
@@ -98,10 +98,10 @@ func (j *Journal) Heartbeat(ctx context.Context, in Instance) error {
 func (j *Journal) InstanceStopped(ctx context.Context, id string) error {
 	err := j.inTx(ctx, func(tx *sql.Tx) error {
 		now := j.now().UTC()
-		if _, err := tx.ExecContext(ctx, `UPDATE instances SET stopped_at = ?, scheduler = 0 WHERE id = ?`, now, id); err != nil {
+		if _, err := j.exec(ctx, tx, `UPDATE instances SET stopped_at = ?, scheduler = 0 WHERE id = ?`, now, id); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE fluxes SET leased_by = '', lease_until = NULL WHERE leased_by = ?`, id)
+		_, err := j.exec(ctx, tx, `UPDATE fluxes SET leased_by = '', lease_until = NULL WHERE leased_by = ?`, id)
 		return err
 	})
 	if err != nil {
@@ -114,7 +114,7 @@ func (j *Journal) InstanceStopped(ctx context.Context, id string) error {
 // Those stopped cleanly more than a day ago are left out.
 func (j *Journal) Instances(ctx context.Context) ([]Instance, error) {
 	now := j.now().UTC()
-	rows, err := j.db.QueryContext(ctx, `SELECT id, host, pid, version, started_at, seen_at, stopped_at, scheduler FROM instances
+	rows, err := j.query(ctx, nil, `SELECT id, host, pid, version, started_at, seen_at, stopped_at, scheduler FROM instances
 		WHERE stopped_at IS NULL OR stopped_at > ? ORDER BY stopped_at IS NOT NULL, started_at`, now.Add(-24*time.Hour))
 	if err != nil {
 		return nil, fmt.Errorf("journal: instances: %w", err)
@@ -150,7 +150,7 @@ func (j *Journal) TakeOver(ctx context.Context, id int64) (bool, error) {
 	var took bool
 	err := j.inTx(ctx, func(tx *sql.Tx) error {
 		var prev string
-		if err := tx.QueryRowContext(ctx, `SELECT claimed_by FROM files WHERE id = ?`, id).Scan(&prev); err != nil {
+		if err := j.queryRow(ctx, tx, `SELECT claimed_by FROM files WHERE id = ?`, id).Scan(&prev); err != nil {
 			return err
 		}
 		if prev == j.instance {
@@ -159,7 +159,7 @@ func (j *Journal) TakeOver(ctx context.Context, id int64) (bool, error) {
 		}
 		// The condition is checked again by the update itself: of two instances taking
 		// the file over at once, the second finds it claimed by the first, alive.
-		res, err := tx.ExecContext(ctx, `UPDATE files SET claimed_by = ? WHERE id = ? AND `+fmt.Sprintf(ownerGone, "claimed_by"),
+		res, err := j.exec(ctx, tx, `UPDATE files SET claimed_by = ? WHERE id = ? AND `+fmt.Sprintf(ownerGone, "claimed_by"),
 			j.instance, id, j.instance, j.now().UTC().Add(-j.StaleAfter()))
 		if err != nil {
 			return err
@@ -205,7 +205,7 @@ func (j *Journal) fence(ctx context.Context, tx *sql.Tx, id int64) error {
 		return nil
 	}
 	var by string
-	if err := tx.QueryRowContext(ctx, `SELECT claimed_by FROM files WHERE id = ? FOR UPDATE`, id).Scan(&by); err != nil {
+	if err := j.queryRow(ctx, tx, `SELECT claimed_by FROM files WHERE id = ? FOR UPDATE`, id).Scan(&by); err != nil {
 		return err
 	}
 	if by != j.instance && by != "" {
@@ -229,16 +229,16 @@ func (j *Journal) WithdrawLostClaim(ctx context.Context, id int64) (bool, error)
 	var lost bool
 	err := j.inTx(ctx, func(tx *sql.Tx) error {
 		var n int
-		err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM files o JOIN files f ON f.source = o.source AND f.name = o.name AND f.sha256 = o.sha256
+		err := j.queryRow(ctx, tx, `SELECT COUNT(*) FROM files o JOIN files f ON f.source = o.source AND f.name = o.name AND f.sha256 = o.sha256
 			WHERE f.id = ? AND f.state = ? AND f.claimed_by = ? AND o.id != f.id AND o.claimed_by NOT IN ('', ?)
 			AND NOT EXISTS (SELECT 1 FROM invoices WHERE file_id = f.id)`, id, FileClaimed, j.instance, j.instance).Scan(&n)
 		if err != nil || n == 0 {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM events WHERE file_id = ?`, id); err != nil {
+		if _, err := j.exec(ctx, tx, `DELETE FROM events WHERE file_id = ?`, id); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM files WHERE id = ?`, id)
+		_, err = j.exec(ctx, tx, `DELETE FROM files WHERE id = ?`, id)
 		lost = err == nil
 		return err
 	})
@@ -267,7 +267,7 @@ func (j *Journal) LeaseDeliverable(ctx context.Context, destination string, due,
 		return j.Deliverable(ctx, destination, due)
 	}
 	now := j.now().UTC()
-	var ids []any
+	var ids []int64
 	err := j.inTx(ctx, func(tx *sql.Tx) error {
 		ids = ids[:0]
 		q := `SELECT id FROM fluxes WHERE destination = ? AND state IN (?, ?) AND (leased_by IN ('', ?) OR lease_until IS NULL OR lease_until < ?)`
@@ -276,7 +276,7 @@ func (j *Journal) LeaseDeliverable(ctx context.Context, destination string, due,
 			q += ` AND (next_attempt_at IS NULL OR next_attempt_at <= ?)`
 			args = append(args, due.UTC())
 		}
-		rows, err := tx.QueryContext(ctx, q+` ORDER BY id FOR UPDATE SKIP LOCKED`, args...)
+		rows, err := j.query(ctx, tx, q+` ORDER BY id FOR UPDATE SKIP LOCKED`, args...)
 		if err != nil {
 			return err
 		}
@@ -292,10 +292,9 @@ func (j *Journal) LeaseDeliverable(ctx context.Context, destination string, due,
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		for _, part := range chunks(ids, 500) {
-			marks := strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ")
-			if _, err := tx.ExecContext(ctx, `UPDATE fluxes SET leased_by = ?, lease_until = ? WHERE id IN (`+marks+`)`,
-				append([]any{j.instance, until.UTC()}, part...)...); err != nil {
+		for _, part := range batches(ids) {
+			if _, err := j.exec(ctx, tx, `UPDATE fluxes SET leased_by = ?, lease_until = ? WHERE id IN (`+marks(len(part))+`)`,
+				idArgs(part, j.instance, until.UTC())...); err != nil {
 				return err
 			}
 		}
@@ -305,9 +304,8 @@ func (j *Journal) LeaseDeliverable(ctx context.Context, destination string, due,
 		return nil, fmt.Errorf("journal: lease the fluxes of %s: %w", destination, err)
 	}
 	var out []Flux
-	for _, part := range chunks(ids, 500) {
-		marks := strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ")
-		fs, err := j.queryFluxes(ctx, `WHERE id IN (`+marks+`) ORDER BY id`, part...)
+	for _, part := range batches(ids) {
+		fs, err := j.queryFluxes(ctx, `WHERE fluxes.id IN (`+marks(len(part))+`) ORDER BY fluxes.id`, idArgs(part)...)
 		if err != nil {
 			return nil, err
 		}
@@ -329,16 +327,19 @@ func (j *Journal) RenewLease(ctx context.Context, ids []int64, until time.Time) 
 		return held, nil
 	}
 	err := j.inTx(ctx, func(tx *sql.Tx) error {
-		for _, id := range ids {
-			res, err := tx.ExecContext(ctx, `UPDATE fluxes SET lease_until = ? WHERE id = ? AND leased_by = ? AND state IN (?, ?, ?)`,
-				until.UTC(), id, j.instance, FluxQueued, FluxDepositing, FluxUncertain)
+		for _, part := range batches(ids) {
+			rows, err := j.query(ctx, tx, `UPDATE fluxes SET lease_until = ? WHERE id IN (`+marks(len(part))+`) AND leased_by = ? AND state IN (?, ?, ?) RETURNING id`,
+				append(idArgs(part, until.UTC()), j.instance, FluxQueued, FluxDepositing, FluxUncertain)...)
+			err = eachRow(rows, err, func() error {
+				var id int64
+				if err := rows.Scan(&id); err != nil {
+					return err
+				}
+				held[id] = true
+				return nil
+			})
 			if err != nil {
 				return err
-			}
-			if n, err := res.RowsAffected(); err != nil {
-				return err
-			} else if n == 1 {
-				held[id] = true
 			}
 		}
 		return nil
@@ -347,16 +348,6 @@ func (j *Journal) RenewLease(ctx context.Context, ids []int64, until time.Time) 
 		return nil, fmt.Errorf("journal: renew the lease of fluxes: %w", err)
 	}
 	return held, nil
-}
-
-func chunks(ids []any, n int) [][]any {
-	var out [][]any
-	for len(ids) > 0 {
-		k := min(n, len(ids))
-		out = append(out, ids[:k])
-		ids = ids[k:]
-	}
-	return out
 }
 
 // schedulerLockKey is the advisory lock whose holder is the scheduler ("sched").

@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 )
 
@@ -50,12 +48,12 @@ func (j *Journal) setDestination(ctx context.Context, destination, set string, p
 	var files []int64
 	err := j.inTx(ctx, func(tx *sql.Tx) error {
 		now := j.now().UTC()
-		if _, err := tx.ExecContext(ctx, `INSERT INTO destinations (name, paused_until, pause_reason, held_until, held_by, held_reason, updated_at)
+		if _, err := j.exec(ctx, tx, `INSERT INTO destinations (name, paused_until, pause_reason, held_until, held_by, held_reason, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET `+set+`, updated_at = excluded.updated_at`,
 			destination, pausedUntil, pauseReason, heldUntil, heldBy, heldReason, now); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT i.file_id FROM fluxes f JOIN invoices i ON i.id = f.invoice_id
+		rows, err := j.query(ctx, tx, `SELECT DISTINCT i.file_id FROM fluxes f JOIN invoices i ON i.id = f.invoice_id
 			WHERE f.destination = ? AND f.state = ? ORDER BY i.file_id`, destination, FluxQueued)
 		if err != nil {
 			return err
@@ -73,7 +71,7 @@ func (j *Journal) setDestination(ctx context.Context, destination, set string, p
 			return err
 		}
 		for _, id := range files {
-			if _, err := tx.ExecContext(ctx, `UPDATE files SET ack_stale = ack_stale + 1 WHERE id = ?`, id); err != nil {
+			if _, err := j.exec(ctx, tx, `UPDATE files SET ack_stale = ack_stale + 1 WHERE id = ?`, id); err != nil {
 				return err
 			}
 		}
@@ -87,7 +85,7 @@ func (j *Journal) setDestination(ctx context.Context, destination, set string, p
 
 // DestinationStates returns what the journal holds of each destination, by name.
 func (j *Journal) DestinationStates(ctx context.Context) (map[string]DestinationState, error) {
-	rows, err := j.db.QueryContext(ctx, `SELECT name, paused_until, pause_reason, held_until, held_by, held_reason, updated_at FROM destinations ORDER BY name`)
+	rows, err := j.query(ctx, nil, `SELECT name, paused_until, pause_reason, held_until, held_by, held_reason, updated_at FROM destinations ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("journal: query destinations: %w", err)
 	}
@@ -109,7 +107,7 @@ func (j *Journal) DestinationStates(ctx context.Context) (map[string]Destination
 // those asked about least recently first (never asked first of all): a tracking round cut
 // short by the platform's rate limit does not leave the same fluxes unasked every time.
 func (j *Journal) TrackQueue(ctx context.Context, destination string) ([]Flux, error) {
-	return j.queryFluxes(ctx, `WHERE destination = ? AND state = ? AND tracking = 1 ORDER BY tracked_at IS NOT NULL, tracked_at, id`,
+	return j.queryFluxes(ctx, `WHERE destination = ? AND state = ? AND tracking = 1 ORDER BY tracked_at IS NOT NULL, tracked_at, fluxes.id`,
 		destination, FluxDeposited)
 }
 
@@ -120,13 +118,8 @@ func (j *Journal) MarkTracked(ctx context.Context, ids []int64, at time.Time) er
 		return nil
 	}
 	err := j.inTx(ctx, func(tx *sql.Tx) error {
-		for chunk := range slices.Chunk(ids, 500) {
-			args := []any{at.UTC()}
-			for _, id := range chunk {
-				args = append(args, id)
-			}
-			q := `UPDATE fluxes SET tracked_at = ? WHERE id IN (?` + strings.Repeat(`, ?`, len(chunk)-1) + `)`
-			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		for _, part := range batches(ids) {
+			if _, err := j.exec(ctx, tx, `UPDATE fluxes SET tracked_at = ? WHERE id IN (`+marks(len(part))+`)`, idArgs(part, at.UTC())...); err != nil {
 				return err
 			}
 		}

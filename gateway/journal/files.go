@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -33,24 +35,37 @@ type Event struct {
 	Detail string
 }
 
-// execer is what both *sql.DB and *sql.Tx offer.
-type execer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
 // event appends to the audit trail and marks the file's ack stale, within the caller's
 // transaction: the ack is rewritten from the journal after every transition, and a crash
 // before that rewrite is caught up on start (StaleAcks).
-func (j *Journal) event(ctx context.Context, x execer, fileID, fluxID int64, kind, detail string) error {
-	now := j.now().UTC()
-	if _, err := x.ExecContext(ctx, `INSERT INTO events (at, file_id, flux_id, kind, detail) VALUES (?, ?, ?, ?, ?)`,
-		now, fileID, fluxID, kind, detail); err != nil {
-		return err
+func (j *Journal) event(ctx context.Context, tx *sql.Tx, fileID, fluxID int64, kind, detail string) error {
+	return j.events(ctx, tx, []Event{{At: j.now().UTC(), FileID: fileID, FluxID: fluxID, Kind: kind, Detail: detail}})
+}
+
+// events is event for each of evs, in batches.
+func (j *Journal) events(ctx context.Context, tx *sql.Tx, evs []Event) error {
+	for _, part := range batches(evs) {
+		args := make([]any, 0, 5*len(part))
+		for _, e := range part {
+			args = append(args, e.At, e.FileID, e.FluxID, e.Kind, e.Detail)
+		}
+		if _, err := j.exec(ctx, tx, `INSERT INTO events (at, file_id, flux_id, kind, detail) VALUES `+valueRows(len(part), 5), args...); err != nil {
+			return err
+		}
 	}
-	// Counted, not set: an ack writer that read the journal before this transition must
-	// not mark it shown (AckWritten).
-	_, err := x.ExecContext(ctx, `UPDATE files SET ack_stale = ack_stale + 1, updated_at = ? WHERE id = ?`, now, fileID)
-	return err
+	// Counted, not set: an ack writer that read the journal before these transitions must
+	// not mark them shown (AckWritten). Files in order, so that two instances lock the rows
+	// of PostgreSQL in the same order.
+	stale := map[int64]int64{}
+	for _, e := range evs {
+		stale[e.FileID]++
+	}
+	for _, file := range slices.Sorted(maps.Keys(stale)) {
+		if _, err := j.exec(ctx, tx, `UPDATE files SET ack_stale = ack_stale + ?, updated_at = ? WHERE id = ?`, stale[file], evs[0].At, file); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ClaimFile records a file about to be moved into processing, and returns its id. The row
@@ -61,7 +76,7 @@ func (j *Journal) ClaimFile(ctx context.Context, source, name, sha string, size 
 	err := j.inTx(ctx, func(tx *sql.Tx) error {
 		now := j.now().UTC()
 		// RETURNING, not LastInsertId: the same SQL serves PostgreSQL (postgres.go).
-		if err := tx.QueryRowContext(ctx,
+		if err := j.queryRow(ctx, tx,
 			`INSERT INTO files (source, name, sha256, size, state, stored_name, received_at, updated_at, reprocess_of, claimed_by) VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?) RETURNING id`,
 			source, name, sha, size, FileClaimed, now, now, reprocessOf, j.instance).Scan(&id); err != nil {
 			if isUniqueViolation(err) {
@@ -79,7 +94,7 @@ func (j *Journal) ClaimFile(ctx context.Context, source, name, sha string, size 
 
 // NewInvoice is an invoice to record with its fluxes.
 type NewInvoice struct {
-	Seq       int
+	Seq       int // 1-based order in the file, unique within it
 	Seller    string
 	Number    string
 	IssueDate string
@@ -103,10 +118,10 @@ func (j *Journal) RecordResult(ctx context.Context, fileID int64, status string,
 			return err
 		}
 		// A file processed again after a crash must not keep the invoices of its first try.
-		if err := deleteInvoices(ctx, tx, fileID); err != nil {
+		if err := j.deleteInvoices(ctx, tx, fileID); err != nil {
 			return err
 		}
-		if err := insertInvoices(ctx, tx, fileID, invoices, FluxQueued); err != nil {
+		if err := j.insertInvoices(ctx, tx, fileID, invoices, FluxQueued); err != nil {
 			return err
 		}
 		return j.finishFile(ctx, tx, fileID, status, problems, len(invoices))
@@ -118,46 +133,91 @@ func (j *Journal) RecordResult(ctx context.Context, fileID int64, status string,
 }
 
 // deleteInvoices removes the invoices and fluxes recorded for a file.
-func deleteInvoices(ctx context.Context, tx *sql.Tx, fileID int64) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM fluxes WHERE invoice_id IN (SELECT id FROM invoices WHERE file_id = ?)`, fileID); err != nil {
+func (j *Journal) deleteInvoices(ctx context.Context, tx *sql.Tx, fileID int64) error {
+	if _, err := j.exec(ctx, tx, `DELETE FROM fluxes WHERE invoice_id IN (SELECT id FROM invoices WHERE file_id = ?)`, fileID); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, `DELETE FROM invoices WHERE file_id = ?`, fileID)
+	_, err := j.exec(ctx, tx, `DELETE FROM invoices WHERE file_id = ?`, fileID)
 	return err
 }
 
-// insertInvoices records invoices of a file, their fluxes in fluxState.
-func insertInvoices(ctx context.Context, tx *sql.Tx, fileID int64, invoices []NewInvoice, fluxState string) error {
+// insertInvoices records the invoices of file fileID and their fluxes, in fluxState, in batches.
+func (j *Journal) insertInvoices(ctx context.Context, tx *sql.Tx, fileID int64, invoices []NewInvoice, fluxState string) error {
+	ids, err := j.insertInvoiceRows(ctx, tx, fileID, invoices)
+	if err != nil {
+		return err
+	}
+	var fluxes []Flux
 	for _, inv := range invoices {
-		st := inv.Status
-		if st == "" {
-			st = InvoiceRejected
-			if len(inv.Fluxes) > 0 {
-				st = InvoiceQueued
-			}
-		}
-		var invID int64
-		if err := tx.QueryRowContext(ctx,
-			`INSERT INTO invoices (file_id, seq, seller, number, issue_date, status, first_line, last_line, problems, content_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			fileID, inv.Seq, inv.Seller, inv.Number, inv.IssueDate, st, inv.FirstLine, inv.LastLine, encodeProblems(inv.Problems), inv.ContentSHA256).Scan(&invID); err != nil {
-			return err
-		}
 		for _, f := range inv.Fluxes {
-			_, err := tx.ExecContext(ctx,
-				`INSERT INTO fluxes (invoice_id, destination, syntax, spool_name, final_name, sha256, state) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-				invID, f.Destination, f.Syntax, f.SpoolName, f.FinalName, f.SHA256, fluxState)
-			if err != nil {
-				return fmt.Errorf("flux %s for %s: %w", f.FinalName, f.Destination, err)
-			}
+			f.InvoiceID = ids[inv.Seq]
+			fluxes = append(fluxes, f)
+		}
+	}
+	for _, part := range batches(fluxes) {
+		args := make([]any, 0, 7*len(part))
+		for _, f := range part {
+			args = append(args, f.InvoiceID, f.Destination, f.Syntax, f.SpoolName, f.FinalName, f.SHA256, fluxState)
+		}
+		if _, err := j.exec(ctx, tx, `INSERT INTO fluxes (invoice_id, destination, syntax, spool_name, final_name, sha256, state) VALUES `+
+			valueRows(len(part), 7), args...); err != nil {
+			return fmt.Errorf("fluxes %s to %s: %w", part[0].FinalName, part[len(part)-1].FinalName, err)
 		}
 	}
 	return nil
 }
 
+// insertInvoiceRows inserts the rows of invoices and returns their ids by Seq, which
+// identifies an invoice within its file (a multi-row INSERT returns its rows in no set
+// order).
+func (j *Journal) insertInvoiceRows(ctx context.Context, tx *sql.Tx, fileID int64, invoices []NewInvoice) (map[int]int64, error) {
+	ids := make(map[int]int64, len(invoices))
+	for _, inv := range invoices {
+		if _, dup := ids[inv.Seq]; dup {
+			return nil, fmt.Errorf("invoice %s: seq %d given twice", inv.Number, inv.Seq)
+		}
+		ids[inv.Seq] = 0
+	}
+	for _, part := range batches(invoices) {
+		args := make([]any, 0, 10*len(part))
+		for _, inv := range part {
+			args = append(args, fileID, inv.Seq, inv.Seller, inv.Number, inv.IssueDate, inv.status(), inv.FirstLine, inv.LastLine,
+				encodeProblems(inv.Problems), inv.ContentSHA256)
+		}
+		rows, err := j.query(ctx, tx, `INSERT INTO invoices (file_id, seq, seller, number, issue_date, status, first_line, last_line, problems, content_sha256) VALUES `+
+			valueRows(len(part), 10)+` RETURNING id, seq`, args...)
+		err = eachRow(rows, err, func() error {
+			var id int64
+			var seq int
+			if err := rows.Scan(&id, &seq); err != nil {
+				return err
+			}
+			ids[seq] = id
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
+// status is the invoice's status as recorded: Status, or else QUEUED when it has fluxes
+// and REJECTED when it has none.
+func (inv NewInvoice) status() string {
+	switch {
+	case inv.Status != "":
+		return inv.Status
+	case len(inv.Fluxes) > 0:
+		return InvoiceQueued
+	}
+	return InvoiceRejected
+}
+
 // finishFile records a file processed, with its status, its file-level problems and the
 // number of its invoices.
 func (j *Journal) finishFile(ctx context.Context, tx *sql.Tx, fileID int64, status string, problems []Problem, invoices int) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE files SET state = ?, status = ?, problems = ? WHERE id = ?`,
+	if _, err := j.exec(ctx, tx, `UPDATE files SET state = ?, status = ?, problems = ? WHERE id = ?`,
 		FileProcessed, status, encodeProblems(problems), fileID); err != nil {
 		return err
 	}
@@ -171,7 +231,7 @@ func (j *Journal) MoveFile(ctx context.Context, fileID int64, storedName, state 
 		if err := j.fence(ctx, tx, fileID); err != nil { // cluster.go
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE files SET stored_name = ?, state = ? WHERE id = ?`, storedName, state, fileID); err != nil {
+		if _, err := j.exec(ctx, tx, `UPDATE files SET stored_name = ?, state = ? WHERE id = ?`, storedName, state, fileID); err != nil {
 			return err
 		}
 		return j.event(ctx, tx, fileID, 0, EventMoved, state+" "+storedName)
@@ -189,7 +249,7 @@ func (j *Journal) MoveFile(ctx context.Context, fileID int64, storedName, state 
 func (j *Journal) AcceptedInvoiceContent(ctx context.Context, seller, number, issueDate string, except int64) (PriorInvoice, string, bool, error) {
 	var p PriorInvoice
 	var content string
-	err := j.db.QueryRowContext(ctx, `SELECT f.id, f.name, f.received_at, i.status, i.content_sha256 FROM invoices i JOIN files f ON f.id = i.file_id
+	err := j.queryRow(ctx, nil, `SELECT f.id, f.name, f.received_at, i.status, i.content_sha256 FROM invoices i JOIN files f ON f.id = i.file_id
 		WHERE i.seller = ? AND i.number = ? AND i.issue_date = ? AND i.file_id != ? AND i.status IN (?, ?) AND f.state != ?
 		ORDER BY i.id LIMIT 1`, seller, number, issueDate, except, InvoiceQueued, InvoiceDeposited, FileClaimed).
 		Scan(&p.FileID, &p.FileName, &p.Received, &p.Status, &content)
@@ -206,7 +266,7 @@ func (j *Journal) AcceptedInvoiceContent(ctx context.Context, seller, number, is
 // among several instances, those whose writer died (it would have rewritten them at once)
 // and that no start of it will catch up.
 func (j *Journal) StaleAcksBefore(ctx context.Context, cutoff time.Time, limit int) ([]int64, error) {
-	rows, err := j.db.QueryContext(ctx, `SELECT id FROM files WHERE ack_stale <> 0 AND updated_at < ? ORDER BY id LIMIT ?`, cutoff.UTC(), limit)
+	rows, err := j.query(ctx, nil, `SELECT id FROM files WHERE ack_stale <> 0 AND updated_at < ? ORDER BY id LIMIT ?`, cutoff.UTC(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("journal: stale acks: %w", err)
 	}
@@ -226,7 +286,7 @@ func (j *Journal) StaleAcksBefore(ctx context.Context, cutoff time.Time, limit i
 // writer reads it before the journal's view, and hands it to AckWritten.
 func (j *Journal) AckLag(ctx context.Context, fileID int64) (int64, error) {
 	var lag int64
-	if err := j.db.QueryRowContext(ctx, `SELECT ack_stale FROM files WHERE id = ?`, fileID).Scan(&lag); err != nil {
+	if err := j.queryRow(ctx, nil, `SELECT ack_stale FROM files WHERE id = ?`, fileID).Scan(&lag); err != nil {
 		return 0, fmt.Errorf("journal: ack lag of file %d: %w", fileID, err)
 	}
 	return lag, nil
@@ -237,7 +297,7 @@ func (j *Journal) AckLag(ctx context.Context, fileID int64) (int64, error) {
 // not take the ack lock) keeps the ack stale: clearing it would lose that transition if
 // its own rewrite never comes (a kill), and no start would catch it up.
 func (j *Journal) AckWritten(ctx context.Context, fileID, lag int64) error {
-	_, err := j.db.ExecContext(ctx, `UPDATE files SET ack_stale = 0 WHERE id = ? AND ack_stale = ?`, fileID, lag)
+	_, err := j.exec(ctx, nil, `UPDATE files SET ack_stale = 0 WHERE id = ? AND ack_stale = ?`, fileID, lag)
 	return err
 }
 
@@ -257,10 +317,10 @@ func (j *Journal) ResumeFailed(ctx context.Context, id int64, reason string) (in
 		if err := j.fence(ctx, tx, id); err != nil { // cluster.go
 			return err
 		}
-		if err := tx.QueryRowContext(ctx, `UPDATE files SET resume_failures = resume_failures + 1 WHERE id = ? RETURNING resume_failures`, id).Scan(&n); err != nil {
+		if err := j.queryRow(ctx, tx, `UPDATE files SET resume_failures = resume_failures + 1 WHERE id = ? RETURNING resume_failures`, id).Scan(&n); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO events (at, file_id, flux_id, kind, detail) VALUES (?, ?, 0, ?, ?)`,
+		_, err := j.exec(ctx, tx, `INSERT INTO events (at, file_id, flux_id, kind, detail) VALUES (?, ?, 0, ?, ?)`,
 			j.now().UTC(), id, EventResumeFailed, reason)
 		return err
 	})
@@ -279,14 +339,14 @@ func (j *Journal) Abandon(ctx context.Context, id int64, storedName string, p Pr
 			return err
 		}
 		var problems, status string
-		if err := tx.QueryRowContext(ctx, `SELECT problems, status FROM files WHERE id = ?`, id).Scan(&problems, &status); err != nil {
+		if err := j.queryRow(ctx, tx, `SELECT problems, status FROM files WHERE id = ?`, id).Scan(&problems, &status); err != nil {
 			return err
 		}
 		if status == "" {
 			status = StatusRejected
 		}
 		ps := append(decodeProblems(problems), p)
-		if _, err := tx.ExecContext(ctx, `UPDATE files SET state = ?, status = ?, stored_name = ?, problems = ? WHERE id = ?`,
+		if _, err := j.exec(ctx, tx, `UPDATE files SET state = ?, status = ?, stored_name = ?, problems = ? WHERE id = ?`,
 			FileDone, status, storedName, encodeProblems(ps), id); err != nil {
 			return err
 		}
@@ -313,7 +373,7 @@ func (j *Journal) UnfinishedClaim(ctx context.Context, source, name, sha string)
 // StaleAcks returns the files whose ack lags behind the journal (a crash between a
 // transition and the ack's rewrite).
 func (j *Journal) StaleAcks(ctx context.Context) ([]int64, error) {
-	rows, err := j.db.QueryContext(ctx, `SELECT id FROM files WHERE ack_stale <> 0 ORDER BY id`)
+	rows, err := j.query(ctx, nil, `SELECT id FROM files WHERE ack_stale <> 0 ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("journal: stale acks: %w", err)
 	}
@@ -356,7 +416,7 @@ func (j *Journal) Files(ctx context.Context, since time.Time) ([]File, error) {
 // file id.
 func (j *Journal) Superseded(ctx context.Context, source, name string, id int64) (bool, error) {
 	var n int
-	err := j.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM files WHERE source = ? AND name = ? AND id > ?`, source, name, id).Scan(&n)
+	err := j.queryRow(ctx, nil, `SELECT COUNT(*) FROM files WHERE source = ? AND name = ? AND id > ?`, source, name, id).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("journal: look up later files named %s: %w", name, err)
 	}
@@ -375,7 +435,7 @@ func (j *Journal) Accepted(ctx context.Context, source, sha string, except int64
 }
 
 func (j *Journal) queryFiles(ctx context.Context, where string, args ...any) ([]File, error) {
-	rows, err := j.db.QueryContext(ctx,
+	rows, err := j.query(ctx, nil,
 		`SELECT id, source, name, sha256, size, state, status, stored_name, problems, received_at, updated_at, reprocess_of FROM files `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("journal: query files: %w", err)
@@ -396,7 +456,7 @@ func (j *Journal) queryFiles(ctx context.Context, where string, args ...any) ([]
 
 // Events returns the audit trail of a file, oldest first.
 func (j *Journal) Events(ctx context.Context, fileID int64) ([]Event, error) {
-	rows, err := j.db.QueryContext(ctx, `SELECT at, file_id, flux_id, kind, detail FROM events WHERE file_id = ? ORDER BY id`, fileID)
+	rows, err := j.query(ctx, nil, `SELECT at, file_id, flux_id, kind, detail FROM events WHERE file_id = ? ORDER BY id`, fileID)
 	if err != nil {
 		return nil, fmt.Errorf("journal: events: %w", err)
 	}

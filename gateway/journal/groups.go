@@ -14,19 +14,13 @@ import (
 // recorded depositing, or none.
 func (j *Journal) StartDeposits(ctx context.Context, ids []int64) error {
 	err := j.inTx(ctx, func(tx *sql.Tx) error {
-		for _, id := range ids {
-			if _, err := tx.ExecContext(ctx, `UPDATE fluxes SET state = ?, attempts = attempts + 1 WHERE id = ?`, FluxDepositing, id); err != nil {
-				return err
-			}
-			fileID, err := fileOfFlux(ctx, tx, id)
-			if err != nil {
-				return err
-			}
-			if err := j.event(ctx, tx, fileID, id, EventDepositStarted, ""); err != nil {
+		for _, part := range batches(ids) {
+			if _, err := j.exec(ctx, tx, `UPDATE fluxes SET state = ?, attempts = attempts + 1 WHERE id IN (`+marks(len(part))+`)`,
+				idArgs(part, FluxDepositing)...); err != nil {
 				return err
 			}
 		}
-		return nil
+		return j.fluxEvents(ctx, tx, ids, EventDepositStarted, nil)
 	})
 	if err != nil {
 		return fmt.Errorf("journal: start deposit of %d fluxes: %w", len(ids), err)
@@ -48,29 +42,71 @@ func (j *Journal) DepositedAll(ctx context.Context, fluxes []DepositedFlux, trac
 	}
 	err := j.inTx(ctx, func(tx *sql.Tx) error {
 		now := j.now().UTC()
-		for _, fx := range fluxes {
-			if _, err := tx.ExecContext(ctx, `UPDATE fluxes SET state = ?, receipt = ?, last_error = '', next_attempt_at = NULL, deposited_at = ?, tracking = ? WHERE id = ?`,
+		ids := make([]int64, len(fluxes))
+		receipts := make([]string, len(fluxes))
+		for i, fx := range fluxes {
+			// One statement per flux, since each has its receipt; it is prepared once.
+			if _, err := j.exec(ctx, tx, `UPDATE fluxes SET state = ?, receipt = ?, last_error = '', next_attempt_at = NULL, deposited_at = ?, tracking = ? WHERE id = ?`,
 				FluxDeposited, fx.Receipt, now, track, fx.ID); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE invoices SET status = ?
-				WHERE id = (SELECT invoice_id FROM fluxes WHERE id = ?)
+			ids[i], receipts[i] = fx.ID, fx.Receipt
+		}
+		for _, part := range batches(ids) {
+			if _, err := j.exec(ctx, tx, `UPDATE invoices SET status = ?
+				WHERE id IN (SELECT invoice_id FROM fluxes WHERE id IN (`+marks(len(part))+`))
 				AND NOT EXISTS (SELECT 1 FROM fluxes f WHERE f.invoice_id = invoices.id AND f.state != ?)`,
-				InvoiceDeposited, fx.ID, FluxDeposited); err != nil {
-				return err
-			}
-			fileID, err := fileOfFlux(ctx, tx, fx.ID)
-			if err != nil {
-				return err
-			}
-			if err := j.event(ctx, tx, fileID, fx.ID, EventDeposited, fx.Receipt); err != nil {
+				append(idArgs(part, InvoiceDeposited), FluxDeposited)...); err != nil {
 				return err
 			}
 		}
-		return nil
+		return j.fluxEvents(ctx, tx, ids, EventDeposited, receipts)
 	})
 	if err != nil {
 		return fmt.Errorf("journal: record deposit of %d fluxes: %w", len(fluxes), err)
 	}
 	return nil
+}
+
+// fluxEvents records the event kind of each flux of ids, with details[i] for the i-th
+// (none without details), against the flux's file.
+func (j *Journal) fluxEvents(ctx context.Context, tx *sql.Tx, ids []int64, kind string, details []string) error {
+	files, err := j.filesOfFluxes(ctx, tx, ids)
+	if err != nil {
+		return err
+	}
+	now := j.now().UTC()
+	evs := make([]Event, len(ids))
+	for i, id := range ids {
+		file, ok := files[id]
+		if !ok {
+			return fmt.Errorf("flux %d: %w", id, ErrNotFound)
+		}
+		evs[i] = Event{At: now, FileID: file, FluxID: id, Kind: kind}
+		if details != nil {
+			evs[i].Detail = details[i]
+		}
+	}
+	return j.events(ctx, tx, evs)
+}
+
+// filesOfFluxes returns the file of each flux of ids that exists.
+func (j *Journal) filesOfFluxes(ctx context.Context, tx *sql.Tx, ids []int64) (map[int64]int64, error) {
+	files := make(map[int64]int64, len(ids))
+	for _, part := range batches(ids) {
+		rows, err := j.query(ctx, tx, `SELECT f.id, i.file_id FROM fluxes f JOIN invoices i ON i.id = f.invoice_id WHERE f.id IN (`+marks(len(part))+`)`,
+			idArgs(part)...)
+		err = eachRow(rows, err, func() error {
+			var flux, file int64
+			if err := rows.Scan(&flux, &file); err != nil {
+				return err
+			}
+			files[flux] = file
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return files, nil
 }

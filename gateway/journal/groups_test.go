@@ -2,6 +2,8 @@ package journal
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -99,5 +101,129 @@ func TestFluxesOfAnInvoiceAreIndexed(t *testing.T) {
 	}
 	if p := strings.Join(plan, "; "); !strings.Contains(p, "fluxes_invoice") {
 		t.Errorf("the fluxes of an invoice are not found through an index: %s", p)
+	}
+}
+
+// Batches cover every row once, in order, in a few sizes only (each a statement text).
+func TestBatches(t *testing.T) {
+	sizes := map[int]bool{}
+	for n := range 3*maxBatch + 2 {
+		xs := make([]int, n)
+		for i := range xs {
+			xs[i] = i
+		}
+		var got []int
+		for _, b := range batches(xs) {
+			sizes[len(b)] = true
+			got = append(got, b...)
+		}
+		if !slices.Equal(got, xs) {
+			t.Fatalf("batches of %d rows give %v", n, got)
+		}
+	}
+	if len(sizes) != 8 { // 128, 64, …, 1
+		t.Errorf("batch sizes %v", sizes)
+	}
+}
+
+// Groups larger than a batch end as one by one: each flux with its invoice, each invoice
+// DEPOSITED once all its fluxes are, one event per flux in the order given, and the ack
+// stale by as many transitions.
+func TestLargeGroups(t *testing.T) {
+	ctx := context.Background()
+	j := openTest(t)
+	id, err := j.ClaimFile(ctx, "ventes", "big.csv", "sha", 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 2*maxBatch + 23
+	var invs []NewInvoice
+	for i := range n {
+		num := fmt.Sprintf("FA-%d", i)
+		invs = append(invs, NewInvoice{Seq: i + 1, Number: num, Fluxes: []Flux{
+			{Destination: "out", Syntax: "ubl", SpoolName: num + ".ubl", FinalName: num + "_ubl.xml", SHA256: "u"},
+			{Destination: "out", Syntax: "cii", SpoolName: num + ".cii", FinalName: num + "_cii.xml", SHA256: "c"},
+		}})
+	}
+	if err := j.RecordResult(ctx, id, StatusAccepted, nil, invs); err != nil {
+		t.Fatal(err)
+	}
+	got, err := j.Invoices(ctx, id)
+	if err != nil || len(got) != n {
+		t.Fatalf("%d invoices, %v", len(got), err)
+	}
+	var ids []int64
+	for i, inv := range got {
+		if inv.Number != invs[i].Number || len(inv.Fluxes) != 2 {
+			t.Fatalf("invoice %d: %s with %d fluxes", i, inv.Number, len(inv.Fluxes))
+		}
+		for _, fx := range inv.Fluxes {
+			if !strings.HasPrefix(fx.FinalName, inv.Number+"_") {
+				t.Fatalf("flux %s recorded for invoice %s", fx.FinalName, inv.Number)
+			}
+			ids = append(ids, fx.ID)
+		}
+	}
+	lag0, _ := j.AckLag(ctx, id)
+	if err := j.StartDeposits(ctx, ids); err != nil {
+		t.Fatal(err)
+	}
+	var done []DepositedFlux
+	for i := len(ids) - 1; i > 0; i-- { // all but the first, backwards
+		done = append(done, DepositedFlux{ID: ids[i], Receipt: fmt.Sprint("r", i)})
+	}
+	if err := j.DepositedAll(ctx, done, false); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = j.Invoices(ctx, id)
+	for i, inv := range got {
+		want := InvoiceDeposited
+		if i == 0 {
+			want = InvoiceQueued
+		}
+		if inv.Status != want {
+			t.Errorf("invoice %s: %s, want %s", inv.Number, inv.Status, want)
+		}
+		for _, fx := range inv.Fluxes {
+			if fx.Attempts != 1 {
+				t.Errorf("flux %s: %d attempts", fx.FinalName, fx.Attempts)
+			}
+		}
+	}
+	evs, err := j.Events(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deposited []DepositedFlux
+	started := 0
+	for _, e := range evs {
+		switch e.Kind {
+		case EventDepositStarted:
+			started++
+		case EventDeposited:
+			deposited = append(deposited, DepositedFlux{ID: e.FluxID, Receipt: e.Detail})
+		}
+	}
+	if started != len(ids) || !slices.Equal(deposited, done) {
+		t.Errorf("%d deposit-started events for %d fluxes; deposited events equal to the group: %v", started, len(ids), slices.Equal(deposited, done))
+	}
+	if lag, _ := j.AckLag(ctx, id); lag != lag0+int64(len(ids)+len(done)) {
+		t.Errorf("ack lag %d after %d transitions from %d", lag, len(ids)+len(done), lag0)
+	}
+}
+
+// An invoice's place in its file identifies it when its fluxes are recorded: two at the
+// same place are refused, and nothing of the file is recorded.
+func TestRecordResultRefusesSeqTwice(t *testing.T) {
+	ctx := context.Background()
+	j := openTest(t)
+	id, _ := queuedFile(t, j, "a.csv", "out", 1)
+	invs := benchInvoices(3, "x")
+	invs[2].Seq = 1
+	if err := j.RecordResult(ctx, id, StatusAccepted, nil, invs); err == nil || !strings.Contains(err.Error(), "seq 1 given twice") {
+		t.Fatalf("RecordResult with seq 1 twice: %v", err)
+	}
+	if got, _ := j.Invoices(ctx, id); len(got) != 1 {
+		t.Errorf("%d invoices after a refused record, want the 1 recorded before", len(got))
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-func openTest(t *testing.T) *Journal {
+func openTest(t testing.TB) *Journal {
 	t.Helper()
 	if testPG != nil {
 		return openPGTest(t)
@@ -280,5 +280,21 @@ func TestAckWrittenKeepsLaterTransitionStale(t *testing.T) {
 	}
 	if ids, _ := j.StaleAcks(ctx); len(ids) != 0 {
 		t.Fatalf("stale acks %v after an up-to-date write", ids)
+	}
+}
+
+// The pipeline's SQLite connection runs with the settings that make a commit durable when
+// it returns (sqlitePragmas): WAL synced at every commit, not only at checkpoints.
+func TestSQLiteSettings(t *testing.T) {
+	if testPG != nil {
+		t.Skip("SQLite only")
+	}
+	ctx := context.Background()
+	j := openTest(t)
+	for pragma, want := range map[string]string{"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1", "busy_timeout": "10000"} {
+		var got string
+		if err := j.db.QueryRowContext(ctx, `PRAGMA `+pragma).Scan(&got); err != nil || got != want {
+			t.Errorf("PRAGMA %s = %q (%v), want %q", pragma, got, err, want)
+		}
 	}
 }

@@ -40,7 +40,7 @@ func TestMain(m *testing.M) {
 }
 
 // openPGTest opens a fresh PostgreSQL journal on the suite's cluster.
-func openPGTest(t *testing.T) *Journal {
+func openPGTest(t testing.TB) *Journal {
 	t.Helper()
 	dsn, err := testPG.NewDatabase(context.Background())
 	if err != nil {

@@ -63,7 +63,7 @@ func OpenPostgres(ctx context.Context, dsn string) (*Journal, error) {
 		db.Close()
 		return nil, &ConnectError{Err: scrub(err)}
 	}
-	j := &Journal{db: db, now: time.Now, pg: true}
+	j := newJournal(db, true)
 	if err := j.migratePG(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("journal: %w", err)
@@ -221,10 +221,21 @@ func (c rebindConnector) Connect(ctx context.Context) (driver.Conn, error) {
 // are rebound first.
 type rebindConn struct{ *stdlib.Conn }
 
-func (c *rebindConn) Prepare(q string) (driver.Stmt, error) { return c.Conn.Prepare(rebind(q)) }
+func (c *rebindConn) Prepare(q string) (driver.Stmt, error) {
+	return c.PrepareContext(context.Background(), q)
+}
 
 func (c *rebindConn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error) {
-	return c.Conn.PrepareContext(ctx, rebind(q))
+	s, err := c.Conn.PrepareContext(ctx, rebind(q))
+	if err != nil {
+		return nil, err
+	}
+	ps, ok := s.(*stdlib.Stmt)
+	if !ok {
+		s.Close()
+		return nil, fmt.Errorf("journal: unexpected pgx statement %T", s)
+	}
+	return intBoolStmt{ps}, nil
 }
 
 func (c *rebindConn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
@@ -233,6 +244,18 @@ func (c *rebindConn) ExecContext(ctx context.Context, q string, args []driver.Na
 
 func (c *rebindConn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
 	return c.Conn.QueryContext(ctx, rebind(q), intBools(args))
+}
+
+// intBoolStmt is a prepared pgx statement (the statement cache's, stmts.go) that passes
+// booleans as rebindConn does.
+type intBoolStmt struct{ *stdlib.Stmt }
+
+func (s intBoolStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	return s.Stmt.ExecContext(ctx, intBools(args))
+}
+
+func (s intBoolStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	return s.Stmt.QueryContext(ctx, intBools(args))
 }
 
 // intBools passes Go booleans as 0 and 1: the journal's flags are integer columns, as

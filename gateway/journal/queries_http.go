@@ -36,7 +36,7 @@ func OpenReader(ctx context.Context, path string) (*Journal, error) {
 		db.Close()
 		return nil, fmt.Errorf("journal: %s is at schema version %d, this fluxgate reads %d", path, version, len(migrations))
 	}
-	return &Journal{db: db, now: time.Now}, nil
+	return newJournal(db, false), nil
 }
 
 // Writable reports whether a write transaction can start and be undone: the journal's
@@ -61,7 +61,7 @@ func (j *Journal) SizeBytes(ctx context.Context) (int64, error) {
 	if j.pg {
 		q = `SELECT pg_database_size(current_database())`
 	}
-	err := j.db.QueryRowContext(ctx, q).Scan(&n)
+	err := j.queryRow(ctx, nil, q).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("journal: size: %w", err)
 	}
@@ -144,7 +144,7 @@ func (j *Journal) InvoicesByStatus(ctx context.Context, status string, limit int
 		q += ` WHERE i.status = ?`
 		args = append(args, status)
 	}
-	rows, err := j.db.QueryContext(ctx, q+` ORDER BY i.id DESC LIMIT ?`, append(args, limit)...)
+	rows, err := j.query(ctx, nil, q+` ORDER BY i.id DESC LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("journal: query invoices: %w", err)
 	}
@@ -165,7 +165,7 @@ func (j *Journal) InvoicesByStatus(ctx context.Context, status string, limit int
 		return nil, err
 	}
 	for i := range out {
-		if out[i].Fluxes, err = j.queryFluxes(ctx, `WHERE invoice_id = ? ORDER BY id`, out[i].ID); err != nil {
+		if out[i].Fluxes, err = j.queryFluxes(ctx, `WHERE invoice_id = ? ORDER BY fluxes.id`, out[i].ID); err != nil {
 			return nil, err
 		}
 	}
@@ -186,7 +186,7 @@ type RuleGroup struct {
 // RejectionsByRule groups the fatal problems of the invoices rejected in files received
 // since since by rule, the most frequent first.
 func (j *Journal) RejectionsByRule(ctx context.Context, since time.Time) ([]RuleGroup, error) {
-	rows, err := j.db.QueryContext(ctx, `SELECT i.id, i.file_id, f.received_at, p.value
+	rows, err := j.query(ctx, nil, `SELECT i.id, i.file_id, f.received_at, p.value
 		FROM invoices i JOIN files f ON f.id = i.file_id, json_each(i.problems) p
 		WHERE i.status = ? AND f.received_at >= ? AND json_extract(p.value, '$.severity') = 'fatal'
 		ORDER BY i.id DESC`, InvoiceRejected, since.UTC())
@@ -252,7 +252,7 @@ type Tally struct {
 }
 
 func (j *Journal) tally(ctx context.Context, what, q string, args ...any) ([]Tally, error) {
-	rows, err := j.db.QueryContext(ctx, q, args...)
+	rows, err := j.query(ctx, nil, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("journal: count %s: %w", what, err)
 	}
@@ -307,7 +307,7 @@ type DestinationActivity struct {
 // Activity returns the deposits' activity of each destination that has fluxes.
 func (j *Journal) Activity(ctx context.Context) (map[string]DestinationActivity, error) {
 	out := map[string]DestinationActivity{}
-	rows, err := j.db.QueryContext(ctx, `SELECT destination, MAX(deposited_at) FROM fluxes WHERE state = ? GROUP BY 1`, FluxDeposited)
+	rows, err := j.query(ctx, nil, `SELECT destination, MAX(deposited_at) FROM fluxes WHERE state = ? GROUP BY 1`, FluxDeposited)
 	if err != nil {
 		return nil, fmt.Errorf("journal: last deposits: %w", err)
 	}
@@ -326,7 +326,7 @@ func (j *Journal) Activity(ctx context.Context) (map[string]DestinationActivity,
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	rows, err = j.db.QueryContext(ctx, `SELECT f.destination, e.detail, e.at FROM events e JOIN fluxes f ON f.id = e.flux_id
+	rows, err = j.query(ctx, nil, `SELECT f.destination, e.detail, e.at FROM events e JOIN fluxes f ON f.id = e.flux_id
 		WHERE e.id IN (SELECT MAX(e2.id) FROM events e2 JOIN fluxes f2 ON f2.id = e2.flux_id
 			WHERE e2.kind = ? AND f2.state IN (?, ?) AND f2.last_error != '' GROUP BY f2.destination)`,
 		EventDepositFailed, FluxQueued, FluxFailed)
@@ -384,7 +384,7 @@ type PlatformRejection struct {
 // PlatformRejections returns the rejections platforms sent after event afterID and since
 // since, oldest first.
 func (j *Journal) PlatformRejections(ctx context.Context, afterID int64, since time.Time) ([]PlatformRejection, error) {
-	rows, err := j.db.QueryContext(ctx, `SELECT e.id, e.at, e.file_id, f.destination, i.number, e.detail
+	rows, err := j.query(ctx, nil, `SELECT e.id, e.at, e.file_id, f.destination, i.number, e.detail
 		FROM events e JOIN fluxes f ON f.id = e.flux_id JOIN invoices i ON i.id = f.invoice_id
 		WHERE e.kind = ? AND e.id > ? AND e.at >= ? AND i.status = ? AND f.tracking = 0 AND i.problems LIKE '%"rule":"PLATFORM-%'
 		ORDER BY e.id`, EventPlatform, afterID, since.UTC(), InvoiceRejected)
@@ -428,7 +428,7 @@ func (j *Journal) RecordAlert(ctx context.Context, a AlertRecord) error {
 	if a.At.IsZero() {
 		a.At = j.now()
 	}
-	_, err := j.db.ExecContext(ctx, `INSERT INTO alerts (at, rule, key, file_id, subject, message, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := j.exec(ctx, nil, `INSERT INTO alerts (at, rule, key, file_id, subject, message, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.At.UTC(), a.Rule, a.Key, a.FileID, a.Subject, a.Message, a.Outcome, a.Detail)
 	if err != nil {
 		return fmt.Errorf("journal: record alert %s: %w", a.Key, err)
@@ -457,7 +457,7 @@ func (j *Journal) LastAlert(ctx context.Context, key string, outcomes ...string)
 // AlertsSince counts the alerts recorded since t with outcome.
 func (j *Journal) AlertsSince(ctx context.Context, t time.Time, outcome string) (int, error) {
 	var n int
-	if err := j.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM alerts WHERE at >= ? AND outcome = ?`, t.UTC(), outcome).Scan(&n); err != nil {
+	if err := j.queryRow(ctx, nil, `SELECT COUNT(*) FROM alerts WHERE at >= ? AND outcome = ?`, t.UTC(), outcome).Scan(&n); err != nil {
 		return 0, fmt.Errorf("journal: count alerts: %w", err)
 	}
 	return n, nil
@@ -474,7 +474,7 @@ func (j *Journal) FileAlerts(ctx context.Context, fileID int64) ([]AlertRecord, 
 }
 
 func (j *Journal) queryAlerts(ctx context.Context, where string, args ...any) ([]AlertRecord, error) {
-	rows, err := j.db.QueryContext(ctx, `SELECT id, at, rule, key, file_id, subject, message, outcome, detail FROM alerts `+where, args...)
+	rows, err := j.query(ctx, nil, `SELECT id, at, rule, key, file_id, subject, message, outcome, detail FROM alerts `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("journal: query alerts: %w", err)
 	}
@@ -493,7 +493,7 @@ func (j *Journal) queryAlerts(ctx context.Context, where string, args ...any) ([
 // LastEventID is the id of the latest event of the audit trail (0 when there is none).
 func (j *Journal) LastEventID(ctx context.Context) (int64, error) {
 	var id sql.NullInt64
-	if err := j.db.QueryRowContext(ctx, `SELECT MAX(id) FROM events`).Scan(&id); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err := j.queryRow(ctx, nil, `SELECT MAX(id) FROM events`).Scan(&id); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("journal: last event: %w", err)
 	}
 	return id.Int64, nil

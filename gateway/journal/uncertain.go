@@ -41,7 +41,7 @@ type Uncertainty struct {
 // why): it waits, out of the queue, to be checked on the platform at next and until until.
 func (j *Journal) MarkUncertain(ctx context.Context, fluxID int64, reason string, since, until, next time.Time) error {
 	err := j.fluxTx(ctx, fluxID, EventDepositUncertain, reason, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE fluxes SET state = ?, last_error = ?, next_attempt_at = NULL,
+		_, err := j.exec(ctx, tx, `UPDATE fluxes SET state = ?, last_error = ?, next_attempt_at = NULL,
 			uncertain_since = ?, uncertain_until = ?, reconcile_checks = 0, reconcile_checked_at = NULL, reconcile_next_at = ?, reconcile_error = ''
 			WHERE id = ?`, FluxUncertain, reason, since.UTC(), until.UTC(), next.UTC(), fluxID)
 		return err
@@ -56,9 +56,9 @@ func (j *Journal) MarkUncertain(ctx context.Context, fluxID int64, reason string
 // are due for a check at due (all of them when due is zero), oldest first.
 func (j *Journal) Uncertain(ctx context.Context, destination string, due time.Time) ([]Flux, error) {
 	if due.IsZero() {
-		return j.queryFluxes(ctx, `WHERE destination = ? AND state = ? ORDER BY id`, destination, FluxUncertain)
+		return j.queryFluxes(ctx, `WHERE destination = ? AND state = ? ORDER BY fluxes.id`, destination, FluxUncertain)
 	}
-	return j.queryFluxes(ctx, `WHERE destination = ? AND state = ? AND (reconcile_next_at IS NULL OR reconcile_next_at <= ?) ORDER BY id`,
+	return j.queryFluxes(ctx, `WHERE destination = ? AND state = ? AND (reconcile_next_at IS NULL OR reconcile_next_at <= ?) ORDER BY fluxes.id`,
 		destination, FluxUncertain, due.UTC())
 }
 
@@ -66,14 +66,14 @@ func (j *Journal) Uncertain(ctx context.Context, destination string, due time.Ti
 // round, those a stopped or crashed run left in flight. One that another instance leased
 // and may still be depositing (its lease has not run out) is not left: it is in flight.
 func (j *Journal) LeftDepositing(ctx context.Context, destination string) ([]Flux, error) {
-	return j.queryFluxes(ctx, `WHERE destination = ? AND state = ? AND (leased_by IN ('', ?) OR lease_until IS NULL OR lease_until < ?) ORDER BY id`,
+	return j.queryFluxes(ctx, `WHERE destination = ? AND state = ? AND (leased_by IN ('', ?) OR lease_until IS NULL OR lease_until < ?) ORDER BY fluxes.id`,
 		destination, FluxDepositing, j.instance, j.now().UTC())
 }
 
 // Checked records a check of an uncertain flux on the platform at at that found nothing
 // (checkErr "") or could not be made (checkErr says why); the next one is due at next.
 func (j *Journal) Checked(ctx context.Context, fluxID int64, at, next time.Time, checkErr string) error {
-	_, err := j.db.ExecContext(ctx, `UPDATE fluxes SET reconcile_checks = reconcile_checks + 1, reconcile_checked_at = ?,
+	_, err := j.exec(ctx, nil, `UPDATE fluxes SET reconcile_checks = reconcile_checks + 1, reconcile_checked_at = ?,
 		reconcile_next_at = ?, reconcile_error = ? WHERE id = ? AND state = ?`, at.UTC(), next.UTC(), checkErr, fluxID, FluxUncertain)
 	if err != nil {
 		return fmt.Errorf("journal: record a check of flux %d: %w", fluxID, err)
@@ -92,7 +92,7 @@ func (j *Journal) Reconciled(ctx context.Context, fluxID int64, receipt string, 
 // its invoice, so that its ack says so for good.
 func (j *Journal) Resend(ctx context.Context, fluxID int64, at time.Time, note Problem) error {
 	err := j.fluxTx(ctx, fluxID, EventResent, note.EN, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE fluxes SET state = ?, next_attempt_at = NULL, reconcile_next_at = NULL,
+		res, err := j.exec(ctx, tx, `UPDATE fluxes SET state = ?, next_attempt_at = NULL, reconcile_next_at = NULL,
 			resends = resends + 1, resent_at = ? WHERE id = ? AND state = ?`, FluxQueued, at.UTC(), fluxID, FluxUncertain)
 		if err != nil {
 			return err
@@ -102,11 +102,11 @@ func (j *Journal) Resend(ctx context.Context, fluxID int64, at time.Time, note P
 		}
 		var invID int64
 		var problems string
-		if err := tx.QueryRowContext(ctx, `SELECT i.id, i.problems FROM invoices i JOIN fluxes f ON f.invoice_id = i.id WHERE f.id = ?`, fluxID).
+		if err := j.queryRow(ctx, tx, `SELECT i.id, i.problems FROM invoices i JOIN fluxes f ON f.invoice_id = i.id WHERE f.id = ?`, fluxID).
 			Scan(&invID, &problems); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE invoices SET problems = ? WHERE id = ?`, encodeProblems(append(decodeProblems(problems), note)), invID)
+		_, err = j.exec(ctx, tx, `UPDATE invoices SET problems = ? WHERE id = ?`, encodeProblems(append(decodeProblems(problems), note)), invID)
 		return err
 	})
 	if err != nil {
