@@ -5,6 +5,7 @@
 package delivery
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -101,6 +102,8 @@ type Deliverer struct {
 	// deposits. A nil Leader is a lone gateway: it does everything.
 	Leader func() bool
 	Lease  time.Duration
+	// Page is how many fluxes a round takes from the journal at once (0: 1,024).
+	Page int
 }
 
 // leads says whether this gateway runs the schedules (a lone one always does).
@@ -168,11 +171,6 @@ func (g *Deliverer) Round(ctx context.Context, stop <-chan struct{}, d *Destinat
 			return err
 		}
 	}
-	// Leased, among several instances: no other deposits these until the lease runs out.
-	fluxes, err := g.Journal.LeaseDeliverable(ctx, d.Name(), due, g.leaseUntil())
-	if err != nil {
-		return err
-	}
 	ctx = deposit.WithStop(ctx, stop)
 	// Each file's ack is rewritten once its fluxes of this round are done, not after each
 	// flux; a crash in between leaves the ack marked stale, and the start catches it up.
@@ -190,8 +188,7 @@ func (g *Deliverer) Round(ctx context.Context, stop <-chan struct{}, d *Destinat
 	}
 	defer flush(nil)
 	defer g.settle(ctx, d)
-	units := depositUnits(d, fluxes)
-	var failed, deposited int
+	var failed, deposited, sent int
 	var lastErr error
 	var heldBy string // the flux whose deposit the platform asked to retry later
 	defer func() {
@@ -199,62 +196,90 @@ func (g *Deliverer) Round(ctx context.Context, stop <-chan struct{}, d *Destinat
 			d.kickTracking()
 		}
 	}()
-	for i, unit := range units {
-		if stopped(stop) || ctx.Err() != nil {
-			g.Log.Info("deposit round stopped between fluxes; the others stay queued", "destination", d.Name(),
-				"deposited", deposited, "left", len(units)-i)
+	// A page of fluxes at a time, each page after the last: the round's memory does not grow
+	// with the queue, and a flux that failed in this round is not taken again in it.
+	var after int64
+	page := cmp.Or(g.Page, defaultPage)
+	for {
+		// Leased, among several instances: no other deposits these until the lease runs out.
+		fluxes, err := g.Journal.LeaseDeliverablePage(ctx, d.Name(), due, g.leaseUntil(), after, page)
+		if err != nil {
+			return err
+		}
+		if len(fluxes) == 0 {
 			break
 		}
-		g.settle(ctx, d)
-		if ok, until := d.breaker.allow(g.Now(), false); !ok && i > 0 {
-			return fmt.Errorf("%w, until %s; the last failure: %w", ErrBreakerOpen, until.Format(time.RFC3339), lastErr)
-		}
-		if until, held := d.pacer.HeldUntil(); held {
-			return g.hold(ctx, d, until, heldBy, lastErr)
-		}
-		// Right before the send the lease is renewed: an instance cut off from the journal
-		// for longer than its lease, whose fluxes another took over, does not send them.
-		if unit, err = g.stillHeld(ctx, unit); err != nil {
-			return fmt.Errorf("deposit round of %s stopped: %w", d.Name(), err)
-		}
-		if len(unit) == 0 {
-			continue
-		}
-		files := map[int64]bool{}
-		for _, fx := range unit {
-			files[fx.FileID] = true
-		}
-		flush(files)
-		if !d.paced {
-			if err := d.pacer.Wait(ctx); err != nil {
-				break
+		after = fluxes[len(fluxes)-1].ID
+		units := depositUnits(d, fluxes)
+		for i, unit := range units {
+			if stopped(stop) || ctx.Err() != nil {
+				g.Log.Info("deposit round stopped between fluxes; the others stay queued", "destination", d.Name(),
+					"deposited", deposited, "left in this page", len(units)-i)
+				return roundErr(failed, d, lastErr)
+			}
+			g.settle(ctx, d)
+			if ok, until := d.breaker.allow(g.Now(), false); !ok && sent > 0 {
+				return fmt.Errorf("%w, until %s; the last failure: %w", ErrBreakerOpen, until.Format(time.RFC3339), lastErr)
+			}
+			if until, held := d.pacer.HeldUntil(); held {
+				return g.hold(ctx, d, until, heldBy, lastErr)
+			}
+			// Right before the send the lease is renewed: an instance cut off from the journal
+			// for longer than its lease, whose fluxes another took over, does not send them.
+			if unit, err = g.stillHeld(ctx, unit); err != nil {
+				return fmt.Errorf("deposit round of %s stopped: %w", d.Name(), err)
+			}
+			if len(unit) == 0 {
+				continue
+			}
+			files := map[int64]bool{}
+			for _, fx := range unit {
+				files[fx.FileID] = true
+			}
+			flush(files)
+			if !d.paced {
+				if err := d.pacer.Wait(ctx); err != nil {
+					return roundErr(failed, d, lastErr)
+				}
+			}
+			sent++
+			if b, ok := d.Destination.(deposit.Batcher); ok && len(unit) > 1 {
+				err = g.depositBatch(ctx, d, b, unit)
+			} else if gr, ok := d.Destination.(deposit.Grouper); ok && len(unit) > 1 {
+				err = g.depositGroup(ctx, d, gr, unit) // group.go
+			} else {
+				err = g.depositOne(ctx, d, unit[0])
+			}
+			if !d.paced {
+				d.callDone(err) // each deposit is a call of a folder destination
+			}
+			for id := range files {
+				pending[id] = true
+			}
+			switch {
+			case err == nil:
+				deposited += len(unit)
+			case deposit.IsPermanent(err):
+			default:
+				failed, lastErr = failed+1, err
+				if _, ok := deposit.RetryAfter(err); ok {
+					heldBy = unit[0].FinalName
+				}
 			}
 		}
-		var err error
-		if b, ok := d.Destination.(deposit.Batcher); ok && len(unit) > 1 {
-			err = g.depositBatch(ctx, d, b, unit)
-		} else if gr, ok := d.Destination.(deposit.Grouper); ok && len(unit) > 1 {
-			err = g.depositGroup(ctx, d, gr, unit) // group.go
-		} else {
-			err = g.depositOne(ctx, d, unit[0])
-		}
-		if !d.paced {
-			d.callDone(err) // each deposit is a call of a folder destination
-		}
-		for id := range files {
-			pending[id] = true
-		}
-		switch {
-		case err == nil:
-			deposited += len(unit)
-		case deposit.IsPermanent(err):
-		default:
-			failed, lastErr = failed+1, err
-			if _, ok := deposit.RetryAfter(err); ok {
-				heldBy = unit[0].FinalName
-			}
+		if len(fluxes) < page {
+			break
 		}
 	}
+	return roundErr(failed, d, lastErr)
+}
+
+// defaultPage is how many fluxes a deposit round takes from the journal at once.
+const defaultPage = 1024
+
+// roundErr is what a round returns after its deposits: an error when some failed
+// transiently.
+func roundErr(failed int, d *Destination, lastErr error) error {
 	if failed > 0 {
 		return fmt.Errorf("%d deposit(s) to %s failed and wait out their back-off; the last: %w", failed, d.Name(), lastErr)
 	}

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -436,5 +437,44 @@ func TestRetryAfterHoldsTheOthersBehindOneRetry(t *testing.T) {
 	}
 	if d.breaker.everOpened() {
 		t.Fatal("a Retry-After paused the destination")
+	}
+}
+
+// failingOnce fails the deposit of one flux, transiently, every time it is asked.
+type failingOnce struct {
+	deposit.Destination
+	name  string
+	tries atomic.Int32
+}
+
+func (f *failingOnce) Deposit(ctx context.Context, fx deposit.Flux) (deposit.Receipt, error) {
+	if fx.Name == f.name {
+		f.tries.Add(1)
+		return deposit.Receipt{}, errors.New("the server hung up")
+	}
+	return f.Destination.Deposit(ctx, fx)
+}
+
+// A round takes the queue a page at a time, to its end, and never takes again a flux that
+// failed earlier in the same round, even forced (run --once ignores back-offs).
+func TestRoundGoesThroughEveryPageOnce(t *testing.T) {
+	f := newFixture(t)
+	out, err := folder.OpenLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dest := &failingOnce{Destination: deposit.NewFolder("outbox", out), name: "FA-00001_ubl.xml"}
+	d := NewDestination(dest, config.DestinationConfig{Name: "outbox"}, config.Schedule{Now: true})
+	f.g.Page = 10
+	const n = 2*10 + 3
+	file := f.queue(t, "outbox", n)
+	if err := f.g.Round(context.Background(), nil, d, true); err == nil {
+		t.Error("the round reports no failure")
+	}
+	if got := f.states(t, file); got[journal.FluxDeposited] != n-1 || got[journal.FluxQueued] != 1 {
+		t.Errorf("after the round: %v, want %d deposited and the failing one queued", got, n-1)
+	}
+	if tries := dest.tries.Load(); tries != 1 {
+		t.Errorf("the failing flux was tried %d times in one round, want 1", tries)
 	}
 }

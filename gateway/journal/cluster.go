@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"os"
 	"strings"
 	"sync"
@@ -263,20 +264,30 @@ func isUniqueViolation(err error) bool {
 // so that their state is the one no other instance can change any more. A lone instance
 // gets Deliverable.
 func (j *Journal) LeaseDeliverable(ctx context.Context, destination string, due, until time.Time) ([]Flux, error) {
+	return j.LeaseDeliverablePage(ctx, destination, due, until, 0, 0)
+}
+
+// LeaseDeliverablePage is LeaseDeliverable for at most limit fluxes (0: no limit) of ids
+// above after: a deposit round takes them a page at a time, so that its memory does not
+// grow with the queue.
+func (j *Journal) LeaseDeliverablePage(ctx context.Context, destination string, due, until time.Time, after int64, limit int) ([]Flux, error) {
+	if limit <= 0 {
+		limit = math.MaxInt32
+	}
 	if j.instance == "" {
-		return j.Deliverable(ctx, destination, due)
+		return j.deliverable(ctx, destination, due, after, limit)
 	}
 	now := j.now().UTC()
 	var ids []int64
 	err := j.inTx(ctx, func(tx *sql.Tx) error {
 		ids = ids[:0]
-		q := `SELECT id FROM fluxes WHERE destination = ? AND state IN (?, ?) AND (leased_by IN ('', ?) OR lease_until IS NULL OR lease_until < ?)`
-		args := []any{destination, FluxQueued, FluxDepositing, j.instance, now}
+		q := `SELECT id FROM fluxes WHERE destination = ? AND state IN (?, ?) AND (leased_by IN ('', ?) OR lease_until IS NULL OR lease_until < ?) AND id > ?`
+		args := []any{destination, FluxQueued, FluxDepositing, j.instance, now, after}
 		if !due.IsZero() {
 			q += ` AND (next_attempt_at IS NULL OR next_attempt_at <= ?)`
 			args = append(args, due.UTC())
 		}
-		rows, err := j.query(ctx, tx, q+` ORDER BY id FOR UPDATE SKIP LOCKED`, args...)
+		rows, err := j.query(ctx, tx, q+` ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`, append(args, limit)...)
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -121,11 +122,17 @@ func (j *Journal) AcceptedInvoices(ctx context.Context, keys []InvoiceKey, excep
 // depositing by a crash), oldest first. With a non-zero due, a flux waiting out a back-off
 // until after due is left out.
 func (j *Journal) Deliverable(ctx context.Context, destination string, due time.Time) ([]Flux, error) {
+	return j.deliverable(ctx, destination, due, 0, math.MaxInt32)
+}
+
+// deliverable is Deliverable for at most limit fluxes of ids above after.
+func (j *Journal) deliverable(ctx context.Context, destination string, due time.Time, after int64, limit int) ([]Flux, error) {
 	if due.IsZero() {
-		return j.queryFluxes(ctx, `WHERE destination = ? AND state IN (?, ?) ORDER BY fluxes.id`, destination, FluxQueued, FluxDepositing)
+		return j.queryFluxes(ctx, `WHERE destination = ? AND state IN (?, ?) AND fluxes.id > ? ORDER BY fluxes.id LIMIT ?`,
+			destination, FluxQueued, FluxDepositing, after, limit)
 	}
-	return j.queryFluxes(ctx, `WHERE destination = ? AND state IN (?, ?) AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY fluxes.id`,
-		destination, FluxQueued, FluxDepositing, due.UTC())
+	return j.queryFluxes(ctx, `WHERE destination = ? AND state IN (?, ?) AND (next_attempt_at IS NULL OR next_attempt_at <= ?) AND fluxes.id > ? ORDER BY fluxes.id LIMIT ?`,
+		destination, FluxQueued, FluxDepositing, due.UTC(), after, limit)
 }
 
 // NextAttempt returns when the earliest flux of destination that waits out a back-off, or
