@@ -58,9 +58,10 @@ type fileRun struct {
 	err     error    // the first write that failed
 	spooled []string // every spool file written
 
-	used     map[string]bool   // final names taken by the chunk's own fluxes (decide)
-	keys     map[string]int    // invoice identities accepted in the chunk, with their seq
-	contents map[string]string // and the digest of their content
+	keys     map[string]int                              // invoice identities accepted in the chunk, with their seq
+	contents map[string]string                           // and the digest of their content
+	prior    map[journal.InvoiceKey]journal.PriorInvoice // the chunk's invoices other files brought (decide)
+	names    *fluxNames                                  // the final names of the chunk's fluxes (decide)
 }
 
 // chunkInvoices is how many invoices of a file are recorded at once: a few MB of outcomes.
@@ -73,7 +74,7 @@ var errDuplicateFile = errors.New("the same file was accepted before")
 func newFileRun(ctx context.Context, g *Gateway, r *route, f journal.File) *fileRun {
 	return &fileRun{g: g, r: r, file: f, fileID: f.ID, spool: newSpoolWriter(ctx, g.spool),
 		writers: make(chan struct{}, runtime.GOMAXPROCS(0)),
-		used:    map[string]bool{}, keys: map[string]int{}, contents: map[string]string{}}
+		keys:    map[string]int{}, contents: map[string]string{}}
 }
 
 // tally counts a file's invoices by outcome.
@@ -278,7 +279,6 @@ func (run *fileRun) recordChunk(ctx context.Context) error {
 	run.invoices, run.spooled = nil, nil
 	clear(run.keys)
 	clear(run.contents)
-	clear(run.used)
 	run.spool = newSpoolWriter(ctx, run.g.spool)
 	return nil
 }
@@ -341,14 +341,36 @@ func spoolName(fileID int64, seq int, syntax string) string {
 
 // decide settles, under Gateway.decide, what depends on the files recorded before: the
 // duplicates and the final names. It returns the invoices to record.
+// What the journal knows of the chunk's invoices and names is asked once for the chunk.
 func (run *fileRun) decide(ctx context.Context) ([]journal.NewInvoice, error) {
+	var accepted []*journal.NewInvoice // the candidates: no fatal problem, fluxes written
+	var keys []journal.InvoiceKey
+	for _, out := range run.invoices {
+		if len(out.Fluxes) > 0 {
+			accepted = append(accepted, out)
+			keys = append(keys, journal.InvoiceKey{Seller: out.Seller, Number: out.Number, IssueDate: out.IssueDate})
+		}
+	}
+	if run.r.cfg.Dedupe.InvoicesOn() {
+		var err error
+		if run.prior, err = run.g.journal.AcceptedInvoices(ctx, keys, run.fileID); err != nil {
+			return nil, err
+		}
+	}
+	run.names = &fluxNames{g: run.g, file: run.file, except: run.fileID, used: map[string]bool{}, taken: map[string]bool{}}
+	if run.chunks > 0 {
+		run.names.except = 0
+	}
+	if err := run.names.lookUp(ctx, accepted); err != nil {
+		return nil, err
+	}
+	for _, out := range accepted {
+		if err := run.decideOne(ctx, out); err != nil {
+			return nil, err
+		}
+	}
 	invoices := make([]journal.NewInvoice, len(run.invoices))
 	for i, out := range run.invoices {
-		if len(out.Fluxes) > 0 {
-			if err := run.decideOne(ctx, out); err != nil {
-				return nil, err
-			}
-		}
 		invoices[i] = *out
 	}
 	return invoices, nil
@@ -375,7 +397,7 @@ func (run *fileRun) decideOne(ctx context.Context, out *journal.NewInvoice) erro
 	}
 	for i := range out.Fluxes {
 		fx := &out.Fluxes[i]
-		final, err := run.g.finalName(ctx, fx.Destination, run.fileID, out.Seq, out.Number, fx.Syntax, run.used, run.chunks > 0)
+		final, err := run.names.name(ctx, fx.Destination, out.Seq, out.Number, fx.Syntax)
 		if err != nil {
 			return err
 		}
@@ -407,10 +429,11 @@ func (g *Gateway) duplicateInvoice(ctx context.Context, run *fileRun, inv journa
 			FR: fmt.Sprintf("La facture %s du %s figure déjà plus haut dans ce fichier (facture n° %d du fichier) : elle n'est déposée qu'une fois.", inv.Number, inv.IssueDate, seq),
 			EN: fmt.Sprintf("Invoice %s of %s already appears earlier in this file (invoice %d of the file): it is deposited once.", inv.Number, inv.IssueDate, seq)}, nil
 	}
-	prior, content, ok, err := g.journal.AcceptedInvoiceContent(ctx, inv.Seller, inv.Number, inv.IssueDate, run.fileID)
-	if err != nil || !ok {
-		return nil, err
+	prior, ok := run.prior[journal.InvoiceKey{Seller: inv.Seller, Number: inv.Number, IssueDate: inv.IssueDate}]
+	if !ok {
+		return nil, nil
 	}
+	content = prior.ContentSHA256
 	when := prior.Received.Local().Format("02/01/2006 15:04")
 	if changed(content, inv.ContentSHA256) {
 		fr, en := "déjà été déposée", "already deposited"

@@ -87,11 +87,6 @@ func ExpandFilename(t string, v FilenameVars) string {
 	return folder.SafeName(out)
 }
 
-// FilenameNeedsFile reports whether the template uses the source file's name or source.
-func FilenameNeedsFile(t string) bool {
-	return strings.Contains(t, "{source}") || strings.Contains(t, "{input}")
-}
-
 // UniqueFilename is name with "_<fileID>-<seq>" before its extension, for a name another
 // flux took already.
 func UniqueFilename(name string, fileID int64, seq int) string {
