@@ -9,19 +9,26 @@ import (
 	"testing"
 )
 
-func BenchmarkMapCSV(b *testing.B) {
-	m, err := Load(exampleMapping)
+// The mapping benchmarks read the same 1,000 invoices of three lines in each example's layout
+// (gen_test.go), so that their invoices/s compare. Run them on one core:
+// go test ./mapping -run '^$' -bench Map -benchmem -cpu 1
+func BenchmarkMapCSV(b *testing.B)   { benchMap(b, exampleMapping, "csv") }
+func BenchmarkMapFixed(b *testing.B) { benchMap(b, fixedMapping, "fixed") }
+func BenchmarkMapXML(b *testing.B)   { benchMap(b, xmlMapping, "xml") }
+
+func benchMap(b *testing.B, mapping, format string) {
+	m, err := Load(mapping)
 	if err != nil {
 		b.Fatal(err)
 	}
 	const n = 1000
-	data, _ := io.ReadAll(&genReader{n: n})
+	data, _ := io.ReadAll(&genReader{n: n, format: format})
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
 		count := 0
-		if err := m.Map(context.Background(), bytes.NewReader(data), "bench.csv", func(r *Result) error {
+		if err := m.Map(context.Background(), bytes.NewReader(data), "bench."+format, func(r *Result) error {
 			if len(r.Problems) > 0 {
 				return fmt.Errorf("%v", r.Problems)
 			}
