@@ -89,7 +89,7 @@ func (m *Mapping) MapWith(ctx context.Context, r io.Reader, name string, opt Opt
 		rn.bindStatic()
 	case "xml":
 		x := newXMLReader(r, name, &m.src)
-		lineNo = func() int { l, _ := x.dec.InputPos(); return l }
+		lineNo = func() int { return x.sc.line }
 		rd = x
 		n := len(m.refs)
 		rn.paths = &pathWatch{used: make([]bool, n), hit: make([]bool, n), hint: make([]string, n)}
