@@ -297,7 +297,7 @@ func (rn *run) kindCodes() string {
 func (rn *run) keyOf(rec *record) (string, bool) {
 	r := rn.m.key
 	if r.path != nil {
-		el := rec.el.FindElementPath(*r.path)
+		el := r.path.first(rec.el)
 		if el == nil {
 			return "", true
 		}

@@ -35,9 +35,10 @@ type xmlScanner struct {
 	startRow int               // line of the token just read
 }
 
-// xmlName is a name as written: prefix (empty for none) and local part. uri is its namespace
-// as encoding/xml translated it: the prefix itself when no declaration binds it.
-type xmlName struct{ prefix, local, uri string }
+// xmlName is a name as written (full), split into prefix (empty for none) and local part.
+// uri is its namespace as encoding/xml translated it: the prefix itself when no declaration
+// binds it.
+type xmlName struct{ full, prefix, local, uri string }
 
 type scanAttr struct {
 	name  xmlName
@@ -122,7 +123,11 @@ func (s *xmlScanner) token() (xmlTok, error) {
 }
 
 func (s *xmlScanner) endTag() (xmlTok, error) {
-	name, ok := s.nsname()
+	closes := ""
+	if len(s.open) > 0 {
+		closes = s.open[len(s.open)-1].name.full
+	}
+	name, ok := s.nsname(closes)
 	if !ok {
 		return 0, s.expected("element name after </")
 	}
@@ -153,7 +158,7 @@ func (s *xmlScanner) endTag() (xmlTok, error) {
 }
 
 func (s *xmlScanner) startTag() (xmlTok, error) {
-	name, ok := s.nsname()
+	name, ok := s.nsname("")
 	if !ok {
 		return 0, s.expected("element name after <")
 	}
@@ -179,7 +184,7 @@ func (s *xmlScanner) startTag() (xmlTok, error) {
 		}
 		s.ungetc()
 		var a scanAttr
-		if a.name, ok = s.nsname(); !ok {
+		if a.name, ok = s.nsname(""); !ok {
 			return 0, s.expected("attribute name in element")
 		}
 		s.space()
@@ -260,7 +265,7 @@ func (s *xmlScanner) translate(n xmlName, element bool) string {
 // procInst reads a processing instruction after <?. The XML declaration may switch the
 // reader to the encoding it declares.
 func (s *xmlScanner) procInst() error {
-	target, ok := s.name()
+	target, ok := s.name("")
 	if !ok {
 		return s.expected("target name after <?")
 	}
@@ -614,26 +619,33 @@ func predefined(name []byte) (rune, bool) {
 }
 
 // nsname reads a name and splits it at its colon; ok is false without error when there is
-// no name or more than one colon, for the caller to say what it expected.
-func (s *xmlScanner) nsname() (n xmlName, ok bool) {
-	name, ok := s.name()
+// no name or more than one colon, for the caller to say what it expected. likely is a name
+// it may well be, known valid: an end tag's is most often its element's.
+func (s *xmlScanner) nsname(likely string) (n xmlName, ok bool) {
+	name, ok := s.name(likely)
 	if !ok {
 		return n, false
 	}
 	if strings.Count(name, ":") > 1 {
 		return n, false
 	}
+	n.full = name
 	if prefix, local, cut := strings.Cut(name, ":"); cut && prefix != "" && local != "" {
-		return xmlName{prefix: prefix, local: local}, true
+		n.prefix, n.local = prefix, local
+	} else {
+		n.local = name
 	}
-	return xmlName{local: name}, true
+	return n, true
 }
 
-// name reads a name, interned.
-func (s *xmlScanner) name() (string, bool) {
+// name reads a name, interned; likely is a valid name it may be.
+func (s *xmlScanner) name(likely string) (string, bool) {
 	var ok bool
 	if s.scratch, ok = s.readName(s.scratch[:0]); !ok {
 		return "", false
+	}
+	if likely != "" && string(s.scratch) == likely {
+		return likely, true
 	}
 	if !isXMLName(s.scratch) {
 		s.fail("invalid XML name: " + string(s.scratch))

@@ -122,7 +122,7 @@ func (x *oldXMLReader) next() (*record, error) {
 
 // subtree reads the element just opened to its end into a record.
 func (x *oldXMLReader) subtree(start xml.StartElement, line int, k *recKind) (*record, error) {
-	xr := &xmlRec{lines: map[*etree.Element]int{}}
+	xr := &xmlRec{}
 	var b strings.Builder
 	for i, n := range x.stack {
 		sp, l := x.name(n)
@@ -158,7 +158,7 @@ func (x *oldXMLReader) subtree(start xml.StartElement, line int, k *recKind) (*r
 			}
 			e.CreateAttr(al, a.Value)
 		}
-		xr.lines[e] = line
+		xr.starts = append(xr.starts, elemStart{e, line})
 		return e
 	}
 	root := mk(start, nil, line)

@@ -64,7 +64,7 @@ func dumpRecords(src *source, data []byte, newReader func(io.Reader, string, *so
 }
 
 func dumpElement(b *strings.Builder, e *etree.Element, xr *xmlRec, indent string) {
-	fmt.Fprintf(b, "%s<%s> line %d", indent, e.FullTag(), xr.lines[e])
+	fmt.Fprintf(b, "%s<%s> line %d", indent, e.FullTag(), lineOf(xr, e))
 	for _, a := range e.Attr {
 		fmt.Fprintf(b, " %s=%q", a.FullKey(), a.Value)
 	}
@@ -79,6 +79,11 @@ func dumpElement(b *strings.Builder, e *etree.Element, xr *xmlRec, indent string
 			fmt.Fprintf(b, "%s  %T\n", indent, c)
 		}
 	}
+}
+
+func lineOf(xr *xmlRec, e *etree.Element) int {
+	l, _ := xr.lineOf(e)
+	return l
 }
 
 func newScanReader(r io.Reader, file string, src *source) recordReader {
