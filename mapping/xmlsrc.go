@@ -102,8 +102,9 @@ type xmlReader struct {
 	sc       *xmlScanner
 	in       *readErr
 	src      *source
-	count    []int                // per kind, records seen
-	lastSize int                  // elements in the last record, to size the next
+	count    []int // per kind, records seen
+	lastSize int   // elements in the last record, to size the next
+	tree     treeBuilder
 	tags     map[[2]string]string // namespace URI and local name → the tag the mapping's paths use
 }
 
@@ -199,29 +200,24 @@ func (x *xmlReader) next() (*record, error) {
 func (x *xmlReader) subtree(k *recKind) (*record, error) {
 	line := x.sc.startRow
 	xr := &xmlRec{starts: make([]elemStart, 0, x.lastSize), path: x.recordPath(k)}
-	root := x.element(nil, xr, line)
-	rec := &record{kind: k.idx, line: line, el: root, x: xr}
-	cur := root
-	for depth := 0; ; {
+	rec := &record{kind: k.idx, line: line, el: x.element(xr, line), x: xr}
+	for {
 		tok, err := x.sc.next()
 		if err != nil { // io.EOF included: the scanner tells an unclosed element
 			return nil, x.fail(err)
 		}
 		switch tok {
 		case tokStart:
-			cur = x.element(cur, xr, x.sc.startRow)
-			depth++
+			x.element(xr, x.sc.startRow)
 		case tokText:
 			if len(bytes.TrimSpace(x.sc.text)) > 0 {
-				cur.CreateText(string(x.sc.text))
+				x.tree.text(string(x.sc.text))
 			}
 		case tokEnd:
-			if depth == 0 {
+			if x.tree.end() {
 				rec.end, x.lastSize = x.sc.line, len(xr.starts)
 				return rec, nil
 			}
-			cur = cur.Parent()
-			depth--
 		}
 	}
 }
@@ -238,16 +234,10 @@ func (x *xmlReader) recordPath(k *recKind) string {
 	return b.String()
 }
 
-// element makes the element whose start tag was just read, under parent (nil for the
-// record's own), without the namespace declarations.
-func (x *xmlReader) element(parent *etree.Element, xr *xmlRec, line int) *etree.Element {
-	tag := x.tag(x.sc.top())
-	var e *etree.Element
-	if parent == nil {
-		e = etree.NewElement(tag)
-	} else {
-		e = parent.CreateElement(tag)
-	}
+// element opens the element whose start tag was just read, without the namespace
+// declarations.
+func (x *xmlReader) element(xr *xmlRec, line int) *etree.Element {
+	e := x.tree.start(x.tag(x.sc.top()), len(x.sc.attrs))
 	for _, a := range x.sc.attrs {
 		if a.name.uri == "xmlns" || a.name.uri == "" && a.name.local == "xmlns" {
 			continue // a namespace declaration
