@@ -44,6 +44,47 @@ func benchMap(b *testing.B, mapping, format string) {
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "invoices/s")
 }
 
+// The read benchmarks time the sources alone: the records of the same exports, read and
+// not mapped (CSV and fixed-width have several records per invoice, XML one).
+func BenchmarkReadCSV(b *testing.B)   { benchRead(b, exampleMapping, "csv") }
+func BenchmarkReadFixed(b *testing.B) { benchRead(b, fixedMapping, "fixed") }
+func BenchmarkReadXML(b *testing.B)   { benchRead(b, xmlMapping, "xml") }
+
+func benchRead(b *testing.B, mapping, format string) {
+	m, err := Load(mapping)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n = 1000
+	data, _ := io.ReadAll(&genReader{n: n, format: format})
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		r, err := m.prepare(bytes.NewReader(data), "bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		var rd reader
+		switch format {
+		case "csv":
+			rd = newCSVReader(r, "bench", &m.src)
+		case "fixed":
+			rd = newFixedReader(r, "bench", &m.src)
+		case "xml":
+			rd = newXMLReader(r, "bench", &m.src)
+		}
+		for {
+			if _, err := rd.next(); err == io.EOF {
+				break
+			} else if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "invoices/s")
+}
+
 // TestMemoryStaysFlat maps a long export produced on the fly and checks that the heap does
 // not grow with it: Map holds one invoice at a time (plus the keys already seen).
 func TestMemoryStaysFlat(t *testing.T) {

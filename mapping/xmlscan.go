@@ -30,15 +30,35 @@ type xmlScanner struct {
 	attrs    []scanAttr  // of the start tag just read
 	text     []byte      // of the text token just read
 	scratch  []byte
-	names    map[string]string // interned names, so that reading a name does not allocate
+	names    map[string]*qname // interned names, so that reading a name does not allocate
+	recent   [64]*qname        // of those, the last read per hash of a few of its bytes
 	closing  bool              // the start tag just read was empty (<a/>): its end comes next
 	startRow int               // line of the token just read
 }
 
-// xmlName is a name as written (full), split into prefix (empty for none) and local part.
-// uri is its namespace as encoding/xml translated it: the prefix itself when no declaration
-// binds it.
-type xmlName struct{ full, prefix, local, uri string }
+// xmlName is a name as written, with its namespace as encoding/xml translated it: the
+// prefix itself when no declaration binds it.
+type xmlName struct {
+	*qname
+	uri string
+}
+
+// qname is a name as written (full), split into prefix (empty for none) and local part.
+// Interned, it also keeps the tag the reader last made of it, and for which namespace.
+type qname struct {
+	full, prefix, local string
+	colons              int
+	tagURI, tag         string
+	hasTag              bool
+}
+
+func newQName(full string) *qname {
+	q := &qname{full: full, local: full, colons: strings.Count(full, ":")}
+	if prefix, local, cut := strings.Cut(full, ":"); cut && prefix != "" && local != "" {
+		q.prefix, q.local = prefix, local
+	}
+	return q
+}
 
 type scanAttr struct {
 	name  xmlName
@@ -66,7 +86,7 @@ const (
 )
 
 func newXMLScanner(r io.Reader, charset func(string, io.Reader) (io.Reader, error)) *xmlScanner {
-	return &xmlScanner{r: r, buf: make([]byte, 64<<10), line: 1, charset: charset, names: map[string]string{}}
+	return &xmlScanner{r: r, buf: make([]byte, 64<<10), line: 1, charset: charset, names: map[string]*qname{}}
 }
 
 // next reads the next start tag, end tag or text. It returns io.EOF at the end of a file
@@ -123,9 +143,9 @@ func (s *xmlScanner) token() (xmlTok, error) {
 }
 
 func (s *xmlScanner) endTag() (xmlTok, error) {
-	closes := ""
+	var closes *qname
 	if len(s.open) > 0 {
-		closes = s.open[len(s.open)-1].name.full
+		closes = s.open[len(s.open)-1].name.qname
 	}
 	name, ok := s.nsname(closes)
 	if !ok {
@@ -158,7 +178,7 @@ func (s *xmlScanner) endTag() (xmlTok, error) {
 }
 
 func (s *xmlScanner) startTag() (xmlTok, error) {
-	name, ok := s.nsname("")
+	name, ok := s.nsname(nil)
 	if !ok {
 		return 0, s.expected("element name after <")
 	}
@@ -184,7 +204,7 @@ func (s *xmlScanner) startTag() (xmlTok, error) {
 		}
 		s.ungetc()
 		var a scanAttr
-		if a.name, ok = s.nsname(""); !ok {
+		if a.name, ok = s.nsname(nil); !ok {
 			return 0, s.expected("attribute name in element")
 		}
 		s.space()
@@ -265,7 +285,7 @@ func (s *xmlScanner) translate(n xmlName, element bool) string {
 // procInst reads a processing instruction after <?. The XML declaration may switch the
 // reader to the encoding it declares.
 func (s *xmlScanner) procInst() error {
-	target, ok := s.name("")
+	target, ok := s.name(nil)
 	if !ok {
 		return s.expected("target name after <?")
 	}
@@ -283,7 +303,7 @@ func (s *xmlScanner) procInst() error {
 		}
 		b0 = b
 	}
-	if target != "xml" {
+	if target.full != "xml" {
 		return nil
 	}
 	content := string(s.scratch[:len(s.scratch)-2])
@@ -435,6 +455,15 @@ func (s *xmlScanner) readText(quote int, cdata bool) bool {
 	trunc := 0
 	s.text = s.text[:0]
 	for {
+		if b1 != '\r' { // else a \n next is dropped: byte by byte
+			if run := s.plainRun(); len(run) > 0 {
+				s.text = append(s.text, run...)
+				b0, b1 = b1, run[len(run)-1]
+				if len(run) > 1 {
+					b0 = run[len(run)-2]
+				}
+			}
+		}
 		b, ok := s.getc()
 		if !ok {
 			if cdata {
@@ -482,6 +511,22 @@ func (s *xmlScanner) readText(quote int, cdata bool) bool {
 	}
 	s.text = s.text[:len(s.text)-trunc]
 	return s.checkChars(s.text)
+}
+
+// notPlain are the bytes readText looks at one by one: all others are copied as they are.
+var notPlain = [256]bool{'<': true, '>': true, '&': true, '\r': true, '"': true, '\'': true}
+
+// plainRun reads the bytes up to the next one that is not plain or the end of the buffer.
+func (s *xmlScanner) plainRun() []byte {
+	i := s.pos
+	for ; i < s.end && !notPlain[s.buf[i]]; i++ {
+		if s.buf[i] == '\n' {
+			s.line++
+		}
+	}
+	run := s.buf[s.pos:i]
+	s.pos = i
+	return run
 }
 
 // checkChars refuses invalid UTF-8 and the characters XML does not allow.
@@ -618,47 +663,60 @@ func predefined(name []byte) (rune, bool) {
 	return 0, false
 }
 
-// nsname reads a name and splits it at its colon; ok is false without error when there is
-// no name or more than one colon, for the caller to say what it expected. likely is a name
-// it may well be, known valid: an end tag's is most often its element's.
-func (s *xmlScanner) nsname(likely string) (n xmlName, ok bool) {
-	name, ok := s.name(likely)
-	if !ok {
-		return n, false
+// nsname reads a name; ok is false without error when there is none or it has more than
+// one colon, for the caller to say what it expected. likely is a name it may well be: an
+// end tag's is most often its element's.
+func (s *xmlScanner) nsname(likely *qname) (xmlName, bool) {
+	q, ok := s.name(likely)
+	if !ok || q.colons > 1 {
+		return xmlName{}, false
 	}
-	if strings.Count(name, ":") > 1 {
-		return n, false
-	}
-	n.full = name
-	if prefix, local, cut := strings.Cut(name, ":"); cut && prefix != "" && local != "" {
-		n.prefix, n.local = prefix, local
-	} else {
-		n.local = name
-	}
-	return n, true
+	return xmlName{qname: q}, true
 }
 
-// name reads a name, interned; likely is a valid name it may be.
-func (s *xmlScanner) name(likely string) (string, bool) {
-	var ok bool
-	if s.scratch, ok = s.readName(s.scratch[:0]); !ok {
-		return "", false
+// name reads a name, interned. Names interned are valid: only new ones are checked.
+func (s *xmlScanner) name(likely *qname) (*qname, bool) {
+	b, ok := s.nameBytes()
+	if !ok {
+		return nil, false
 	}
-	if likely != "" && string(s.scratch) == likely {
+	if likely != nil && string(b) == likely.full {
 		return likely, true
 	}
-	if !isXMLName(s.scratch) {
-		s.fail("invalid XML name: " + string(s.scratch))
-		return "", false
+	h := (len(b)*31 + int(b[0])*7 + int(b[len(b)-1])) % len(s.recent)
+	if q := s.recent[h]; q != nil && q.full == string(b) {
+		return q, true
 	}
-	if n, seen := s.names[string(s.scratch)]; seen {
-		return n, true
+	if q, seen := s.names[string(b)]; seen {
+		s.recent[h] = q
+		return q, true
 	}
-	n := string(s.scratch)
+	if !isXMLName(b) {
+		s.fail("invalid XML name: " + string(b))
+		return nil, false
+	}
+	q := newQName(string(b))
 	if len(s.names) < maxInterned {
-		s.names[n] = n
+		s.names[q.full], s.recent[h] = q, q
 	}
-	return n, true
+	return q, true
+}
+
+// nameBytes reads the bytes of a name (see readName), valid until the next read: most
+// often straight from the buffer.
+func (s *xmlScanner) nameBytes() ([]byte, bool) {
+	i := s.pos
+	for i < s.end && (s.buf[i] >= utf8.RuneSelf || isNameByte(s.buf[i])) {
+		i++
+	}
+	if i > s.pos && i < s.end { // the name and what ends it are buffered: no line end in it
+		b := s.buf[s.pos:i]
+		s.pos = i
+		return b, true
+	}
+	var ok bool
+	s.scratch, ok = s.readName(s.scratch[:0])
+	return s.scratch, ok
 }
 
 // readName appends to dst the bytes of a name: ASCII name characters and any non-ASCII byte

@@ -105,7 +105,6 @@ type xmlReader struct {
 	count    []int // per kind, records seen
 	lastSize int   // elements in the last record, to size the next
 	tree     treeBuilder
-	tags     map[[2]string]string // namespace URI and local name → the tag the mapping's paths use
 }
 
 // readErr remembers the last error of the reader under the XML scanner, so that a failure
@@ -135,7 +134,7 @@ func newXMLReader(r io.Reader, file string, src *source) *xmlReader {
 		return nil, fmt.Errorf("unsupported encoding %q", label)
 	}
 	return &xmlReader{file: file, sc: newXMLScanner(in, charset), in: in, src: src,
-		count: make([]int, len(src.kinds)), tags: map[[2]string]string{}}
+		count: make([]int, len(src.kinds))}
 }
 
 func (x *xmlReader) fail(err error) error {
@@ -160,18 +159,14 @@ func (x *xmlReader) fail(err error) error {
 // tag is how the mapping's paths name n: with the mapping's prefix for its namespace,
 // bare when the mapping declares none for it.
 func (x *xmlReader) tag(n xmlName) string {
-	p, ok := x.src.nsPrefix[n.uri]
-	if n.uri == "" || !ok {
-		return n.local
+	if n.hasTag && n.tagURI == n.uri {
+		return n.tag
 	}
-	key := [2]string{n.uri, n.local}
-	if t, ok := x.tags[key]; ok {
-		return t
+	t := n.local
+	if p, ok := x.src.nsPrefix[n.uri]; ok && n.uri != "" {
+		t = p + ":" + n.local
 	}
-	t := p + ":" + n.local
-	if len(x.tags) < maxInterned {
-		x.tags[key] = t
-	}
+	n.tagURI, n.tag, n.hasTag = n.uri, t, true
 	return t
 }
 
