@@ -85,42 +85,47 @@ func benchRead(b *testing.B, mapping, format string) {
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "invoices/s")
 }
 
-// TestMemoryStaysFlat maps a long export produced on the fly and checks that the heap does
-// not grow with it: Map holds one invoice at a time (plus the keys already seen).
+// TestMemoryStaysFlat maps long exports produced on the fly and checks that the heap does
+// not grow with them: Map holds one invoice at a time (plus the keys already seen), and the
+// XML source one record's tree.
 func TestMemoryStaysFlat(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long")
 	}
-	m, err := Load(exampleMapping)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const n = 20000 // about 13 MB of export
-	heap := func() uint64 {
-		var s runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&s)
-		return s.HeapAlloc
-	}
-	var first, last uint64
-	count := 0
-	err = m.Map(context.Background(), &genReader{n: n}, "long.csv", func(r *Result) error {
-		count++
-		switch count {
-		case 1000:
-			first = heap()
-		case n:
-			last = heap()
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if count != n {
-		t.Fatalf("%d invoices", count)
-	}
-	if last > first+4<<20 {
-		t.Errorf("heap grew from %d to %d bytes over %d invoices", first, last, n)
+	for _, c := range []struct{ format, mapping string }{{"csv", exampleMapping}, {"xml", xmlMapping}} {
+		t.Run(c.format, func(t *testing.T) {
+			m, err := Load(c.mapping)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const n = 20000 // about 13 MB of CSV, 27 MB of XML
+			heap := func() uint64 {
+				var s runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&s)
+				return s.HeapAlloc
+			}
+			var first, last uint64
+			count := 0
+			err = m.Map(context.Background(), &genReader{n: n, format: c.format}, "long."+c.format, func(r *Result) error {
+				count++
+				switch count {
+				case 1000:
+					first = heap()
+				case n:
+					last = heap()
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if count != n {
+				t.Fatalf("%d invoices", count)
+			}
+			if last > first+4<<20 {
+				t.Errorf("heap grew from %d to %d bytes over %d invoices", first, last, n)
+			}
+		})
 	}
 }

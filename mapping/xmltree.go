@@ -21,6 +21,10 @@ type treeBuilder struct {
 func (b *treeBuilder) start(tag string, nattr int) *etree.Element {
 	var e *etree.Element
 	if len(b.open) == 0 {
+		b.elems.reset()
+		b.texts.reset()
+		b.toks.reset()
+		b.attrs.reset()
 		e = etree.NewElement(tag)
 	} else {
 		e = &b.elems.take(1)[0]
@@ -68,17 +72,23 @@ func splitTag(tag string) (space, local string) {
 }
 
 // slab hands out values of T from chunks allocated together. A chunk is never grown in
-// place, so what it handed out stays where it is; a chunk lives as long as any of its
-// values, a few records at most.
-type slab[T any] struct{ chunk []T }
+// place, so what it handed out stays where it is. Each record has chunks of its own: a
+// chunk lives as long as any of its values, and the tree of a record that shared one with
+// the next would keep it alive, and that one the next: every tree read.
+type slab[T any] struct {
+	chunk      []T
+	used, last int // values taken for this record, for the last one
+}
 
-const slabChunk = 256
+// reset starts a record, whose first chunk is sized by the last record.
+func (s *slab[T]) reset() { s.chunk, s.last, s.used = nil, s.used, 0 }
 
 // take returns n zero values.
 func (s *slab[T]) take(n int) []T {
 	if cap(s.chunk)-len(s.chunk) < n {
-		s.chunk = make([]T, 0, max(n, slabChunk))
+		s.chunk = make([]T, 0, max(n, s.last-s.used, 16))
 	}
+	s.used += n
 	l := len(s.chunk)
 	s.chunk = s.chunk[:l+n]
 	return s.chunk[l : l+n : l+n]
