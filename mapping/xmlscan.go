@@ -312,17 +312,26 @@ func (s *xmlScanner) procInst() error {
 		return s.err
 	}
 	if enc := procInstParam("encoding", content); enc != "" && !strings.EqualFold(enc, "utf-8") {
-		// What is buffered is still in the old encoding: the new reader reads it first.
+		// What is buffered is still in the old encoding: the new reader reads it first, and
+		// then the error the read that filled the buffer returned, if any.
+		after := s.r
+		if s.readErr != nil {
+			after = errReader{s.readErr}
+		}
 		rest := bytes.Clone(s.buf[s.pos:s.end])
-		r, err := s.charset(enc, io.MultiReader(bytes.NewReader(rest), s.r))
+		r, err := s.charset(enc, io.MultiReader(bytes.NewReader(rest), after))
 		if err != nil {
 			s.err = fmt.Errorf("xml: opening charset %q: %w", enc, err)
 			return s.err
 		}
-		s.r, s.end = r, s.pos
+		s.r, s.end, s.readErr = r, s.pos, nil
 	}
 	return nil
 }
+
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
 // procInstParam is encoding/xml's reading of a parameter of the XML declaration.
 func procInstParam(param, s string) string {

@@ -234,6 +234,45 @@ func TestXMLScannerReadError(t *testing.T) {
 	}
 }
 
+// A reader may return its last bytes with io.EOF or an error: none of them is lost, even
+// when the XML declaration switches encodings after they were read.
+func TestXMLScannerLastBytesWithError(t *testing.T) {
+	src := diffSource(t)
+	data, _ := charmap.Windows1252.NewEncoder().Bytes([]byte(`<?xml version="1.0" encoding="windows-1252"?><Export><Row>Noël</Row></Export>`))
+	for _, last := range []error{io.EOF, errors.New("connection reset")} {
+		dump := func(newReader func(io.Reader, string, *source) recordReader) string {
+			rd := newReader(&lastWithError{data: data, err: last}, "f.xml", src)
+			var b strings.Builder
+			for {
+				rec, err := rd.next()
+				if err != nil {
+					return b.String() + err.Error()
+				}
+				dumpElement(&b, rec.el, rec.x, "")
+			}
+		}
+		got, want := dump(newScanReader), dump(newRefReader)
+		if got != want || !strings.Contains(got, "Noël") {
+			t.Errorf("last read with %v:\n got %s\nwant %s", last, got, want)
+		}
+	}
+}
+
+// lastWithError returns all its data in one read, with err.
+type lastWithError struct {
+	data []byte
+	err  error
+}
+
+func (r *lastWithError) Read(p []byte) (int, error) {
+	n := copy(p, r.data)
+	r.data = r.data[n:]
+	if len(r.data) == 0 {
+		return n, r.err
+	}
+	return n, nil
+}
+
 // readErrAtEnd returns its data and a read error with the last of it.
 type readErrAtEnd struct{ data []byte }
 
