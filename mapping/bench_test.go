@@ -9,19 +9,26 @@ import (
 	"testing"
 )
 
-func BenchmarkMapCSV(b *testing.B) {
-	m, err := Load(exampleMapping)
+// The mapping benchmarks read the same 1,000 invoices of three lines in each example's layout
+// (gen_test.go), so that their invoices/s compare. Run them on one core:
+// go test ./mapping -run '^$' -bench Map -benchmem -cpu 1
+func BenchmarkMapCSV(b *testing.B)   { benchMap(b, exampleMapping, "csv") }
+func BenchmarkMapFixed(b *testing.B) { benchMap(b, fixedMapping, "fixed") }
+func BenchmarkMapXML(b *testing.B)   { benchMap(b, xmlMapping, "xml") }
+
+func benchMap(b *testing.B, mapping, format string) {
+	m, err := Load(mapping)
 	if err != nil {
 		b.Fatal(err)
 	}
 	const n = 1000
-	data, _ := io.ReadAll(&genReader{n: n})
+	data, _ := io.ReadAll(&genReader{n: n, format: format})
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
 		count := 0
-		if err := m.Map(context.Background(), bytes.NewReader(data), "bench.csv", func(r *Result) error {
+		if err := m.Map(context.Background(), bytes.NewReader(data), "bench."+format, func(r *Result) error {
 			if len(r.Problems) > 0 {
 				return fmt.Errorf("%v", r.Problems)
 			}
@@ -37,42 +44,88 @@ func BenchmarkMapCSV(b *testing.B) {
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "invoices/s")
 }
 
-// TestMemoryStaysFlat maps a long export produced on the fly and checks that the heap does
-// not grow with it: Map holds one invoice at a time (plus the keys already seen).
+// The read benchmarks time the sources alone: the records of the same exports, read and
+// not mapped (CSV and fixed-width have several records per invoice, XML one).
+func BenchmarkReadCSV(b *testing.B)   { benchRead(b, exampleMapping, "csv") }
+func BenchmarkReadFixed(b *testing.B) { benchRead(b, fixedMapping, "fixed") }
+func BenchmarkReadXML(b *testing.B)   { benchRead(b, xmlMapping, "xml") }
+
+func benchRead(b *testing.B, mapping, format string) {
+	m, err := Load(mapping)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n = 1000
+	data, _ := io.ReadAll(&genReader{n: n, format: format})
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		r, err := m.prepare(bytes.NewReader(data), "bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		var rd reader
+		switch format {
+		case "csv":
+			rd = newCSVReader(r, "bench", &m.src)
+		case "fixed":
+			rd = newFixedReader(r, "bench", &m.src)
+		case "xml":
+			rd = newXMLReader(r, "bench", &m.src)
+		}
+		for {
+			if _, err := rd.next(); err == io.EOF {
+				break
+			} else if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "invoices/s")
+}
+
+// TestMemoryStaysFlat maps long exports produced on the fly and checks that the heap does
+// not grow with them: Map holds one invoice at a time (plus the keys already seen), and the
+// XML source one record's tree.
 func TestMemoryStaysFlat(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long")
 	}
-	m, err := Load(exampleMapping)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const n = 20000 // about 13 MB of export
-	heap := func() uint64 {
-		var s runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&s)
-		return s.HeapAlloc
-	}
-	var first, last uint64
-	count := 0
-	err = m.Map(context.Background(), &genReader{n: n}, "long.csv", func(r *Result) error {
-		count++
-		switch count {
-		case 1000:
-			first = heap()
-		case n:
-			last = heap()
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if count != n {
-		t.Fatalf("%d invoices", count)
-	}
-	if last > first+4<<20 {
-		t.Errorf("heap grew from %d to %d bytes over %d invoices", first, last, n)
+	for _, c := range []struct{ format, mapping string }{{"csv", exampleMapping}, {"xml", xmlMapping}} {
+		t.Run(c.format, func(t *testing.T) {
+			m, err := Load(c.mapping)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const n = 20000 // about 13 MB of CSV, 27 MB of XML
+			heap := func() uint64 {
+				var s runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&s)
+				return s.HeapAlloc
+			}
+			var first, last uint64
+			count := 0
+			err = m.Map(context.Background(), &genReader{n: n, format: c.format}, "long."+c.format, func(r *Result) error {
+				count++
+				switch count {
+				case 1000:
+					first = heap()
+				case n:
+					last = heap()
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if count != n {
+				t.Fatalf("%d invoices", count)
+			}
+			if last > first+4<<20 {
+				t.Errorf("heap grew from %d to %d bytes over %d invoices", first, last, n)
+			}
+		})
 	}
 }

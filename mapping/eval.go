@@ -66,7 +66,7 @@ func (rn *run) build(b *bucket) *Result {
 		}
 		els := []*etree.Element{rec.el}
 		if m.line.sel != nil && rec.el != nil {
-			els = rec.el.FindElementsPath(*m.line.sel)
+			els = m.line.sel.all(rec.el)
 			if w := rn.paths; w != nil && !w.done {
 				if !w.lineUsed {
 					w.lineUsed, w.lineHint = true, pathHint(rec.el, m.line.selTxt)
@@ -128,7 +128,7 @@ func (rn *run) evalScope(sc *scope, dst any, li int, rec *record, el *etree.Elem
 			var sub []ctx
 			for _, c := range ctxs {
 				if c.el != nil {
-					for _, e := range c.el.FindElementsPath(*in.sel) {
+					for _, e := range in.sel.all(c.el) {
 						sub = append(sub, ctx{c.rec, e})
 					}
 				}
@@ -396,7 +396,7 @@ func (rn *run) position(o origin, has bool, rec *record, el *etree.Element) Posi
 			at = o.el
 		}
 		if at != nil {
-			if l, ok := rec.x.lines[at]; ok {
+			if l, ok := rec.x.lineOf(at); ok {
 				p.Line = l
 			}
 			p.Column = rec.x.elemPath(rec.el, at)

@@ -57,7 +57,7 @@ func (x *fieldExpr) eval(c *evalCtx) (string, bool) {
 	var el *etree.Element
 	if r.path != nil {
 		if c.el != nil {
-			el = c.el.FindElementPath(*r.path)
+			el = r.path.first(c.el)
 		}
 		if el != nil {
 			if r.attr != "" {

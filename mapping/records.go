@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-
-	"github.com/beevik/etree"
 )
 
 // The <record> elements of <source> (the kinds of record of an export and their fields),
@@ -135,10 +133,10 @@ func (m *Mapping) kindName(k int) string {
 // fieldRef is one reference to a source value: a column or field name, or an XML path.
 type fieldRef struct {
 	id   int
-	name string      // csv column (header name or number) or field name
-	path *etree.Path // xml, relative to the context element
-	attr string      // xml: the attribute at the end of the path
-	text string      // as written, for messages
+	name string   // csv column (header name or number) or field name
+	path *xmlPath // xml, relative to the context element
+	attr string   // xml: the attribute at the end of the path
+	text string   // as written, for messages
 	line int
 }
 
@@ -171,12 +169,12 @@ func (l *loader) ref(line int, s string, kind int) *fieldRef {
 				}
 			}
 		}
-		cp, err := etree.CompilePath(p)
+		cp, err := compileXMLTermPath(p)
 		if err != nil {
 			l.errorf(line, "path %q: %v", s, err)
 			return nil
 		}
-		r.path, r.attr, r.name = &cp, attr, s
+		r.path, r.attr, r.name = cp, attr, s
 	case src.format == "csv" && src.header:
 		r.name = s
 	default:

@@ -89,7 +89,7 @@ func (m *Mapping) MapWith(ctx context.Context, r io.Reader, name string, opt Opt
 		rn.bindStatic()
 	case "xml":
 		x := newXMLReader(r, name, &m.src)
-		lineNo = func() int { l, _ := x.dec.InputPos(); return l }
+		lineNo = func() int { return x.sc.line }
 		rd = x
 		n := len(m.refs)
 		rn.paths = &pathWatch{used: make([]bool, n), hit: make([]bool, n), hint: make([]string, n)}
@@ -297,7 +297,7 @@ func (rn *run) kindCodes() string {
 func (rn *run) keyOf(rec *record) (string, bool) {
 	r := rn.m.key
 	if r.path != nil {
-		el := rec.el.FindElementPath(*r.path)
+		el := r.path.first(rec.el)
 		if el == nil {
 			return "", true
 		}

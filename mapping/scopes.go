@@ -3,8 +3,6 @@ package mapping
 import (
 	"slices"
 	"strings"
-
-	"github.com/beevik/etree"
 )
 
 // The <invoice> template and its scopes: how records group into invoices (group-by,
@@ -22,8 +20,8 @@ type exemption struct {
 // repeatable groups.
 type scope struct {
 	line   int
-	kind   int         // lines: the record kind giving one line each (-1: every record)
-	sel    *etree.Path // xml: one line per element matching, within the record
+	kind   int      // lines: the record kind giving one line each (-1: every record)
+	sel    *xmlPath // xml: one line per element matching, within the record
 	selTxt string
 	direct []*term
 	insts  []*instDef
@@ -38,7 +36,7 @@ type instDef struct {
 	line   int
 	static bool // all terms are value= or const=: the instance always exists
 	kind   int  // -1: read from the parent's record
-	sel    *etree.Path
+	sel    *xmlPath
 	selTxt string
 }
 
@@ -252,17 +250,17 @@ func (l *loader) scope(sc *scope, lv level, kids []*node, kind int) {
 	}
 }
 
-func (l *loader) selectPath(line int, s string) (*etree.Path, string) {
+func (l *loader) selectPath(line int, s string) (*xmlPath, string) {
 	if l.m.src.format != "xml" {
 		l.errorf(line, "select=%q applies to an XML source", s)
 		return nil, ""
 	}
-	p, err := etree.CompilePath(l.nsPath(s))
+	p, err := compileXMLTermPath(l.nsPath(s))
 	if err != nil {
 		l.errorf(line, "select=%q: %v", s, err)
 		return nil, ""
 	}
-	return &p, s
+	return p, s
 }
 
 // nsPath checks the prefixes of an etree path against the declared namespaces.

@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -56,48 +57,57 @@ func compileXMLPath(p string, ns map[string]string) ([]xmlStep, error) {
 	return steps, nil
 }
 
-// matches reports whether the element stack (root first) is matched by the steps.
-func matchSteps(steps []xmlStep, stack []xml.Name) bool {
-	var rec func(si, ei int) bool
-	rec = func(si, ei int) bool {
-		if si == len(steps) {
-			return ei == len(stack)
-		}
-		if ei == len(stack) {
-			return false
-		}
-		st := steps[si]
-		ok := st.local == stack[ei].Local && (st.anyNS || st.uri == stack[ei].Space)
-		if ok && rec(si+1, ei+1) {
-			return true
-		}
-		if st.desc && si > 0 || st.desc && si == 0 {
-			return rec(si, ei+1) // skip an ancestor
-		}
+// matchSteps reports whether the open elements (root first) are matched by the steps.
+func matchSteps(steps []xmlStep, open []openElem) bool {
+	if len(steps) == 0 {
+		return len(open) == 0
+	}
+	if len(open) == 0 {
 		return false
 	}
-	return rec(0, 0)
+	st, n := steps[0], open[0].name
+	if st.local == n.local && (st.anyNS || st.uri == n.uri) && matchSteps(steps[1:], open[1:]) {
+		return true
+	}
+	return st.desc && matchSteps(steps, open[1:]) // skip an ancestor
 }
 
 // xmlRec is what an XML record knows of its element tree: the line each element starts on,
 // and its own path in the document.
 type xmlRec struct {
-	lines map[*etree.Element]int
-	path  string // /Export/Invoice[3]
+	starts []elemStart // in document order
+	path   string      // /Export/Invoice[3]
+}
+
+type elemStart struct {
+	el   *etree.Element
+	line int
+}
+
+// lineOf is the line e starts on. It is asked for positions only (a problem, a lineage):
+// a scan, where a map filled for every element cost the reader a tenth of its time.
+func (xr *xmlRec) lineOf(e *etree.Element) (int, bool) {
+	for _, s := range xr.starts {
+		if s.el == e {
+			return s.line, true
+		}
+	}
+	return 0, false
 }
 
 // xmlReader streams an XML export and returns each element that a record path matches,
 // with its subtree, as a record. Only one record's tree is in memory at a time.
 type xmlReader struct {
-	file  string
-	dec   *xml.Decoder
-	in    *readErr
-	src   *source
-	stack []xml.Name
-	count []int // per kind, records seen
+	file     string
+	sc       *xmlScanner
+	in       *readErr
+	src      *source
+	count    []int // per kind, records seen
+	lastSize int   // elements in the last record, to size the next
+	tree     treeBuilder
 }
 
-// readErr remembers the last error of the reader under the XML decoder, so that a failure
+// readErr remembers the last error of the reader under the XML scanner, so that a failure
 // to read (a dropped connection: try again later) is told from bad content (reject).
 type readErr struct {
 	r   io.Reader
@@ -114,8 +124,7 @@ func (e *readErr) Read(p []byte) (int, error) {
 
 func newXMLReader(r io.Reader, file string, src *source) *xmlReader {
 	in := &readErr{r: r}
-	d := xml.NewDecoder(in)
-	d.CharsetReader = func(label string, r io.Reader) (io.Reader, error) {
+	charset := func(label string, r io.Reader) (io.Reader, error) {
 		if cm := charmapFor(label); cm != nil {
 			return cm.NewDecoder().Reader(r), nil
 		}
@@ -124,11 +133,12 @@ func newXMLReader(r io.Reader, file string, src *source) *xmlReader {
 		}
 		return nil, fmt.Errorf("unsupported encoding %q", label)
 	}
-	return &xmlReader{file: file, dec: d, in: in, src: src, count: make([]int, len(src.kinds))}
+	return &xmlReader{file: file, sc: newXMLScanner(in, charset), in: in, src: src,
+		count: make([]int, len(src.kinds))}
 }
 
 func (x *xmlReader) fail(err error) error {
-	line, _ := x.dec.InputPos()
+	line := x.sc.line
 	var fe *FileError
 	if errors.As(x.in.err, &fe) { // UTF-16 or UTF-32 that does not decode: the content's fault
 		return fe
@@ -146,116 +156,91 @@ func (x *xmlReader) fail(err error) error {
 		EN: fmt.Sprintf("the file is not well-formed XML (line %d): %s", line, msg)}
 }
 
-func (x *xmlReader) name(n xml.Name) (space, local string) {
-	if n.Space == "" {
-		return "", n.Local
+// tag is how the mapping's paths name n: with the mapping's prefix for its namespace,
+// bare when the mapping declares none for it.
+func (x *xmlReader) tag(n xmlName) string {
+	if n.hasTag && n.tagURI == n.uri {
+		return n.tag
 	}
-	if p, ok := x.src.nsPrefix[n.Space]; ok {
-		return p, n.Local
+	t := n.local
+	if p, ok := x.src.nsPrefix[n.uri]; ok && n.uri != "" {
+		t = p + ":" + n.local
 	}
-	return "", n.Local
+	n.tagURI, n.tag, n.hasTag = n.uri, t, true
+	return t
 }
 
 func (x *xmlReader) next() (*record, error) {
 	for {
-		line, _ := x.dec.InputPos()
-		tok, err := x.dec.Token()
+		tok, err := x.sc.next()
 		if err == io.EOF {
-			if len(x.stack) > 0 {
-				return nil, x.fail(fmt.Errorf("the file ends inside <%s>: it is truncated", x.stack[len(x.stack)-1].Local))
-			}
 			return nil, io.EOF
 		}
 		if err != nil {
 			return nil, x.fail(err) // malformed, an unknown encoding or version, or a read error
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			x.stack = append(x.stack, t.Name)
-			for _, k := range x.src.kinds {
-				if matchSteps(k.path, x.stack) {
-					x.count[k.idx]++
-					return x.subtree(t, line, k)
-				}
+		if tok != tokStart {
+			continue
+		}
+		for _, k := range x.src.kinds {
+			if matchSteps(k.path, x.sc.open) {
+				x.count[k.idx]++
+				return x.subtree(k)
 			}
-		case xml.EndElement:
-			x.stack = x.stack[:len(x.stack)-1]
 		}
 	}
 }
 
 // subtree reads the element just opened to its end into a record.
-func (x *xmlReader) subtree(start xml.StartElement, line int, k *recKind) (*record, error) {
-	xr := &xmlRec{lines: map[*etree.Element]int{}}
-	var b strings.Builder
-	for i, n := range x.stack {
-		sp, l := x.name(n)
-		b.WriteByte('/')
-		if sp != "" {
-			b.WriteString(sp + ":")
-		}
-		b.WriteString(l)
-		if i == len(x.stack)-1 {
-			b.WriteString("[" + strconv.Itoa(x.count[k.idx]) + "]")
-		}
-	}
-	xr.path = b.String()
-	mk := func(se xml.StartElement, parent *etree.Element, line int) *etree.Element {
-		sp, l := x.name(se.Name)
-		tag := l
-		if sp != "" {
-			tag = sp + ":" + l
-		}
-		var e *etree.Element
-		if parent == nil {
-			e = etree.NewElement(tag)
-		} else {
-			e = parent.CreateElement(tag)
-		}
-		for _, a := range se.Attr {
-			if a.Name.Space == "xmlns" || a.Name.Local == "xmlns" && a.Name.Space == "" {
-				continue
-			}
-			asp, al := x.name(a.Name)
-			if asp != "" {
-				al = asp + ":" + al
-			}
-			e.CreateAttr(al, a.Value)
-		}
-		xr.lines[e] = line
-		return e
-	}
-	root := mk(start, nil, line)
-	rec := &record{kind: k.idx, line: line, el: root, x: xr}
-	cur := root
-	depth := 0
+func (x *xmlReader) subtree(k *recKind) (*record, error) {
+	line := x.sc.startRow
+	xr := &xmlRec{starts: make([]elemStart, 0, x.lastSize), path: x.recordPath(k)}
+	rec := &record{kind: k.idx, line: line, el: x.element(xr, line), x: xr}
 	for {
-		l, _ := x.dec.InputPos()
-		tok, err := x.dec.Token()
-		if err == io.EOF {
-			return nil, x.fail(fmt.Errorf("the file ends inside <%s>: it is truncated", start.Name.Local))
-		}
-		if err != nil {
+		tok, err := x.sc.next()
+		if err != nil { // io.EOF included: the scanner tells an unclosed element
 			return nil, x.fail(err)
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			cur = mk(t, cur, l)
-			depth++
-		case xml.CharData:
-			if len(strings.TrimSpace(string(t))) > 0 {
-				cur.CreateText(string(t))
+		switch tok {
+		case tokStart:
+			x.element(xr, x.sc.startRow)
+		case tokText:
+			if len(bytes.TrimSpace(x.sc.text)) > 0 {
+				x.tree.text(string(x.sc.text))
 			}
-		case xml.EndElement:
-			if depth == 0 {
-				x.stack = x.stack[:len(x.stack)-1]
-				rec.end, _ = x.dec.InputPos()
+		case tokEnd:
+			if x.tree.end() {
+				rec.end, x.lastSize = x.sc.line, len(xr.starts)
 				return rec, nil
 			}
-			cur = cur.Parent()
-			depth--
 		}
 	}
+}
+
+// recordPath is the path of the record just opened, with its rank among the records of
+// its kind: /e:Export/e:Invoice[3].
+func (x *xmlReader) recordPath(k *recKind) string {
+	var b strings.Builder
+	for _, o := range x.sc.open {
+		b.WriteByte('/')
+		b.WriteString(x.tag(o.name))
+	}
+	b.WriteString("[" + strconv.Itoa(x.count[k.idx]) + "]")
+	return b.String()
+}
+
+// element opens the element whose start tag was just read, without the namespace
+// declarations.
+func (x *xmlReader) element(xr *xmlRec, line int) *etree.Element {
+	e := x.tree.start(x.tag(x.sc.top()), len(x.sc.attrs))
+	for _, a := range x.sc.attrs {
+		if a.name.uri == "xmlns" || a.name.uri == "" && a.name.local == "xmlns" {
+			continue // a namespace declaration
+		}
+		e.CreateAttr(x.tag(a.name), a.value)
+	}
+	xr.starts = append(xr.starts, elemStart{e, line})
+	return e
 }
 
 // elemPath is the path of e in the document: the record's path, then e's steps under it

@@ -1,0 +1,865 @@
+package mapping
+
+import (
+	"bytes"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+)
+
+// xmlScanner tokenizes an XML export for the XML source: start and end tags with their
+// attributes and namespaces resolved, and text (CDATA included). Comments, processing
+// instructions and DOCTYPE are read and skipped. It accepts and refuses exactly what
+// encoding/xml's strict Decoder does, with the same messages and line numbers (a
+// differential fuzz test holds it to that), but it reads from its own buffer, keeps its
+// names interned and its text in a reused buffer: encoding/xml allocates per token and per
+// name, which made the XML source several times slower than the CSV one.
+type xmlScanner struct {
+	r        io.Reader
+	buf      []byte
+	pos, end int // buf[pos:end] is read, not yet scanned
+	line     int
+	err      error // sticky: an *xml.SyntaxError, a read error or io.EOF
+	readErr  error // returned by the read that filled buf
+	charset  func(label string, r io.Reader) (io.Reader, error)
+
+	open     []openElem  // the elements not closed yet, root first
+	ns       []nsBinding // the namespace declarations in scope, innermost last
+	attrs    []scanAttr  // of the start tag just read
+	text     []byte      // of the text token just read
+	scratch  []byte
+	names    map[string]*qname // interned names, so that reading a name does not allocate
+	recent   [64]*qname        // of those, the last read per hash of a few of its bytes
+	closing  bool              // the start tag just read was empty (<a/>): its end comes next
+	startRow int               // line of the token just read
+}
+
+// xmlName is a name as written, with its namespace as encoding/xml translated it: the
+// prefix itself when no declaration binds it.
+type xmlName struct {
+	*qname
+	uri string
+}
+
+// qname is a name as written (full), split into prefix (empty for none) and local part.
+// Interned, it also keeps the tag the reader last made of it, and for which namespace.
+type qname struct {
+	full, prefix, local string
+	colons              int
+	tagURI, tag         string
+	hasTag              bool
+}
+
+func newQName(full string) *qname {
+	q := &qname{full: full, local: full, colons: strings.Count(full, ":")}
+	if prefix, local, cut := strings.Cut(full, ":"); cut && prefix != "" && local != "" {
+		q.prefix, q.local = prefix, local
+	}
+	return q
+}
+
+type scanAttr struct {
+	name  xmlName
+	value string
+}
+
+type openElem struct {
+	name   xmlName
+	nsMark int // len(ns) before its own declarations
+}
+
+type nsBinding struct{ prefix, uri string }
+
+type xmlTok int
+
+const (
+	tokStart xmlTok = iota + 1
+	tokEnd
+	tokText
+)
+
+const (
+	xmlURL      = "http://www.w3.org/XML/1998/namespace"
+	maxInterned = 4096 // names kept interned: a file of ever new names must not grow memory
+)
+
+func newXMLScanner(r io.Reader, charset func(string, io.Reader) (io.Reader, error)) *xmlScanner {
+	return &xmlScanner{r: r, buf: make([]byte, 64<<10), line: 1, charset: charset, names: map[string]*qname{}}
+}
+
+// next reads the next start tag, end tag or text. It returns io.EOF at the end of a file
+// whose elements are all closed.
+func (s *xmlScanner) next() (xmlTok, error) {
+	if s.closing {
+		s.closing = false
+		s.popElem()
+		return tokEnd, nil
+	}
+	for {
+		s.startRow = s.line
+		tok, err := s.token()
+		if err == io.EOF && len(s.open) > 0 {
+			s.err = s.syntaxError("unexpected EOF")
+			return 0, s.err
+		}
+		if err != nil || tok != 0 {
+			return tok, err
+		}
+	}
+}
+
+// token reads one token; 0 with no error for a comment, a processing instruction or a
+// directive, skipped.
+func (s *xmlScanner) token() (xmlTok, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	b, ok := s.getc()
+	if !ok {
+		return 0, s.err
+	}
+	if b != '<' {
+		s.ungetc()
+		if !s.readText(-1, false) {
+			return 0, s.err
+		}
+		return tokText, nil
+	}
+	if b, ok = s.mustgetc(); !ok {
+		return 0, s.err
+	}
+	switch b {
+	case '/':
+		return s.endTag()
+	case '?':
+		return 0, s.procInst()
+	case '!':
+		return s.bang()
+	}
+	s.ungetc()
+	return s.startTag()
+}
+
+func (s *xmlScanner) endTag() (xmlTok, error) {
+	var closes *qname
+	if len(s.open) > 0 {
+		closes = s.open[len(s.open)-1].name.qname
+	}
+	name, ok := s.nsname(closes)
+	if !ok {
+		return 0, s.expected("element name after </")
+	}
+	s.space()
+	b, ok := s.mustgetc()
+	if !ok {
+		return 0, s.err
+	}
+	if b != '>' {
+		return 0, s.fail("invalid characters between </" + name.local + " and >")
+	}
+	if len(s.open) == 0 {
+		return 0, s.fail("unexpected end element </" + name.local + ">")
+	}
+	top := s.open[len(s.open)-1].name
+	switch {
+	case top.local != name.local:
+		return 0, s.fail("element <" + top.local + "> closed by </" + name.local + ">")
+	case top.prefix != name.prefix:
+		ns := name.prefix
+		if ns == "" {
+			ns = `""`
+		}
+		return 0, s.fail("element <" + top.local + "> in space " + top.prefix + " closed by </" + name.local + "> in space " + ns)
+	}
+	s.popElem()
+	return tokEnd, nil
+}
+
+func (s *xmlScanner) startTag() (xmlTok, error) {
+	name, ok := s.nsname(nil)
+	if !ok {
+		return 0, s.expected("element name after <")
+	}
+	s.attrs = s.attrs[:0]
+	for {
+		s.space()
+		b, ok := s.mustgetc()
+		if !ok {
+			return 0, s.err
+		}
+		if b == '/' {
+			if b, ok = s.mustgetc(); !ok {
+				return 0, s.err
+			}
+			if b != '>' {
+				return 0, s.fail("expected /> in element")
+			}
+			s.closing = true
+			break
+		}
+		if b == '>' {
+			break
+		}
+		s.ungetc()
+		var a scanAttr
+		if a.name, ok = s.nsname(nil); !ok {
+			return 0, s.expected("attribute name in element")
+		}
+		s.space()
+		if b, ok = s.mustgetc(); !ok {
+			return 0, s.err
+		}
+		if b != '=' {
+			return 0, s.fail("attribute name without = in element")
+		}
+		s.space()
+		if b, ok = s.mustgetc(); !ok {
+			return 0, s.err
+		}
+		if b != '"' && b != '\'' {
+			return 0, s.fail("unquoted or missing attribute value in element")
+		}
+		if !s.readText(int(b), false) {
+			return 0, s.err
+		}
+		a.value = string(s.text)
+		s.attrs = append(s.attrs, a)
+	}
+	s.pushElem(name)
+	return tokStart, nil
+}
+
+// pushElem opens the element just read: its namespace declarations first, as they apply
+// to its own name and attributes.
+func (s *xmlScanner) pushElem(name xmlName) {
+	mark := len(s.ns)
+	for _, a := range s.attrs {
+		switch {
+		case a.name.prefix == "xmlns":
+			s.ns = append(s.ns, nsBinding{a.name.local, a.value})
+		case a.name.prefix == "" && a.name.local == "xmlns":
+			s.ns = append(s.ns, nsBinding{"", a.value})
+		}
+	}
+	name.uri = s.translate(name, true)
+	for i := range s.attrs {
+		s.attrs[i].name.uri = s.translate(s.attrs[i].name, false)
+	}
+	s.open = append(s.open, openElem{name: name, nsMark: mark})
+}
+
+func (s *xmlScanner) popElem() {
+	top := s.open[len(s.open)-1]
+	s.open = s.open[:len(s.open)-1]
+	clear(s.ns[top.nsMark:])
+	s.ns = s.ns[:top.nsMark]
+}
+
+// top is the element whose start tag was just read.
+func (s *xmlScanner) top() xmlName { return s.open[len(s.open)-1].name }
+
+// translate is the namespace of a name, as encoding/xml's Decoder.translate makes it: the
+// default namespace applies to element names only, xmlns is left alone, and a prefix no
+// declaration binds is kept as is.
+func (s *xmlScanner) translate(n xmlName, element bool) string {
+	switch {
+	case n.prefix == "xmlns":
+		return n.prefix
+	case n.prefix == "" && !element:
+		return ""
+	case n.prefix == "xml":
+		return xmlURL
+	case n.prefix == "" && n.local == "xmlns":
+		return ""
+	}
+	for i := len(s.ns) - 1; i >= 0; i-- {
+		if s.ns[i].prefix == n.prefix {
+			return s.ns[i].uri
+		}
+	}
+	return n.prefix
+}
+
+// procInst reads a processing instruction after <?. The XML declaration may switch the
+// reader to the encoding it declares.
+func (s *xmlScanner) procInst() error {
+	target, ok := s.name(nil)
+	if !ok {
+		return s.expected("target name after <?")
+	}
+	s.space()
+	s.scratch = s.scratch[:0]
+	var b0 byte
+	for {
+		b, ok := s.mustgetc()
+		if !ok {
+			return s.err
+		}
+		s.scratch = append(s.scratch, b)
+		if b0 == '?' && b == '>' {
+			break
+		}
+		b0 = b
+	}
+	if target.full != "xml" {
+		return nil
+	}
+	content := string(s.scratch[:len(s.scratch)-2])
+	if ver := procInstParam("version", content); ver != "" && ver != "1.0" {
+		s.err = fmt.Errorf("xml: unsupported version %q; only version 1.0 is supported", ver)
+		return s.err
+	}
+	if enc := procInstParam("encoding", content); enc != "" && !strings.EqualFold(enc, "utf-8") {
+		// What is buffered is still in the old encoding: the new reader reads it first, and
+		// then the error the read that filled the buffer returned, if any.
+		after := s.r
+		if s.readErr != nil {
+			after = errReader{s.readErr}
+		}
+		rest := bytes.Clone(s.buf[s.pos:s.end])
+		r, err := s.charset(enc, io.MultiReader(bytes.NewReader(rest), after))
+		if err != nil {
+			s.err = fmt.Errorf("xml: opening charset %q: %w", enc, err)
+			return s.err
+		}
+		s.r, s.end, s.readErr = r, s.pos, nil
+	}
+	return nil
+}
+
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
+
+// procInstParam is encoding/xml's reading of a parameter of the XML declaration.
+func procInstParam(param, s string) string {
+	param += "="
+	lenp := len(param)
+	i := 0
+	var sep byte
+	for i < len(s) {
+		sub := s[i:]
+		k := strings.Index(sub, param)
+		if k < 0 || lenp+k >= len(sub) {
+			return ""
+		}
+		i += lenp + k + 1
+		if c := sub[lenp+k]; c == '\'' || c == '"' {
+			sep = c
+			break
+		}
+	}
+	if sep == 0 {
+		return ""
+	}
+	j := strings.IndexByte(s[i:], sep)
+	if j < 0 {
+		return ""
+	}
+	return s[i : i+j]
+}
+
+// bang reads what follows <!: a comment, a CDATA section (text) or a directive.
+func (s *xmlScanner) bang() (xmlTok, error) {
+	b, ok := s.mustgetc()
+	if !ok {
+		return 0, s.err
+	}
+	switch b {
+	case '-':
+		return 0, s.comment()
+	case '[':
+		for i := range 6 {
+			if b, ok = s.mustgetc(); !ok {
+				return 0, s.err
+			}
+			if b != "CDATA["[i] {
+				return 0, s.fail("invalid <![ sequence")
+			}
+		}
+		if !s.readText(-1, true) {
+			return 0, s.err
+		}
+		return tokText, nil
+	}
+	return 0, s.directive()
+}
+
+func (s *xmlScanner) comment() error {
+	b, ok := s.mustgetc()
+	if !ok {
+		return s.err
+	}
+	if b != '-' {
+		return s.fail("invalid sequence <!- not part of <!--")
+	}
+	var b0, b1 byte
+	for {
+		if b, ok = s.mustgetc(); !ok {
+			return s.err
+		}
+		if b0 == '-' && b1 == '-' {
+			if b != '>' {
+				return s.fail(`invalid sequence "--" not allowed in comments`)
+			}
+			return nil
+		}
+		b0, b1 = b1, b
+	}
+}
+
+// directive skips <!DOCTYPE …> and the like, as encoding/xml finds their end: quoted > and
+// nested <…> do not end it, comments inside are skipped.
+func (s *xmlScanner) directive() error {
+	inquote := byte(0)
+	depth := 0
+	for {
+		b, ok := s.mustgetc()
+		if !ok {
+			return s.err
+		}
+		if inquote == 0 && b == '>' && depth == 0 {
+			return nil
+		}
+	handle:
+		switch {
+		case b == inquote:
+			inquote = 0
+		case inquote != 0:
+		case b == '\'' || b == '"':
+			inquote = b
+		case b == '>':
+			depth--
+		case b == '<':
+			for i := range 3 {
+				if b, ok = s.mustgetc(); !ok {
+					return s.err
+				}
+				if b != "!--"[i] {
+					depth++
+					goto handle
+				}
+			}
+			var b0, b1 byte
+			for {
+				if b, ok = s.mustgetc(); !ok {
+					return s.err
+				}
+				if b0 == '-' && b1 == '-' && b == '>' {
+					break
+				}
+				b0, b1 = b1, b
+			}
+		}
+	}
+}
+
+// readText reads text into s.text: up to < (quote < 0), in a CDATA section up to ]]>, or in
+// an attribute value up to the quote. Entities and character references are replaced, line
+// ends made \n.
+func (s *xmlScanner) readText(quote int, cdata bool) bool {
+	var b0, b1 byte
+	trunc := 0
+	s.text = s.text[:0]
+	for {
+		if b1 != '\r' { // else a \n next is dropped: byte by byte
+			if run := s.plainRun(); len(run) > 0 {
+				s.text = append(s.text, run...)
+				b0, b1 = b1, run[len(run)-1]
+				if len(run) > 1 {
+					b0 = run[len(run)-2]
+				}
+			}
+		}
+		b, ok := s.getc()
+		if !ok {
+			if cdata {
+				if s.err == io.EOF {
+					s.err = s.syntaxError("unexpected EOF in CDATA section")
+				}
+				return false
+			}
+			break
+		}
+		if quote < 0 && b0 == ']' && b1 == ']' && b == '>' {
+			if cdata {
+				trunc = 2
+				break
+			}
+			s.fail("unescaped ]]> not in CDATA section")
+			return false
+		}
+		if b == '<' && !cdata {
+			if quote >= 0 {
+				s.fail("unescaped < inside quoted string")
+				return false
+			}
+			s.ungetc()
+			break
+		}
+		if quote >= 0 && b == byte(quote) {
+			break
+		}
+		if b == '&' && !cdata {
+			if !s.reference() {
+				return false
+			}
+			b0, b1 = 0, 0
+			continue
+		}
+		switch {
+		case b == '\r':
+			s.text = append(s.text, '\n')
+		case b1 == '\r' && b == '\n':
+		default:
+			s.text = append(s.text, b)
+		}
+		b0, b1 = b1, b
+	}
+	s.text = s.text[:len(s.text)-trunc]
+	return s.checkChars(s.text)
+}
+
+// notPlain are the bytes readText looks at one by one: all others are copied as they are.
+var notPlain = [256]bool{'<': true, '>': true, '&': true, '\r': true, '"': true, '\'': true}
+
+// plainRun reads the bytes up to the next one that is not plain or the end of the buffer.
+func (s *xmlScanner) plainRun() []byte {
+	i := s.pos
+	for ; i < s.end && !notPlain[s.buf[i]]; i++ {
+		if s.buf[i] == '\n' {
+			s.line++
+		}
+	}
+	run := s.buf[s.pos:i]
+	s.pos = i
+	return run
+}
+
+// checkChars refuses invalid UTF-8 and the characters XML does not allow.
+func (s *xmlScanner) checkChars(data []byte) bool {
+	for len(data) > 0 {
+		if c := data[0]; c < utf8.RuneSelf {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+				s.fail(fmt.Sprintf("illegal character code %U", rune(c)))
+				return false
+			}
+			data = data[1:]
+			continue
+		}
+		r, size := utf8.DecodeRune(data)
+		if r == utf8.RuneError && size == 1 {
+			s.fail("invalid UTF-8")
+			return false
+		}
+		if !(r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF) {
+			s.fail(fmt.Sprintf("illegal character code %U", r))
+			return false
+		}
+		data = data[size:]
+	}
+	return true
+}
+
+// reference reads an entity or character reference after & and appends what it stands for
+// to s.text.
+func (s *xmlScanner) reference() bool {
+	before := len(s.text)
+	s.text = append(s.text, '&')
+	var r rune
+	known := false
+	b, ok := s.mustgetc()
+	if !ok {
+		return false
+	}
+	if b == '#' {
+		s.text = append(s.text, b)
+		if b, ok = s.mustgetc(); !ok {
+			return false
+		}
+		base := rune(10)
+		if b == 'x' {
+			base = 16
+			s.text = append(s.text, b)
+			if b, ok = s.mustgetc(); !ok {
+				return false
+			}
+		}
+		start := len(s.text)
+		for digitOf(b, base) >= 0 {
+			s.text = append(s.text, b)
+			if b, ok = s.mustgetc(); !ok {
+				return false
+			}
+		}
+		if b != ';' {
+			s.ungetc()
+		} else {
+			r, known = charRef(s.text[start:], base)
+			s.text = append(s.text, ';')
+		}
+	} else {
+		s.ungetc()
+		if s.text, ok = s.readName(s.text); !ok && s.err != nil {
+			return false
+		}
+		if b, ok = s.mustgetc(); !ok {
+			return false
+		}
+		if b != ';' {
+			s.ungetc()
+		} else {
+			r, known = predefined(s.text[before+1:])
+			s.text = append(s.text, ';')
+		}
+	}
+	if known {
+		s.text = utf8.AppendRune(s.text[:before], r)
+		return true
+	}
+	ent := string(s.text[before:])
+	if ent[len(ent)-1] != ';' {
+		ent += " (no semicolon)"
+	}
+	s.fail("invalid character entity " + ent)
+	return false
+}
+
+// charRef is the character of the digits of &#…; in base, known false when they are none or
+// name no Unicode code point.
+func charRef(digits []byte, base rune) (r rune, known bool) {
+	if len(digits) == 0 {
+		return 0, false
+	}
+	for _, d := range digits {
+		r = r*base + digitOf(d, base)
+		if r > utf8.MaxRune {
+			return 0, false
+		}
+	}
+	return r, true
+}
+
+func digitOf(b byte, base rune) rune {
+	switch {
+	case '0' <= b && b <= '9':
+		return rune(b - '0')
+	case base == 16 && 'a' <= b && b <= 'f':
+		return rune(b-'a') + 10
+	case base == 16 && 'A' <= b && b <= 'F':
+		return rune(b-'A') + 10
+	}
+	return -1
+}
+
+// predefined is the character of the five entities XML predefines; an export declares none
+// of its own that a reader would honour.
+func predefined(name []byte) (rune, bool) {
+	switch string(name) {
+	case "lt":
+		return '<', true
+	case "gt":
+		return '>', true
+	case "amp":
+		return '&', true
+	case "apos":
+		return '\'', true
+	case "quot":
+		return '"', true
+	}
+	return 0, false
+}
+
+// nsname reads a name; ok is false without error when there is none or it has more than
+// one colon, for the caller to say what it expected. likely is a name it may well be: an
+// end tag's is most often its element's.
+func (s *xmlScanner) nsname(likely *qname) (xmlName, bool) {
+	q, ok := s.name(likely)
+	if !ok || q.colons > 1 {
+		return xmlName{}, false
+	}
+	return xmlName{qname: q}, true
+}
+
+// name reads a name, interned. Names interned are valid: only new ones are checked.
+func (s *xmlScanner) name(likely *qname) (*qname, bool) {
+	b, ok := s.nameBytes()
+	if !ok {
+		return nil, false
+	}
+	if likely != nil && string(b) == likely.full {
+		return likely, true
+	}
+	h := (len(b)*31 + int(b[0])*7 + int(b[len(b)-1])) % len(s.recent)
+	if q := s.recent[h]; q != nil && q.full == string(b) {
+		return q, true
+	}
+	if q, seen := s.names[string(b)]; seen {
+		s.recent[h] = q
+		return q, true
+	}
+	if !isXMLName(b) {
+		s.fail("invalid XML name: " + string(b))
+		return nil, false
+	}
+	q := newQName(string(b))
+	if len(s.names) < maxInterned {
+		s.names[q.full], s.recent[h] = q, q
+	}
+	return q, true
+}
+
+// nameBytes reads the bytes of a name (see readName), valid until the next read: most
+// often straight from the buffer.
+func (s *xmlScanner) nameBytes() ([]byte, bool) {
+	i := s.pos
+	for i < s.end && (s.buf[i] >= utf8.RuneSelf || isNameByte(s.buf[i])) {
+		i++
+	}
+	if i > s.pos && i < s.end { // the name and what ends it are buffered: no line end in it
+		b := s.buf[s.pos:i]
+		s.pos = i
+		return b, true
+	}
+	var ok bool
+	s.scratch, ok = s.readName(s.scratch[:0])
+	return s.scratch, ok
+}
+
+// readName appends to dst the bytes of a name: ASCII name characters and any non-ASCII byte
+// (isXMLName judges those).
+func (s *xmlScanner) readName(dst []byte) ([]byte, bool) {
+	b, ok := s.mustgetc()
+	if !ok {
+		return dst, false
+	}
+	if b < utf8.RuneSelf && !isNameByte(b) {
+		s.ungetc()
+		return dst, false
+	}
+	dst = append(dst, b)
+	for {
+		if b, ok = s.mustgetc(); !ok {
+			return dst, false
+		}
+		if b < utf8.RuneSelf && !isNameByte(b) {
+			s.ungetc()
+			return dst, true
+		}
+		dst = append(dst, b)
+	}
+}
+
+func isNameByte(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
+		c == '_' || c == ':' || c == '.' || c == '-'
+}
+
+// isXMLName reports whether b is a name. ASCII names are judged here; for others, whose
+// character tables encoding/xml does not export, encoding/xml is asked (with colons, valid
+// anywhere in a name, made underscores, so that only the characters are judged).
+func isXMLName(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	ascii := true
+	for _, c := range b {
+		ascii = ascii && c < utf8.RuneSelf
+	}
+	if !ascii {
+		tag := append([]byte("<"), bytes.ReplaceAll(b, []byte(":"), []byte("_"))...)
+		_, err := xml.NewDecoder(bytes.NewReader(append(tag, "/>"...))).RawToken()
+		return err == nil
+	}
+	c := b[0]
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || c == '_' || c == ':'
+}
+
+func (s *xmlScanner) space() {
+	for {
+		b, ok := s.getc()
+		if !ok {
+			return
+		}
+		if b != ' ' && b != '\r' && b != '\n' && b != '\t' {
+			s.ungetc()
+			return
+		}
+	}
+}
+
+// getc reads a byte, counting lines; ok is false at the end of the input or after an error
+// (in s.err).
+func (s *xmlScanner) getc() (b byte, ok bool) {
+	if s.pos == s.end && !s.fill() {
+		return 0, false
+	}
+	b = s.buf[s.pos]
+	s.pos++
+	if b == '\n' {
+		s.line++
+	}
+	return b, true
+}
+
+// mustgetc is getc where the input may not end.
+func (s *xmlScanner) mustgetc() (byte, bool) {
+	b, ok := s.getc()
+	if !ok && s.err == io.EOF {
+		s.err = s.syntaxError("unexpected EOF")
+	}
+	return b, ok
+}
+
+// ungetc puts back the byte getc just returned.
+func (s *xmlScanner) ungetc() {
+	s.pos--
+	if s.buf[s.pos] == '\n' {
+		s.line--
+	}
+}
+
+// fill reads more input.
+func (s *xmlScanner) fill() bool {
+	if s.err != nil {
+		return false
+	}
+	if s.readErr != nil {
+		s.err = s.readErr
+		return false
+	}
+	for range 100 {
+		n, err := s.r.Read(s.buf)
+		s.pos, s.end = 0, n
+		if n > 0 {
+			s.readErr = err // told once the bytes read with it are scanned
+			return true
+		}
+		if err != nil {
+			s.err = err
+			return false
+		}
+	}
+	s.err = io.ErrNoProgress
+	return false
+}
+
+func (s *xmlScanner) syntaxError(msg string) error {
+	return &xml.SyntaxError{Msg: msg, Line: s.line}
+}
+
+func (s *xmlScanner) fail(msg string) error {
+	s.err = s.syntaxError(msg)
+	return s.err
+}
+
+// expected records that something expected is missing, unless reading it failed already
+// (the input ends inside a name, say).
+func (s *xmlScanner) expected(what string) error {
+	if s.err == nil {
+		s.err = s.syntaxError("expected " + what)
+	}
+	return s.err
+}
