@@ -147,17 +147,20 @@ func (j *Journal) insertInvoices(ctx context.Context, tx *sql.Tx, fileID int64, 
 	if err != nil {
 		return err
 	}
-	var fluxes []Flux
-	for _, inv := range invoices {
-		for _, f := range inv.Fluxes {
-			f.InvoiceID = ids[inv.Seq]
-			fluxes = append(fluxes, f)
+	type fluxRow struct {
+		invoiceID int64
+		*Flux
+	}
+	var fluxes []fluxRow
+	for i := range invoices {
+		for k := range invoices[i].Fluxes {
+			fluxes = append(fluxes, fluxRow{ids[invoices[i].Seq], &invoices[i].Fluxes[k]})
 		}
 	}
 	for _, part := range batches(fluxes) {
 		args := make([]any, 0, 7*len(part))
 		for _, f := range part {
-			args = append(args, f.InvoiceID, f.Destination, f.Syntax, f.SpoolName, f.FinalName, f.SHA256, fluxState)
+			args = append(args, f.invoiceID, f.Destination, f.Syntax, f.SpoolName, f.FinalName, f.SHA256, fluxState)
 		}
 		if _, err := j.exec(ctx, tx, `INSERT INTO fluxes (invoice_id, destination, syntax, spool_name, final_name, sha256, state) VALUES `+
 			valueRows(len(part), 7), args...); err != nil {

@@ -69,6 +69,9 @@ func (c *stmtCache) get(ctx context.Context, tx *sql.Tx, q string) (*sql.Stmt, e
 
 // prepare prepares q for the pool, outside any transaction, and keeps it.
 func (c *stmtCache) prepare(ctx context.Context, q string) (*sql.Stmt, error) {
+	if !c.keeps(q) {
+		return nil, nil
+	}
 	// Not under the lock: the preparation may wait for a connection that a transaction
 	// holds, and that transaction may need the lock to end.
 	s, err := c.db.PrepareContext(ctx, q)
@@ -77,12 +80,19 @@ func (c *stmtCache) prepare(ctx context.Context, q string) (*sql.Stmt, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if prev, ok := c.shared[q]; ok || c.closed || len(c.shared) >= maxShared {
-		s.Close() // prepared meanwhile by another goroutine, closing, or no room: run once
+	if prev, ok := c.shared[q]; ok || c.closed {
+		s.Close() // prepared meanwhile by another goroutine, or closing
 		return prev, nil
 	}
 	c.shared[q] = s
 	return s, nil
+}
+
+// keeps reports whether q would be kept: the cache is open and has room for it.
+func (c *stmtCache) keeps(q string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.closed && (c.shared[q] != nil || len(c.shared) < maxShared)
 }
 
 // ended forgets the statements of tx, which has ended and closed them, and prepares for

@@ -3,6 +3,7 @@ package journal
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -181,5 +182,29 @@ func TestPreparationErrorsAreTheStatements(t *testing.T) {
 	}
 	if j.stmts.has(bad) {
 		t.Error("a statement that failed is kept")
+	}
+}
+
+// A full cache keeps what it holds and runs new texts unprepared, with the same results.
+func TestFullCacheRunsTextsAsTheyAre(t *testing.T) {
+	ctx := context.Background()
+	j := openTest(t)
+	id, _ := queuedFile(t, j, "a.csv", "out", 1)
+	for i := len(j.stmts.shared); i < maxShared; i++ {
+		if err := j.queryRow(ctx, nil, fmt.Sprintf(`SELECT %d`, i)).Scan(new(int)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(j.stmts.shared); n != maxShared {
+		t.Fatalf("%d statements kept, want %d", n, maxShared)
+	}
+	if f, err := j.File(ctx, id); err != nil || f.Name != "a.csv" {
+		t.Fatalf("File: %+v, %v", f, err)
+	}
+	if _, err := j.StaleAcks(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(j.stmts.shared); n != maxShared {
+		t.Errorf("%d statements kept after new ones ran, want %d", n, maxShared)
 	}
 }
