@@ -16,8 +16,8 @@ type Linker interface {
 	// directory). The name appears at once with the whole content, or not at all; nothing is
 	// synced. It fails with ErrExist if name exists (nothing is replaced), with ErrNotExist
 	// only if fromName does not, with ErrCannotLink if these two folders cannot share a
-	// file (other file systems, no hard links there, another kind of folder, not Linux):
-	// copy it then.
+	// file (other file systems, no hard links there, another kind of folder, not Linux) or
+	// should not (a file made here would get another group, ACL or label): copy it then.
 	Link(ctx context.Context, from Folder, fromName, name string) error
 }
 

@@ -1,6 +1,7 @@
 package folder
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -22,6 +23,9 @@ func linkAt(fromDir *os.File, fromName string, toDir *os.File, name string) erro
 	}
 	if src.Mode&unix.S_IFMT != unix.S_IFREG {
 		return fmt.Errorf("%s: %w", fromName, ErrNotRegular)
+	}
+	if err := inheritsAlike(src, from, to); err != nil {
+		return err
 	}
 	err := unix.Linkat(from, fromName, to, name, 0)
 	switch {
@@ -45,4 +49,56 @@ func linkAt(fromDir *os.File, fromName string, toDir *os.File, name string) erro
 		return fmt.Errorf("%s was replaced while it was linked; the link is undone: %w", fromName, ErrNotRegular)
 	}
 	return nil
+}
+
+// inheritedAttrs are what a new file takes from its directory besides its group: the
+// default ACL (its readers) and, under SELinux, the security label.
+var inheritedAttrs = []string{"system.posix_acl_default", "security.selinux"}
+
+// inheritsAlike checks that the file src of directory from is what a copy made in directory
+// to would be, as far as who may read it: the same group (a set-group-ID directory gives
+// its own, often the group of the folder's readers), and directories that hand down the same
+// ACL and label. Otherwise linking would give the folder's readers another file than the
+// copy they get today: ErrCannotLink.
+func inheritsAlike(src unix.Stat_t, from, to int) error {
+	var dir unix.Stat_t
+	if err := unix.Fstat(to, &dir); err != nil {
+		return fmt.Errorf("stat the folder: %w", err)
+	}
+	group := uint32(os.Getegid())
+	if dir.Mode&unix.S_ISGID != 0 {
+		group = dir.Gid
+	}
+	if src.Gid != group {
+		return fmt.Errorf("%w: files made there get group %d, the spooled file has group %d", ErrCannotLink, group, src.Gid)
+	}
+	for _, attr := range inheritedAttrs {
+		a, err := dirAttr(from, attr)
+		if err != nil {
+			return err
+		}
+		b, err := dirAttr(to, attr)
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(a, b) {
+			return fmt.Errorf("%w: the folders hand down different %s to their files", ErrCannotLink, attr)
+		}
+	}
+	return nil
+}
+
+// dirAttr returns the extended attribute attr of directory fd, nil if it has none.
+func dirAttr(fd int, attr string) ([]byte, error) {
+	buf := make([]byte, 1024)
+	n, err := unix.Fgetxattr(fd, attr, buf)
+	switch {
+	case errors.Is(err, unix.ENODATA), errors.Is(err, unix.EOPNOTSUPP):
+		return nil, nil
+	case errors.Is(err, unix.ERANGE):
+		return nil, fmt.Errorf("%w: %s too large to compare", ErrCannotLink, attr)
+	case err != nil:
+		return nil, fmt.Errorf("read %s of the folder: %w", attr, err)
+	}
+	return buf[:n], nil
 }

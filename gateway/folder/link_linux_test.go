@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // linkPair opens two local folders on one file system: a spool and an outbox.
@@ -128,6 +130,56 @@ func TestLinkAcrossFileSystemsCannotLink(t *testing.T) {
 	if err := out.Link(context.Background(), spool, "s.xml", "F.xml"); !errors.Is(err, ErrCannotLink) || !errors.Is(err, syscall.EXDEV) {
 		t.Fatalf("link across file systems: %v, want ErrCannotLink (EXDEV)", err)
 	}
+}
+
+// A link must not give the outbox's readers another file than the copy they would get: a
+// set-group-ID outbox gives its files its own group (often the readers'), a default ACL
+// gives them its readers; the spooled file has neither.
+func TestLinkRefusedWhereACopyWouldBeReadByOthers(t *testing.T) {
+	ctx := context.Background()
+	t.Run("group", func(t *testing.T) {
+		spool, out := linkPair(t)
+		writeFile(t, filepath.Join(spool.Path(), "s.xml"), "x")
+		gid := otherGroup(t)
+		if err := os.Chown(out.Path(), -1, gid); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(out.Path(), 0o755|os.ModeSetgid); err != nil {
+			t.Fatal(err)
+		}
+		if err := out.Link(ctx, spool, "s.xml", "F.xml"); !errors.Is(err, ErrCannotLink) {
+			t.Fatalf("link into a set-group-ID folder of group %d: %v, want ErrCannotLink", gid, err)
+		}
+	})
+	t.Run("acl", func(t *testing.T) {
+		spool, out := linkPair(t)
+		writeFile(t, filepath.Join(spool.Path(), "s.xml"), "x")
+		// A default ACL of user::rwx, group::r-x, other::r-x (version 2, entries of tag,
+		// permissions and an undefined id).
+		acl := []byte{2, 0, 0, 0, 1, 0, 7, 0, 255, 255, 255, 255, 4, 0, 5, 0, 255, 255, 255, 255, 32, 0, 5, 0, 255, 255, 255, 255}
+		if err := unix.Setxattr(out.Path(), "system.posix_acl_default", acl, 0); err != nil {
+			t.Skipf("no ACLs here: %v", err)
+		}
+		if err := out.Link(ctx, spool, "s.xml", "F.xml"); !errors.Is(err, ErrCannotLink) {
+			t.Fatalf("link into a folder with a default ACL: %v, want ErrCannotLink", err)
+		}
+	})
+}
+
+// otherGroup returns a group the test may give a directory, other than its own.
+func otherGroup(t *testing.T) int {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return os.Getegid() + 1
+	}
+	groups, _ := os.Getgroups()
+	for _, g := range groups {
+		if g != os.Getegid() {
+			return g
+		}
+	}
+	t.Skip("the test's user belongs to no second group")
+	return 0
 }
 
 func TestLinkFromAnotherKindOfFolderCannotLink(t *testing.T) {
