@@ -154,3 +154,56 @@ func TestDepositGroupLinkedIntoAFolderMovedMeanwhileIsNotReported(t *testing.T) 
 		t.Fatalf("outbox at the path holds %v, want a.xml and b.xml", got)
 	}
 }
+
+// BenchmarkDepositGroup measures a group of 64 fluxes of 8 KB deposited into an outbox on
+// the spool's file system: linked from the spool, or copied (an outbox refusing links), with
+// the syncs of the file system a real deposit makes. It reports fluxes per second.
+//
+//	go test -run '^$' -bench DepositGroup -benchtime 50x ./gateway/deposit/
+func BenchmarkDepositGroup(b *testing.B) {
+	b.Run("link", func(b *testing.B) { benchDepositGroup(b, false) })
+	b.Run("copy", func(b *testing.B) { benchDepositGroup(b, true) })
+}
+
+func benchDepositGroup(b *testing.B, copies bool) {
+	ctx := context.Background()
+	spoolDir, outDir := b.TempDir(), b.TempDir()
+	spool, err := folder.OpenLocal(spoolDir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer spool.Close()
+	out, err := folder.OpenLocal(outDir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var dir folder.Folder = out
+	if copies {
+		dir = &refusesLinks{Local: out}
+	}
+	d := NewFolder("outbox", dir)
+	content := strings.Repeat("<cbc:Note>flux</cbc:Note>\n", 8<<10/26)
+	fluxes := make([]Flux, d.GroupSize())
+	for i := range fluxes {
+		fluxes[i] = groupFlux(fmt.Sprintf("F%05d_ubl.xml", i), content)
+		fluxes[i].Data = nil
+		fluxes[i].Spooled = &Spooled{Folder: spool, Name: fmt.Sprintf("1-%d-ubl.xml", i)}
+		if err := os.WriteFile(filepath.Join(spoolDir, fluxes[i].Spooled.Name), []byte(content), 0o640); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		_, errs := d.DepositGroup(ctx, fluxes)
+		for _, err := range errs {
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		for _, fx := range fluxes {
+			os.Remove(filepath.Join(outDir, fx.Name))
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(b.N*len(fluxes))/b.Elapsed().Seconds(), "fluxes/s")
+}
