@@ -51,10 +51,6 @@ func linkAt(fromDir *os.File, fromName string, toDir *os.File, name string) erro
 	return nil
 }
 
-// inheritedAttrs are what a new file takes from its directory besides its group: the
-// default ACL (its readers) and, under SELinux, the security label.
-var inheritedAttrs = []string{"system.posix_acl_default", "security.selinux"}
-
 // inheritsAlike checks that the file src of directory from is what a copy made in directory
 // to would be, as far as who may read it: the same group (a set-group-ID directory gives
 // its own, often the group of the folder's readers), and directories that hand down the same
@@ -72,7 +68,9 @@ func inheritsAlike(src unix.Stat_t, from, to int) error {
 	if src.Gid != group {
 		return fmt.Errorf("%w: files made there get group %d, the spooled file has group %d", ErrCannotLink, group, src.Gid)
 	}
-	for _, attr := range inheritedAttrs {
+	// What a new file takes from its directory besides its group: the default ACL (its
+	// readers) and, under SELinux, the security label.
+	for _, attr := range [...]string{"system.posix_acl_default", "security.selinux"} {
 		a, err := dirAttr(from, attr)
 		if err != nil {
 			return err
