@@ -24,11 +24,14 @@ func openDestination(ctx context.Context, cfg *config.Config, dc config.Destinat
 	case dc.PA != nil:
 		return deposit.NewPA(dc.PA.DepositConfig(dc.Name), &http.Client{Timeout: config.HTTPTimeout(dc.PA.Timeout)}, log.With("destination", dc.Name))
 	}
-	out, err := openFolder(ctx, cfg, dc.Folder, log.With("destination", dc.Name))
+	log = log.With("destination", dc.Name)
+	out, err := openFolder(ctx, cfg, dc.Folder, log)
 	if err != nil {
 		return nil, err
 	}
-	return deposit.NewFolder(dc.Name, out), nil
+	dest := deposit.NewFolder(dc.Name, out)
+	dest.SetLogger(log)
+	return dest, nil
 }
 
 // openLocal opens a local folder, creating it when it does not exist yet: a newcomer's

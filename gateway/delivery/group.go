@@ -3,7 +3,6 @@ package delivery
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/fluxgate/fluxgate/gateway/deposit"
@@ -12,17 +11,19 @@ import (
 )
 
 // depositGroup deposits the fluxes of unit together on a destination that makes them
-// durable together (a folder): all recorded depositing in one transaction, written and
-// synced with one directory sync (deposit.Grouper), then those done recorded deposited in
-// one transaction. Three syncs for the group instead of four per flux; on Linux the files'
-// own fsyncs become two syncfs for the whole group (deposit.FolderDestination.depositSyncFS).
+// durable together (a folder): all recorded depositing in one transaction, linked from the
+// spool (or written) and synced with one directory sync (deposit.Grouper), then those done
+// recorded deposited in one transaction. Three syncs for the group instead of four per
+// flux; on Linux one syncfs for the whole group when the fluxes are linked, two when they
+// are written (deposit.FolderDestination.depositSyncFS).
 //
-// Crash safety: every flux is recorded depositing before anything is written; the
-// destination writes each whole before its name appears, and reports it done only once the
-// directory is synced. A crash anywhere leaves the started fluxes depositing: the next
-// round deposits them again, and the destination finds each one that is there already, byte
-// for byte (AlreadyThere), instead of writing it twice. The spool file of a flux is removed
-// only after its deposit is committed.
+// Crash safety: every flux is recorded depositing before anything is linked or written; the
+// destination makes each name appear with the whole flux (a link to the spool file, durable
+// before the flux was queued, or a file synced before its rename), and reports it done only
+// once the directory is synced. A crash anywhere leaves the started fluxes depositing: the
+// next round deposits them again, and the destination finds each one that is there already,
+// byte for byte (AlreadyThere), instead of writing it twice. The spool file of a flux is
+// removed only after its deposit is committed.
 //
 // It returns the first transient failure, else a permanent one, else nil.
 func (g *Deliverer) depositGroup(ctx context.Context, d *Destination, gr deposit.Grouper, unit []journal.Flux) error {
@@ -34,26 +35,13 @@ func (g *Deliverer) depositGroup(ctx context.Context, d *Destination, gr deposit
 		}
 		return first
 	}
-	var fluxes []deposit.Flux
-	var sent []journal.Flux
-	var first error
-	for _, fx := range unit {
-		data, err := folder.ReadAll(ctx, g.Spool, fx.SpoolName)
-		if errors.Is(err, folder.ErrNotExist) {
-			err = deposit.Permanent(fmt.Errorf("the spooled flux %s is missing; process the source file again", fx.SpoolName))
-		}
-		if err != nil {
-			first = worse(first, g.depositFailed(ctx, fx, err))
-			continue
-		}
-		fluxes = append(fluxes, deposit.Flux{Name: fx.FinalName, Syntax: fx.Syntax, Invoice: fx.Invoice, Data: data, SHA256: fx.SHA256})
-		sent = append(sent, fx)
-	}
-	if len(sent) == 0 {
-		return first
-	}
-	ids := make([]int64, len(sent))
-	for i, fx := range sent {
+	// The content stays in the spool file: the destination links it into place, or reads
+	// it, and fails a flux whose spool file is missing, permanently.
+	fluxes := make([]deposit.Flux, len(unit))
+	ids := make([]int64, len(unit))
+	for i, fx := range unit {
+		fluxes[i] = deposit.Flux{Name: fx.FinalName, Syntax: fx.Syntax, Invoice: fx.Invoice, SHA256: fx.SHA256,
+			Spooled: &deposit.Spooled{Folder: g.Spool, Name: fx.SpoolName}}
 		ids[i] = fx.ID
 	}
 	if err := g.Journal.StartDeposits(ctx, ids); err != nil {
@@ -68,7 +56,8 @@ func (g *Deliverer) depositGroup(ctx context.Context, d *Destination, gr deposit
 	g.observer().Deposited(d.Name(), len(fluxes), time.Since(start), groupErr)
 	_, tracked := d.Destination.(deposit.Tracker)
 	var done []journal.DepositedFlux
-	for i, fx := range sent {
+	var first error
+	for i, fx := range unit {
 		if errs[i] != nil {
 			fx.Attempts++
 			first = worse(first, g.depositFailed(ctx, fx, errs[i]))
@@ -79,7 +68,9 @@ func (g *Deliverer) depositGroup(ctx context.Context, d *Destination, gr deposit
 	if err := g.Journal.DepositedAll(ctx, done, tracked); err != nil {
 		return err
 	}
-	for i, fx := range sent {
+	// The spool names go only now: a crash before leaves the fluxes depositing, and the
+	// next round needs their spool files (a linked one only loses its second name here).
+	for i, fx := range unit {
 		if errs[i] != nil {
 			continue
 		}
@@ -87,7 +78,7 @@ func (g *Deliverer) depositGroup(ctx context.Context, d *Destination, gr deposit
 			g.Log.Warn("spool file not removed", "file", fx.SpoolName, "err", err)
 		}
 	}
-	g.Log.Info("fluxes deposited", "destination", d.Name(), "fluxes", len(done), "failed", len(sent)-len(done))
+	g.Log.Info("fluxes deposited", "destination", d.Name(), "fluxes", len(done), "failed", len(unit)-len(done))
 	return first
 }
 

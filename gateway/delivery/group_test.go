@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -21,6 +22,15 @@ type dirSyncs struct {
 	own, group int
 	unsynced   atomic.Int64 // syncfs: written unsynced (from several writers)
 	committed  int          // and renamed into place
+	linked     atomic.Int64 // linked from the spool (from several writers)
+}
+
+func (s *dirSyncs) Link(ctx context.Context, from folder.Folder, fromName, name string) error {
+	err := s.Local.Link(ctx, from, fromName, name)
+	if err == nil {
+		s.linked.Add(1)
+	}
+	return err
 }
 
 func (s *dirSyncs) WriteTempUnsynced(ctx context.Context, name string, r io.Reader) (string, error) {
@@ -46,9 +56,9 @@ func (s *dirSyncs) SyncDir(ctx context.Context, dir string) error {
 // A round to a folder deposits its fluxes in groups: one directory sync per group of
 // GroupSize, none per flux; every flux ends deposited under its name, its spool file
 // removed, and the file's ack rewritten once for the round. A flux left depositing by a
-// crashed run, found there already, is deposited without a second copy. With syncfs
-// (Linux), no file and no directory is synced on its own: the group's files are written
-// unsynced and renamed, the flux found there already is not written again.
+// crashed run, found there already, is deposited without a second copy. The outbox is on
+// the spool's file system: each flux is linked from its spool file, none written. With
+// syncfs (Linux), no directory is synced on its own either.
 func TestFolderRoundDepositsInGroups(t *testing.T) {
 	t.Run("syncfs", func(t *testing.T) { testFolderRoundDepositsInGroups(t, true) })
 	t.Run("fsync", func(t *testing.T) {
@@ -97,11 +107,13 @@ func testFolderRoundDepositsInGroups(t *testing.T, syncfs bool) {
 		t.Errorf("%d files in the outbox, want %d", len(entries), n)
 	}
 	size := dest.GroupSize()
-	switch want := (n + size - 1) / size; {
-	case !syncfs && (out.group != want || out.own != 0 || out.unsynced.Load() != 0):
-		t.Errorf("%d group syncs, %d writes with their own sync, %d unsynced, want %d, 0 and 0", out.group, out.own, out.unsynced.Load(), want)
-	case syncfs && (out.group != 0 || out.own != 0 || out.unsynced.Load() != n-1 || out.committed != n-1):
-		t.Errorf("%d directory syncs, %d writes with their own sync, %d unsynced, %d renamed; want 0, 0, %d, %d", out.group, out.own, out.unsynced.Load(), out.committed, n-1, n-1)
+	want := (n + size - 1) / size // directory syncs
+	if syncfs {
+		want = 0
+	}
+	if out.group != want || out.own != 0 || out.unsynced.Load() != 0 || out.committed != 0 || out.linked.Load() != n-1 {
+		t.Errorf("%d group syncs, %d writes with their own sync, %d unsynced, %d renamed, %d linked; want %d, 0, 0, 0, %d",
+			out.group, out.own, out.unsynced.Load(), out.committed, out.linked.Load(), want, n-1)
 	}
 	if f.acks[id] != 1 {
 		t.Errorf("ack rewritten %d times, want once for the round", f.acks[id])
@@ -127,5 +139,37 @@ func TestPacedFolderIsNotGrouped(t *testing.T) {
 	free := NewDestination(deposit.NewFolder("outbox", out), config.DestinationConfig{Name: "outbox"}, config.Schedule{Now: true})
 	if units := depositUnits(free, fluxes); len(units) != 1 || len(units[0]) != 3 {
 		t.Errorf("units for a folder: %v, want one of the three fluxes, whatever their syntax", units)
+	}
+}
+
+// A flux whose spool file is gone fails for good, saying to process its source file again;
+// the others of its group are linked and deposited.
+func TestFolderRoundWithASpoolFileMissing(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	dir := t.TempDir()
+	out, err := folder.OpenLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := NewDestination(deposit.NewFolder("outbox", out), config.DestinationConfig{Name: "outbox"}, config.Schedule{Now: true})
+	id := f.queue(t, "outbox", 5)
+	invs, _ := f.j.Invoices(ctx, id)
+	lost := invs[2].Fluxes[0]
+	if err := f.spool.Remove(ctx, lost.SpoolName); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.g.Deliver(ctx, d, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.states(t, id); got[journal.FluxDeposited] != 4 || got[journal.FluxFailed] != 1 {
+		t.Fatalf("fluxes by state: %v, want 4 deposited and 1 failed", got)
+	}
+	invs, _ = f.j.Invoices(ctx, id)
+	if fx := invs[2].Fluxes[0]; fx.State != journal.FluxFailed || !strings.Contains(fx.LastError, "missing; process the source file again") {
+		t.Errorf("the flux without its spool file: %s, %q", fx.State, fx.LastError)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 4 {
+		t.Errorf("%d files in the outbox, want 4", len(entries))
 	}
 }

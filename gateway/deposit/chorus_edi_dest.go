@@ -67,10 +67,12 @@ type ChorusEDI struct {
 // It owns both folders and closes them.
 func NewChorusEDI(cfg ChorusEDIConfig, out, returns folder.Folder, log *slog.Logger) *ChorusEDI {
 	cfg.Partner = strings.ToUpper(strings.TrimSpace(cfg.Partner))
-	return &ChorusEDI{
+	d := &ChorusEDI{
 		FolderDestination: NewFolder(cfg.Name, out), cfg: cfg, returns: returns, log: log,
 		pending: map[string]bool{}, known: map[string]map[string]StatusUpdate{}, failed: map[string]folder.FileInfo{},
 	}
+	d.SetLogger(log)
+	return d
 }
 
 // Close closes the deposit folder and the returns folder.

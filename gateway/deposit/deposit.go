@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/fluxgate/fluxgate/gateway/folder"
 )
 
 // Flux is one flux file to deliver.
@@ -15,8 +17,18 @@ type Flux struct {
 	Name    string // final name at the destination
 	Syntax  string // ubl, cii
 	Invoice string // invoice number, for platforms and logs
-	Data    []byte
-	SHA256  string // hex digest of Data
+	Data    []byte // the content; nil when Spooled holds it (a Grouper's flux)
+	SHA256  string // hex digest of the content
+	// Spooled is the spool file the flux waits in, for a Grouper: a folder on its file
+	// system links the file into place instead of copying it (FolderDestination).
+	Spooled *Spooled
+}
+
+// Spooled is a flux's spool file: durable, hashed into Flux.SHA256 when it was written, and
+// never written again (every write of a folder makes a new file and renames it into place).
+type Spooled struct {
+	Folder folder.Folder
+	Name   string
 }
 
 // Receipt is what a destination says about a deposit.

@@ -20,7 +20,8 @@ type Grouper interface {
 	// GroupSize is the largest number of fluxes DepositGroup takes.
 	GroupSize() int
 	// DepositGroup deposits each flux as Deposit does and returns, in order, its receipt
-	// or its error. A flux with no error is durable at the destination.
+	// or its error. A flux with no error is durable at the destination. A flux may come
+	// with its content in its spool file (Flux.Spooled) rather than in Data.
 	DepositGroup(ctx context.Context, fluxes []Flux) ([]Receipt, []error)
 }
 
@@ -31,12 +32,13 @@ const groupWriters = 8
 // GroupSize implements Grouper.
 func (d *FolderDestination) GroupSize() int { return 64 }
 
-// DepositGroup implements Grouper. Each flux is written as Deposit writes it (a file of the
-// same name and content is already deposited; another is refused), synced before its
-// rename, so that a name that survives a crash holds the whole flux; the directory is then
-// synced once for the whole group, and only then are the deposits reported done. A crash
-// before leaves each flux either absent or whole under its final name: its deposit, started
-// in the journal, is tried again, and Deposit finds what is there already.
+// DepositGroup implements Grouper. Each flux is linked from its spool file when the folder
+// is on the spool's file system (depositLinked), else written as Deposit writes it, synced
+// before its rename; either way a name that survives a crash holds the whole flux, and a
+// file of the same name and content is already deposited, another is refused. The directory
+// is then synced once for the whole group, and only then are the deposits reported done. A
+// crash before leaves each flux either absent or whole under its final name: its deposit,
+// started in the journal, is tried again, and finds what is there already.
 func (d *FolderDestination) DepositGroup(ctx context.Context, fluxes []Flux) ([]Receipt, []error) {
 	receipts, errs := make([]Receipt, len(fluxes)), make([]error, len(fluxes))
 	all := func(err error) ([]Receipt, []error) {
@@ -80,12 +82,14 @@ func (d *FolderDestination) DepositGroup(ctx context.Context, fluxes []Flux) ([]
 			if deferred {
 				write = ds.WriteAtomicNoDirSync
 			}
-			receipts[i], errs[i] = d.depositWith(ctx, flux, write)
+			receipts[i], errs[i] = d.depositLinked(ctx, flux, write)
 		}()
 	}
 	wg.Wait()
-	// Even a flux found there already is synced: a crashed run may have renamed it into
-	// place without its directory's sync.
+	// Crash safety: the linked names, and the files renamed into place (each synced before
+	// its rename), are durable once their directory is; a crash before leaves them
+	// depositing, absent or whole. Even a flux found there already is synced: a crashed run
+	// may have linked or renamed it into place without its directory's sync.
 	done := false
 	for i := range fluxes {
 		done = done || errs[i] == nil
@@ -113,22 +117,26 @@ func (d *FolderDestination) revalidated(ctx context.Context, rv folder.Revalidat
 	return receipts, errs
 }
 
-// depositSyncFS is DepositGroup with two syncs of the file system for the whole group
+// depositSyncFS is DepositGroup with one or two syncs of the file system for the whole group
 // instead of one fsync per flux (Linux syncfs, folder.FSSyncer):
 //
-//  1. each flux not there already is written into a temporary file, unsynced;
-//  2. syncfs: the data of every temporary file is durable;
+//  1. each flux not there already is linked from its spool file under its final name,
+//     unsynced; or, when it cannot be, written into a temporary file, unsynced;
+//  2. if any was written: syncfs: the data of every temporary file is durable;
 //  3. each temporary file is renamed to its final name, unsynced;
 //  4. syncfs: the names are durable; only then are the deposits reported done.
 //
-// Crash safety: a name appears only after its data is durable (step 2 before 3), so a
-// name that survives a crash, power loss included, holds the whole flux, and whoever picks
-// files up from the outbox never sees a partial one. A crash before step 4 returned leaves
-// the fluxes depositing in the journal, each either absent or whole under its final name,
-// plus temporary files that Clean removes on start: the next round writes the absent ones
-// and finds the others already there byte for byte (AlreadyThere), never twice. A flux
-// found there already is covered by step 4 too: a crashed run may have renamed it into
-// place without the sync of its name.
+// Crash safety: a name appears only after its data is durable, so a name that survives a
+// crash, power loss included, holds the whole flux, and whoever picks files up from the
+// outbox never sees a partial one: a linked name is the spool file, durable since the
+// spool's sync, before the journal queued the flux (and never written since: see link); a
+// written one is renamed into place after step 2. A crash before step 4 returned leaves the
+// fluxes depositing in the journal, each either absent or whole under its final name, plus
+// temporary files that Clean removes on start, and the spool files, removed only once the
+// journal records the deposits: the next round links or writes the absent ones and finds
+// the others already there byte for byte (link fails with ErrExist, then AlreadyThere),
+// never twice. A flux found there already is covered by step 4 too: a crashed run may have
+// linked or renamed it into place without the sync of its name.
 func (d *FolderDestination) depositSyncFS(ctx context.Context, fs folder.FSSyncer, fss *folder.FSSync, fluxes []Flux, receipts []Receipt, errs []error) {
 	tmps := make([]string, len(fluxes))
 	var wg sync.WaitGroup
@@ -148,7 +156,7 @@ func (d *FolderDestination) depositSyncFS(ctx context.Context, fs folder.FSSynce
 				tmps[i] = tmp
 				return err
 			}
-			receipts[i], errs[i] = d.depositWith(ctx, flux, write)
+			receipts[i], errs[i] = d.depositLinked(ctx, flux, write)
 		}()
 	}
 	wg.Wait()
@@ -193,19 +201,64 @@ func (d *FolderDestination) depositSyncFS(ctx context.Context, fs folder.FSSynce
 	}
 }
 
-// depositWith is deposit with the write given: one that syncs the directory or not.
-func (d *FolderDestination) depositWith(ctx context.Context, flux Flux, write func(context.Context, string, io.Reader) error) (Receipt, error) {
-	same, err := d.holds(ctx, flux)
-	switch {
-	case err == nil && same:
-		return Receipt{ID: flux.Name, Location: d.dir.String() + "/" + flux.Name, At: d.now(), AlreadyThere: true}, nil
+// depositLinked deposits one flux of a group: its spool file linked into place when the
+// folder can (link), else written with write as depositWith writes it. Either way a file of
+// that name in the folder already is checked byte for byte (found).
+func (d *FolderDestination) depositLinked(ctx context.Context, flux Flux, write writeFunc) (Receipt, error) {
+	switch err := d.link(ctx, flux); {
 	case err == nil:
-		return Receipt{}, Permanent(fmt.Errorf("deposit %s: a different file named %s is already in %s", d.name, flux.Name, d.dir))
-	case !errors.Is(err, folder.ErrNotExist):
-		return Receipt{}, fmt.Errorf("deposit %s: check %s: %w", d.name, flux.Name, err)
+		return d.receipt(flux, false), nil
+	case errors.Is(err, folder.ErrExist):
+		return d.found(ctx, flux)
+	case errors.Is(err, errCopy):
+		return d.depositWith(ctx, flux, write)
+	case errors.Is(err, folder.ErrNotExist): // Link's promise: only the spool file's
+		return Receipt{}, d.spoolFailed(flux, err)
+	default:
+		return Receipt{}, fmt.Errorf("deposit %s: link %s: %w", d.name, flux.Name, err)
 	}
-	if err := write(ctx, flux.Name, bytes.NewReader(flux.Data)); err != nil {
+}
+
+// errCopy says that a flux is to be written into the folder, not linked.
+var errCopy = errors.New("written, not linked")
+
+// link gives flux's spool file its final name in the folder (folder.Linker, a hard link):
+// the flux's bytes are not read, written nor synced again, and no file is made. The name
+// and the spool name share one file, which is safe because nothing ever writes into an
+// existing file of a folder (WriteAtomic and the spool make a new file and rename it into
+// place): the spool file is never written after it was hashed and synced, and a deposited
+// file is never written by Fluxgate. It returns errCopy when the flux is to be written
+// instead: no spool file, a folder that cannot link (SFTP), or one whose link was refused
+// (another file system, no hard links there, not Linux); that is remembered, and logged once.
+func (d *FolderDestination) link(ctx context.Context, flux Flux) error {
+	ln, ok := d.dir.(folder.Linker)
+	if !ok || flux.Spooled == nil || d.copies.Load() {
+		return errCopy
+	}
+	err := ln.Link(ctx, flux.Spooled.Folder, flux.Spooled.Name, flux.Name)
+	if !errors.Is(err, folder.ErrCannotLink) {
+		return err
+	}
+	if d.copies.CompareAndSwap(false, true) {
+		d.log.Info("fluxes are copied from the spool into the folder: they cannot be linked", "folder", d.dir.String(), "why", err)
+	}
+	return errCopy
+}
+
+type writeFunc = func(context.Context, string, io.Reader) error
+
+// depositWith deposits flux by writing it with write (with or without the sync of its
+// directory), unless a file of that name is there already (found).
+func (d *FolderDestination) depositWith(ctx context.Context, flux Flux, write writeFunc) (Receipt, error) {
+	if r, err := d.found(ctx, flux); !errors.Is(err, folder.ErrNotExist) {
+		return r, err
+	}
+	data, err := d.content(ctx, flux)
+	if err != nil {
+		return Receipt{}, err
+	}
+	if err := write(ctx, flux.Name, bytes.NewReader(data)); err != nil {
 		return Receipt{}, fmt.Errorf("deposit %s: write %s: %w", d.name, flux.Name, err)
 	}
-	return Receipt{ID: flux.Name, Location: d.dir.String() + "/" + flux.Name, At: d.now()}, nil
+	return d.receipt(flux, false), nil
 }
