@@ -314,8 +314,8 @@ func oddKind(fi FileInfo) Kind {
 	return fi.Kind
 }
 
-// excluded says why an entry is never a candidate, if it is not: a directory, what is not
-// a regular file, an ignored name, a readiness marker, a name outside the pattern.
+// excluded reports whether an entry is never taken, and why: a directory, what is not a
+// regular file, an ignored name, a readiness marker, a name outside the pattern.
 func (w *Watcher) excluded(fi FileInfo) (reason string, excluded bool) {
 	switch {
 	case fi.IsDir:
