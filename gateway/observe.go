@@ -82,7 +82,9 @@ func (r *route) observeScans(log *slog.Logger) func([]folder.Waiting, error) {
 			log.Info("source folder reachable again", "down_since", s.DownSince)
 		}
 		s.Up, s.LastScan, s.DownSince, s.LastError, s.HostKeyRefused = true, now, time.Time{}, "", false
-		s.Waiting = s.Waiting[:0]
+		// Made anew: reusing the slice would keep, beyond its length, the names of every file
+		// a flood once left waiting.
+		s.Waiting = make([]WaitingFile, 0, len(waiting))
 		for _, w := range waiting {
 			s.Waiting = append(s.Waiting, WaitingFile{Name: w.File.Name, Size: w.File.Size, Reason: w.Reason, Kind: waitKind(w.Reason)})
 		}

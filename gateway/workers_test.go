@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/fluxgate/fluxgate/internal/testutil"
 )
@@ -62,5 +64,48 @@ func TestWorkersClaimOnceAndFindDuplicates(t *testing.T) {
 	}
 	if left := e.spoolFiles(t); len(left) != 0 {
 		t.Errorf("spool files left after every flux was deposited: %v", left)
+	}
+}
+
+// A flood of files costs no goroutine per file: run waits for a free slot before it starts
+// one, so the caller (the route's loop, fed by the watcher) is held back while n files are
+// in hand.
+func TestWorkersRunWaitsForASlot(t *testing.T) {
+	const n = 2
+	w := newWorkers(n)
+	release := make(chan struct{})
+	var mu sync.Mutex
+	running, most := 0, 0
+	started := make(chan int, 3*n)
+	go func() {
+		for i := range 3 * n {
+			w.run(func() {
+				mu.Lock()
+				running++
+				most = max(most, running)
+				mu.Unlock()
+				<-release
+				mu.Lock()
+				running--
+				mu.Unlock()
+			})
+			started <- i
+		}
+	}()
+	for range n {
+		<-started
+	}
+	select {
+	case i := <-started:
+		t.Fatalf("run returned for file %d while %d files were in hand", i, n)
+	case <-time.After(50 * time.Millisecond): // only a failure can end sooner
+	}
+	close(release)
+	for range 2 * n {
+		<-started
+	}
+	w.idle()
+	if most > n {
+		t.Errorf("%d files in hand at once, want at most %d", most, n)
 	}
 }

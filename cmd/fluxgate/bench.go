@@ -76,6 +76,12 @@ type benchRun struct {
 	DepositP99MS  float64 `json:"dropToDepositP99ms,omitempty"`
 	QuietMS       float64 `json:"quietMs,omitempty"`
 	LatencySample int     `json:"latencyFiles,omitempty"`
+	// The daemon's health under a flood (Linux, from /proc): the most file descriptors it
+	// held at once, and its resident memory once a tenth of the files dropped at once were
+	// deposited, then once all were: memory that grows with the files shows between the two.
+	PeakOpenFDs int     `json:"peakOpenFds,omitempty"`
+	RSSTenthMB  float64 `json:"rssAfterTenthMB,omitempty"`
+	RSSEndMB    float64 `json:"rssAtEndMB,omitempty"`
 }
 
 func newBenchCmd() *cobra.Command {
@@ -230,9 +236,12 @@ func runBench(ctx context.Context, o benchOptions, log io.Writer) (*benchResult,
 	return res, nil
 }
 
-// latencyPause is the wait before each file dropped for the latency: longer than the
-// watcher's coalescing of a burst of folder events (folder.notifyDelay).
+// latencyPause is the wait before each file dropped for the latency, so that each is
+// dropped into an idle gateway.
 const latencyPause = 250 * time.Millisecond
+
+// procPeriod is how often the daemon's open descriptors are counted.
+const procPeriod = 10 * time.Millisecond
 
 // bench runs the gateway binary on generated exports.
 type bench struct {
@@ -399,6 +408,9 @@ func (b *bench) daemon(ctx context.Context, ws *benchSpace) (*benchRun, error) {
 			cmd.Wait()
 		}
 	}()
+	sampling, stopSampling := context.WithCancel(ctx)
+	defer stopSampling()
+	proc := watchProc(sampling, cmd.Process.Pid, procPeriod)
 	res := &benchRun{QuietMS: float64(b.o.quiet) / float64(time.Millisecond), LatencySample: b.o.latencyFiles}
 	const small = 5 // invoices in each latency file
 	// File and invoice numbers after the throughput set's: every invoice is new.
@@ -445,16 +457,26 @@ func (b *bench) daemon(ctx context.Context, ws *benchSpace) (*benchRun, error) {
 		}
 	}
 	want := before + b.o.files*b.o.invoices*len(b.o.outputs)
-	for countEntries(ws.outbox) < want {
+	tenth := before + (want-before+9)/10
+	for n := countEntries(ws.outbox); n < want; n = countEntries(ws.outbox) {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("daemon: %d of %d fluxes deposited: %w", countEntries(ws.outbox)-before, want-before, err)
+			return nil, fmt.Errorf("daemon: %d of %d fluxes deposited: %w", n-before, want-before, err)
 		}
 		if cmd.ProcessState != nil {
 			return nil, errors.New("daemon stopped by itself")
 		}
+		if n >= tenth && res.RSSTenthMB == 0 {
+			res.RSSTenthMB = proc.RSSMB()
+		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	elapsed := time.Since(start)
+	res.RSSEndMB = proc.RSSMB()
+	if res.RSSTenthMB == 0 {
+		res.RSSTenthMB = res.RSSEndMB // all deposited before the first look
+	}
+	stopSampling()
+	res.PeakOpenFDs = proc.PeakFDs()
 	res.Seconds = elapsed.Seconds()
 	res.InvoicesPerS = float64(b.o.files*b.o.invoices) / elapsed.Seconds()
 	res.FilesPerS = float64(b.o.files) / elapsed.Seconds()
@@ -567,6 +589,10 @@ func printBench(w io.Writer, r *benchResult) {
 		fmt.Fprintf(w, "daemon: drop to ack p50 %.0f ms, p99 %.0f ms; to deposit p50 %.0f ms, p99 %.0f ms (quiet period %.0f ms, %d files)\n",
 			d.LatencyP50MS, d.LatencyP99MS, d.DepositP50MS, d.DepositP99MS, d.QuietMS, d.LatencySample)
 		fmt.Fprintf(w, "daemon: all files at once: %.2f s, %.0f invoices/s, %.1f files/s, peak RSS %.0f MB\n", d.Seconds, d.InvoicesPerS, d.FilesPerS, d.PeakRSSMB)
+		if d.PeakOpenFDs > 0 {
+			fmt.Fprintf(w, "daemon: at most %d open file descriptors; resident memory %.0f MB after the first %d files, %.0f MB after all %d\n",
+				d.PeakOpenFDs, d.RSSTenthMB, (r.Files+9)/10, d.RSSEndMB, r.Files)
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -44,6 +45,9 @@ func TestBench(t *testing.T) {
 		d := res.Daemon
 		if d == nil || d.InvoicesPerS <= 0 || d.LatencyP50MS <= 0 || d.LatencyP99MS < d.LatencyP50MS || d.DepositP99MS <= 0 {
 			t.Errorf("%s: daemon: %+v", format, d)
+		}
+		if runtime.GOOS == "linux" && d != nil && (d.PeakOpenFDs == 0 || d.RSSTenthMB <= 0 || d.RSSEndMB <= 0) {
+			t.Errorf("%s: daemon: open descriptors or resident memory not sampled from /proc: %+v", format, d)
 		}
 		if _, err := exec.LookPath("strace"); err == nil && res.Fsyncs == 0 {
 			t.Errorf("%s: strace is installed, but no fsync was counted: %+v", format, res)

@@ -19,24 +19,28 @@ const DefaultQuiet = 2 * time.Second
 // DefaultRescan is the rescan period used when WatchOptions.Rescan is zero.
 const DefaultRescan = 10 * time.Second
 
-// notifyDelay is how long Run waits after a change notification before scanning, so that
-// a burst of events costs one scan. It is not reset by further events, so a file written
-// continuously is still observed regularly.
-const notifyDelay = 100 * time.Millisecond
-
-// firstNotifyDelay is the wait after a notification that comes when no scan ran for
-// notifyDelay: a file dropped into a quiet folder is seen at once, so that its quiet period
-// starts when it was dropped, not notifyDelay later. A burst still costs one scan per
-// notifyDelay.
-const firstNotifyDelay = 5 * time.Millisecond
+// A change notification brings a scan soon: a file's quiet period starts when a scan
+// first sees its last version, so every millisecond the scan waits is added to the time
+// from the drop to the ack. But a burst of events (a file being written, a thousand files
+// dropped at once) must not cost a scan each: the scans that notifications bring start
+// notifyGapFactor times the duration of the previous scan apart, so that listing takes a
+// tenth of the time at most however big the folder; never less than minNotifyGap apart (a
+// small folder where a file is written continuously is listed 200 times a second at most),
+// never more than maxNotifyGap (a huge folder still sees its changes within a second).
+// Further events do not delay a scan already due: a file written continuously is observed
+// regularly.
+const (
+	notifySettle    = time.Millisecond // the events of one write (create, write, close) cost one scan
+	notifyGapFactor = 10
+	minNotifyGap    = 5 * time.Millisecond
+	maxNotifyGap    = time.Second
+)
 
 // notifyWait is how long after a notification at now the scan comes, the previous scan
-// having run at lastScan.
-func notifyWait(now, lastScan time.Time) time.Duration {
-	if now.Sub(lastScan) >= notifyDelay {
-		return firstNotifyDelay
-	}
-	return notifyDelay
+// having started at lastScan and lasted took.
+func notifyWait(now, lastScan time.Time, took time.Duration) time.Duration {
+	gap := min(max(notifyGapFactor*took, minNotifyGap), maxNotifyGap)
+	return max(notifySettle, lastScan.Add(gap).Sub(now))
 }
 
 // Readiness says when a file is complete.
@@ -205,123 +209,154 @@ func (w *Watcher) scan(ctx context.Context) (ready []FileInfo, waiting []Waiting
 	}
 	w.recovered()
 	now := w.opts.Now()
-	quiet := w.opts.Ready.Quiet
 
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	first := !w.started
 	w.started = true
 	w.scans.Add(1)
-
-	present := make(map[string]bool, len(list))
-	markers := make(map[string]bool) // lower-case names of regular files, in marker mode
-	for _, fi := range list {
-		if !fi.IsDir && fi.Size >= 0 {
-			present[fi.Name] = true
-			if w.marker != nil {
-				markers[strings.ToLower(fi.Name)] = true
-			}
-		}
+	w.keepListed(list)
+	var markers map[string]bool // lower-case names of regular files, in marker mode
+	if w.marker != nil {
+		markers = lowerRegularNames(list)
 	}
-	for name := range w.seen {
-		if !present[name] {
-			delete(w.seen, name)
-		}
-	}
-	for name := range w.sent {
-		if !present[name] {
-			delete(w.sent, name)
-		}
-	}
-	odd := make(map[string]bool)
-
+	odd := make(map[string]Kind) // this listing's entries that are not regular files
 	for _, fi := range list {
 		wait := func(format string, args ...any) {
 			waiting = append(waiting, Waiting{File: fi, Reason: fmt.Sprintf(format, args...)})
 		}
-		switch {
-		case fi.IsDir && fi.Name == ".fluxgate":
-			continue
-		case fi.IsDir:
-			wait("directory (only files at the top level are processed)")
-			continue
-		case !fi.Regular():
-			// Never opened: a named pipe would block the reader, a device could be endless.
-			k := fi.Kind
-			if k == KindFile || k == KindDir {
-				k = KindSymlink // a caller's FileInfo without a kind: Size -1 meant a link
-			}
-			if k == KindSymlink {
-				wait("symbolic link: not a regular file (refused, never followed)")
-			} else {
-				wait("%s: not a regular file (never opened)", k)
-			}
-			odd[fi.Name] = true
-			if w.odd[fi.Name] != k {
-				w.odd[fi.Name] = k
-				w.log.Warn("not a regular file in the folder: it is never opened; remove it, or drop the data as a regular file",
-					"folder", w.f.String(), "file", fi.Name, "kind", k.String())
-			}
+		if fi.IsDir && fi.Name == ".fluxgate" {
 			continue
 		}
-		if reason, ignored := isIgnoredName(fi.Name); ignored {
+		if !fi.IsDir && !fi.Regular() {
+			odd[fi.Name] = w.reportOdd(fi)
+		}
+		if reason, excluded := w.excluded(fi); excluded {
 			wait("%s", reason)
 			continue
 		}
-		if w.marker != nil && w.marker.MatchString(fi.Name) {
-			wait("readiness marker (never processed)")
-			continue
-		}
-		if ok, _ := path.Match(w.pattern, strings.ToLower(fi.Name)); w.pattern != "" && !ok {
-			wait("excluded by pattern %q", w.opts.Pattern)
-			continue
-		}
-
 		if w.marker != nil {
-			m := w.markerFor(fi.Name)
-			if markers[strings.ToLower(m)] {
+			if m := w.markerFor(fi.Name); markers[strings.ToLower(m)] {
 				ready = append(ready, fi)
 			} else {
 				wait("waiting for marker %q", m)
 			}
 			continue
 		}
-
-		v := version{fi.Size, fi.ModTime}
-		obs, known := w.seen[fi.Name]
-		if !known || !obs.same(v) {
-			obs = observation{version: v, since: now}
-			w.seen[fi.Name] = obs
-		}
-		if first && !known && !w.remote && now.Sub(fi.ModTime) >= quiet {
-			// It sat there before the watcher started: ready now, and until it changes. (Not
-			// for a server's times: its clock may be behind ours.)
-			obs.since = now.Add(-quiet)
-			w.seen[fi.Name] = obs
-		}
-		switch {
-		case now.Sub(obs.since) >= quiet:
+		obs, changed := w.observe(fi, now, first)
+		at := obs.since.Add(w.opts.Ready.Quiet)
+		if !now.Before(at) {
 			ready = append(ready, fi)
-		default:
-			at := obs.since.Add(quiet)
-			if next.IsZero() || at.Before(next) {
-				next = at
-			}
-			if known && obs.since.Equal(now) {
-				wait("still changing (changed since the previous scan); ready after %s without change", quiet)
-			} else {
-				wait("still changing since %s; ready after %s without change",
-					obs.since.Format(time.RFC3339), quiet)
-			}
-			waiting[len(waiting)-1].Settling = true
+			continue
 		}
-	}
-	for name := range w.odd {
-		if !odd[name] {
-			delete(w.odd, name) // gone: reported again if it comes back
+		if next.IsZero() || at.Before(next) {
+			next = at
 		}
+		if changed {
+			wait("still changing (changed since the previous scan); ready after %s without change", w.opts.Ready.Quiet)
+		} else {
+			wait("still changing since %s; ready after %s without change", obs.since.Format(time.RFC3339), w.opts.Ready.Quiet)
+		}
+		waiting[len(waiting)-1].Settling = true
 	}
+	w.odd = odd // one gone is reported again if it comes back
 	return ready, waiting, next, nil
+}
+
+// keepListed drops what the watcher knows of the files that are no longer listed (claimed,
+// moved or removed): its state is the files present, never the files seen since the start.
+// The maps are made anew rather than pruned in place, since a Go map keeps the room it
+// once needed: ten thousand files dropped at once would hold it for ever. Under mu.
+func (w *Watcher) keepListed(list []FileInfo) {
+	seen := make(map[string]observation)
+	sent := make(map[string]version)
+	for _, fi := range list {
+		if !fi.Regular() {
+			continue
+		}
+		if obs, ok := w.seen[fi.Name]; ok {
+			seen[fi.Name] = obs
+		}
+		if v, ok := w.sent[fi.Name]; ok {
+			sent[fi.Name] = v
+		}
+	}
+	w.seen, w.sent = seen, sent
+}
+
+// lowerRegularNames returns the names of the regular files of list, in lower case.
+func lowerRegularNames(list []FileInfo) map[string]bool {
+	names := make(map[string]bool)
+	for _, fi := range list {
+		if fi.Regular() {
+			names[strings.ToLower(fi.Name)] = true
+		}
+	}
+	return names
+}
+
+// reportOdd logs, once while it stays, an entry that is not a regular file, and returns
+// its kind. Under scanMu.
+func (w *Watcher) reportOdd(fi FileInfo) Kind {
+	k := oddKind(fi)
+	if w.odd[fi.Name] != k {
+		w.log.Warn("not a regular file in the folder: it is never opened; remove it, or drop the data as a regular file",
+			"folder", w.f.String(), "file", fi.Name, "kind", k.String())
+	}
+	return k
+}
+
+// oddKind is the kind of an entry that is not a regular file.
+func oddKind(fi FileInfo) Kind {
+	if fi.Kind == KindFile || fi.Kind == KindDir {
+		return KindSymlink // a caller's FileInfo without a kind: Size -1 meant a link
+	}
+	return fi.Kind
+}
+
+// excluded reports whether an entry is never taken, and why: a directory, what is not a
+// regular file, an ignored name, a readiness marker, a name outside the pattern.
+func (w *Watcher) excluded(fi FileInfo) (reason string, excluded bool) {
+	switch {
+	case fi.IsDir:
+		return "directory (only files at the top level are processed)", true
+	case !fi.Regular():
+		// Never opened: a named pipe would block the reader, a device could be endless.
+		if k := oddKind(fi); k != KindSymlink {
+			return fmt.Sprintf("%s: not a regular file (never opened)", k), true
+		}
+		return "symbolic link: not a regular file (refused, never followed)", true
+	}
+	if reason, ignored := isIgnoredName(fi.Name); ignored {
+		return reason, true
+	}
+	if w.marker != nil && w.marker.MatchString(fi.Name) {
+		return "readiness marker (never processed)", true
+	}
+	if ok, _ := path.Match(w.pattern, strings.ToLower(fi.Name)); w.pattern != "" && !ok {
+		return fmt.Sprintf("excluded by pattern %q", w.opts.Pattern), true
+	}
+	return "", false
+}
+
+// observe records the version of fi listed at now and returns its observation: since when
+// it is unchanged, and whether it changed since the previous scan. The quiet period runs
+// from the first listing of a version, not from its modification time (a copy that keeps
+// times says nothing of when the writing ended), except for a file that was there before
+// the watcher started. Under mu.
+func (w *Watcher) observe(fi FileInfo, now time.Time, first bool) (obs observation, changed bool) {
+	v := version{fi.Size, fi.ModTime}
+	obs, known := w.seen[fi.Name]
+	if !known || !obs.same(v) {
+		obs = observation{version: v, since: now}
+	}
+	if first && !known && !w.remote && now.Sub(fi.ModTime) >= w.opts.Ready.Quiet {
+		// It sat there before the watcher started: ready now, and until it changes. (Not
+		// for a server's times: its clock may be behind ours.)
+		obs.since = now.Add(-w.opts.Ready.Quiet)
+	}
+	w.seen[fi.Name] = obs
+	return obs, known && obs.since.Equal(now)
 }
 
 // list lists the root, first checking that the folder is still the directory at its
@@ -436,7 +471,8 @@ func (w *Watcher) Run(ctx context.Context, out chan<- FileInfo) error {
 	wake := time.NewTimer(0) // the first scan, then readiness deadlines and notifications
 	defer wake.Stop()
 	wakeAt := w.opts.Now()
-	var lastScan time.Time // when the latest scan started
+	var lastScan time.Time         // when the latest scan started
+	var lastScanTook time.Duration // and how long it lasted
 	setWake := func(at time.Time) {
 		if !wakeAt.IsZero() && !at.Before(wakeAt) {
 			return // an earlier wake-up is pending
@@ -455,7 +491,7 @@ func (w *Watcher) Run(ctx context.Context, out chan<- FileInfo) error {
 				continue
 			}
 			now := w.opts.Now()
-			setWake(now.Add(notifyWait(now, lastScan)))
+			setWake(now.Add(notifyWait(now, lastScan, lastScanTook)))
 			continue
 		case <-reconnected:
 			if w.Failing() != nil {
@@ -472,6 +508,7 @@ func (w *Watcher) Run(ctx context.Context, out chan<- FileInfo) error {
 
 		lastScan = w.opts.Now()
 		ready, _, next, err := w.scan(ctx)
+		lastScanTook = w.opts.Now().Sub(lastScan)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -482,8 +519,9 @@ func (w *Watcher) Run(ctx context.Context, out chan<- FileInfo) error {
 			subscribe() // the old subscription watched the directory that moved away
 		}
 		if !next.IsZero() {
-			// A little after the deadline, so the scan then sees the quiet period elapsed.
-			setWake(next.Add(time.Millisecond))
+			// The scan then reads the clock after its listing: past the deadline, it sees the
+			// quiet period elapsed.
+			setWake(next)
 		}
 		for _, fi := range ready {
 			if !w.claimSend(ctx, fi) {

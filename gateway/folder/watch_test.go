@@ -2,6 +2,7 @@ package folder
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -479,5 +480,75 @@ func TestRunQuietRealClock(t *testing.T) {
 	defer mu.Unlock()
 	if !finished || fi.Size != int64(size) {
 		t.Fatalf("emitted %+v while being written (finished %v, size %d)", fi, finished, size)
+	}
+}
+
+// What the watcher knows of a file (its observation, that it was sent) goes with the file:
+// claimed or removed, it is forgotten at the next scan, so that a flood of files leaves
+// nothing behind. A file that stays keeps its quiet period running.
+func TestWatcherForgetsFilesGone(t *testing.T) {
+	l, root := openTemp(t)
+	clock := newFakeClock()
+	const quiet = time.Second
+	w := NewWatcher(l, WatchOptions{Ready: Readiness{Quiet: quiet}, Now: clock.Now})
+	mustScan(t, w) // started: the files below wait for their quiet period
+	for i := range 100 {
+		writeFile(t, filepath.Join(root, fmt.Sprintf("f%03d.csv", i)), "x")
+	}
+	mustScan(t, w)
+	clock.Advance(quiet)
+	ready, _ := mustScan(t, w)
+	if len(ready) != 100 {
+		t.Fatalf("%d ready, want 100", len(ready))
+	}
+	for _, fi := range ready {
+		if !w.claimSend(context.Background(), fi) {
+			t.Fatalf("%s not sent", fi.Name)
+		}
+	}
+	writeFile(t, filepath.Join(root, "stays.csv"), "y")
+	mustScan(t, w) // stays.csv observed: ready one quiet period later
+	clock.Advance(quiet / 2)
+	for _, fi := range ready {
+		if err := os.Remove(filepath.Join(root, fi.Name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ready, _ := mustScan(t, w); len(ready) != 0 {
+		t.Fatalf("ready too early: %s", names(ready))
+	}
+	w.mu.Lock()
+	seen, sent := len(w.seen), len(w.sent)
+	w.mu.Unlock()
+	if seen != 1 || sent != 0 {
+		t.Errorf("after the files went: %d observations, %d sent, want 1 (stays.csv) and 0", seen, sent)
+	}
+	clock.Advance(quiet / 2)
+	if ready, _ := mustScan(t, w); names(ready) != "stays.csv" {
+		t.Errorf("the file that stayed: ready %s after its quiet period", names(ready))
+	}
+}
+
+// A file written in two parts, the second after a pause shorter than the quiet period, is
+// emitted whole, never before a full quiet period has passed since its last write.
+func TestRunQuietFromTheLastWrite(t *testing.T) {
+	l, root := openTemp(t)
+	const quiet = 300 * time.Millisecond
+	w := NewWatcher(l, WatchOptions{Pattern: "*.csv", Ready: Readiness{Quiet: quiet}, Rescan: time.Hour})
+	out := runWatcher(t, w)
+	waitScanCount(t, w, 1)
+
+	a := startAppender(t, filepath.Join(root, "a.csv"))
+	a.write(t, "first part\n")
+	waitScans(t, w, 1) // the first part is observed: its quiet period runs
+	time.Sleep(quiet / 2)
+	a.write(t, "second part\n")
+	lastWrite := time.Now()
+	fi := receive(t, out)
+	if since := time.Since(lastWrite); since < quiet {
+		t.Errorf("emitted %s after the last write, before the quiet period of %s", since, quiet)
+	}
+	if want := int64(len("first part\nsecond part\n")); fi.Size != want {
+		t.Errorf("emitted with size %d, want %d", fi.Size, want)
 	}
 }
