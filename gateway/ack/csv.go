@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"io"
 	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
 
+	"github.com/fluxgate/fluxgate/gateway/journal"
 	"github.com/fluxgate/fluxgate/invoice"
 )
 
@@ -150,6 +152,119 @@ func (d Document) CSV(encoding string) ([]byte, error) {
 		return buf.Bytes(), nil
 	}
 	return encode(buf.Bytes(), cm), nil
+}
+
+// CSV writes the ack to w for software that reads only CSV: a header row (CSVHeader), then
+// one line per invoice as each yields it, fields separated by ';', lines ended by CRLF, in
+// encoding (empty means DefaultCSVEncoding). A file without invoices (unreadable, a
+// duplicate, too large) gets one line that says why. The rule and message are the
+// invoice's first fatal problem (else its first problem, else the file's), or, for an
+// invoice whose deposit waits, why it waits. A character the encoding cannot hold becomes
+// '?'.
+func (r *Renderer) CSV(w io.Writer, encoding string, each EachInvoice) error {
+	if err := r.csv(w, encoding, each); err != nil {
+		return fmt.Errorf("ack: render %s as CSV: %w", r.head.File.Name, err)
+	}
+	return nil
+}
+
+func (r *Renderer) csv(w io.Writer, encoding string, each EachInvoice) error {
+	if encoding == "" {
+		encoding = DefaultCSVEncoding
+	}
+	cm, ok := csvEncodings[strings.ToLower(encoding)]
+	if !ok {
+		return CheckEncoding(encoding)
+	}
+	if strings.EqualFold(encoding, "utf-8-bom") {
+		if _, err := io.WriteString(w, "\uFEFF"); err != nil {
+			return err
+		}
+	}
+	out := csvLines{w: w, cm: cm}
+	out.csv = csv.NewWriter(&out.line)
+	out.csv.Comma = ';'
+	out.csv.UseCRLF = true
+	if err := out.write(CSVHeader); err != nil {
+		return err
+	}
+	file := r.head.File
+	var invoices int
+	err := each(func(inv journal.Invoice) error {
+		invoices++
+		return out.write(csvRecord(file, r.head.Problems, r.invoice(inv)))
+	})
+	if err != nil || invoices > 0 {
+		return err
+	}
+	rule, msg := firstProblem(r.head.Problems) // no invoice: the line says why
+	return out.write([]string{file.Name, file.Status, "", "", "", "", rule, msg})
+}
+
+// csvRecord is the line of inv in the CSV ack of file, whose own problems are fileProblems.
+func csvRecord(file File, fileProblems []Problem, inv Invoice) []string {
+	var fluxes, platform []string
+	var waiting string
+	for _, fx := range inv.Fluxes {
+		fluxes = append(fluxes, fx.Name)
+		if fx.PlatformStatus != "" {
+			platform = append(platform, fx.PlatformStatus)
+		}
+		if waiting == "" {
+			waiting = fx.Waiting
+		}
+	}
+	rule, msg := firstProblem(inv.Problems)
+	if rule == "" && msg == "" {
+		if rule, msg = firstProblem(fileProblems); msg == "" {
+			msg = waiting
+		}
+	}
+	// Flux names hold no spaces (they are sanitized), so a space separates them.
+	return []string{file.Name, file.Status, inv.Number, inv.Status,
+		strings.Join(fluxes, " "), strings.Join(platform, " "), rule, msg}
+}
+
+// csvLines writes CSV records to w one at a time, each converted to the ack's encoding once
+// whole: a character is never cut between two conversions.
+type csvLines struct {
+	w       io.Writer
+	cm      *charmap.Charmap // nil: UTF-8
+	csv     *csv.Writer      // writes into line
+	line    bytes.Buffer
+	encoded []byte
+}
+
+func (l *csvLines) write(record []string) error {
+	l.line.Reset()
+	if err := l.csv.Write(record); err != nil {
+		return err
+	}
+	l.csv.Flush()
+	if err := l.csv.Error(); err != nil {
+		return err
+	}
+	text := l.line.Bytes()
+	if l.cm != nil {
+		l.encoded = encodeTo(l.encoded[:0], text, l.cm)
+		text = l.encoded
+	}
+	_, err := l.w.Write(text)
+	return err
+}
+
+// encodeTo appends UTF-8 text converted into cm to dst, replacing what cm cannot hold with '?'.
+func encodeTo(dst, text []byte, cm *charmap.Charmap) []byte {
+	for len(text) > 0 {
+		r, n := utf8.DecodeRune(text)
+		text = text[n:]
+		b, ok := cm.EncodeRune(r)
+		if !ok {
+			b = '?'
+		}
+		dst = append(dst, b)
+	}
+	return dst
 }
 
 // firstProblem is the rule and message of the first fatal problem of ps, or of its first
