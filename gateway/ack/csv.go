@@ -301,3 +301,12 @@ func encode(text []byte, cm *charmap.Charmap) []byte {
 	}
 	return out
 }
+
+// FileName is the name of the ack in format beside the XML ack named xmlName (Name or
+// SupersededName).
+func FileName(xmlName, format string) string {
+	if format == FormatCSV {
+		return CSVName(xmlName)
+	}
+	return xmlName
+}
