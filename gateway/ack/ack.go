@@ -10,7 +10,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"maps"
 	"path"
 	"strings"
 	"time"
@@ -23,7 +22,8 @@ import (
 // Namespace of the acknowledgement document.
 const Namespace = "urn:fluxgate:ack:1"
 
-// Document is the acknowledgement of one input file.
+// Document is the acknowledgement of one input file, as its XML reads: a Renderer writes it
+// one invoice at a time, and readers of acks (tests, tools) decode it whole.
 type Document struct {
 	XMLName   xml.Name  `xml:"urn:fluxgate:ack:1 Acknowledgement"`
 	Language  string    `xml:"language,attr"`
@@ -95,61 +95,6 @@ type Problem struct {
 	BT       string `xml:"bt,attr,omitempty"`
 	Mapping  int    `xml:"mappingLine,attr,omitempty"`
 	Message  string `xml:",chardata"`
-}
-
-// Build renders the journal's view of a file in lang ("fr" or "en"). dests, when given, says
-// why the destinations' queued fluxes wait as a whole (paused, held by a platform).
-func Build(f journal.File, invoices []journal.Invoice, lang string, now time.Time, dests ...map[string]journal.DestinationState) Document {
-	states := map[string]journal.DestinationState{}
-	for _, m := range dests {
-		maps.Copy(states, m)
-	}
-	if lang != "en" {
-		lang = "fr"
-	}
-	doc := Document{
-		Language:  lang,
-		Generated: now.UTC().Format(time.RFC3339),
-		File: File{
-			Name:     f.Name,
-			Source:   f.Source,
-			SHA256:   f.SHA256,
-			Size:     f.Size,
-			Received: f.Received.UTC().Format(time.RFC3339),
-			Status:   f.Status,
-		},
-		Problems: problems(f.Problems, lang),
-	}
-	if f.State == journal.FileDone {
-		doc.File.StoredAs = f.StoredName
-	}
-	for _, inv := range invoices {
-		a := Invoice{
-			Number:    inv.Number,
-			Seq:       inv.Seq,
-			IssueDate: inv.IssueDate,
-			Status:    inv.Status,
-			FirstLine: inv.FirstLine,
-			LastLine:  inv.LastLine,
-			Problems:  problems(inv.Problems, lang),
-		}
-		for _, fx := range inv.Fluxes {
-			a.Fluxes = append(a.Fluxes, flux(fx, lang, now, states[fx.Destination]))
-		}
-		doc.Invoices = append(doc.Invoices, a)
-		doc.Summary.Invoices++
-		switch inv.Status {
-		case journal.InvoiceRejected:
-			doc.Summary.Rejected++
-		case journal.InvoiceQueued:
-			doc.Summary.Queued++
-		case journal.InvoiceDeposited:
-			doc.Summary.Deposited++
-		case journal.InvoiceDuplicate:
-			doc.Summary.Duplicate++
-		}
-	}
-	return doc
 }
 
 // EachInvoice calls yield with each invoice of a file in file order, and stops at the first
@@ -389,15 +334,6 @@ func problems(ps []journal.Problem, lang string) []Problem {
 		})
 	}
 	return out
-}
-
-// Marshal renders the document as indented XML with its declaration.
-func (d Document) Marshal() ([]byte, error) {
-	b, err := xml.MarshalIndent(d, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("ack: render %s: %w", d.File.Name, err)
-	}
-	return append([]byte(xml.Header), append(b, '\n')...), nil
 }
 
 // MaxName is the longest file name, in bytes, that most file systems and SFTP servers take

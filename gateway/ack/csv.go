@@ -57,101 +57,13 @@ func CheckEncoding(encoding string) error {
 	return nil
 }
 
-// CSVName is the name of the CSV ack beside the XML ack named xmlName (Name or
-// SupersededName): the same name ending in .ack.csv.
-func CSVName(xmlName string) string { return strings.TrimSuffix(xmlName, ".xml") + ".csv" }
-
-// Rendered is one ack file, ready to be written atomically.
-type Rendered struct {
-	Name string
-	Data []byte
-}
-
-// Render renders d in each of formats, named after xmlName (the XML ack's name); encoding
-// applies to CSV (empty means DefaultCSVEncoding). A source that asks for both gets both,
-// rewritten together each time the file's story moves on.
-func Render(d Document, xmlName string, formats []string, encoding string) ([]Rendered, error) {
-	if len(formats) == 0 {
-		formats = []string{FormatXML}
+// FileName is the name of the ack in format beside the XML ack named xmlName (Name or
+// SupersededName): the CSV ack's ends in .ack.csv.
+func FileName(xmlName, format string) string {
+	if format == FormatCSV {
+		return strings.TrimSuffix(xmlName, ".xml") + ".csv"
 	}
-	var out []Rendered
-	for _, f := range formats {
-		switch f {
-		case FormatXML:
-			data, err := d.Marshal()
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, Rendered{xmlName, data})
-		case FormatCSV:
-			data, err := d.CSV(encoding)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, Rendered{CSVName(xmlName), data})
-		default:
-			return nil, CheckFormat(f)
-		}
-	}
-	return out, nil
-}
-
-// CSV renders the document for software that reads only CSV: a header row (CSVHeader),
-// then one line per invoice, fields separated by ';', lines ended by CRLF, in encoding. A
-// file without invoices (unreadable, a duplicate, too large) gets one line that says why.
-// The rule and message are the invoice's first fatal problem (else its first problem,
-// else the file's), or, for an invoice whose deposit waits, why it waits. A character the
-// encoding cannot hold becomes '?'.
-func (d Document) CSV(encoding string) ([]byte, error) {
-	if encoding == "" {
-		encoding = DefaultCSVEncoding
-	}
-	cm, ok := csvEncodings[strings.ToLower(encoding)]
-	if !ok {
-		return nil, CheckEncoding(encoding)
-	}
-	var buf bytes.Buffer
-	if strings.EqualFold(encoding, "utf-8-bom") {
-		buf.WriteString("\uFEFF")
-	}
-	w := csv.NewWriter(&buf)
-	w.Comma = ';'
-	w.UseCRLF = true
-	w.Write(CSVHeader)
-	if len(d.Invoices) == 0 {
-		rule, msg := firstProblem(d.Problems)
-		w.Write([]string{d.File.Name, d.File.Status, "", "", "", "", rule, msg})
-	}
-	for _, inv := range d.Invoices {
-		var fluxes, platform []string
-		var waiting string
-		for _, fx := range inv.Fluxes {
-			fluxes = append(fluxes, fx.Name)
-			if fx.PlatformStatus != "" {
-				platform = append(platform, fx.PlatformStatus)
-			}
-			if waiting == "" {
-				waiting = fx.Waiting
-			}
-		}
-		rule, msg := firstProblem(inv.Problems)
-		if rule == "" && msg == "" {
-			if rule, msg = firstProblem(d.Problems); msg == "" {
-				msg = waiting
-			}
-		}
-		// Flux names hold no spaces (they are sanitized), so a space separates them.
-		w.Write([]string{d.File.Name, d.File.Status, inv.Number, inv.Status,
-			strings.Join(fluxes, " "), strings.Join(platform, " "), rule, msg})
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		return nil, fmt.Errorf("ack: render %s as CSV: %w", d.File.Name, err)
-	}
-	if cm == nil {
-		return buf.Bytes(), nil
-	}
-	return encode(buf.Bytes(), cm), nil
+	return xmlName
 }
 
 // CSV writes the ack to w for software that reads only CSV: a header row (CSVHeader), then
@@ -246,15 +158,15 @@ func (l *csvLines) write(record []string) error {
 	}
 	text := l.line.Bytes()
 	if l.cm != nil {
-		l.encoded = encodeTo(l.encoded[:0], text, l.cm)
+		l.encoded = encode(l.encoded[:0], text, l.cm)
 		text = l.encoded
 	}
 	_, err := l.w.Write(text)
 	return err
 }
 
-// encodeTo appends UTF-8 text converted into cm to dst, replacing what cm cannot hold with '?'.
-func encodeTo(dst, text []byte, cm *charmap.Charmap) []byte {
+// encode appends UTF-8 text converted into cm to dst, replacing what cm cannot hold with '?'.
+func encode(dst, text []byte, cm *charmap.Charmap) []byte {
 	for len(text) > 0 {
 		r, n := utf8.DecodeRune(text)
 		text = text[n:]
@@ -285,28 +197,4 @@ func firstProblem(ps []Problem) (rule, msg string) {
 // breaks.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
-}
-
-// encode converts UTF-8 text into cm, replacing what cm cannot hold with '?'.
-func encode(text []byte, cm *charmap.Charmap) []byte {
-	out := make([]byte, 0, len(text))
-	for len(text) > 0 {
-		r, n := utf8.DecodeRune(text)
-		text = text[n:]
-		b, ok := cm.EncodeRune(r)
-		if !ok {
-			b = '?'
-		}
-		out = append(out, b)
-	}
-	return out
-}
-
-// FileName is the name of the ack in format beside the XML ack named xmlName (Name or
-// SupersededName).
-func FileName(xmlName, format string) string {
-	if format == FormatCSV {
-		return CSVName(xmlName)
-	}
-	return xmlName
 }
