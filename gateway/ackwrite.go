@@ -49,7 +49,7 @@ func (g *Gateway) writeAck(ctx context.Context, fileID int64) error {
 	// One ack per format asked for (XML, CSV for legacy readers), each written atomically.
 	for _, format := range r.cfg.Ack.Format {
 		err := writeStreamed(ctx, r.acks, ack.FileName(name, format), func(w io.Writer) error {
-			return renderer.Write(w, format, r.cfg.Ack.Encoding, invoices)
+			return renderer.Render(w, format, r.cfg.Ack.Encoding, invoices)
 		})
 		if err != nil {
 			return fmt.Errorf("write ack of %s: %w", f.Name, err)

@@ -151,7 +151,7 @@ func TestWriteAckStreamsEveryPage(t *testing.T) {
 	}
 	for _, format := range []string{ack.FormatXML, ack.FormatCSV} {
 		var want bytes.Buffer
-		if err := renderer.Write(&want, format, "", atOnce); err != nil {
+		if err := renderer.Render(&want, format, "", atOnce); err != nil {
 			t.Fatal(err)
 		}
 		got, err := os.ReadFile(filepath.Join(e.acks, ack.FileName(ack.Name(f.Name), format)))

@@ -150,8 +150,8 @@ func summary(counts map[string]int) Summary {
 	return s
 }
 
-// Write writes the ack in format (FormatXML or FormatCSV; encoding applies to CSV) to w.
-func (r *Renderer) Write(w io.Writer, format, encoding string, each EachInvoice) error {
+// Render writes the ack in format (FormatXML or FormatCSV; encoding applies to CSV) to w.
+func (r *Renderer) Render(w io.Writer, format, encoding string, each EachInvoice) error {
 	switch format {
 	case FormatXML:
 		return r.XML(w, each)

@@ -93,10 +93,7 @@ func (r *Renderer) csv(w io.Writer, encoding string, each EachInvoice) error {
 			return err
 		}
 	}
-	out := csvLines{w: w, cm: cm}
-	out.csv = csv.NewWriter(&out.line)
-	out.csv.Comma = ';'
-	out.csv.UseCRLF = true
+	out := newCSVLines(w, cm)
 	if err := out.write(CSVHeader); err != nil {
 		return err
 	}
@@ -106,11 +103,14 @@ func (r *Renderer) csv(w io.Writer, encoding string, each EachInvoice) error {
 		invoices++
 		return out.write(csvRecord(file, r.head.Problems, r.invoice(inv)))
 	})
-	if err != nil || invoices > 0 {
+	if err != nil {
 		return err
 	}
-	rule, msg := firstProblem(r.head.Problems) // no invoice: the line says why
-	return out.write([]string{file.Name, file.Status, "", "", "", "", rule, msg})
+	if invoices == 0 { // one line says why
+		rule, msg := firstProblem(r.head.Problems)
+		return out.write([]string{file.Name, file.Status, "", "", "", "", rule, msg})
+	}
+	return nil
 }
 
 // csvRecord is the line of inv in the CSV ack of file, whose own problems are fileProblems.
@@ -145,6 +145,14 @@ type csvLines struct {
 	csv     *csv.Writer      // writes into line
 	line    bytes.Buffer
 	encoded []byte
+}
+
+func newCSVLines(w io.Writer, cm *charmap.Charmap) *csvLines {
+	l := &csvLines{w: w, cm: cm}
+	l.csv = csv.NewWriter(&l.line)
+	l.csv.Comma = ';'
+	l.csv.UseCRLF = true
+	return l
 }
 
 func (l *csvLines) write(record []string) error {

@@ -133,7 +133,7 @@ func TestFormatsAndNames(t *testing.T) {
 	}
 	r := NewRenderer(f, countsOf(invs), "fr", time.Now(), nil)
 	var buf bytes.Buffer
-	if err := r.Write(&buf, "pdf", "", eachOf(invs)); err == nil || !strings.Contains(err.Error(), "write xml or csv") {
+	if err := r.Render(&buf, "pdf", "", eachOf(invs)); err == nil || !strings.Contains(err.Error(), "write xml or csv") {
 		t.Errorf("unknown format: %v", err)
 	}
 	if err := r.CSV(&buf, "ebcdic", eachOf(invs)); err == nil || !strings.Contains(err.Error(), "windows-1252") {

@@ -146,7 +146,7 @@ func countsOf(invs []journal.Invoice) map[string]int {
 func render(t testing.TB, f journal.File, invs []journal.Invoice, lang string, now time.Time, dests map[string]journal.DestinationState, format, encoding string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := NewRenderer(f, countsOf(invs), lang, now, dests).Write(&buf, format, encoding, eachOf(invs)); err != nil {
+	if err := NewRenderer(f, countsOf(invs), lang, now, dests).Render(&buf, format, encoding, eachOf(invs)); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
@@ -232,7 +232,7 @@ func TestRenderingHoldsBoundedHeap(t *testing.T) {
 	}
 	r := NewRenderer(f, counts, "fr", manyNow, manyDests())
 	for _, format := range []string{FormatXML, FormatCSV} {
-		peak, err := heapPeak(func(w io.Writer) error { return r.Write(w, format, "", generated) })
+		peak, err := heapPeak(func(w io.Writer) error { return r.Render(w, format, "", generated) })
 		if err != nil {
 			t.Fatal(err)
 		}
