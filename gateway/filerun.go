@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -33,12 +34,23 @@ import (
 // The flux files of an invoice found a duplicate in step 3 were written for nothing: they
 // are removed once the file is recorded (forget), and a crash before that leaves spool files
 // no flux names, which the start-up cleanup removes (cleanSpool).
+//
+// A big file is recorded in chunks of Gateway.chunkInvoices, so that its memory stays bounded: each
+// chunk written, synced, decided and recorded in one transaction, its fluxes held until the
+// last chunk's transaction records the file and queues them all (journal.RecordChunk). A
+// file of several chunks holds Gateway.decide from its first chunk to its end: the other
+// files' duplicates are decided against all of it or none of it.
 type fileRun struct {
 	g        *Gateway
 	r        *route
+	file     journal.File
 	fileID   int64
-	invoices []*journal.NewInvoice // in file order; the writers fill in digests and fluxes
-	spool    *spoolWriter          // writes the flux files while the mapping goes on (spool.go)
+	invoices []*journal.NewInvoice // of the chunk in hand, in file order; the writers fill in digests and fluxes
+	spool    *spoolWriter          // writes the chunk's flux files while the mapping goes on (spool.go)
+
+	chunks int   // chunks recorded
+	tally  tally // the invoices of the chunks recorded
+	locked bool  // holds Gateway.decide
 
 	writers chan struct{} // a slot per invoice being written at once
 	wg      sync.WaitGroup
@@ -46,15 +58,37 @@ type fileRun struct {
 	err     error    // the first write that failed
 	spooled []string // every spool file written
 
-	used     map[string]bool   // final names taken by this file's own fluxes (decide)
-	keys     map[string]int    // invoice identities accepted in this file, with their seq
+	used     map[string]bool   // final names taken by the chunk's own fluxes (decide)
+	keys     map[string]int    // invoice identities accepted in the chunk, with their seq
 	contents map[string]string // and the digest of their content
 }
 
-func newFileRun(ctx context.Context, g *Gateway, r *route, fileID int64) *fileRun {
-	return &fileRun{g: g, r: r, fileID: fileID, spool: newSpoolWriter(ctx, g.spool),
+// chunkInvoices is how many invoices of a file are recorded at once: a few MB of outcomes.
+const chunkInvoices = 1000
+
+// errDuplicateFile stops the mapping of a file found, at its first chunk, to be the bytes
+// of a file accepted before: it is recorded DUPLICATE.
+var errDuplicateFile = errors.New("the same file was accepted before")
+
+func newFileRun(ctx context.Context, g *Gateway, r *route, f journal.File) *fileRun {
+	return &fileRun{g: g, r: r, file: f, fileID: f.ID, spool: newSpoolWriter(ctx, g.spool),
 		writers: make(chan struct{}, runtime.GOMAXPROCS(0)),
 		used:    map[string]bool{}, keys: map[string]int{}, contents: map[string]string{}}
+}
+
+// tally counts a file's invoices by outcome.
+type tally struct{ invoices, accepted, duplicates int }
+
+func (t *tally) add(invoices []journal.NewInvoice) {
+	for _, inv := range invoices {
+		t.invoices++
+		switch {
+		case inv.Status == journal.InvoiceDuplicate:
+			t.duplicates++
+		case len(inv.Fluxes) > 0:
+			t.accepted++
+		}
+	}
 }
 
 // limitError stops a mapping that exceeds a configured limit.
@@ -66,7 +100,7 @@ func (e limitError) Error() string { return e.problem.EN }
 // files. It returns the error of an earlier write, so that the mapping stops at the first.
 func (run *fileRun) add(ctx context.Context, res *mapping.Result) error {
 	limits := run.r.cfg.Limits
-	if len(run.invoices) >= limits.MaxInvoices {
+	if run.tally.invoices+len(run.invoices) >= limits.MaxInvoices {
 		return limitError{journal.Problem{Rule: "FG-LIMIT-INVOICES", Severity: string(invoice.Fatal), Line: res.Lines[0],
 			FR: fmt.Sprintf("Le fichier contient plus de %d factures, le maximum configuré (limits.max_invoices) : découpez l'export.", limits.MaxInvoices),
 			EN: fmt.Sprintf("The file holds more than %d invoices, the configured maximum (limits.max_invoices): split the export.", limits.MaxInvoices)}}
@@ -74,7 +108,12 @@ func (run *fileRun) add(ctx context.Context, res *mapping.Result) error {
 	if err := run.failed(); err != nil {
 		return err
 	}
-	out := run.check(res, len(run.invoices)+1)
+	if len(run.invoices) == run.g.chunkInvoices {
+		if err := run.recordChunk(ctx); err != nil {
+			return err
+		}
+	}
+	out := run.check(res, run.tally.invoices+len(run.invoices)+1)
 	run.invoices = append(run.invoices, out)
 	if res.Invoice == nil {
 		return nil
@@ -160,7 +199,7 @@ func (run *fileRun) write(out *journal.NewInvoice, inv *invoice.Invoice) error {
 		if err != nil {
 			return fmt.Errorf("write %s of invoice %s: %w", syntax, out.Number, err)
 		}
-		spoolName := fmt.Sprintf("%d-%d-%s%s", run.fileID, out.Seq, syntax, invsyntax.Extension(syntax))
+		spoolName := spoolName(run.fileID, out.Seq, syntax)
 		if err := run.spool.write(spoolName, data); err != nil {
 			return err
 		}
@@ -200,6 +239,106 @@ func (run *fileRun) written() error {
 	return run.spool.flush()
 }
 
+// lock takes Gateway.decide, once, and checks again, under it, whether the same bytes were
+// accepted before (another worker may have recorded them meanwhile).
+func (run *fileRun) lock(ctx context.Context) (duplicate bool, err error) {
+	if run.locked {
+		return false, nil
+	}
+	run.g.decide.Lock()
+	run.locked = true
+	return run.g.duplicateFile(ctx, run.r, run.file)
+}
+
+func (run *fileRun) unlock() {
+	if run.locked {
+		run.locked = false
+		run.g.decide.Unlock()
+	}
+}
+
+// recordChunk records the chunk in hand, its fluxes held, and starts the next.
+func (run *fileRun) recordChunk(ctx context.Context) error {
+	if err := run.written(); err != nil {
+		return err
+	}
+	if dup, err := run.lock(ctx); err != nil || dup {
+		return cmp.Or(err, errDuplicateFile)
+	}
+	invoices, err := run.decide(ctx)
+	if err != nil {
+		return err
+	}
+	if err := run.g.journal.RecordChunk(ctx, run.fileID, run.chunks == 0, invoices); err != nil {
+		return err
+	}
+	run.forget(ctx, invoices)
+	run.tally.add(invoices)
+	run.chunks++
+	run.invoices, run.spooled = nil, nil
+	clear(run.keys)
+	clear(run.contents)
+	clear(run.used)
+	run.spool = newSpoolWriter(ctx, run.g.spool)
+	return nil
+}
+
+// record records the file's result with the chunk in hand (the whole file, unless it was
+// recorded in chunks), under Gateway.decide. invoices is false for a file rejected whole.
+func (run *fileRun) record(ctx context.Context, problems []journal.Problem, invoices bool) error {
+	if dup, err := run.lock(ctx); err != nil || dup {
+		run.forget(ctx, nil)
+		return err
+	}
+	if !invoices {
+		return run.rejectWhole(ctx, problems)
+	}
+	last, err := run.decide(ctx)
+	if err != nil {
+		return err
+	}
+	t := run.tally
+	t.add(last)
+	status := fileStatus(t, problems)
+	if run.chunks == 0 {
+		err = run.g.journal.RecordResult(ctx, run.fileID, status, problems, last)
+	} else {
+		err = run.g.journal.RecordChunkedResult(ctx, run.fileID, status, problems, last, t.invoices)
+	}
+	if err != nil {
+		return err
+	}
+	run.forget(ctx, last)
+	run.g.log.Info("file processed", "source", run.r.cfg.Name, "file", run.file.Name, "id", run.fileID, "status", status, "invoices", t.invoices)
+	return nil
+}
+
+// rejectWhole records the file rejected with none of its invoices, and removes the flux
+// files of the chunks recorded before (a crash before leaves them to cleanSpool: no flux
+// names them any more).
+func (run *fileRun) rejectWhole(ctx context.Context, problems []journal.Problem) error {
+	if err := run.g.journal.RecordResult(ctx, run.fileID, journal.StatusRejected, problems, nil); err != nil {
+		return err
+	}
+	run.forget(ctx, nil)
+	for seq := 1; seq <= run.tally.invoices; seq++ {
+		for _, syntax := range run.r.cfg.Outputs {
+			name := spoolName(run.fileID, seq, syntax)
+			if err := run.g.spool.Remove(ctx, name); err != nil && !errors.Is(err, folder.ErrNotExist) {
+				run.g.log.Warn("spool file not removed", "file", name, "err", err)
+			}
+		}
+	}
+	run.g.log.Info("file processed", "source", run.r.cfg.Name, "file", run.file.Name, "id", run.fileID, "status", journal.StatusRejected, "invoices", 0)
+	return nil
+}
+
+// spoolName is the name of the flux file of a file's invoice in one syntax, in the spool:
+// no other file's, since it starts with the file's journal id.
+func spoolName(fileID int64, seq int, syntax string) string {
+	return fmt.Sprintf("%d-%d-%s%s", fileID, seq, syntax, invsyntax.Extension(syntax))
+}
+
 // decide settles, under Gateway.decide, what depends on the files recorded before: the
 // duplicates and the final names. It returns the invoices to record.
 func (run *fileRun) decide(ctx context.Context) ([]journal.NewInvoice, error) {
@@ -236,7 +375,7 @@ func (run *fileRun) decideOne(ctx context.Context, out *journal.NewInvoice) erro
 	}
 	for i := range out.Fluxes {
 		fx := &out.Fluxes[i]
-		final, err := run.g.finalName(ctx, fx.Destination, run.fileID, out.Seq, out.Number, fx.Syntax, run.used)
+		final, err := run.g.finalName(ctx, fx.Destination, run.fileID, out.Seq, out.Number, fx.Syntax, run.used, run.chunks > 0)
 		if err != nil {
 			return err
 		}
@@ -251,8 +390,15 @@ func (run *fileRun) decideOne(ctx context.Context, out *journal.NewInvoice) erro
 // invoice cannot be changed once deposited: a credit note or a new number is needed).
 func (g *Gateway) duplicateInvoice(ctx context.Context, run *fileRun, inv journal.NewInvoice) (*journal.Problem, error) {
 	key := invoiceKey(inv)
-	if seq, ok := run.keys[key]; ok {
-		if changed(run.contents[key], inv.ContentSHA256) {
+	seq, content, ok := run.keys[key], run.contents[key], false
+	if _, ok = run.keys[key]; !ok && run.chunks > 0 {
+		var err error
+		if seq, content, ok, err = g.journal.InvoiceInFile(ctx, run.fileID, inv.Seller, inv.Number, inv.IssueDate); err != nil {
+			return nil, err
+		}
+	}
+	if ok {
+		if changed(content, inv.ContentSHA256) {
 			return &journal.Problem{Rule: "FG-DUPLICATE-CHANGED", Severity: string(invoice.Fatal), Line: inv.FirstLine, BT: []string{"BT-1"},
 				FR: fmt.Sprintf("La facture %s du %s figure déjà plus haut dans ce fichier (facture n° %d du fichier) avec d'autres montants ou d'autres données : seule la première est déposée. Une facture ne se corrige pas en la renvoyant : émettez un avoir ou une facture sous un nouveau numéro.", inv.Number, inv.IssueDate, seq),
 				EN: fmt.Sprintf("Invoice %s of %s already appears earlier in this file (invoice %d of the file) with other amounts or other data: only the first is deposited. An invoice is not corrected by sending it again: issue a credit note or a new number.", inv.Number, inv.IssueDate, seq)}, nil

@@ -47,6 +47,8 @@ type Gateway struct {
 	// decide makes the end of process one file at a time across workers (filerun.go): its
 	// duplicate checks, final names and recording see every file recorded before it.
 	decide sync.Mutex
+	// chunkInvoices is how many invoices of a big file are recorded at once (filerun.go).
+	chunkInvoices int
 }
 
 // route is one source with everything its files go through.
@@ -80,7 +82,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 	for _, opt := range opts {
 		opt(&o)
 	}
-	g := &Gateway{cfg: cfg, log: log, dests: map[string]*delivery.Destination{}, now: time.Now}
+	g := &Gateway{cfg: cfg, log: log, dests: map[string]*delivery.Destination{}, now: time.Now, chunkInvoices: chunkInvoices}
 	defer func() {
 		if err != nil {
 			g.Close()

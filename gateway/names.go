@@ -12,9 +12,17 @@ import (
 
 // finalName is the flux's name at the destination: the destination's filename template
 // (default "{invoice}_{syntax}.xml", see config/filename.go), made safe for any file system, and
-// made unique when another file's invoice took it already. A Chorus Pro EDI destination
-// names its fluxes itself (ediName).
-func (g *Gateway) finalName(ctx context.Context, dest string, fileID int64, seq int, number, syntax string, used map[string]bool) (string, error) {
+// made unique when another file's invoice took it already (or, with ownChunks, an invoice
+// of an earlier chunk of the same file). A Chorus Pro EDI destination names its fluxes
+// itself (ediName).
+func (g *Gateway) finalName(ctx context.Context, dest string, fileID int64, seq int, number, syntax string, used map[string]bool, ownChunks bool) (string, error) {
+	// The names an earlier, interrupted try of this file recorded do not count: they are
+	// dropped when its first chunk (or the whole file) is recorded. Those of the chunks of
+	// this try do.
+	except := fileID
+	if ownChunks {
+		except = 0 // no file has id 0
+	}
 	base := folder.SafeName(number)
 	vars := config.FilenameVars{Invoice: base, Syntax: syntax, Seq: seq, FileID: fileID, Date: g.now()}
 	var tmpl string
@@ -22,7 +30,7 @@ func (g *Gateway) finalName(ctx context.Context, dest string, fileID int64, seq 
 		if d.Name == dest {
 			tmpl = d.Filename
 			if d.ChorusEDI != nil {
-				return g.ediName(ctx, dest, d.ChorusEDI.Partner, fileID, seq, syntax, used)
+				return g.ediName(ctx, dest, d.ChorusEDI.Partner, fileID, except, seq, syntax, used)
 			}
 		}
 	}
@@ -34,7 +42,7 @@ func (g *Gateway) finalName(ctx context.Context, dest string, fileID int64, seq 
 		vars.Source, vars.Input = f.Source, f.Name
 	}
 	name := invsyntax.WithExtension(config.ExpandFilename(tmpl, vars), syntax) // a Factur-X is a .pdf
-	taken, err := g.journal.NameTaken(ctx, dest, name, fileID)
+	taken, err := g.journal.NameTaken(ctx, dest, name, except)
 	if err != nil {
 		return "", err
 	}
@@ -50,7 +58,7 @@ func (g *Gateway) finalName(ctx context.Context, dest string, fileID int64, seq 
 // from the file's journal id and the invoice's position, so that the files of one second
 // do not collide; a name taken all the same moves the number on. Like every final name, it
 // is journaled before the deposit, so a deposit tried again after a crash keeps its name.
-func (g *Gateway) ediName(ctx context.Context, dest, partner string, fileID int64, seq int, syntax string, used map[string]bool) (string, error) {
+func (g *Gateway) ediName(ctx context.Context, dest, partner string, fileID, except int64, seq int, syntax string, used map[string]bool) (string, error) {
 	code := deposit.ChorusEDIInterface(syntax)
 	if code == "" {
 		return "", fmt.Errorf("Chorus Pro EDI has no interface code for %s fluxes", syntax)
@@ -59,7 +67,7 @@ func (g *Gateway) ediName(ctx context.Context, dest, partner string, fileID int6
 	n := int(fileID%1000)*1000 + seq%1000
 	for range 1000 {
 		name := deposit.ChorusEDIName(code, partner, n, now)
-		taken, err := g.journal.NameTaken(ctx, dest, name, fileID)
+		taken, err := g.journal.NameTaken(ctx, dest, name, except)
 		if err != nil {
 			return "", err
 		}

@@ -152,10 +152,9 @@ func (g *Gateway) process(ctx context.Context, r *route, f journal.File) error {
 	// The bytes mapped are hashed as they are read: if they are not the bytes hashed at the
 	// claim, the file changed in between (a writer still at work despite the quiet period).
 	read := sha256.New()
-	run := newFileRun(ctx, g, r, f.ID)
-	defer run.spool.stop()
-	var recorded []journal.NewInvoice
-	defer func() { run.forget(ctx, recorded) }()
+	run := newFileRun(ctx, g, r, f)
+	defer run.unlock()
+	defer func() { run.spool.stop() }() // the writer of the last chunk
 	// What the mapping tells without rejecting (rows it skipped, paths that matched nothing)
 	// is logged and listed in the ack as warnings of the file.
 	var notices []journal.Problem
@@ -168,6 +167,10 @@ func (g *Gateway) process(ctx context.Context, r *route, f journal.File) error {
 		g.invoiceMapped()
 		return run.add(ctx, res)
 	})
+	if errors.Is(err, errDuplicateFile) {
+		run.forget(ctx, nil)
+		return nil // recorded DUPLICATE (fileRun.lock)
+	}
 	if err == nil {
 		_, err = io.Copy(read, rc) // what the mapping did not need to read
 	}
@@ -178,7 +181,7 @@ func (g *Gateway) process(ctx context.Context, r *route, f journal.File) error {
 		err = werr
 	}
 	if err == nil && hex.EncodeToString(read.Sum(nil)) != f.SHA256 {
-		return g.journal.RecordResult(ctx, f.ID, journal.StatusRejected, []journal.Problem{changedWhileRead()}, nil)
+		return run.record(ctx, []journal.Problem{changedWhileRead()}, false)
 	}
 	fileProblems := notices
 	var fe *mapping.FileError
@@ -188,32 +191,17 @@ func (g *Gateway) process(ctx context.Context, r *route, f journal.File) error {
 		// A file that cannot be read to its end is rejected whole: half an export deposited
 		// is worse than none, and the sender fixes and sends it again.
 		fileProblems = append(fileProblems, journal.Problem{Rule: "FG-FILE", Severity: string(invoice.Fatal), Line: fe.Line, Field: fe.Column, FR: fe.FR, EN: fe.EN})
-		run.invoices = nil
+		return run.record(ctx, fileProblems, false)
 	case errors.As(err, &limit):
-		fileProblems = append(fileProblems, limit.problem)
-		run.invoices = nil
+		return run.record(ctx, append(fileProblems, limit.problem), false)
 	case err != nil:
+		run.forget(ctx, nil)
 		return fmt.Errorf("map %s: %w", f.Name, err)
-	case len(run.invoices) == 0:
+	case run.chunks == 0 && len(run.invoices) == 0:
 		fileProblems = append(fileProblems, journal.Problem{Rule: "FG-EMPTY", Severity: string(invoice.Fatal),
 			FR: "Le fichier ne contient aucune facture.", EN: "The file holds no invoice."})
 	}
-	g.decide.Lock()
-	defer g.decide.Unlock()
-	if dup, err := g.duplicateFile(ctx, r, f); dup || err != nil {
-		return err
-	}
-	invoices, err := run.decide(ctx)
-	if err != nil {
-		return err
-	}
-	status := fileStatus(invoices, fileProblems)
-	if err := g.journal.RecordResult(ctx, f.ID, status, fileProblems, invoices); err != nil {
-		return err
-	}
-	recorded = invoices
-	g.log.Info("file processed", "source", r.cfg.Name, "file", f.Name, "id", f.ID, "status", status, "invoices", len(invoices))
-	return nil
+	return run.record(ctx, fileProblems, true)
 }
 
 // duplicateFile records f DUPLICATE, and reports it, when the same bytes were accepted
@@ -282,22 +270,13 @@ func fileTooLarge(size, limit int64) journal.Problem {
 		EN: fmt.Sprintf("The file is %d bytes, more than the configured maximum (%d bytes, limits.max_file_size): split the export.", size, limit)}
 }
 
-func fileStatus(invoices []journal.NewInvoice, fileProblems []journal.Problem) string {
-	accepted, duplicates := 0, 0
-	for _, inv := range invoices {
-		switch {
-		case inv.Status == journal.InvoiceDuplicate:
-			duplicates++
-		case len(inv.Fluxes) > 0:
-			accepted++
-		}
-	}
+func fileStatus(t tally, fileProblems []journal.Problem) string {
 	switch {
-	case hasFatal(fileProblems) || accepted+duplicates == 0:
+	case hasFatal(fileProblems) || t.accepted+t.duplicates == 0:
 		return journal.StatusRejected
-	case accepted == 0 && duplicates == len(invoices):
+	case t.accepted == 0 && t.duplicates == t.invoices:
 		return journal.StatusDuplicate
-	case accepted+duplicates == len(invoices):
+	case t.accepted+t.duplicates == t.invoices:
 		return journal.StatusAccepted
 	default:
 		return journal.StatusPartial

@@ -103,45 +103,65 @@ func (j *Journal) RecordResult(ctx context.Context, fileID int64, status string,
 			return err
 		}
 		// A file processed again after a crash must not keep the invoices of its first try.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM fluxes WHERE invoice_id IN (SELECT id FROM invoices WHERE file_id = ?)`, fileID); err != nil {
+		if err := deleteInvoices(ctx, tx, fileID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM invoices WHERE file_id = ?`, fileID); err != nil {
+		if err := insertInvoices(ctx, tx, fileID, invoices, FluxQueued); err != nil {
 			return err
 		}
-		for _, inv := range invoices {
-			st := inv.Status
-			if st == "" {
-				st = InvoiceRejected
-				if len(inv.Fluxes) > 0 {
-					st = InvoiceQueued
-				}
-			}
-			var invID int64
-			if err := tx.QueryRowContext(ctx,
-				`INSERT INTO invoices (file_id, seq, seller, number, issue_date, status, first_line, last_line, problems, content_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-				fileID, inv.Seq, inv.Seller, inv.Number, inv.IssueDate, st, inv.FirstLine, inv.LastLine, encodeProblems(inv.Problems), inv.ContentSHA256).Scan(&invID); err != nil {
-				return err
-			}
-			for _, f := range inv.Fluxes {
-				_, err := tx.ExecContext(ctx,
-					`INSERT INTO fluxes (invoice_id, destination, syntax, spool_name, final_name, sha256, state) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-					invID, f.Destination, f.Syntax, f.SpoolName, f.FinalName, f.SHA256, FluxQueued)
-				if err != nil {
-					return fmt.Errorf("flux %s for %s: %w", f.FinalName, f.Destination, err)
-				}
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE files SET state = ?, status = ?, problems = ? WHERE id = ?`,
-			FileProcessed, status, encodeProblems(problems), fileID); err != nil {
-			return err
-		}
-		return j.event(ctx, tx, fileID, 0, EventProcessed, fmt.Sprintf("%s, %d invoice(s)", status, len(invoices)))
+		return j.finishFile(ctx, tx, fileID, status, problems, len(invoices))
 	})
 	if err != nil {
 		return fmt.Errorf("journal: record result of file %d: %w", fileID, err)
 	}
 	return nil
+}
+
+// deleteInvoices removes the invoices and fluxes recorded for a file.
+func deleteInvoices(ctx context.Context, tx *sql.Tx, fileID int64) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM fluxes WHERE invoice_id IN (SELECT id FROM invoices WHERE file_id = ?)`, fileID); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM invoices WHERE file_id = ?`, fileID)
+	return err
+}
+
+// insertInvoices records invoices of a file, their fluxes in fluxState.
+func insertInvoices(ctx context.Context, tx *sql.Tx, fileID int64, invoices []NewInvoice, fluxState string) error {
+	for _, inv := range invoices {
+		st := inv.Status
+		if st == "" {
+			st = InvoiceRejected
+			if len(inv.Fluxes) > 0 {
+				st = InvoiceQueued
+			}
+		}
+		var invID int64
+		if err := tx.QueryRowContext(ctx,
+			`INSERT INTO invoices (file_id, seq, seller, number, issue_date, status, first_line, last_line, problems, content_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			fileID, inv.Seq, inv.Seller, inv.Number, inv.IssueDate, st, inv.FirstLine, inv.LastLine, encodeProblems(inv.Problems), inv.ContentSHA256).Scan(&invID); err != nil {
+			return err
+		}
+		for _, f := range inv.Fluxes {
+			_, err := tx.ExecContext(ctx,
+				`INSERT INTO fluxes (invoice_id, destination, syntax, spool_name, final_name, sha256, state) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				invID, f.Destination, f.Syntax, f.SpoolName, f.FinalName, f.SHA256, fluxState)
+			if err != nil {
+				return fmt.Errorf("flux %s for %s: %w", f.FinalName, f.Destination, err)
+			}
+		}
+	}
+	return nil
+}
+
+// finishFile records a file processed, with its status, its file-level problems and the
+// number of its invoices.
+func (j *Journal) finishFile(ctx context.Context, tx *sql.Tx, fileID int64, status string, problems []Problem, invoices int) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE files SET state = ?, status = ?, problems = ? WHERE id = ?`,
+		FileProcessed, status, encodeProblems(problems), fileID); err != nil {
+		return err
+	}
+	return j.event(ctx, tx, fileID, 0, EventProcessed, fmt.Sprintf("%s, %d invoice(s)", status, invoices))
 }
 
 // MoveFile records that the file is about to be (or was) moved to storedName, in the given
@@ -163,13 +183,15 @@ func (j *Journal) MoveFile(ctx context.Context, fileID int64, storedName, state 
 }
 
 // AcceptedInvoiceContent is AcceptedInvoice with the digest of the prior invoice's content
-// ("" for an invoice recorded before digests were kept).
+// ("" for an invoice recorded before digests were kept). The invoices of a file still
+// claimed do not count: they are the first chunks of a big file an interrupted run left
+// (chunks.go), recorded again or dropped when that file is processed again.
 func (j *Journal) AcceptedInvoiceContent(ctx context.Context, seller, number, issueDate string, except int64) (PriorInvoice, string, bool, error) {
 	var p PriorInvoice
 	var content string
 	err := j.db.QueryRowContext(ctx, `SELECT f.id, f.name, f.received_at, i.status, i.content_sha256 FROM invoices i JOIN files f ON f.id = i.file_id
-		WHERE i.seller = ? AND i.number = ? AND i.issue_date = ? AND i.file_id != ? AND i.status IN (?, ?)
-		ORDER BY i.id LIMIT 1`, seller, number, issueDate, except, InvoiceQueued, InvoiceDeposited).
+		WHERE i.seller = ? AND i.number = ? AND i.issue_date = ? AND i.file_id != ? AND i.status IN (?, ?) AND f.state != ?
+		ORDER BY i.id LIMIT 1`, seller, number, issueDate, except, InvoiceQueued, InvoiceDeposited, FileClaimed).
 		Scan(&p.FileID, &p.FileName, &p.Received, &p.Status, &content)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, "", false, nil
