@@ -1,14 +1,18 @@
 package gateway
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/fluxgate/fluxgate/gateway/ack"
+	"github.com/fluxgate/fluxgate/gateway/folder"
+	"github.com/fluxgate/fluxgate/gateway/journal"
 )
 
-// writeAck renders the journal's view of a file into its ack, atomically.
+// writeAck renders the journal's view of a file into its ack, atomically, one invoice at a
+// time: the ack of a file of millions of invoices is never held in memory.
 func (g *Gateway) writeAck(ctx context.Context, fileID int64) error {
 	// Among several instances, one writer at a time: the last ack written is the latest.
 	unlock, err := g.journal.LockAck(ctx, fileID)
@@ -16,7 +20,8 @@ func (g *Gateway) writeAck(ctx context.Context, fileID int64) error {
 		return err
 	}
 	defer unlock()
-	// Read before the journal's view: a transition after it keeps the ack stale.
+	// Read before the journal's view: a transition after it (even between two pages of
+	// invoices) keeps the ack stale.
 	lag, err := g.journal.AckLag(ctx, fileID)
 	if err != nil {
 		return err
@@ -29,26 +34,53 @@ func (g *Gateway) writeAck(ctx context.Context, fileID int64) error {
 	if r == nil {
 		return fmt.Errorf("ack for file %d: source %q is no longer configured", fileID, f.Source)
 	}
-	invoices, err := g.journal.Invoices(ctx, fileID)
+	counts, err := g.journal.InvoiceCounts(ctx, fileID)
 	if err != nil {
 		return err
 	}
-	doc := ack.Build(f, invoices, r.cfg.Ack.Language, g.now(), g.destinationStates(ctx))
 	name := ack.Name(f.Name)
 	if later, err := g.journal.Superseded(ctx, f.Source, f.Name, f.ID); err != nil {
 		return err
 	} else if later {
 		name = ack.SupersededName(f.Name, f.Received, f.ID)
 	}
+	renderer := ack.NewRenderer(f, counts, r.cfg.Ack.Language, g.now(), g.destinationStates(ctx))
+	invoices := func(yield func(journal.Invoice) error) error { return g.journal.EachInvoice(ctx, fileID, yield) }
 	// One ack per format asked for (XML, CSV for legacy readers), each written atomically.
-	files, err := ack.Render(doc, name, r.cfg.Ack.Format, r.cfg.Ack.Encoding)
-	if err != nil {
-		return err
-	}
-	for _, a := range files {
-		if err := r.acks.WriteAtomic(ctx, a.Name, bytes.NewReader(a.Data)); err != nil {
+	for _, format := range r.cfg.Ack.Format {
+		err := writeStreamed(ctx, r.acks, ack.FileName(name, format), func(w io.Writer) error {
+			return renderer.Render(w, format, r.cfg.Ack.Encoding, invoices)
+		})
+		if err != nil {
 			return fmt.Errorf("write ack of %s: %w", f.Name, err)
 		}
 	}
 	return g.journal.AckWritten(ctx, fileID, lag)
+}
+
+// writeStreamed writes what render writes under name in dst, atomically, without holding it
+// in memory: render writes into a pipe that dst.WriteAtomic reads from. A render that fails
+// fails the read, so WriteAtomic removes its temporary file and name is left as it was; a
+// WriteAtomic that gives up closes the pipe, so render fails at its next write. It returns
+// once render has returned.
+func writeStreamed(ctx context.Context, dst folder.Folder, name string, render func(io.Writer) error) error {
+	pr, pw := io.Pipe()
+	rendered := make(chan error, 1)
+	go func() {
+		// A pipe hands each write over to the reader: gather the renderer's small writes
+		// (one per invoice) into writes the size of the folders' reads.
+		w := bufio.NewWriterSize(pw, 32<<10)
+		err := render(w)
+		if err == nil {
+			err = w.Flush()
+		}
+		pw.CloseWithError(err) // nil: the reader sees the end of the ack
+		rendered <- err
+	}()
+	err := dst.WriteAtomic(ctx, name, pr)
+	pr.Close()
+	if renderErr := <-rendered; err == nil {
+		err = renderErr // WriteAtomic stopped reading early: the ack stays stale, to be written again
+	}
+	return err
 }

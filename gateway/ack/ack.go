@@ -9,7 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/xml"
 	"fmt"
-	"maps"
+	"io"
 	"path"
 	"strings"
 	"time"
@@ -22,7 +22,8 @@ import (
 // Namespace of the acknowledgement document.
 const Namespace = "urn:fluxgate:ack:1"
 
-// Document is the acknowledgement of one input file.
+// Document is the acknowledgement of one input file, as its XML reads: a Renderer writes it
+// one invoice at a time, and readers of acks (tests, tools) decode it whole.
 type Document struct {
 	XMLName   xml.Name  `xml:"urn:fluxgate:ack:1 Acknowledgement"`
 	Language  string    `xml:"language,attr"`
@@ -96,59 +97,137 @@ type Problem struct {
 	Message  string `xml:",chardata"`
 }
 
-// Build renders the journal's view of a file in lang ("fr" or "en"). dests, when given, says
-// why the destinations' queued fluxes wait as a whole (paused, held by a platform).
-func Build(f journal.File, invoices []journal.Invoice, lang string, now time.Time, dests ...map[string]journal.DestinationState) Document {
-	states := map[string]journal.DestinationState{}
-	for _, m := range dests {
-		maps.Copy(states, m)
-	}
+// EachInvoice calls yield with each invoice of a file in file order, and stops at the first
+// error yield returns (journal.EachInvoice, bound to the file).
+type EachInvoice func(yield func(journal.Invoice) error) error
+
+// Renderer renders the journal's view of one file as its ack, one invoice at a time, so
+// that the ack of a file of millions of invoices is written in bounded memory.
+type Renderer struct {
+	head  Document // the file, its summary and its problems: all the ack says before its invoices
+	now   time.Time
+	dests map[string]journal.DestinationState
+}
+
+// NewRenderer prepares the ack of f in lang ("fr" or "en"); counts holds how many of its
+// invoices are in each status (journal.InvoiceCounts). dests, when given, says why the
+// destinations' queued fluxes wait as a whole (paused, held by a platform).
+func NewRenderer(f journal.File, counts map[string]int, lang string, now time.Time, dests map[string]journal.DestinationState) *Renderer {
 	if lang != "en" {
 		lang = "fr"
 	}
-	doc := Document{
+	head := Document{
 		Language:  lang,
-		Generated: now.UTC().Format(time.RFC3339),
+		Generated: stamp(now),
 		File: File{
 			Name:     f.Name,
 			Source:   f.Source,
 			SHA256:   f.SHA256,
 			Size:     f.Size,
-			Received: f.Received.UTC().Format(time.RFC3339),
+			Received: stamp(f.Received),
 			Status:   f.Status,
 		},
+		Summary:  summary(counts),
 		Problems: problems(f.Problems, lang),
 	}
 	if f.State == journal.FileDone {
-		doc.File.StoredAs = f.StoredName
+		head.File.StoredAs = f.StoredName
 	}
-	for _, inv := range invoices {
-		a := Invoice{
-			Number:    inv.Number,
-			Seq:       inv.Seq,
-			IssueDate: inv.IssueDate,
-			Status:    inv.Status,
-			FirstLine: inv.FirstLine,
-			LastLine:  inv.LastLine,
-			Problems:  problems(inv.Problems, lang),
-		}
-		for _, fx := range inv.Fluxes {
-			a.Fluxes = append(a.Fluxes, flux(fx, lang, now, states[fx.Destination]))
-		}
-		doc.Invoices = append(doc.Invoices, a)
-		doc.Summary.Invoices++
-		switch inv.Status {
-		case journal.InvoiceRejected:
-			doc.Summary.Rejected++
-		case journal.InvoiceQueued:
-			doc.Summary.Queued++
-		case journal.InvoiceDeposited:
-			doc.Summary.Deposited++
-		case journal.InvoiceDuplicate:
-			doc.Summary.Duplicate++
+	return &Renderer{head: head, now: now, dests: dests}
+}
+
+// summary sums the counts of invoices per status.
+func summary(counts map[string]int) Summary {
+	s := Summary{
+		Rejected:  counts[journal.InvoiceRejected],
+		Queued:    counts[journal.InvoiceQueued],
+		Deposited: counts[journal.InvoiceDeposited],
+		Duplicate: counts[journal.InvoiceDuplicate],
+	}
+	for _, n := range counts {
+		s.Invoices += n
+	}
+	return s
+}
+
+// Render writes the ack in format (FormatXML or FormatCSV; encoding applies to CSV) to w.
+func (r *Renderer) Render(w io.Writer, format, encoding string, each EachInvoice) error {
+	switch format {
+	case FormatXML:
+		return r.XML(w, each)
+	case FormatCSV:
+		return r.CSV(w, encoding, each)
+	}
+	return CheckFormat(format)
+}
+
+// XML writes the ack to w as indented XML with its declaration (xsd/ack.xsd), encoding
+// each invoice as each yields it.
+func (r *Renderer) XML(w io.Writer, each EachInvoice) error {
+	if err := r.xml(w, each); err != nil {
+		return fmt.Errorf("ack: render %s: %w", r.head.File.Name, err)
+	}
+	return nil
+}
+
+func (r *Renderer) xml(w io.Writer, each EachInvoice) error {
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	root := xml.StartElement{Name: xml.Name{Space: Namespace, Local: "Acknowledgement"}, Attr: []xml.Attr{
+		{Name: xml.Name{Local: "language"}, Value: r.head.Language},
+		{Name: xml.Name{Local: "generated"}, Value: r.head.Generated},
+	}}
+	if err := enc.EncodeToken(root); err != nil {
+		return err
+	}
+	if err := enc.EncodeElement(r.head.File, element("File")); err != nil {
+		return err
+	}
+	if err := enc.EncodeElement(r.head.Summary, element("Summary")); err != nil {
+		return err
+	}
+	for _, p := range r.head.Problems {
+		if err := enc.EncodeElement(p, element("Problem")); err != nil {
+			return err
 		}
 	}
-	return doc
+	err := each(func(inv journal.Invoice) error {
+		return enc.EncodeElement(r.invoice(inv), element("Invoice"))
+	})
+	if err != nil {
+		return err
+	}
+	if err := enc.EncodeToken(root.End()); err != nil {
+		return err
+	}
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	_, err = io.WriteString(w, "\n")
+	return err
+}
+
+func element(name string) xml.StartElement { return xml.StartElement{Name: xml.Name{Local: name}} }
+
+// invoice is an invoice of the journal as its ack shows it.
+func (r *Renderer) invoice(inv journal.Invoice) Invoice {
+	lang := r.head.Language
+	a := Invoice{
+		Number:    inv.Number,
+		Seq:       inv.Seq,
+		IssueDate: inv.IssueDate,
+		Status:    inv.Status,
+		FirstLine: inv.FirstLine,
+		LastLine:  inv.LastLine,
+		Problems:  problems(inv.Problems, lang),
+	}
+	for _, fx := range inv.Fluxes {
+		a.Fluxes = append(a.Fluxes, flux(fx, lang, r.now, r.dests[fx.Destination]))
+	}
+	return a
 }
 
 func flux(fx journal.Flux, lang string, now time.Time, dest journal.DestinationState) Flux {
@@ -255,15 +334,6 @@ func problems(ps []journal.Problem, lang string) []Problem {
 		})
 	}
 	return out
-}
-
-// Marshal renders the document as indented XML with its declaration.
-func (d Document) Marshal() ([]byte, error) {
-	b, err := xml.MarshalIndent(d, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("ack: render %s: %w", d.File.Name, err)
-	}
-	return append([]byte(xml.Header), append(b, '\n')...), nil
 }
 
 // MaxName is the longest file name, in bytes, that most file systems and SFTP servers take

@@ -28,9 +28,9 @@ func sample() (journal.File, []journal.Invoice) {
 	return f, invs
 }
 
-func TestBuildCountsAndLanguage(t *testing.T) {
+func TestCountsAndLanguage(t *testing.T) {
 	f, invs := sample()
-	doc := Build(f, invs, "fr", time.Now())
+	doc := build(t, f, invs, "fr", time.Now(), nil)
 	if s := doc.Summary; s.Invoices != 3 || s.Deposited != 1 || s.Queued != 1 || s.Rejected != 1 {
 		t.Fatalf("summary = %+v", s)
 	}
@@ -40,25 +40,24 @@ func TestBuildCountsAndLanguage(t *testing.T) {
 	if w := doc.Invoices[1].Fluxes[0].Waiting; !strings.Contains(w, "outbox") {
 		t.Fatalf("a queued flux must say what it waits for, got %q", w)
 	}
-	en := Build(f, invs, "en", time.Now())
+	en := build(t, f, invs, "en", time.Now(), nil)
 	if got := en.Invoices[2].Problems[0].Message; got != "The buyer name is required." {
 		t.Fatalf("english message = %q", got)
 	}
 }
 
-func TestMarshalValidatesAgainstSchema(t *testing.T) {
+func TestXMLValidatesAgainstSchema(t *testing.T) {
 	f, invs := sample()
+	many, manyInvs := manySample(24)
+	empty := journal.File{Source: "s", Name: "vide.csv", SHA256: strings.Repeat("0", 64), Status: journal.StatusRejected, State: journal.FileProcessed,
+		Problems: []journal.Problem{{Rule: "FG-EMPTY", Severity: "fatal", FR: "vide", EN: "empty"}}}
 	dir := t.TempDir()
 	var files []string
-	for i, doc := range []Document{
-		Build(f, invs, "fr", time.Now()),
-		Build(journal.File{Source: "s", Name: "vide.csv", SHA256: strings.Repeat("0", 64), Status: journal.StatusRejected, State: journal.FileProcessed,
-			Problems: []journal.Problem{{Rule: "FG-EMPTY", Severity: "fatal", FR: "vide", EN: "empty"}}}, nil, "en", time.Now()),
+	for i, data := range [][]byte{
+		render(t, f, invs, "fr", time.Now(), nil, FormatXML, ""),
+		render(t, empty, nil, "en", time.Now(), nil, FormatXML, ""),
+		render(t, many, manyInvs, "en", manyNow, manyDests(), FormatXML, ""),
 	} {
-		data, err := doc.Marshal()
-		if err != nil {
-			t.Fatal(err)
-		}
 		name := filepath.Join(dir, Name("f"+string(rune('0'+i))+".csv"))
 		if err := os.WriteFile(name, data, 0o600); err != nil {
 			t.Fatal(err)

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"io"
 	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
 
+	"github.com/fluxgate/fluxgate/gateway/journal"
 	"github.com/fluxgate/fluxgate/invoice"
 )
 
@@ -55,101 +57,134 @@ func CheckEncoding(encoding string) error {
 	return nil
 }
 
-// CSVName is the name of the CSV ack beside the XML ack named xmlName (Name or
-// SupersededName): the same name ending in .ack.csv.
-func CSVName(xmlName string) string { return strings.TrimSuffix(xmlName, ".xml") + ".csv" }
-
-// Rendered is one ack file, ready to be written atomically.
-type Rendered struct {
-	Name string
-	Data []byte
+// FileName is the name of the ack in format beside the XML ack named xmlName (Name or
+// SupersededName): the CSV ack's ends in .ack.csv.
+func FileName(xmlName, format string) string {
+	if format == FormatCSV {
+		return strings.TrimSuffix(xmlName, ".xml") + ".csv"
+	}
+	return xmlName
 }
 
-// Render renders d in each of formats, named after xmlName (the XML ack's name); encoding
-// applies to CSV (empty means DefaultCSVEncoding). A source that asks for both gets both,
-// rewritten together each time the file's story moves on.
-func Render(d Document, xmlName string, formats []string, encoding string) ([]Rendered, error) {
-	if len(formats) == 0 {
-		formats = []string{FormatXML}
+// CSV writes the ack to w for software that reads only CSV: a header row (CSVHeader), then
+// one line per invoice as each yields it, fields separated by ';', lines ended by CRLF, in
+// encoding (empty means DefaultCSVEncoding). A file without invoices (unreadable, a
+// duplicate, too large) gets one line that says why. The rule and message are the
+// invoice's first fatal problem (else its first problem, else the file's), or, for an
+// invoice whose deposit waits, why it waits. A character the encoding cannot hold becomes
+// '?'.
+func (r *Renderer) CSV(w io.Writer, encoding string, each EachInvoice) error {
+	if err := r.csv(w, encoding, each); err != nil {
+		return fmt.Errorf("ack: render %s as CSV: %w", r.head.File.Name, err)
 	}
-	var out []Rendered
-	for _, f := range formats {
-		switch f {
-		case FormatXML:
-			data, err := d.Marshal()
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, Rendered{xmlName, data})
-		case FormatCSV:
-			data, err := d.CSV(encoding)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, Rendered{CSVName(xmlName), data})
-		default:
-			return nil, CheckFormat(f)
-		}
-	}
-	return out, nil
+	return nil
 }
 
-// CSV renders the document for software that reads only CSV: a header row (CSVHeader),
-// then one line per invoice, fields separated by ';', lines ended by CRLF, in encoding. A
-// file without invoices (unreadable, a duplicate, too large) gets one line that says why.
-// The rule and message are the invoice's first fatal problem (else its first problem,
-// else the file's), or, for an invoice whose deposit waits, why it waits. A character the
-// encoding cannot hold becomes '?'.
-func (d Document) CSV(encoding string) ([]byte, error) {
+func (r *Renderer) csv(w io.Writer, encoding string, each EachInvoice) error {
 	if encoding == "" {
 		encoding = DefaultCSVEncoding
 	}
 	cm, ok := csvEncodings[strings.ToLower(encoding)]
 	if !ok {
-		return nil, CheckEncoding(encoding)
+		return CheckEncoding(encoding)
 	}
-	var buf bytes.Buffer
 	if strings.EqualFold(encoding, "utf-8-bom") {
-		buf.WriteString("\uFEFF")
-	}
-	w := csv.NewWriter(&buf)
-	w.Comma = ';'
-	w.UseCRLF = true
-	w.Write(CSVHeader)
-	if len(d.Invoices) == 0 {
-		rule, msg := firstProblem(d.Problems)
-		w.Write([]string{d.File.Name, d.File.Status, "", "", "", "", rule, msg})
-	}
-	for _, inv := range d.Invoices {
-		var fluxes, platform []string
-		var waiting string
-		for _, fx := range inv.Fluxes {
-			fluxes = append(fluxes, fx.Name)
-			if fx.PlatformStatus != "" {
-				platform = append(platform, fx.PlatformStatus)
-			}
-			if waiting == "" {
-				waiting = fx.Waiting
-			}
+		if _, err := io.WriteString(w, "\uFEFF"); err != nil {
+			return err
 		}
-		rule, msg := firstProblem(inv.Problems)
-		if rule == "" && msg == "" {
-			if rule, msg = firstProblem(d.Problems); msg == "" {
-				msg = waiting
-			}
+	}
+	out := newCSVLines(w, cm)
+	if err := out.write(CSVHeader); err != nil {
+		return err
+	}
+	file := r.head.File
+	var invoices int
+	err := each(func(inv journal.Invoice) error {
+		invoices++
+		return out.write(csvRecord(file, r.head.Problems, r.invoice(inv)))
+	})
+	if err != nil {
+		return err
+	}
+	if invoices == 0 { // one line says why
+		rule, msg := firstProblem(r.head.Problems)
+		return out.write([]string{file.Name, file.Status, "", "", "", "", rule, msg})
+	}
+	return nil
+}
+
+// csvRecord is the line of inv in the CSV ack of file, whose own problems are fileProblems.
+func csvRecord(file File, fileProblems []Problem, inv Invoice) []string {
+	var fluxes, platform []string
+	var waiting string
+	for _, fx := range inv.Fluxes {
+		fluxes = append(fluxes, fx.Name)
+		if fx.PlatformStatus != "" {
+			platform = append(platform, fx.PlatformStatus)
 		}
-		// Flux names hold no spaces (they are sanitized), so a space separates them.
-		w.Write([]string{d.File.Name, d.File.Status, inv.Number, inv.Status,
-			strings.Join(fluxes, " "), strings.Join(platform, " "), rule, msg})
+		if waiting == "" {
+			waiting = fx.Waiting
+		}
 	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		return nil, fmt.Errorf("ack: render %s as CSV: %w", d.File.Name, err)
+	rule, msg := firstProblem(inv.Problems)
+	if rule == "" && msg == "" {
+		if rule, msg = firstProblem(fileProblems); msg == "" {
+			msg = waiting
+		}
 	}
-	if cm == nil {
-		return buf.Bytes(), nil
+	// Flux names hold no spaces (they are sanitized), so a space separates them.
+	return []string{file.Name, file.Status, inv.Number, inv.Status,
+		strings.Join(fluxes, " "), strings.Join(platform, " "), rule, msg}
+}
+
+// csvLines writes CSV records to w one at a time, each converted to the ack's encoding once
+// whole: a character is never cut between two conversions.
+type csvLines struct {
+	w       io.Writer
+	cm      *charmap.Charmap // nil: UTF-8
+	csv     *csv.Writer      // writes into line
+	line    bytes.Buffer
+	encoded []byte
+}
+
+func newCSVLines(w io.Writer, cm *charmap.Charmap) *csvLines {
+	l := &csvLines{w: w, cm: cm}
+	l.csv = csv.NewWriter(&l.line)
+	l.csv.Comma = ';'
+	l.csv.UseCRLF = true
+	return l
+}
+
+func (l *csvLines) write(record []string) error {
+	l.line.Reset()
+	if err := l.csv.Write(record); err != nil {
+		return err
 	}
-	return encode(buf.Bytes(), cm), nil
+	l.csv.Flush()
+	if err := l.csv.Error(); err != nil {
+		return err
+	}
+	text := l.line.Bytes()
+	if l.cm != nil {
+		l.encoded = encode(l.encoded[:0], text, l.cm)
+		text = l.encoded
+	}
+	_, err := l.w.Write(text)
+	return err
+}
+
+// encode appends UTF-8 text converted into cm to dst, replacing what cm cannot hold with '?'.
+func encode(dst, text []byte, cm *charmap.Charmap) []byte {
+	for len(text) > 0 {
+		r, n := utf8.DecodeRune(text)
+		text = text[n:]
+		b, ok := cm.EncodeRune(r)
+		if !ok {
+			b = '?'
+		}
+		dst = append(dst, b)
+	}
+	return dst
 }
 
 // firstProblem is the rule and message of the first fatal problem of ps, or of its first
@@ -170,19 +205,4 @@ func firstProblem(ps []Problem) (rule, msg string) {
 // breaks.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
-}
-
-// encode converts UTF-8 text into cm, replacing what cm cannot hold with '?'.
-func encode(text []byte, cm *charmap.Charmap) []byte {
-	out := make([]byte, 0, len(text))
-	for len(text) > 0 {
-		r, n := utf8.DecodeRune(text)
-		text = text[n:]
-		b, ok := cm.EncodeRune(r)
-		if !ok {
-			b = '?'
-		}
-		out = append(out, b)
-	}
-	return out
 }

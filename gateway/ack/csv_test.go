@@ -44,33 +44,43 @@ func TestCSVGolden(t *testing.T) {
 	empty := journal.File{Source: "ventes", Name: "vide.csv", SHA256: strings.Repeat("0", 64), Status: journal.StatusRejected, State: journal.FileDone,
 		Problems: []journal.Problem{{Rule: "FG-EMPTY", Severity: "fatal", FR: "Le fichier est vide.", EN: "The file is empty."}}}
 	for _, c := range []struct {
-		golden, encoding string
-		doc              Document
+		golden, lang, encoding string
+		file                   journal.File
+		invs                   []journal.Invoice
 	}{
-		{"partial-fr.windows-1252.csv", "", Build(f, invs, "fr", now)}, // the default encoding
-		{"partial-en.utf-8.csv", "utf-8", Build(f, invs, "en", now)},
-		{"empty-fr.utf-8-bom.csv", "utf-8-bom", Build(empty, nil, "fr", now)},
+		{"partial-fr.windows-1252.csv", "fr", "", f, invs}, // the default encoding
+		{"partial-en.utf-8.csv", "en", "utf-8", f, invs},
+		{"empty-fr.utf-8-bom.csv", "fr", "utf-8-bom", empty, nil},
 	} {
 		t.Run(c.golden, func(t *testing.T) {
-			got, err := c.doc.CSV(c.encoding)
-			if err != nil {
-				t.Fatal(err)
-			}
-			path := filepath.Join("testdata", c.golden)
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Fatalf("CSV ack differs from %s:\n got: %q\nwant: %q", path, got, want)
-			}
+			golden(t, c.golden, render(t, c.file, c.invs, c.lang, now, nil, FormatCSV, c.encoding))
 		})
 	}
+}
+
+// golden compares got, byte for byte, with testdata/name (rewritten first with -update).
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if bytes.Equal(got, want) {
+		return
+	}
+	g, w := bytes.Split(got, []byte("\n")), bytes.Split(want, []byte("\n"))
+	for i := range min(len(g), len(w)) {
+		if !bytes.Equal(g[i], w[i]) {
+			t.Fatalf("ack differs from %s at line %d:\n got %q\nwant %q", path, i+1, g[i], w[i])
+		}
+	}
+	t.Fatalf("ack differs from %s: %d lines, want %d", path, len(g), len(w))
 }
 
 // TestCSVReadsBack: what a CSV reader gets from the default (Windows-1252) ack is the
@@ -78,10 +88,7 @@ func TestCSVGolden(t *testing.T) {
 // Windows-1252 cannot hold), each on one line.
 func TestCSVReadsBack(t *testing.T) {
 	f, invs := csvSample()
-	data, err := Build(f, invs, "fr", time.Now()).CSV("windows-1252")
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := render(t, f, invs, "fr", time.Now(), nil, FormatCSV, "windows-1252")
 	if !bytes.HasSuffix(data, []byte("\r\n")) || bytes.Count(data, []byte("\n")) != len(invs)+1 {
 		t.Fatalf("want %d CRLF-ended lines, got %q", len(invs)+1, data)
 	}
@@ -111,23 +118,25 @@ func TestCSVReadsBack(t *testing.T) {
 	}
 }
 
-func TestRenderFormats(t *testing.T) {
+func TestFormatsAndNames(t *testing.T) {
 	f, invs := sample()
-	doc := Build(f, invs, "fr", time.Now())
-	got, err := Render(doc, SupersededName("export.csv", f.Received, 7), []string{FormatXML, FormatCSV}, "")
-	if err != nil {
-		t.Fatal(err)
+	xmlName := SupersededName("export.csv", f.Received, 7)
+	if got := FileName(xmlName, FormatXML); got != "export.csv.20261126-100000-7.ack.xml" {
+		t.Errorf("XML ack name = %q", got)
 	}
-	if len(got) != 2 || got[0].Name != "export.csv.20261126-100000-7.ack.xml" || got[1].Name != "export.csv.20261126-100000-7.ack.csv" {
-		t.Fatalf("rendered %+v", got)
+	if got := FileName(xmlName, FormatCSV); got != "export.csv.20261126-100000-7.ack.csv" {
+		t.Errorf("CSV ack name = %q", got)
 	}
-	if !bytes.HasPrefix(got[0].Data, []byte("<?xml")) || !bytes.HasPrefix(got[1].Data, []byte("file;")) {
-		t.Fatal("each format must hold its own rendering")
+	if !bytes.HasPrefix(render(t, f, invs, "fr", time.Now(), nil, FormatXML, ""), []byte("<?xml")) ||
+		!bytes.HasPrefix(render(t, f, invs, "fr", time.Now(), nil, FormatCSV, ""), []byte("file;")) {
+		t.Error("each format must hold its own rendering")
 	}
-	if _, err := Render(doc, "x.ack.xml", []string{"pdf"}, ""); err == nil || !strings.Contains(err.Error(), "write xml or csv") {
-		t.Fatalf("unknown format: %v", err)
+	r := NewRenderer(f, countsOf(invs), "fr", time.Now(), nil)
+	var buf bytes.Buffer
+	if err := r.Render(&buf, "pdf", "", eachOf(invs)); err == nil || !strings.Contains(err.Error(), "write xml or csv") {
+		t.Errorf("unknown format: %v", err)
 	}
-	if _, err := doc.CSV("ebcdic"); err == nil || !strings.Contains(err.Error(), "windows-1252") {
-		t.Fatalf("unknown encoding: %v", err)
+	if err := r.CSV(&buf, "ebcdic", eachOf(invs)); err == nil || !strings.Contains(err.Error(), "windows-1252") {
+		t.Errorf("unknown encoding: %v", err)
 	}
 }

@@ -14,10 +14,7 @@ func TestNoLineZero(t *testing.T) {
 	f, invs := sample()
 	invs[2].Problems = append(invs[2].Problems, journal.Problem{Rule: "BR-CO-15", Severity: "fatal", FR: "total", EN: "total"})
 	f.Problems = []journal.Problem{{Rule: "FG-CHANGED", Severity: "fatal", FR: "changé", EN: "changed"}}
-	data, err := Build(f, invs, "fr", time.Now()).Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := render(t, f, invs, "fr", time.Now(), nil, FormatXML, "")
 	if strings.Contains(string(data), `line="0"`) || strings.Contains(string(data), `Line="0"`) || strings.Contains(string(data), `mappingLine="0"`) {
 		t.Fatalf("line 0 in the ack:\n%s", data)
 	}

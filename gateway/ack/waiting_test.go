@@ -36,7 +36,7 @@ func TestWaitingSaysWhyAndUntilWhen(t *testing.T) {
 	// The platform asked to wait: the flux that was told so has its next attempt, the other
 	// waits behind its retry.
 	held := map[string]journal.DestinationState{"pa": {Name: "pa", HeldUntil: now.Add(10 * time.Minute), HeldBy: "F1_ubl.xml"}}
-	doc := Build(f, invs, "en", now, held)
+	doc := build(t, f, invs, "en", now, held)
 	own, behind := doc.Invoices[0].Fluxes[0], doc.Invoices[1].Fluxes[0]
 	if !strings.Contains(own.Waiting, "failed (attempt 2): HTTP 429: rate limit; next attempt at "+next) || own.NextAttempt != next {
 		t.Errorf("own failure: %+v", own)
@@ -44,14 +44,14 @@ func TestWaitingSaysWhyAndUntilWhen(t *testing.T) {
 	if !strings.Contains(behind.Waiting, "waiting behind a retry of F1_ubl.xml") || behind.NextAttempt != next || strings.Contains(behind.Waiting, "scheduled") {
 		t.Errorf("behind a retry: %+v", behind)
 	}
-	fr := Build(f, invs, "fr", now, held).Invoices[1].Fluxes[0]
+	fr := build(t, f, invs, "fr", now, held).Invoices[1].Fluxes[0]
 	if !strings.Contains(fr.Waiting, "en attente derrière un nouvel essai de F1_ubl.xml") {
 		t.Errorf("in French: %q", fr.Waiting)
 	}
 
 	// Paused by its breaker: every queued flux says until when, and why.
 	paused := map[string]journal.DestinationState{"pa": {Name: "pa", PausedUntil: now.Add(5 * time.Minute), PauseReason: "HTTP 503: unavailable"}}
-	doc = Build(f, invs, "fr", now, paused)
+	doc = build(t, f, invs, "fr", now, paused)
 	until := now.Add(5 * time.Minute).Format(time.RFC3339)
 	for _, fx := range []Flux{doc.Invoices[0].Fluxes[0], doc.Invoices[1].Fluxes[0]} {
 		if !strings.Contains(fx.Waiting, "dépôts vers pa suspendus jusqu'à "+until+" après des échecs répétés (HTTP 503: unavailable)") ||
@@ -60,25 +60,21 @@ func TestWaitingSaysWhyAndUntilWhen(t *testing.T) {
 		}
 	}
 	// A pause or a hold that is over says nothing any more.
-	if w := Build(f, invs, "en", now.Add(time.Hour), paused).Invoices[1].Fluxes[0]; w.PausedUntil != "" || !strings.Contains(w.Waiting, "next scheduled deposit") {
+	if w := build(t, f, invs, "en", now.Add(time.Hour), paused).Invoices[1].Fluxes[0]; w.PausedUntil != "" || !strings.Contains(w.Waiting, "next scheduled deposit") {
 		t.Errorf("after the pause: %+v", w)
 	}
 
 	// Platform statuses are labelled in the ack's language.
-	if got := Build(f, invs, "en", now).Invoices[2].Fluxes[0].PlatformLabel; got != "Refused" {
+	if got := build(t, f, invs, "en", now, nil).Invoices[2].Fluxes[0].PlatformLabel; got != "Refused" {
 		t.Errorf("English label of 210: %q", got)
 	}
-	if got := Build(f, invs, "fr", now).Invoices[2].Fluxes[0].PlatformLabel; got != "Refusée" {
+	if got := build(t, f, invs, "fr", now, nil).Invoices[2].Fluxes[0].PlatformLabel; got != "Refusée" {
 		t.Errorf("French label of 210: %q", got)
 	}
 
 	dir := t.TempDir()
 	var files []string
-	for i, d := range []Document{Build(f, invs, "en", now, held), Build(f, invs, "fr", now, paused)} {
-		data, err := d.Marshal()
-		if err != nil {
-			t.Fatal(err)
-		}
+	for i, data := range [][]byte{render(t, f, invs, "en", now, held, FormatXML, ""), render(t, f, invs, "fr", now, paused, FormatXML, "")} {
 		name := filepath.Join(dir, Name("w"+string(rune('0'+i))+".csv"))
 		if err := os.WriteFile(name, data, 0o600); err != nil {
 			t.Fatal(err)

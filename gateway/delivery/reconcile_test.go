@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"log/slog"
@@ -79,21 +80,39 @@ func newRig(t *testing.T, dest deposit.Destination, clock *testClock) *rig {
 	r := &rig{t: t, clock: clock, j: j, spool: spool, fluxes: map[string]int64{}, acks: map[int64]ack.Document{}}
 	r.g = &Deliverer{Journal: j, Spool: spool, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: clock.now,
 		WriteAck: func(ctx context.Context, id int64) error {
-			f, err := j.File(ctx, id)
-			if err != nil {
-				return err
-			}
-			invs, err := j.Invoices(ctx, id)
+			doc, err := readAck(ctx, j, id, clock.now())
 			if err != nil {
 				return err
 			}
 			r.mu.Lock()
-			r.acks[id] = ack.Build(f, invs, "en", clock.now())
+			r.acks[id] = doc
 			r.mu.Unlock()
 			return nil
 		}}
 	r.d = NewDestination(dest, config.DestinationConfig{Name: dest.Name()}, config.Schedule{Now: true})
 	return r
+}
+
+// readAck renders the XML ack of file id from the journal, as the gateway writes it, and
+// reads it back.
+func readAck(ctx context.Context, j *journal.Journal, id int64, now time.Time) (ack.Document, error) {
+	var doc ack.Document
+	f, err := j.File(ctx, id)
+	if err != nil {
+		return doc, err
+	}
+	counts, err := j.InvoiceCounts(ctx, id)
+	if err != nil {
+		return doc, err
+	}
+	var buf bytes.Buffer
+	err = ack.NewRenderer(f, counts, "en", now, nil).XML(&buf, func(yield func(journal.Invoice) error) error {
+		return j.EachInvoice(ctx, id, yield)
+	})
+	if err != nil {
+		return doc, err
+	}
+	return doc, xml.Unmarshal(buf.Bytes(), &doc)
 }
 
 // ublInvoice is a minimal UBL invoice numbered number.
