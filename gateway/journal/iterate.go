@@ -50,7 +50,7 @@ func (j *Journal) invoicePage(ctx context.Context, fileID, after int64, size int
 		return nil, err
 	}
 	last := page[len(page)-1].ID
-	fluxes, err := j.queryFluxes(ctx, `WHERE invoice_id IN (SELECT id FROM invoices WHERE file_id = ? AND id > ? AND id <= ?) ORDER BY id`,
+	fluxes, err := j.queryFluxes(ctx, `WHERE i.file_id = ? AND i.id > ? AND i.id <= ? ORDER BY fluxes.id`,
 		fileID, after, last)
 	if err != nil {
 		return nil, err
