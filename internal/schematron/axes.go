@@ -7,11 +7,45 @@ import "slices"
 // step evaluates one axis step from n; the result is in document order.
 func (c *ctx) step(n *Node, s exStep) seq {
 	var out seq
-	principal := ElementNode
-	reverse := false
 	// Predicates that do not depend on the position are tested as nodes are found, so that
 	// //*[…] does not collect every element first.
 	inline := len(s.preds) > 0 && !positional(s.preds)
+	var d *ctx // the context of the inline predicates, one for the step
+	if inline {
+		d = &ctx{pos: 1, size: 1, vars: c.vars, env: c.env, root: c.root, all: c.all, byName: c.byName}
+	}
+	reverse := c.walk(n, s, func(m *Node) bool {
+		if !inline || d.holds(m, s.preds) {
+			out = append(out, m)
+		}
+		return true
+	})
+	if len(s.preds) > 0 && !inline {
+		out = c.filter(out, s.preds)
+	}
+	if reverse {
+		slices.Reverse(out)
+	}
+	return out
+}
+
+// holds reports whether every predicate is true of m, tested on its own: c, at position 1
+// of 1, becomes m's context (no evaluation keeps a context past its call).
+func (c *ctx) holds(m *Node, preds []expr) bool {
+	c.item = m
+	for _, p := range preds {
+		if !c.truth(p) {
+			return false
+		}
+	}
+	return true
+}
+
+// walk calls visit with each node of the axis of s from n that passes its node test (its
+// predicates are the caller's), in the order of the axis, until visit returns false.
+// reverse tells that this order is the reverse of document order.
+func (c *ctx) walk(n *Node, s exStep, visit func(*Node) bool) (reverse bool) {
+	principal := ElementNode
 	// A name test whose prefix is declared is resolved once for the step, not per node; an
 	// undeclared one stays with test, which fails only when a node's name gets that far.
 	t := s.test
@@ -24,23 +58,15 @@ func (c *ctx) step(n *Node, s exStep) seq {
 			uri, resolved = c.env.ns[t.prefix]
 		}
 	}
-	match := func(m *Node) {
+	match := func(m *Node) bool {
 		if resolved {
 			if m.Kind != principal || (t.local != "*" && t.local != m.Local) || (t.prefix != "*" && m.Space != uri) {
-				return
+				return true
 			}
 		} else if !c.test(m, t, principal) {
-			return
+			return true
 		}
-		if inline {
-			d := ctx{item: m, pos: 1, size: 1, vars: c.vars, env: c.env, root: c.root, all: c.all, byName: c.byName}
-			for _, p := range s.preds {
-				if !ebv(d.eval(p)) {
-					return
-				}
-			}
-		}
-		out = append(out, m)
+		return visit(m)
 	}
 	switch s.axis {
 	case "child":
@@ -53,19 +79,25 @@ func (c *ctx) step(n *Node, s exStep) seq {
 			if j <= len(n.Children) {
 				for _, m := range list[i : i+j] {
 					if m.Parent == n {
-						match(m)
+						if !match(m) {
+							return reverse
+						}
 					}
 				}
 				break
 			}
 		}
 		for _, ch := range n.Children {
-			match(ch)
+			if !match(ch) {
+				return reverse
+			}
 		}
 	case "attribute":
 		principal = AttributeNode
 		for _, a := range n.Attrs {
-			match(a)
+			if !match(a) {
+				return reverse
+			}
 		}
 	case "self":
 		if n.Kind == AttributeNode {
@@ -84,7 +116,9 @@ func (c *ctx) step(n *Node, s exStep) seq {
 		}
 		for _, m := range c.all[n.at:n.end] {
 			for _, a := range m.Attrs {
-				match(a)
+				if !match(a) {
+					return reverse
+				}
 			}
 		}
 	case "descendant", "descendant-or-self":
@@ -107,12 +141,16 @@ func (c *ctx) step(n *Node, s exStep) seq {
 				if m.at >= n.end {
 					break
 				}
-				match(m)
+				if !match(m) {
+					return reverse
+				}
 			}
 			break
 		}
 		for _, m := range c.all[from:n.end] {
-			match(m)
+			if !match(m) {
+				return reverse
+			}
 		}
 	case "ancestor", "ancestor-or-self":
 		reverse = true
@@ -121,7 +159,9 @@ func (c *ctx) step(n *Node, s exStep) seq {
 			m = n
 		}
 		for ; m != nil; m = m.Parent {
-			match(m)
+			if !match(m) {
+				return reverse
+			}
 		}
 	case "following-sibling", "preceding-sibling":
 		if n.Parent == nil || n.Kind == AttributeNode {
@@ -131,12 +171,16 @@ func (c *ctx) step(n *Node, s exStep) seq {
 		at := slices.Index(sib, n)
 		if s.axis == "following-sibling" {
 			for _, m := range sib[at+1:] {
-				match(m)
+				if !match(m) {
+					return reverse
+				}
 			}
 		} else {
 			reverse = true
 			for i := at - 1; i >= 0; i-- {
-				match(sib[i])
+				if !match(sib[i]) {
+					return reverse
+				}
 			}
 		}
 	case "preceding":
@@ -153,7 +197,9 @@ func (c *ctx) step(n *Node, s exStep) seq {
 				anc = anc.Parent
 				continue
 			}
-			match(m)
+			if !match(m) {
+				return reverse
+			}
 		}
 	case "following":
 		start := n
@@ -161,18 +207,14 @@ func (c *ctx) step(n *Node, s exStep) seq {
 			start = n.Parent
 		}
 		for _, m := range c.all[start.end:] {
-			match(m)
+			if !match(m) {
+				return reverse
+			}
 		}
 	default:
 		fail("axis %s is not supported", s.axis)
 	}
-	if len(s.preds) > 0 && !inline {
-		out = c.filter(out, s.preds)
-	}
-	if reverse {
-		slices.Reverse(out)
-	}
-	return out
+	return reverse
 }
 
 func isAncestor(a, n *Node) bool {

@@ -46,7 +46,10 @@ func (s *scope) bind(name string, v seq) *scope { return &scope{name, v, s} }
 type env struct {
 	ns    map[string]string
 	funcs map[string]*function
-	regex map[string]*regexpEntry
+	// shadowing tells that a user function has the name of a standard one (no prefix, or
+	// fn:), so that the fast paths of standard functions must look funcs up first.
+	shadowing bool
+	regex     map[string]*regexpEntry
 }
 
 // ctx is the dynamic context of an evaluation.
@@ -90,14 +93,14 @@ func (c *ctx) eval(e expr) seq {
 		}
 		return v
 	case exIf:
-		if ebv(c.eval(x.cond)) {
+		if c.truth(x.cond) {
 			return c.eval(x.then)
 		}
 		return c.eval(x.els)
 	case exOr:
-		return seq{ebv(c.eval(x.l)) || ebv(c.eval(x.r))}
+		return seq{c.truth(x.l) || c.truth(x.r)}
 	case exAnd:
-		return seq{ebv(c.eval(x.l)) && ebv(c.eval(x.r))}
+		return seq{c.truth(x.l) && c.truth(x.r)}
 	case exCmp:
 		return c.compare(x)
 	case exRange:
@@ -166,7 +169,7 @@ func (c *ctx) forExpr(vars []string, ins []expr, ret expr, i int) seq {
 
 func (c *ctx) quant(x exQuant, i int) bool {
 	if i == len(x.vars) {
-		return ebv(c.eval(x.sat))
+		return c.truth(x.sat)
 	}
 	for _, it := range c.eval(x.ins[i]) {
 		d := *c
