@@ -75,7 +75,7 @@ type slabs struct {
 	texts []etree.CharData
 }
 
-const slabSize = 128
+const slabSize = 256
 
 func (s *slabs) node() *Node {
 	if len(s.nodes) == cap(s.nodes) {
@@ -109,14 +109,11 @@ func scan(data []byte) (doc *etree.Document, sdoc *Document, ok bool) {
 		sdoc:  &Document{Root: &Node{Kind: DocumentNode}, byName: map[elemName][]*Node{}},
 		scope: []binding{{"xml", xmlNamespace}},
 	}
-	s.sdoc.all = append(make([]*Node, 0, len(data)/16), s.sdoc.Root)
+	// About one element or text per 25 bytes in the invoices of the examples.
+	s.sdoc.all = append(make([]*Node, 0, len(data)/20), s.sdoc.Root)
+	s.tokens = make([]pendingToken, 0, len(data)/20)
 	s.parents = []*etree.Element{&s.doc.Element}
-	if strings.HasPrefix(s.src, byteOrderMark) {
-		// encoding/xml gives it as text before the declaration.
-		s.charData(byteOrderMark)
-		s.i = len(byteOrderMark)
-	}
-	if !s.declaration() || !s.content() {
+	if !s.byteOrderMark() || !s.declaration() || !s.content() {
 		return nil, nil, false
 	}
 	s.sdoc.Root.end = len(s.sdoc.all)
@@ -159,6 +156,26 @@ func (s *scanner) link() {
 }
 
 const byteOrderMark = "\ufeff"
+
+// byteOrderMark reads a byte order mark and the spaces after it: encoding/xml gives them as
+// one text token before the declaration.
+func (s *scanner) byteOrderMark() bool {
+	if !strings.HasPrefix(s.src, byteOrderMark) {
+		return true
+	}
+	end := strings.IndexByte(s.src, '<')
+	if end < 0 {
+		end = len(s.src)
+	}
+	lead := s.src[:end]
+	if strings.TrimLeft(lead[len(byteOrderMark):], " \t\r\n") != "" {
+		return false
+	}
+	v, _ := decode(lead)
+	s.charData(v)
+	s.i = end
+	return true
+}
 
 // declaration reads an XML declaration at the start: version 1.0, UTF-8 if any encoding is
 // declared.

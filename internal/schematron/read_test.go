@@ -31,9 +31,9 @@ func dumpEtree(b *strings.Builder, e *etree.Element, depth int) {
 		}
 		switch c := t.(type) {
 		case *etree.Element:
-			fmt.Fprintf(b, "%d <%s|%s", depth, c.Space, c.Tag)
+			fmt.Fprintf(b, "%d <%q|%q", depth, c.Space, c.Tag)
 			for _, a := range c.Attr {
-				fmt.Fprintf(b, " %s|%s=%q(%v)", a.Space, a.Key, a.Value, a.Element() == c)
+				fmt.Fprintf(b, " %q|%q=%q(%v)", a.Space, a.Key, a.Value, a.Element() == c)
 			}
 			b.WriteString(">\n")
 			dumpEtree(b, c, depth+1)
@@ -57,7 +57,7 @@ func dumpDocument(d *Document) string {
 		if n.Parent != nil {
 			parent = n.Parent.order
 		}
-		fmt.Fprintf(&b, "%d k%d {%s}%s:%s name=%q v=%q parent=%d at=%d end=%d children=%d\n",
+		fmt.Fprintf(&b, "%d k%d {%q}%q:%q name=%q v=%q parent=%d at=%d end=%d children=%d\n",
 			n.order, n.Kind, n.Space, n.Prefix, n.Local, n.Name(), n.Value, parent, n.at, n.end, len(n.Children))
 		if d.all[n.at] != n {
 			b.WriteString("  misplaced in all\n")
@@ -66,11 +66,11 @@ func dumpDocument(d *Document) string {
 			fmt.Fprintf(&b, "  child %d\n", c.order)
 		}
 		for _, a := range n.Attrs {
-			fmt.Fprintf(&b, "  @%d {%s}%s:%s name=%q v=%q parent=%d\n", a.order, a.Space, a.Prefix, a.Local, a.Name(), a.Value, a.Parent.order)
+			fmt.Fprintf(&b, "  @%d {%q}%q:%q name=%q v=%q parent=%d\n", a.order, a.Space, a.Prefix, a.Local, a.Name(), a.Value, a.Parent.order)
 		}
 	}
 	for k, list := range d.byName {
-		fmt.Fprintf(&b, "name {%s}%s:", k.space, k.local)
+		fmt.Fprintf(&b, "name {%q}%q:", k.space, k.local)
 		for _, n := range list {
 			fmt.Fprintf(&b, " %d", n.order)
 		}
