@@ -102,6 +102,9 @@ func (c *ctx) call(x exCall) seq {
 	case "current":
 		return seq{c.item}
 	}
+	if n, ok := c.countPlain(x); ok {
+		return seq{float64(n)}
+	}
 	args := make([]seq, len(x.args))
 	for i, a := range x.args {
 		args[i] = c.eval(a)

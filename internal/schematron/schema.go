@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -24,6 +25,7 @@ type Schema struct {
 	Functions []Function
 	Patterns  []*Pattern
 	env       *env
+	names     nameIndex // the element names deciders test the document for
 }
 
 // Let is a variable: its name and XPath value.
@@ -61,6 +63,7 @@ type Assert struct {
 	Report         bool   // a report fires when its test is true
 	Message        string // its text, whitespace collapsed, computed parts (value-of) left out
 	test           expr
+	decide         *decider // nil when no missing element name decides the test
 }
 
 // Failure is a failed assert (or a fired report) at a node. Err is set when the test could
@@ -174,6 +177,7 @@ func (s *Schema) compile() error {
 			fn.vars = append(fn.vars, let{v.Name, comp(v.Value)})
 		}
 		s.env.funcs[f.Name] = fn
+		s.env.shadowing = s.env.shadowing || !strings.Contains(f.Name, ":") || strings.HasPrefix(f.Name, "fn:")
 	}
 	for _, p := range s.Patterns {
 		for i := range p.Lets {
@@ -188,6 +192,7 @@ func (s *Schema) compile() error {
 			}
 			for _, a := range r.Asserts {
 				a.test = comp(a.Test)
+				a.decide = s.deciderOf(a.test)
 			}
 		}
 	}
@@ -256,6 +261,7 @@ func (s *Schema) Run(doc *Document) []Failure {
 		bindAll(p.Lets)
 	}
 	root.vars = globals
+	present := s.names.present(doc)
 	if globalErr != nil {
 		// The stylesheet would not start: every assert fails with the error.
 		for _, a := range s.Asserts() {
@@ -268,7 +274,7 @@ func (s *Schema) Run(doc *Document) []Failure {
 			node *Node
 			rule *Rule
 		}
-		claimed := map[*Node]bool{}
+		claimed := make([]bool, len(doc.all)) // by Node.at: elements are never attributes
 		var hits []fired
 		for _, r := range p.Rules {
 			nodes, err := safeEval(root, r.match)
@@ -281,18 +287,17 @@ func (s *Schema) Run(doc *Document) []Failure {
 			}
 			for _, it := range nodes {
 				n, ok := it.(*Node)
-				if !ok || n.Kind != ElementNode || claimed[n] {
+				if !ok || n.Kind != ElementNode || claimed[n.at] {
 					continue
 				}
-				claimed[n] = true
+				claimed[n.at] = true
 				hits = append(hits, fired{n, r})
 			}
 		}
 		// Document order, as the stylesheet's traversal visits them.
-		for i := 1; i < len(hits); i++ {
-			for j := i; j > 0 && hits[j].node.order < hits[j-1].node.order; j-- {
-				hits[j], hits[j-1] = hits[j-1], hits[j]
-			}
+		byOrder := func(a, b fired) int { return a.node.order - b.node.order }
+		if !slices.IsSortedFunc(hits, byOrder) {
+			slices.SortFunc(hits, byOrder)
 		}
 		for _, h := range hits {
 			c := root.with(h.node, 1, 1)
@@ -325,12 +330,11 @@ func (s *Schema) Run(doc *Document) []Failure {
 				return bs
 			}
 			for _, a := range h.rule.Asserts {
-				v, err := safeEval(c, a.test)
-				if err != nil {
-					out = append(out, Failure{Assert: a, Node: h.node, Err: err})
-					continue
+				ok, decided := a.decide.decided(present)
+				var err error
+				if !decided {
+					ok, err = safeTruth(c, a.test)
 				}
-				ok, err := safeBool(v)
 				if err != nil {
 					out = append(out, Failure{Assert: a, Node: h.node, Err: err})
 					continue
@@ -357,7 +361,9 @@ func safeEval(c *ctx, e expr) (v seq, err error) {
 	return c.eval(e), nil
 }
 
-func safeBool(v seq) (b bool, err error) {
+// safeTruth is the effective boolean value of e (see truth), or the error that stopped its
+// evaluation.
+func safeTruth(c *ctx, e expr) (b bool, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			if ee, ok := r.(evalError); ok {
@@ -367,7 +373,7 @@ func safeBool(v seq) (b bool, err error) {
 			panic(r)
 		}
 	}()
-	return ebv(v), nil
+	return c.truth(e), nil
 }
 
 // Eval evaluates an XPath expression with the document node as context, for tests and

@@ -138,14 +138,14 @@ type elemName struct{ space, local string }
 
 // Parse reads an XML document.
 func Parse(data []byte) (*Document, error) {
-	doc := etree.NewDocument()
-	if err := doc.ReadFromBytes(data); err != nil {
+	doc, d, err := Read(data)
+	if err != nil {
 		return nil, err
 	}
 	if doc.Root() == nil {
 		return nil, fmt.Errorf("no root element")
 	}
-	return FromEtree(doc), nil
+	return d, nil
 }
 
 // FromEtree builds a Document from an etree document, resolving namespace prefixes. It

@@ -79,8 +79,8 @@ func Read(data []byte) (*invoice.Invoice, []invoice.Violation, error) {
 // on, so that a caller evaluating more rules on it (the French document rules) does not
 // parse the same bytes again.
 func ReadTree(data []byte) (*invoice.Invoice, []invoice.Violation, *schematron.Document, error) {
-	doc := etree.NewDocument()
-	if err := doc.ReadFromBytes(data); err != nil {
+	doc, sdoc, err := schematron.Read(data)
+	if err != nil {
 		return nil, nil, nil, fmt.Errorf("cii: not an XML document: %w", err)
 	}
 	root := doc.Root()
@@ -90,7 +90,6 @@ func ReadTree(data []byte) (*invoice.Invoice, []invoice.Violation, *schematron.D
 	if root.Tag != "CrossIndustryInvoice" || root.NamespaceURI() != NamespaceRSM {
 		return nil, nil, nil, fmt.Errorf("cii: root element is {%s}%s, not a CrossIndustryInvoice", root.NamespaceURI(), root.Tag)
 	}
-	sdoc := schematron.FromEtree(doc)
 	r := &reader{viol: syntaxViolations(sdoc)}
 	inv := &invoice.Invoice{}
 	r.context(root, inv)

@@ -20,8 +20,9 @@ package ubl
 import (
 	"errors"
 	"fmt"
-	"github.com/fluxgate/fluxgate/internal/xmlw"
 	"strings"
+
+	"github.com/fluxgate/fluxgate/internal/xmlw"
 
 	"github.com/beevik/etree"
 	"github.com/fluxgate/fluxgate/internal/schematron"
@@ -91,15 +92,15 @@ func Read(data []byte) (*invoice.Invoice, []invoice.Violation, error) {
 // that a caller evaluating more rules on it (the French document rules) does not parse the
 // same bytes again.
 func ReadTree(data []byte) (*invoice.Invoice, []invoice.Violation, *schematron.Document, error) {
-	doc := etree.NewDocument()
-	if err := doc.ReadFromBytes(data); err != nil {
+	// The official rules read the prefixes as written: sdoc is built before canonical.
+	doc, sdoc, err := schematron.Read(data)
+	if err != nil {
 		return nil, nil, nil, fmt.Errorf("ubl: not XML: %w", err)
 	}
 	root := doc.Root()
 	if root == nil {
 		return nil, nil, nil, errors.New("ubl: not XML: no root element")
 	}
-	sdoc := schematron.FromEtree(doc) // the official rules read the prefixes as written
 	canonical(root, nil)
 	r := &reader{inv: &invoice.Invoice{}}
 	switch {

@@ -1,0 +1,641 @@
+package schematron
+
+// One pass over the bytes of a document building both trees a reader needs: the etree
+// document its bindings walk and the Document the rules are evaluated on. encoding/xml,
+// under etree, costs more than the rest of reading an invoice; the documents the product
+// reads are plain (UTF-8, no DTD, ASCII names), and this scanner reads exactly those. It
+// gives up on anything else, a malformed document included, and Read then parses with etree,
+// so that every document gets the trees and the errors it always had.
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/beevik/etree"
+)
+
+// Read parses data into an etree document and the Document of the same tree (as FromEtree
+// builds it). The error is etree's.
+func Read(data []byte) (*etree.Document, *Document, error) {
+	if doc, sdoc, ok := scan(data); ok {
+		return doc, sdoc, nil
+	}
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(data); err != nil {
+		return nil, nil, err
+	}
+	return doc, FromEtree(doc), nil
+}
+
+const xmlNamespace = "http://www.w3.org/XML/1998/namespace"
+
+// maxScanDepth stays under etree's own limit (1024), which the fallback then reports.
+const maxScanDepth = 1000
+
+// scanner holds the state of one scan. Names and text without references are substrings of
+// src, so that most of the tree shares the bytes of one string.
+type scanner struct {
+	src   string
+	i     int
+	doc   *etree.Document
+	sdoc  *Document
+	open  []openElement
+	scope []binding // namespace declarations in scope, innermost last
+	order int
+	slab  slabs
+	attrs []scannedAttr // the attributes of the start tag being read
+	// The etree tokens in document order with their parents (numbers into parents, 0 the
+	// document), linked at the end as the nodes are, by link.
+	tokens  []pendingToken
+	parents []*etree.Element
+}
+
+type openElement struct {
+	qname string
+	e     *etree.Element
+	num   int32 // its number in scanner.parents
+	n     *Node
+	scope int // len(scope) before the element's declarations
+}
+
+type pendingToken struct {
+	token  etree.Token
+	parent int32
+}
+
+type binding struct{ prefix, uri string }
+
+type scannedAttr struct{ qname, prefix, local, value string }
+
+// slabs allocate the nodes of a document in blocks rather than one by one.
+type slabs struct {
+	nodes []Node
+	elems []etree.Element
+	texts []etree.CharData
+}
+
+const slabSize = 256
+
+func (s *slabs) node() *Node {
+	if len(s.nodes) == cap(s.nodes) {
+		s.nodes = make([]Node, 0, slabSize)
+	}
+	s.nodes = s.nodes[:len(s.nodes)+1]
+	return &s.nodes[len(s.nodes)-1]
+}
+
+func (s *slabs) elem() *etree.Element {
+	if len(s.elems) == cap(s.elems) {
+		s.elems = make([]etree.Element, 0, slabSize)
+	}
+	s.elems = s.elems[:len(s.elems)+1]
+	return &s.elems[len(s.elems)-1]
+}
+
+func (s *slabs) text() *etree.CharData {
+	if len(s.texts) == cap(s.texts) {
+		s.texts = make([]etree.CharData, 0, slabSize)
+	}
+	s.texts = s.texts[:len(s.texts)+1]
+	return &s.texts[len(s.texts)-1]
+}
+
+// scan reads data when it is a document of the plain kind; ok is false for anything else.
+func scan(data []byte) (doc *etree.Document, sdoc *Document, ok bool) {
+	s := &scanner{
+		src:   string(data),
+		doc:   etree.NewDocument(),
+		sdoc:  &Document{Root: &Node{Kind: DocumentNode}, byName: map[elemName][]*Node{}},
+		scope: []binding{{"xml", xmlNamespace}},
+	}
+	// About one element or text per 25 bytes in the invoices of the examples.
+	s.sdoc.all = append(make([]*Node, 0, len(data)/20), s.sdoc.Root)
+	s.tokens = make([]pendingToken, 0, len(data)/20)
+	s.parents = []*etree.Element{&s.doc.Element}
+	if !s.byteOrderMark() || !s.declaration() || !s.content() {
+		return nil, nil, false
+	}
+	s.sdoc.Root.end = len(s.sdoc.all)
+	s.link()
+	return s.doc, s.sdoc, true
+}
+
+// link gives every element its children, etree tokens and nodes, each list allocated at
+// its final size in one array for the document (appending to them while reading made most
+// of the garbage of a read).
+func (s *scanner) link() {
+	all := s.sdoc.all
+	nodeCounts := make([]int, len(all))
+	for _, n := range all[1:] {
+		nodeCounts[n.Parent.at]++
+	}
+	nodes := make([]*Node, 0, len(all)-1)
+	for i, n := range all {
+		if c := nodeCounts[i]; c > 0 {
+			n.Children = nodes[len(nodes) : len(nodes) : len(nodes)+c]
+			nodes = nodes[:len(nodes)+c]
+		}
+	}
+	for _, n := range all[1:] {
+		n.Parent.Children = append(n.Parent.Children, n)
+	}
+	tokenCounts := make([]int, len(s.parents))
+	for _, t := range s.tokens {
+		tokenCounts[t.parent]++
+	}
+	tokens := make([]etree.Token, 0, len(s.tokens))
+	for i, e := range s.parents {
+		c := tokenCounts[i]
+		e.Child = tokens[len(tokens) : len(tokens) : len(tokens)+c]
+		tokens = tokens[:len(tokens)+c]
+	}
+	for _, t := range s.tokens {
+		s.parents[t.parent].AddChild(t.token)
+	}
+}
+
+const byteOrderMark = "\ufeff"
+
+// byteOrderMark reads a byte order mark and the spaces after it: encoding/xml gives them as
+// one text token before the declaration.
+func (s *scanner) byteOrderMark() bool {
+	if !strings.HasPrefix(s.src, byteOrderMark) {
+		return true
+	}
+	end := strings.IndexByte(s.src, '<')
+	if end < 0 {
+		end = len(s.src)
+	}
+	lead := s.src[:end]
+	if strings.TrimLeft(lead[len(byteOrderMark):], " \t\r\n") != "" {
+		return false
+	}
+	v, _ := decode(lead)
+	s.charData(v)
+	s.i = end
+	return true
+}
+
+// declaration reads an XML declaration at the start: version 1.0, UTF-8 if any encoding is
+// declared.
+func (s *scanner) declaration() bool {
+	src := s.src[s.i:]
+	if !strings.HasPrefix(src, "<?xml") || len(src) < 6 || !isSpace(src[5]) {
+		return !strings.HasPrefix(src, "<?")
+	}
+	end := strings.Index(src, "?>")
+	if end < 0 {
+		return false
+	}
+	inst := strings.TrimLeft(src[5:end], " \t\r\n")
+	for rest := inst; strings.TrimSpace(rest) != ""; {
+		name, value, tail, ok := pseudoAttr(rest)
+		if !ok {
+			return false
+		}
+		switch name {
+		case "version":
+			ok = value == "1.0"
+		case "encoding":
+			ok = strings.EqualFold(value, "utf-8")
+		case "standalone":
+		default:
+			ok = false
+		}
+		if !ok {
+			return false
+		}
+		rest = tail
+	}
+	s.tokens = append(s.tokens, pendingToken{etree.NewProcInst("xml", inst), 0})
+	s.i += end + 2
+	return true
+}
+
+// pseudoAttr reads name="value" (or 'value') after optional spaces.
+func pseudoAttr(s string) (name, value, rest string, ok bool) {
+	s = strings.TrimLeft(s, " \t\r\n")
+	eq := strings.IndexByte(s, '=')
+	if eq <= 0 || len(s) < eq+2 {
+		return "", "", "", false
+	}
+	name, q := s[:eq], s[eq+1]
+	if q != '"' && q != '\'' {
+		return "", "", "", false
+	}
+	end := strings.IndexByte(s[eq+2:], q)
+	if end < 0 {
+		return "", "", "", false
+	}
+	return name, s[eq+2 : eq+2+end], s[eq+2+end+1:], true
+}
+
+// content reads the rest of the document: one root element, with whitespace and comments
+// around it.
+func (s *scanner) content() bool {
+	rooted := false
+	for s.i < len(s.src) {
+		var ok bool
+		switch {
+		case s.src[s.i] != '<':
+			ok = s.text()
+		case strings.HasPrefix(s.src[s.i:], "<!--"):
+			ok = s.comment()
+		case strings.HasPrefix(s.src[s.i:], "<![CDATA["):
+			ok = len(s.open) > 0 && s.cdata()
+		case strings.HasPrefix(s.src[s.i:], "</"):
+			ok = len(s.open) > 0 && s.endTag()
+		case s.i+1 < len(s.src) && s.src[s.i+1] != '!' && s.src[s.i+1] != '?':
+			ok = (len(s.open) > 0 || !rooted) && s.startTag()
+			rooted = true
+		}
+		if !ok {
+			return false
+		}
+	}
+	return rooted && len(s.open) == 0
+}
+
+// addToken adds an etree token to the innermost open element or the document.
+func (s *scanner) addToken(t etree.Token) {
+	parent := int32(0)
+	if len(s.open) > 0 {
+		parent = s.open[len(s.open)-1].num
+	}
+	s.tokens = append(s.tokens, pendingToken{t, parent})
+}
+
+func (s *scanner) parentNode() *Node {
+	if len(s.open) == 0 {
+		return s.sdoc.Root
+	}
+	return s.open[len(s.open)-1].n
+}
+
+// text reads character data up to the next markup. Outside the root only whitespace is
+// plain.
+func (s *scanner) text() bool {
+	end := strings.IndexByte(s.src[s.i:], '<')
+	if end < 0 {
+		end = len(s.src) - s.i
+	}
+	raw := s.src[s.i : s.i+end]
+	s.i += end
+	if len(s.open) == 0 && strings.TrimLeft(raw, " \t\r\n") != "" {
+		return false
+	}
+	if strings.Contains(raw, "]]>") {
+		return false
+	}
+	v, ok := decode(raw)
+	if ok {
+		s.charData(v)
+	}
+	return ok
+}
+
+// cdata reads a CDATA section: character data of its own, as encoding/xml gives it.
+func (s *scanner) cdata() bool {
+	start := s.i + len("<![CDATA[")
+	end := strings.Index(s.src[start:], "]]>")
+	if end < 0 {
+		return false
+	}
+	raw := s.src[start : start+end]
+	s.i = start + end + len("]]>")
+	if strings.IndexByte(raw, '&') >= 0 {
+		// References are not expanded in a CDATA section: keep them out of decode.
+		return false
+	}
+	v, ok := decode(raw)
+	if ok {
+		s.charData(v)
+	}
+	return ok
+}
+
+// charData adds a text token to the etree parent and, inside the root, a text node.
+func (s *scanner) charData(v string) {
+	cd := s.slab.text()
+	cd.SetData(v)
+	s.addToken(cd)
+	if len(s.open) == 0 {
+		return
+	}
+	s.order++
+	n := s.slab.node()
+	*n = Node{Kind: TextNode, Value: v, Parent: s.parentNode(), order: s.order}
+	s.add(n)
+}
+
+// comment reads a comment: an etree token, no node (the rules do not see comments).
+func (s *scanner) comment() bool {
+	start := s.i + len("<!--")
+	end := strings.Index(s.src[start:], "--")
+	if end < 0 || start+end+2 >= len(s.src) || s.src[start+end+2] != '>' {
+		return false
+	}
+	s.addToken(etree.NewComment(s.src[start : start+end]))
+	s.i = start + end + len("-->")
+	return true
+}
+
+// add appends a node that is not an attribute to the document order (link gives it to its
+// parent).
+func (s *scanner) add(n *Node) {
+	n.at = len(s.sdoc.all)
+	n.end = n.at + 1
+	s.sdoc.all = append(s.sdoc.all, n)
+}
+
+// startTag reads a start tag or an empty element.
+func (s *scanner) startTag() bool {
+	s.i++
+	qname, prefix, local, ok := s.name()
+	if !ok || len(s.open) >= maxScanDepth {
+		return false
+	}
+	empty, ok := s.attributes()
+	if !ok {
+		return false
+	}
+	o := openElement{qname: qname, scope: len(s.scope)}
+	for _, a := range s.attrs {
+		switch {
+		case a.prefix == "" && a.local == "xmlns":
+			s.scope = append(s.scope, binding{"", a.value})
+		case a.prefix == "xmlns":
+			s.scope = append(s.scope, binding{a.local, a.value})
+		}
+	}
+	o.e = s.slab.elem()
+	o.e.Space, o.e.Tag = prefix, local
+	s.addToken(o.e)
+	o.num = int32(len(s.parents))
+	s.parents = append(s.parents, o.e)
+	s.order++
+	o.n = s.slab.node()
+	*o.n = Node{Kind: ElementNode, Space: s.lookup(prefix), Prefix: prefix, Local: local, Parent: s.parentNode(), order: s.order}
+	if prefix != "" {
+		o.n.name = qname
+	}
+	s.add(o.n)
+	k := elemName{o.n.Space, local}
+	s.sdoc.byName[k] = append(s.sdoc.byName[k], o.n)
+	s.attributeNodes(o)
+	if empty {
+		s.scope = s.scope[:o.scope]
+		return true
+	}
+	s.open = append(s.open, o)
+	return true
+}
+
+// attributeNodes adds the attributes of the start tag just read to its etree element and,
+// but for namespace declarations, to its node.
+func (s *scanner) attributeNodes(o openElement) {
+	if len(s.attrs) == 0 {
+		return
+	}
+	o.e.Attr = make([]etree.Attr, 0, len(s.attrs))
+	o.n.Attrs = make([]*Node, 0, len(s.attrs))
+	for _, a := range s.attrs {
+		o.e.CreateAttr(a.qname, a.value)
+		if (a.prefix == "" && a.local == "xmlns") || a.prefix == "xmlns" {
+			continue
+		}
+		space := ""
+		if a.prefix != "" {
+			space = s.lookup(a.prefix)
+			if a.prefix == "xml" {
+				space = xmlNamespace
+			}
+		}
+		s.order++
+		n := s.slab.node()
+		*n = Node{Kind: AttributeNode, Space: space, Prefix: a.prefix, Local: a.local, Value: a.value, Parent: o.n, order: s.order}
+		o.n.Attrs = append(o.n.Attrs, n)
+	}
+}
+
+// attributes reads the attributes of a start tag into s.attrs, up to its end; empty tells
+// "/>".
+func (s *scanner) attributes() (empty, ok bool) {
+	s.attrs = s.attrs[:0]
+	for {
+		s.skipSpace()
+		if s.i >= len(s.src) {
+			return false, false
+		}
+		switch s.src[s.i] {
+		case '>':
+			s.i++
+			return false, true
+		case '/':
+			if !strings.HasPrefix(s.src[s.i:], "/>") {
+				return false, false
+			}
+			s.i += 2
+			return true, true
+		}
+		qname, prefix, local, ok := s.name()
+		if !ok {
+			return false, false
+		}
+		s.skipSpace()
+		if s.i >= len(s.src) || s.src[s.i] != '=' {
+			return false, false
+		}
+		s.i++
+		s.skipSpace()
+		value, ok := s.attrValue()
+		if !ok {
+			return false, false
+		}
+		for _, a := range s.attrs {
+			if a.qname == qname {
+				return false, false // etree keeps the last value: leave it to etree
+			}
+		}
+		s.attrs = append(s.attrs, scannedAttr{qname, prefix, local, value})
+	}
+}
+
+func (s *scanner) attrValue() (string, bool) {
+	if s.i >= len(s.src) || (s.src[s.i] != '"' && s.src[s.i] != '\'') {
+		return "", false
+	}
+	q := s.src[s.i]
+	end := strings.IndexByte(s.src[s.i+1:], q)
+	if end < 0 {
+		return "", false
+	}
+	raw := s.src[s.i+1 : s.i+1+end]
+	s.i += end + 2
+	if strings.IndexByte(raw, '<') >= 0 {
+		return "", false
+	}
+	return decode(raw)
+}
+
+// endTag reads an end tag, which must close the innermost open element.
+func (s *scanner) endTag() bool {
+	s.i += 2
+	qname, _, _, ok := s.name()
+	if !ok {
+		return false
+	}
+	s.skipSpace()
+	o := s.open[len(s.open)-1]
+	if s.i >= len(s.src) || s.src[s.i] != '>' || qname != o.qname {
+		return false
+	}
+	s.i++
+	o.n.end = len(s.sdoc.all)
+	s.scope = s.scope[:o.scope]
+	s.open = s.open[:len(s.open)-1]
+	return true
+}
+
+// name reads a name of the plain kind: ASCII, at most one colon between two parts that
+// start with a letter or "_".
+func (s *scanner) name() (qname, prefix, local string, ok bool) {
+	start, colon := s.i, -1
+	for s.i < len(s.src) {
+		b := s.src[s.i]
+		switch {
+		case b == ':':
+			if colon >= 0 {
+				return "", "", "", false
+			}
+			colon = s.i
+		case isNameStart(b):
+		case s.i > start && s.i-1 != colon && (b >= '0' && b <= '9' || b == '.' || b == '-'):
+		case b >= utf8.RuneSelf:
+			return "", "", "", false
+		default:
+			qname = s.src[start:s.i]
+			if qname == "" || colon == start || colon == s.i-1 {
+				return "", "", "", false
+			}
+			if colon < 0 {
+				return qname, "", qname, true
+			}
+			return qname, s.src[start:colon], s.src[colon+1 : s.i], true
+		}
+		s.i++
+	}
+	return "", "", "", false
+}
+
+func isNameStart(b byte) bool { return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b == '_' }
+
+func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
+
+func (s *scanner) skipSpace() {
+	for s.i < len(s.src) && isSpace(s.src[s.i]) {
+		s.i++
+	}
+}
+
+// lookup is the namespace URI a prefix is bound to, "" when it is not.
+func (s *scanner) lookup(prefix string) string {
+	for i := len(s.scope) - 1; i >= 0; i-- {
+		if s.scope[i].prefix == prefix {
+			return s.scope[i].uri
+		}
+	}
+	return ""
+}
+
+// decode is raw text as encoding/xml gives it: line ends made "\n", the five predefined
+// entities and character references expanded; ok is false for any other reference and for
+// a character XML does not allow.
+func decode(raw string) (string, bool) {
+	if strings.IndexByte(raw, '&') < 0 && strings.IndexByte(raw, '\r') < 0 {
+		return raw, allowed(raw)
+	}
+	var b strings.Builder
+	b.Grow(len(raw))
+	for i := 0; i < len(raw); i++ {
+		switch c := raw[i]; c {
+		case '\r':
+			b.WriteByte('\n')
+			if i+1 < len(raw) && raw[i+1] == '\n' {
+				i++
+			}
+		case '&':
+			end := strings.IndexByte(raw[i:], ';')
+			if end < 0 {
+				return "", false
+			}
+			r, ok := reference(raw[i+1 : i+end])
+			if !ok {
+				return "", false
+			}
+			b.WriteRune(r)
+			i += end
+		default:
+			b.WriteByte(c)
+		}
+	}
+	v := b.String()
+	return v, allowed(v)
+}
+
+// reference is the character an entity or character reference (between & and ;) stands for.
+func reference(ref string) (rune, bool) {
+	switch ref {
+	case "lt":
+		return '<', true
+	case "gt":
+		return '>', true
+	case "amp":
+		return '&', true
+	case "apos":
+		return '\'', true
+	case "quot":
+		return '"', true
+	}
+	digits, base := strings.CutPrefix(ref, "#x")
+	if !base {
+		var isChar bool
+		if digits, isChar = strings.CutPrefix(ref, "#"); !isChar {
+			return 0, false
+		}
+	}
+	if digits == "" || strings.ContainsAny(digits, "+-_") {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(digits, map[bool]int{true: 16, false: 10}[base], 32)
+	if err != nil || !isXMLChar(rune(n)) || n != uint64(rune(n)) {
+		return 0, false
+	}
+	return rune(n), true
+}
+
+// allowed reports whether every character of v is valid UTF-8 that XML allows.
+func allowed(v string) bool {
+	for i := 0; i < len(v); {
+		c := v[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(v[i:])
+		if r == utf8.RuneError && size == 1 || !isXMLChar(r) {
+			return false
+		}
+		i += size
+	}
+	return true
+}
+
+func isXMLChar(r rune) bool {
+	return r == 0x09 || r == 0x0A || r == 0x0D || r >= 0x20 && r <= 0xD7FF ||
+		r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
+}

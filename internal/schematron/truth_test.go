@@ -1,0 +1,160 @@
+package schematron
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/fluxgate/fluxgate/internal/testutil"
+)
+
+// evalTruth is ebv(c.eval(e)), the value truth and the deciders must give, with the error
+// that stops it.
+func evalTruth(c *ctx, e expr) (v bool, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			ee, ok := r.(evalError)
+			if !ok {
+				panic(r)
+			}
+			err = ee
+		}
+	}()
+	return ebv(c.eval(e)), nil
+}
+
+// TestFastPathsAgree evaluates every assert of the official rule sets at every element its
+// rule's context selects, in every official example and rule test, and requires truth, the
+// deciders and the plain-path shortcuts (existence, count) to agree with the general
+// evaluation.
+func TestFastPathsAgree(t *testing.T) {
+	if testing.Short() {
+		t.Skip("evaluates every official rule on every example")
+	}
+	bundle := testutil.Shared(t, "reference", "fnfe-ctc-1.4.0")
+	sets := []struct {
+		sch    string
+		syntax string
+	}{
+		{"CII/EN16931/schematron/EN16931-CII-validation-preprocessed.sch", "cii"},
+		{"CII/EN16931/schematron/BR-FR-Flux2-Schematron-CII.sch", "cii"},
+		{"UBL/EN16931/schematron/EN16931-UBL-validation-preprocessed.sch", "ubl"},
+		{"UBL/EN16931/schematron/BR-FR-Flux2-Schematron-UBL.sch", "ubl"},
+	}
+	for _, set := range sets {
+		data, err := os.ReadFile(filepath.Join(bundle, set.sch))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := Load(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		decided, plain := 0, 0
+		for _, f := range exampleFiles(t, set.syntax) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc, err := Parse(data)
+			if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			d, p := fastPathsAgree(t, s, doc, filepath.Base(f))
+			decided += d
+			plain += p
+		}
+		t.Logf("%s: %d decisions, %d plain paths checked", filepath.Base(set.sch), decided, plain)
+		if decided+plain == 0 {
+			t.Errorf("%s: nothing checked", set.sch)
+		}
+	}
+}
+
+func fastPathsAgree(t *testing.T, s *Schema, doc *Document, name string) (decided, plain int) {
+	root := &ctx{item: doc.Root, pos: 1, size: 1, env: s.env, root: doc.Root, all: doc.all, byName: doc.byName}
+	var globals *scope
+	for _, l := range s.Lets {
+		c := *root
+		c.vars = globals
+		v, _ := safeEval(&c, l.expr)
+		globals = globals.bind(l.Name, v)
+	}
+	for _, p := range s.Patterns {
+		for _, l := range p.Lets {
+			c := *root
+			c.vars = globals
+			v, _ := safeEval(&c, l.expr)
+			globals = globals.bind(l.Name, v)
+		}
+	}
+	root.vars = globals
+	present := s.names.present(doc)
+	for _, p := range s.Patterns {
+		for _, r := range p.Rules {
+			nodes, err := safeEval(root, r.match)
+			if err != nil {
+				continue
+			}
+			for _, it := range nodes {
+				c := root.with(it, 1, 1)
+				for _, l := range r.Lets {
+					v, _ := safeEval(c, l.expr)
+					c.vars = c.vars.bind(l.Name, v)
+				}
+				for _, a := range r.Asserts {
+					want, wantErr := evalTruth(c, a.test)
+					got, err := safeTruth(c, a.test)
+					if (err == nil) != (wantErr == nil) || err == nil && got != want {
+						t.Fatalf("%s: %s %q: truth %v (%v), evaluation %v (%v)", name, a.ID, a.Test, got, err, want, wantErr)
+					}
+					if v, ok := a.decide.decided(present); ok {
+						decided++
+						if wantErr != nil || v != want {
+							t.Fatalf("%s: %s %q: decided %v, evaluation %v (%v)", name, a.ID, a.Test, v, want, wantErr)
+						}
+					}
+					plain += plainPathsAgree(t, c, a.test, name+": "+a.ID)
+				}
+			}
+		}
+	}
+	return decided, plain
+}
+
+// plainPathsAgree checks the shortcuts on the paths a test applies not, exists, empty or
+// count to, and reports how many it checked.
+func plainPathsAgree(t *testing.T, c *ctx, e expr, what string) int {
+	switch x := e.(type) {
+	case exOr:
+		return plainPathsAgree(t, c, x.l, what) + plainPathsAgree(t, c, x.r, what)
+	case exAnd:
+		return plainPathsAgree(t, c, x.l, what) + plainPathsAgree(t, c, x.r, what)
+	case exCmp:
+		return plainPathsAgree(t, c, x.l, what) + plainPathsAgree(t, c, x.r, what)
+	case exCall:
+		if len(x.args) != 1 {
+			return 0
+		}
+		p, ok := x.args[0].(exPath)
+		if !ok {
+			return plainPathsAgree(t, c, x.args[0], what)
+		}
+		from, ok := c.plainStart(p)
+		if !ok {
+			return 0
+		}
+		nodes, err := safeEval(c, p)
+		if err != nil {
+			t.Fatalf("%s: a plain path fails: %v", what, err)
+		}
+		if got := c.selectsAny(from, p.steps, nil); got != (len(nodes) > 0) {
+			t.Fatalf("%s: selectsAny %v, %d nodes", what, got, len(nodes))
+		}
+		if n, ok := c.countPlain(exCall{"count", x.args}); ok && n != len(nodes) {
+			t.Fatalf("%s: countPlain %d, %d nodes", what, n, len(nodes))
+		}
+		return 1
+	}
+	return 0
+}
