@@ -1,0 +1,223 @@
+package mapping
+
+import (
+	"fmt"
+	"io"
+	"unicode/utf8"
+)
+
+// readText reads text into s.text: up to < (quote < 0), in a CDATA section up to ]]>, or in
+// an attribute value up to the quote. Entities and character references are replaced, line
+// ends made \n.
+func (s *xmlScanner) readText(quote int, cdata bool) bool {
+	var b0, b1 byte
+	trunc := 0
+	s.text = s.text[:0]
+	for {
+		if b1 != '\r' { // else a \n next is dropped: byte by byte
+			if run := s.plainRun(); len(run) > 0 {
+				s.text = append(s.text, run...)
+				b0, b1 = b1, run[len(run)-1]
+				if len(run) > 1 {
+					b0 = run[len(run)-2]
+				}
+			}
+		}
+		b, ok := s.getc()
+		if !ok {
+			if cdata {
+				if s.err == io.EOF {
+					s.err = s.syntaxError("unexpected EOF in CDATA section")
+				}
+				return false
+			}
+			break
+		}
+		if quote < 0 && b0 == ']' && b1 == ']' && b == '>' {
+			if cdata {
+				trunc = 2
+				break
+			}
+			s.fail("unescaped ]]> not in CDATA section")
+			return false
+		}
+		if b == '<' && !cdata {
+			if quote >= 0 {
+				s.fail("unescaped < inside quoted string")
+				return false
+			}
+			s.ungetc()
+			break
+		}
+		if quote >= 0 && b == byte(quote) {
+			break
+		}
+		if b == '&' && !cdata {
+			if !s.reference() {
+				return false
+			}
+			b0, b1 = 0, 0
+			continue
+		}
+		switch {
+		case b == '\r':
+			s.text = append(s.text, '\n')
+		case b1 == '\r' && b == '\n':
+		default:
+			s.text = append(s.text, b)
+		}
+		b0, b1 = b1, b
+	}
+	s.text = s.text[:len(s.text)-trunc]
+	return s.checkChars(s.text)
+}
+
+// notPlain are the bytes readText looks at one by one: all others are copied as they are.
+var notPlain = [256]bool{'<': true, '>': true, '&': true, '\r': true, '"': true, '\'': true}
+
+// plainRun reads the bytes up to the next one that is not plain or the end of the buffer.
+func (s *xmlScanner) plainRun() []byte {
+	i := s.pos
+	for ; i < s.end && !notPlain[s.buf[i]]; i++ {
+		if s.buf[i] == '\n' {
+			s.line++
+		}
+	}
+	run := s.buf[s.pos:i]
+	s.pos = i
+	return run
+}
+
+// checkChars refuses invalid UTF-8 and the characters XML does not allow.
+func (s *xmlScanner) checkChars(data []byte) bool {
+	for len(data) > 0 {
+		if c := data[0]; c < utf8.RuneSelf {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+				s.fail(fmt.Sprintf("illegal character code %U", rune(c)))
+				return false
+			}
+			data = data[1:]
+			continue
+		}
+		r, size := utf8.DecodeRune(data)
+		if r == utf8.RuneError && size == 1 {
+			s.fail("invalid UTF-8")
+			return false
+		}
+		if !(r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF) {
+			s.fail(fmt.Sprintf("illegal character code %U", r))
+			return false
+		}
+		data = data[size:]
+	}
+	return true
+}
+
+// reference reads an entity or character reference after & and appends what it stands for
+// to s.text.
+func (s *xmlScanner) reference() bool {
+	before := len(s.text)
+	s.text = append(s.text, '&')
+	var r rune
+	known := false
+	b, ok := s.mustgetc()
+	if !ok {
+		return false
+	}
+	if b == '#' {
+		s.text = append(s.text, b)
+		if b, ok = s.mustgetc(); !ok {
+			return false
+		}
+		base := rune(10)
+		if b == 'x' {
+			base = 16
+			s.text = append(s.text, b)
+			if b, ok = s.mustgetc(); !ok {
+				return false
+			}
+		}
+		start := len(s.text)
+		for digitOf(b, base) >= 0 {
+			s.text = append(s.text, b)
+			if b, ok = s.mustgetc(); !ok {
+				return false
+			}
+		}
+		if b != ';' {
+			s.ungetc()
+		} else {
+			r, known = charRef(s.text[start:], base)
+			s.text = append(s.text, ';')
+		}
+	} else {
+		s.ungetc()
+		if s.text, ok = s.readName(s.text); !ok && s.err != nil {
+			return false
+		}
+		if b, ok = s.mustgetc(); !ok {
+			return false
+		}
+		if b != ';' {
+			s.ungetc()
+		} else {
+			r, known = predefined(s.text[before+1:])
+			s.text = append(s.text, ';')
+		}
+	}
+	if known {
+		s.text = utf8.AppendRune(s.text[:before], r)
+		return true
+	}
+	ent := string(s.text[before:])
+	if ent[len(ent)-1] != ';' {
+		ent += " (no semicolon)"
+	}
+	s.fail("invalid character entity " + ent)
+	return false
+}
+
+// charRef is the character of the digits of &#…; in base, known false when they are none or
+// name no Unicode code point.
+func charRef(digits []byte, base rune) (r rune, known bool) {
+	if len(digits) == 0 {
+		return 0, false
+	}
+	for _, d := range digits {
+		r = r*base + digitOf(d, base)
+		if r > utf8.MaxRune {
+			return 0, false
+		}
+	}
+	return r, true
+}
+
+func digitOf(b byte, base rune) rune {
+	switch {
+	case '0' <= b && b <= '9':
+		return rune(b - '0')
+	case base == 16 && 'a' <= b && b <= 'f':
+		return rune(b-'a') + 10
+	case base == 16 && 'A' <= b && b <= 'F':
+		return rune(b-'A') + 10
+	}
+	return -1
+}
+
+// predefined is the character of the five entities XML predefines; an export declares none
+// of its own that a reader would honour.
+func predefined(name []byte) (rune, bool) {
+	switch string(name) {
+	case "lt":
+		return '<', true
+	case "gt":
+		return '>', true
+	case "amp":
+		return '&', true
+	case "apos":
+		return '\'', true
+	case "quot":
+		return '"', true
+	}
+	return 0, false
+}
