@@ -66,26 +66,13 @@ func (d *FolderDestination) DepositGroup(ctx context.Context, fluxes []Flux) ([]
 		}
 	}
 	ds, deferred := d.dir.(folder.DirSyncer)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, groupWriters)
-	for i, flux := range fluxes {
-		if flux.Name == "" || path.Base(flux.Name) != flux.Name {
-			errs[i] = Permanent(fmt.Errorf("deposit %s: invalid flux name %q", d.name, flux.Name))
-			continue
+	d.eachFlux(fluxes, errs, func(i int, flux Flux) {
+		write := d.dir.WriteAtomic
+		if deferred {
+			write = ds.WriteAtomicNoDirSync
 		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			write := d.dir.WriteAtomic
-			if deferred {
-				write = ds.WriteAtomicNoDirSync
-			}
-			receipts[i], errs[i] = d.depositLinked(ctx, flux, write)
-		}()
-	}
-	wg.Wait()
+		receipts[i], errs[i] = d.depositLinked(ctx, flux, write)
+	})
 	// Crash safety: the linked names, and the files renamed into place (each synced before
 	// its rename), are durable once their directory is; a crash before leaves them
 	// depositing, absent or whole. Even a flux found there already is synced: a crashed run
@@ -139,27 +126,14 @@ func (d *FolderDestination) revalidated(ctx context.Context, rv folder.Revalidat
 // linked or renamed it into place without the sync of its name.
 func (d *FolderDestination) depositSyncFS(ctx context.Context, fs folder.FSSyncer, fss *folder.FSSync, fluxes []Flux, receipts []Receipt, errs []error) {
 	tmps := make([]string, len(fluxes))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, groupWriters)
-	for i, flux := range fluxes {
-		if flux.Name == "" || path.Base(flux.Name) != flux.Name {
-			errs[i] = Permanent(fmt.Errorf("deposit %s: invalid flux name %q", d.name, flux.Name))
-			continue
+	d.eachFlux(fluxes, errs, func(i int, flux Flux) {
+		write := func(ctx context.Context, name string, r io.Reader) error {
+			tmp, err := fs.WriteTempUnsynced(ctx, name, r)
+			tmps[i] = tmp
+			return err
 		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			write := func(ctx context.Context, name string, r io.Reader) error {
-				tmp, err := fs.WriteTempUnsynced(ctx, name, r)
-				tmps[i] = tmp
-				return err
-			}
-			receipts[i], errs[i] = d.depositLinked(ctx, flux, write)
-		}()
-	}
-	wg.Wait()
+		receipts[i], errs[i] = d.depositLinked(ctx, flux, write)
+	})
 	failAll := func(err error) {
 		for i := range fluxes {
 			if errs[i] == nil {
@@ -261,4 +235,25 @@ func (d *FolderDestination) depositWith(ctx context.Context, flux Flux, write wr
 		return Receipt{}, fmt.Errorf("deposit %s: write %s: %w", d.name, flux.Name, err)
 	}
 	return d.receipt(flux, false), nil
+}
+
+// eachFlux runs deposit for each flux of a group with a valid name, groupWriters at once,
+// and returns once all are done; an invalid name fails its flux, permanently.
+func (d *FolderDestination) eachFlux(fluxes []Flux, errs []error, deposit func(i int, flux Flux)) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, groupWriters)
+	for i, flux := range fluxes {
+		if flux.Name == "" || path.Base(flux.Name) != flux.Name {
+			errs[i] = Permanent(fmt.Errorf("deposit %s: invalid flux name %q", d.name, flux.Name))
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			deposit(i, flux)
+		}()
+	}
+	wg.Wait()
 }

@@ -269,20 +269,11 @@ func (j *Journal) AcceptedInvoiceContent(ctx context.Context, seller, number, is
 // among several instances, those whose writer died (it would have rewritten them at once)
 // and that no start of it will catch up.
 func (j *Journal) StaleAcksBefore(ctx context.Context, cutoff time.Time, limit int) ([]int64, error) {
-	rows, err := j.query(ctx, nil, `SELECT id FROM files WHERE ack_stale <> 0 AND updated_at < ? ORDER BY id LIMIT ?`, cutoff.UTC(), limit)
+	ids, err := j.queryIDs(ctx, `SELECT id FROM files WHERE ack_stale <> 0 AND updated_at < ? ORDER BY id LIMIT ?`, cutoff.UTC(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("journal: stale acks: %w", err)
 	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return ids, nil
 }
 
 // AckLag returns how many transitions of fileID its ack has not shown yet (0: none). An ack
@@ -376,20 +367,26 @@ func (j *Journal) UnfinishedClaim(ctx context.Context, source, name, sha string)
 // StaleAcks returns the files whose ack lags behind the journal (a crash between a
 // transition and the ack's rewrite).
 func (j *Journal) StaleAcks(ctx context.Context) ([]int64, error) {
-	rows, err := j.query(ctx, nil, `SELECT id FROM files WHERE ack_stale <> 0 ORDER BY id`)
+	ids, err := j.queryIDs(ctx, `SELECT id FROM files WHERE ack_stale <> 0 ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("journal: stale acks: %w", err)
 	}
-	defer rows.Close()
+	return ids, nil
+}
+
+// queryIDs returns the ids q selects.
+func (j *Journal) queryIDs(ctx context.Context, q string, args ...any) ([]int64, error) {
 	var ids []int64
-	for rows.Next() {
+	rows, err := j.query(ctx, nil, q, args...)
+	err = eachRow(rows, err, func() error {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
-			return nil, err
+			return err
 		}
 		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+		return nil
+	})
+	return ids, err
 }
 
 // File returns one file by id.
