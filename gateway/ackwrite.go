@@ -3,6 +3,7 @@ package gateway
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -14,6 +15,21 @@ import (
 // writeAck renders the journal's view of a file into its ack, atomically, one invoice at a
 // time: the ack of a file of millions of invoices is never held in memory.
 func (g *Gateway) writeAck(ctx context.Context, fileID int64) error {
+	return g.writeAckMoved(ctx, fileID, "")
+}
+
+// ackDone records file fileID moved to storedAs, and done, with its ack written: the ack
+// is written first, showing the file there, then one transaction records both
+// (journal.FileDone). A crash in between leaves the file processed: finish moves nothing
+// more and writes the ack again. An ack that cannot be written does not hold the file back:
+// it is recorded done, its ack stale, and the error returned; the ack is caught up later
+// (StaleAcks), as after any failed ack.
+func (g *Gateway) ackDone(ctx context.Context, fileID int64, storedAs string) error {
+	return g.writeAckMoved(ctx, fileID, storedAs)
+}
+
+// writeAckMoved is writeAck, or ackDone when storedAs is not empty.
+func (g *Gateway) writeAckMoved(ctx context.Context, fileID int64, storedAs string) error {
 	// Among several instances, one writer at a time: the last ack written is the latest.
 	unlock, err := g.journal.LockAck(ctx, fileID)
 	if err != nil {
@@ -29,6 +45,9 @@ func (g *Gateway) writeAck(ctx context.Context, fileID int64) error {
 	f, err := g.journal.File(ctx, fileID)
 	if err != nil {
 		return err
+	}
+	if storedAs != "" {
+		f.State, f.StoredName = journal.FileDone, storedAs
 	}
 	r := g.routeOf(f.Source)
 	if r == nil {
@@ -52,8 +71,15 @@ func (g *Gateway) writeAck(ctx context.Context, fileID int64) error {
 			return renderer.Render(w, format, r.cfg.Ack.Encoding, invoices)
 		})
 		if err != nil {
-			return fmt.Errorf("write ack of %s: %w", f.Name, err)
+			err = fmt.Errorf("write ack of %s: %w", f.Name, err)
+			if storedAs == "" {
+				return err
+			}
+			return errors.Join(err, g.journal.FileDone(ctx, fileID, storedAs, -1))
 		}
+	}
+	if storedAs != "" {
+		return g.journal.FileDone(ctx, fileID, storedAs, lag)
 	}
 	return g.journal.AckWritten(ctx, fileID, lag)
 }

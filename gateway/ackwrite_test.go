@@ -40,7 +40,7 @@ func recordBigFile(tb testing.TB, g *Gateway, n int) int64 {
 				{Destination: "outbox", Syntax: "cii", SpoolName: number + "-cii.xml", FinalName: number + "_cii.xml", SHA256: "y"},
 			}}
 	}
-	if err := g.journal.RecordResult(ctx, id, journal.StatusAccepted, nil, invs); err != nil {
+	if err := g.journal.RecordResult(ctx, id, journal.StatusAccepted, nil, invs, ""); err != nil {
 		tb.Fatal(err)
 	}
 	return id

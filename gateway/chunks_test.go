@@ -125,7 +125,7 @@ func TestChunkFluxesHeldUntilTheFileIsRecorded(t *testing.T) {
 	if n := deliverable(); n != 0 {
 		t.Errorf("%d fluxes deliverable before the file is recorded whole", n)
 	}
-	if err := j.RecordChunkedResult(ctx, id, journal.StatusAccepted, nil, []journal.NewInvoice{inv(2)}, 2); err != nil {
+	if err := j.RecordChunkedResult(ctx, id, journal.StatusAccepted, nil, []journal.NewInvoice{inv(2)}, 2, ""); err != nil {
 		t.Fatal(err)
 	}
 	if n := deliverable(); n != 2 {

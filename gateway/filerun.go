@@ -300,12 +300,19 @@ func (run *fileRun) record(ctx context.Context, problems []journal.Problem, invo
 	t := run.tally
 	t.add(last)
 	status := fileStatus(t, problems)
+	// Where the file goes is recorded with its result: its move needs no transaction of
+	// its own (finish).
+	target, err := run.g.storedTarget(ctx, run.r, run.file, status)
+	if err != nil {
+		return err
+	}
 	if run.chunks == 0 {
-		err = run.g.journal.RecordResult(ctx, run.fileID, status, problems, last)
+		err = run.g.journal.RecordResult(ctx, run.fileID, status, problems, last, target)
 	} else {
-		err = run.g.journal.RecordChunkedResult(ctx, run.fileID, status, problems, last, t.invoices)
+		err = run.g.journal.RecordChunkedResult(ctx, run.fileID, status, problems, last, t.invoices, target)
 	}
 	if err != nil {
+		run.r.stored.release(target)
 		return err
 	}
 	run.forget(ctx, last)
@@ -317,7 +324,12 @@ func (run *fileRun) record(ctx context.Context, problems []journal.Problem, invo
 // files of the chunks recorded before (a crash before leaves them to cleanSpool: no flux
 // names them any more).
 func (run *fileRun) rejectWhole(ctx context.Context, problems []journal.Problem) error {
-	if err := run.g.journal.RecordResult(ctx, run.fileID, journal.StatusRejected, problems, nil); err != nil {
+	target, err := run.g.storedTarget(ctx, run.r, run.file, journal.StatusRejected)
+	if err != nil {
+		return err
+	}
+	if err := run.g.journal.RecordResult(ctx, run.fileID, journal.StatusRejected, problems, nil, target); err != nil {
+		run.r.stored.release(target)
 		return err
 	}
 	run.forget(ctx, nil)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/fluxgate/fluxgate/gateway/ack"
 	"github.com/fluxgate/fluxgate/gateway/config"
 	"github.com/fluxgate/fluxgate/gateway/folder"
+	"github.com/fluxgate/fluxgate/gateway/journal"
 	"github.com/fluxgate/fluxgate/internal/sshdtest"
 	"github.com/fluxgate/fluxgate/internal/testutil"
 	"golang.org/x/crypto/ssh"
@@ -381,5 +383,37 @@ func TestOpenSSHHostKeyChangedWhileRunning(t *testing.T) {
 	var hk *folder.HostKeyError
 	if !errors.As(g.routes[0].watcher.Failing(), &hk) {
 		t.Fatalf("the watcher's failure is %v", g.routes[0].watcher.Failing())
+	}
+}
+
+// Two files of the same name finished in the same second are given two names in archive/:
+// the first is reserved from its record to its move, before which nothing is there to see.
+func TestStoredTargetsOfTheSameNameDiffer(t *testing.T) {
+	ctx := context.Background()
+	in, err := folder.OpenLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	g := &Gateway{now: func() time.Time { return now }}
+	r := &route{in: in, stored: &storedNames{}}
+	f := journal.File{Name: "ventes.csv"}
+	first, err := g.storedTarget(ctx, r, f, journal.StatusAccepted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := g.storedTarget(ctx, r, f, journal.StatusAccepted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first == second {
+		t.Fatalf("both files given %s: the second move would replace the first file", first)
+	}
+	if rejected, _ := g.storedTarget(ctx, r, f, journal.StatusRejected); path.Dir(rejected) != errorDir {
+		t.Fatalf("rejected file given %s, not a name in %s", rejected, errorDir)
+	}
+	r.stored.release(first)
+	if again, _ := g.storedTarget(ctx, r, f, journal.StatusAccepted); again != first {
+		t.Fatalf("after release: %s, want %s again", again, first)
 	}
 }

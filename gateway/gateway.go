@@ -61,6 +61,7 @@ type route struct {
 	watcher *folder.Watcher
 	dest    *delivery.Destination
 	health  *sourceHealth // what its latest listings said (observe.go)
+	stored  *storedNames  // archive/ and error/ names given, not used yet (process.go)
 }
 
 // Option changes how New opens the gateway.
@@ -142,7 +143,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 }
 
 func (g *Gateway) openRoute(ctx context.Context, sc config.SourceConfig) (*route, error) {
-	r := &route{cfg: sc, dest: g.dests[sc.Destination]}
+	r := &route{cfg: sc, dest: g.dests[sc.Destination], stored: &storedNames{}}
 	var err error
 	if r.in, err = openFolder(ctx, g.cfg, sc.Folder, g.log.With("source", sc.Name)); err != nil {
 		return nil, err

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"sync"
+	"time"
 
 	"github.com/fluxgate/fluxgate/gateway/ack"
 	"github.com/fluxgate/fluxgate/gateway/folder"
@@ -123,7 +125,7 @@ func (g *Gateway) inProcessing(ctx context.Context, r *route, f journal.File) bo
 // recording itself are one file at a time, under g.decide (filerun.go).
 func (g *Gateway) process(ctx context.Context, r *route, f journal.File) error {
 	if !nameFits(f.Name) {
-		return g.journal.RecordResult(ctx, f.ID, journal.StatusRejected, []journal.Problem{nameTooLong(f.Name)}, nil)
+		return g.journal.RecordResult(ctx, f.ID, journal.StatusRejected, []journal.Problem{nameTooLong(f.Name)}, nil, "")
 	}
 	stored := processingName(f.ID, f.Name)
 	if _, err := r.in.Stat(ctx, stored); errors.Is(err, folder.ErrNotExist) {
@@ -141,7 +143,7 @@ func (g *Gateway) process(ctx context.Context, r *route, f journal.File) error {
 		return err
 	}
 	if limit := int64(r.cfg.Limits.MaxFileSize); f.Size > limit {
-		return g.journal.RecordResult(ctx, f.ID, journal.StatusRejected, []journal.Problem{fileTooLarge(f.Size, limit)}, nil)
+		return g.journal.RecordResult(ctx, f.ID, journal.StatusRejected, []journal.Problem{fileTooLarge(f.Size, limit)}, nil, "")
 	}
 	rc, err := r.in.Open(ctx, stored)
 	if err != nil {
@@ -214,7 +216,7 @@ func (g *Gateway) duplicateFile(ctx context.Context, r *route, f journal.File) (
 	if err != nil || !dup {
 		return false, err
 	}
-	return true, g.journal.RecordResult(ctx, f.ID, journal.StatusDuplicate, []journal.Problem{duplicateFileProblem(prev)}, nil)
+	return true, g.journal.RecordResult(ctx, f.ID, journal.StatusDuplicate, []journal.Problem{duplicateFileProblem(prev)}, nil, "")
 }
 
 // changed reports whether two content digests say the invoices differ; a digest unknown
@@ -284,7 +286,9 @@ func fileStatus(t tally, fileProblems []journal.Problem) string {
 }
 
 // finish moves a processed file from processing/ to archive/ (something was accepted) or
-// error/ (all rejected). The target is recorded first, so a crash in between is resumed.
+// error/ (all rejected), then writes its ack, and records both at once (ackDone). The target
+// is recorded first, with the file's result (fileRun.record), so a crash in between is
+// resumed.
 func (g *Gateway) finish(ctx context.Context, r *route, f journal.File) error {
 	return g.finishFrom(ctx, r, f, claimedAt(f))
 }
@@ -293,24 +297,65 @@ func (g *Gateway) finish(ctx context.Context, r *route, f journal.File) error {
 func (g *Gateway) finishFrom(ctx context.Context, r *route, f journal.File, from string) error {
 	target := f.StoredName
 	if target == from || target == "" {
-		dir := archiveDir
-		if f.Status == journal.StatusRejected {
-			dir = errorDir
-		}
-		// A name too long to be stored is shortened, still saying which file it was.
-		base := ack.ShortName(path.Base(f.Name), ack.MaxName-storedOverhead)
+		// Recorded without its target (a rejection before processing, a journal of an
+		// earlier version): chosen and recorded now.
 		var err error
-		if target, err = folder.UniqueName(ctx, r.in, dir, base, g.now()); err != nil {
+		if target, err = g.storedTarget(ctx, r, f, f.Status); err != nil {
 			return err
 		}
 		if err := g.journal.MoveFile(ctx, f.ID, target, journal.FileProcessed); err != nil {
+			r.stored.release(target)
 			return err
 		}
 	}
 	if err := r.in.Rename(ctx, from, target); err != nil && !errors.Is(err, folder.ErrNotExist) {
-		return fmt.Errorf("move %s to %s: %w", from, target, err)
+		return fmt.Errorf("move %s to %s: %w", from, target, err) // still reserved: recorded for f
 	}
-	return g.journal.MoveFile(ctx, f.ID, target, journal.FileDone)
+	r.stored.release(target)
+	return g.ackDone(ctx, f.ID, target)
+}
+
+// storedTarget chooses where processed file f goes once its status is known: archive/ when
+// something of it was accepted, error/ when it was rejected, under a name no other file has
+// or was given (storedNames). The caller records it, or releases it.
+func (g *Gateway) storedTarget(ctx context.Context, r *route, f journal.File, status string) (string, error) {
+	dir := archiveDir
+	if status == journal.StatusRejected {
+		dir = errorDir
+	}
+	// A name too long to be stored is shortened, still saying which file it was.
+	base := ack.ShortName(path.Base(f.Name), ack.MaxName-storedOverhead)
+	return r.stored.choose(ctx, r.in, dir, base, g.now())
+}
+
+// storedNames are the names in archive/ and error/ given to files recorded but not moved
+// there yet: two workers that finish files of the same name in the same second must not
+// be given the same one, since a move replaces the file it lands on.
+type storedNames struct {
+	mu    sync.Mutex
+	names map[string]bool
+}
+
+// choose returns a name in dir for a file called base (folder.UniqueName) and reserves it.
+func (s *storedNames) choose(ctx context.Context, in folder.Folder, dir, base string, now time.Time) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	name, err := folder.UniqueName(ctx, in, dir, base, now, func(name string) bool { return s.names[name] })
+	if err != nil {
+		return "", err
+	}
+	if s.names == nil {
+		s.names = map[string]bool{}
+	}
+	s.names[name] = true
+	return name, nil
+}
+
+// release forgets name, once the file is there or was not recorded with it.
+func (s *storedNames) release(name string) {
+	s.mu.Lock()
+	delete(s.names, name)
+	s.mu.Unlock()
 }
 
 // vanished records a claimed file that disappeared before it could be moved.
@@ -318,7 +363,7 @@ func (g *Gateway) vanished(ctx context.Context, r *route, id int64) error {
 	p := journal.Problem{Rule: "FG-VANISHED", Severity: string(invoice.Fatal),
 		FR: "Le fichier a disparu du dossier avant d'avoir pu être pris en charge ; déposez-le à nouveau.",
 		EN: "The file disappeared from the folder before it could be taken; drop it again."}
-	if err := g.journal.RecordResult(ctx, id, journal.StatusRejected, []journal.Problem{p}, nil); err != nil {
+	if err := g.journal.RecordResult(ctx, id, journal.StatusRejected, []journal.Problem{p}, nil, ""); err != nil {
 		return err
 	}
 	return g.journal.MoveFile(ctx, id, "", journal.FileDone)

@@ -70,11 +70,11 @@ func (g *Gateway) resumeOnce(ctx context.Context, r *route, id int64) (string, e
 		}
 	}
 	if f.State == journal.FileProcessed {
-		if err := g.finish(ctx, r, f); err != nil {
-			return "", err
-		}
+		err = g.finish(ctx, r, f) // writes the ack
+	} else {
+		err = g.writeAck(ctx, f.ID)
 	}
-	if err := g.writeAck(ctx, f.ID); err != nil {
+	if err != nil {
 		return "", err
 	}
 	if r.dest.Schedule.Now {
@@ -122,7 +122,7 @@ func (g *Gateway) abandon(ctx context.Context, r *route, f journal.File, n int, 
 	g.log.Error("file abandoned after repeated failures", "source", r.cfg.Name, "file", f.Name, "id", f.ID,
 		"state", f.State, "attempts", n, "err", cause)
 	if f.State == journal.FileClaimed {
-		if err := g.journal.RecordResult(ctx, f.ID, journal.StatusRejected, []journal.Problem{stuck(n, cause)}, nil); err != nil {
+		if err := g.journal.RecordResult(ctx, f.ID, journal.StatusRejected, []journal.Problem{stuck(n, cause)}, nil, ""); err != nil {
 			return errors.Join(cause, err)
 		}
 		// It lies in processing/, or where it was dropped when its claim did not get through.
@@ -132,10 +132,10 @@ func (g *Gateway) abandon(ctx context.Context, r *route, f journal.File, n int, 
 		}
 		rejected, err := g.journal.File(ctx, f.ID)
 		if err == nil {
-			err = g.finishFrom(ctx, r, rejected, at)
+			err = g.finishFrom(ctx, r, rejected, at) // writes the ack
 		}
 		if err == nil {
-			return g.writeAck(ctx, f.ID)
+			return nil
 		}
 		g.log.Warn("abandoned file not moved into error/; it stays where it is", "source", r.cfg.Name, "file", f.Name, "id", f.ID, "err", err)
 		if err := g.journal.Abandon(ctx, f.ID, at, notMoved(at, err)); err != nil {

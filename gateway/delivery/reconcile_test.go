@@ -144,7 +144,7 @@ func (r *rig) queue(numbers ...string) {
 		invs = append(invs, journal.NewInvoice{Seq: i + 1, Number: n, IssueDate: "2026-11-26", FirstLine: i + 2, LastLine: i + 2,
 			Fluxes: []journal.Flux{{Destination: r.d.Name(), Syntax: "ubl", SpoolName: spool, FinalName: n + "_ubl.xml", SHA256: hex.EncodeToString(sum[:])}}})
 	}
-	if err := r.j.RecordResult(ctx, id, journal.StatusAccepted, nil, invs); err != nil {
+	if err := r.j.RecordResult(ctx, id, journal.StatusAccepted, nil, invs, ""); err != nil {
 		r.t.Fatal(err)
 	}
 	invoices, err := r.j.Invoices(ctx, id)

@@ -91,7 +91,7 @@ func (f *fixture) queue(t *testing.T, destination string, n int) int64 {
 		invs = append(invs, journal.NewInvoice{Seq: i + 1, Number: num, Fluxes: []journal.Flux{{Destination: destination, Syntax: "ubl",
 			SpoolName: spooled, FinalName: num + "_ubl.xml", SHA256: hex.EncodeToString(sum[:])}}})
 	}
-	if err := f.j.RecordResult(ctx, id, journal.StatusAccepted, nil, invs); err != nil {
+	if err := f.j.RecordResult(ctx, id, journal.StatusAccepted, nil, invs, ""); err != nil {
 		t.Fatal(err)
 	}
 	return id

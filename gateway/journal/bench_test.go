@@ -75,7 +75,7 @@ func benchFile(b *testing.B, j *Journal, n int, tag string) []int64 {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := j.RecordResult(ctx, id, StatusAccepted, nil, benchInvoices(n, tag)); err != nil {
+	if err := j.RecordResult(ctx, id, StatusAccepted, nil, benchInvoices(n, tag), ""); err != nil {
 		b.Fatal(err)
 	}
 	invs, err := j.Invoices(ctx, id)
@@ -106,7 +106,7 @@ func BenchmarkRecordResult(b *testing.B) {
 			}
 			invs := benchInvoices(5000, tag)
 			cpu.start(b)
-			if err := j.RecordResult(ctx, id, StatusAccepted, nil, invs); err != nil {
+			if err := j.RecordResult(ctx, id, StatusAccepted, nil, invs, ""); err != nil {
 				b.Fatal(err)
 			}
 			cpu.stop(b)

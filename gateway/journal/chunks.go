@@ -36,7 +36,7 @@ func (j *Journal) RecordChunk(ctx context.Context, fileID int64, first bool, inv
 // RecordChunkedResult records, in one transaction, the last chunk of a file recorded chunk
 // by chunk and the file's result, and queues every flux of the file: total is the number
 // of its invoices, in every chunk.
-func (j *Journal) RecordChunkedResult(ctx context.Context, fileID int64, status string, problems []Problem, invoices []NewInvoice, total int) error {
+func (j *Journal) RecordChunkedResult(ctx context.Context, fileID int64, status string, problems []Problem, invoices []NewInvoice, total int, storedName string) error {
 	err := j.inTx(ctx, func(tx *sql.Tx) error {
 		if err := j.fence(ctx, tx, fileID); err != nil { // cluster.go
 			return err
@@ -48,7 +48,7 @@ func (j *Journal) RecordChunkedResult(ctx context.Context, fileID int64, status 
 			FluxQueued, FluxHeld, fileID); err != nil {
 			return err
 		}
-		return j.finishFile(ctx, tx, fileID, status, problems, total)
+		return j.finishFile(ctx, tx, fileID, status, problems, total, storedName)
 	})
 	if err != nil {
 		return fmt.Errorf("journal: record result of file %d: %w", fileID, err)

@@ -188,7 +188,7 @@ func TestClaimsAcrossInstances(t *testing.T) {
 		t.Fatal("a, back, took its file back from b")
 	}
 	// a, back from a partition, cannot record its processing on top of b's.
-	if err := a.RecordResult(ctx, id, StatusAccepted, nil, nil); !errors.Is(err, ErrNotOwner) {
+	if err := a.RecordResult(ctx, id, StatusAccepted, nil, nil, ""); !errors.Is(err, ErrNotOwner) {
 		t.Fatalf("a records the result of a file b took over: %v", err)
 	}
 	if err := a.MoveFile(ctx, id, "x", FileDone); !errors.Is(err, ErrNotOwner) {
@@ -197,7 +197,7 @@ func TestClaimsAcrossInstances(t *testing.T) {
 	if _, err := a.ResumeFailed(ctx, id, "x"); !errors.Is(err, ErrNotOwner) {
 		t.Fatalf("a counts a failure of a file b took over: %v", err)
 	}
-	if err := b.RecordResult(ctx, id, StatusAccepted, nil, nil); err != nil {
+	if err := b.RecordResult(ctx, id, StatusAccepted, nil, nil, ""); err != nil {
 		t.Fatalf("b records its result: %v", err)
 	}
 	ins, err := b.Instances(ctx)

@@ -22,7 +22,7 @@ func queuedFile(t *testing.T, j *Journal, name, destination string, n int) (int6
 		invs = append(invs, NewInvoice{Seq: i + 1, Number: num, Fluxes: []Flux{{Destination: destination, Syntax: "ubl",
 			SpoolName: num + ".xml", FinalName: num + "_ubl.xml", SHA256: "x"}}})
 	}
-	if err := j.RecordResult(ctx, id, StatusAccepted, nil, invs); err != nil {
+	if err := j.RecordResult(ctx, id, StatusAccepted, nil, invs, ""); err != nil {
 		t.Fatal(err)
 	}
 	got, err := j.Invoices(ctx, id)

@@ -111,8 +111,10 @@ type NewInvoice struct {
 }
 
 // RecordResult records, in one transaction, what processing a claimed file gave: its
-// status, its file-level problems, and its invoices with their fluxes (queued).
-func (j *Journal) RecordResult(ctx context.Context, fileID int64, status string, problems []Problem, invoices []NewInvoice) error {
+// status, its file-level problems, and its invoices with their fluxes (queued); and, when
+// not empty, storedName, where the file is to be moved (archive/ or error/), so that its
+// move needs no transaction of its own (FileDone).
+func (j *Journal) RecordResult(ctx context.Context, fileID int64, status string, problems []Problem, invoices []NewInvoice, storedName string) error {
 	err := j.inTx(ctx, func(tx *sql.Tx) error {
 		if err := j.fence(ctx, tx, fileID); err != nil { // cluster.go
 			return err
@@ -124,7 +126,7 @@ func (j *Journal) RecordResult(ctx context.Context, fileID int64, status string,
 		if err := j.insertInvoices(ctx, tx, fileID, invoices, FluxQueued); err != nil {
 			return err
 		}
-		return j.finishFile(ctx, tx, fileID, status, problems, len(invoices))
+		return j.finishFile(ctx, tx, fileID, status, problems, len(invoices), storedName)
 	})
 	if err != nil {
 		return fmt.Errorf("journal: record result of file %d: %w", fileID, err)
@@ -219,9 +221,9 @@ func (inv NewInvoice) status() string {
 
 // finishFile records a file processed, with its status, its file-level problems and the
 // number of its invoices.
-func (j *Journal) finishFile(ctx context.Context, tx *sql.Tx, fileID int64, status string, problems []Problem, invoices int) error {
-	if _, err := j.exec(ctx, tx, `UPDATE files SET state = ?, status = ?, problems = ? WHERE id = ?`,
-		FileProcessed, status, encodeProblems(problems), fileID); err != nil {
+func (j *Journal) finishFile(ctx context.Context, tx *sql.Tx, fileID int64, status string, problems []Problem, invoices int, storedName string) error {
+	if _, err := j.exec(ctx, tx, `UPDATE files SET state = ?, status = ?, problems = ?, stored_name = CASE WHEN ? = '' THEN stored_name ELSE ? END WHERE id = ?`,
+		FileProcessed, status, encodeProblems(problems), storedName, storedName, fileID); err != nil {
 		return err
 	}
 	return j.event(ctx, tx, fileID, 0, EventProcessed, fmt.Sprintf("%s, %d invoice(s)", status, invoices))
@@ -293,6 +295,33 @@ func (j *Journal) AckLag(ctx context.Context, fileID int64) (int64, error) {
 func (j *Journal) AckWritten(ctx context.Context, fileID, lag int64) error {
 	_, err := j.exec(ctx, nil, `UPDATE files SET ack_stale = 0 WHERE id = ? AND ack_stale = ?`, fileID, lag)
 	return err
+}
+
+// FileDone records file fileID moved to storedName, done, and, when lag is not negative,
+// its ack written as AckWritten does, the ack showing the move: one transaction where
+// MoveFile then AckWritten took two. The move's own transition is counted in the lag
+// cleared, since the ack was rendered with the file done (Gateway.finish).
+func (j *Journal) FileDone(ctx context.Context, fileID int64, storedName string, lag int64) error {
+	err := j.inTx(ctx, func(tx *sql.Tx) error {
+		if err := j.fence(ctx, tx, fileID); err != nil { // cluster.go
+			return err
+		}
+		if _, err := j.exec(ctx, tx, `UPDATE files SET stored_name = ?, state = ? WHERE id = ?`, storedName, FileDone, fileID); err != nil {
+			return err
+		}
+		if err := j.event(ctx, tx, fileID, 0, EventMoved, FileDone+" "+storedName); err != nil {
+			return err
+		}
+		if lag < 0 {
+			return nil
+		}
+		_, err := j.exec(ctx, tx, `UPDATE files SET ack_stale = 0 WHERE id = ? AND ack_stale = ?`, fileID, lag+1)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("journal: move file %d to %s: %w", fileID, storedName, err)
+	}
+	return nil
 }
 
 // EventResumeFailed and EventAbandoned record a failed attempt to finish a file, and the

@@ -25,7 +25,7 @@ func TestGroupTransitions(t *testing.T) {
 			{Destination: "out", Syntax: "cii", SpoolName: num + ".cii", FinalName: num + "_cii.xml", SHA256: "c"},
 		}})
 	}
-	if err := j.RecordResult(ctx, id, StatusAccepted, nil, invs); err != nil {
+	if err := j.RecordResult(ctx, id, StatusAccepted, nil, invs, ""); err != nil {
 		t.Fatal(err)
 	}
 	got, err := j.Invoices(ctx, id)
@@ -145,7 +145,7 @@ func TestLargeGroups(t *testing.T) {
 			{Destination: "out", Syntax: "cii", SpoolName: num + ".cii", FinalName: num + "_cii.xml", SHA256: "c"},
 		}})
 	}
-	if err := j.RecordResult(ctx, id, StatusAccepted, nil, invs); err != nil {
+	if err := j.RecordResult(ctx, id, StatusAccepted, nil, invs, ""); err != nil {
 		t.Fatal(err)
 	}
 	got, err := j.Invoices(ctx, id)
@@ -220,7 +220,7 @@ func TestRecordResultRefusesSeqTwice(t *testing.T) {
 	id, _ := queuedFile(t, j, "a.csv", "out", 1)
 	invs := benchInvoices(3, "x")
 	invs[2].Seq = 1
-	if err := j.RecordResult(ctx, id, StatusAccepted, nil, invs); err == nil || !strings.Contains(err.Error(), "seq 1 given twice") {
+	if err := j.RecordResult(ctx, id, StatusAccepted, nil, invs, ""); err == nil || !strings.Contains(err.Error(), "seq 1 given twice") {
 		t.Fatalf("RecordResult with seq 1 twice: %v", err)
 	}
 	if got, _ := j.Invoices(ctx, id); len(got) != 1 {

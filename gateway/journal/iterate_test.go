@@ -33,7 +33,7 @@ func recordMany(t *testing.T, j *Journal, name string, n int) int64 {
 		}
 		invs[i] = inv
 	}
-	if err := j.RecordResult(ctx, id, StatusPartial, nil, invs); err != nil {
+	if err := j.RecordResult(ctx, id, StatusPartial, nil, invs, ""); err != nil {
 		t.Fatal(err)
 	}
 	return id

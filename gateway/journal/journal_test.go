@@ -42,7 +42,7 @@ func TestFileLifecycle(t *testing.T) {
 	}
 	// Recording twice (a crash after the first record) must not double the invoices.
 	for range 2 {
-		if err := j.RecordResult(ctx, id, StatusPartial, nil, invs); err != nil {
+		if err := j.RecordResult(ctx, id, StatusPartial, nil, invs, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -130,7 +130,7 @@ func TestPermanentFailureLeavesQueue(t *testing.T) {
 	ctx := context.Background()
 	j := openTest(t)
 	id, _ := j.ClaimFile(ctx, "s", "a.csv", "abc", 1, 0)
-	if err := j.RecordResult(ctx, id, StatusAccepted, nil, []NewInvoice{{Seq: 1, Number: "F1", Fluxes: []Flux{{Destination: "d", Syntax: "ubl", SpoolName: "s", FinalName: "f"}}}}); err != nil {
+	if err := j.RecordResult(ctx, id, StatusAccepted, nil, []NewInvoice{{Seq: 1, Number: "F1", Fluxes: []Flux{{Destination: "d", Syntax: "ubl", SpoolName: "s", FinalName: "f"}}}}, ""); err != nil {
 		t.Fatal(err)
 	}
 	fl, _ := j.Deliverable(ctx, "d", time.Time{})
@@ -147,7 +147,7 @@ func TestIdempotenceLookups(t *testing.T) {
 	j := openTest(t)
 	first, _ := j.ClaimFile(ctx, "s", "a.csv", "sha-a", 1, 0)
 	inv := NewInvoice{Seq: 1, Seller: "FR1", Number: "F1", IssueDate: "2026-11-02", Fluxes: []Flux{{Destination: "d", Syntax: "ubl", SpoolName: "s1", FinalName: "F1"}}}
-	if err := j.RecordResult(ctx, first, StatusAccepted, nil, []NewInvoice{inv}); err != nil {
+	if err := j.RecordResult(ctx, first, StatusAccepted, nil, []NewInvoice{inv}, ""); err != nil {
 		t.Fatal(err)
 	}
 	second, _ := j.ClaimFile(ctx, "s", "b.csv", "sha-a", 1, 0)
@@ -175,7 +175,7 @@ func TestBackOffAndRequeue(t *testing.T) {
 	ctx := context.Background()
 	j := openTest(t)
 	id, _ := j.ClaimFile(ctx, "s", "a.csv", "x", 1, 0)
-	j.RecordResult(ctx, id, StatusAccepted, nil, []NewInvoice{{Seq: 1, Number: "F1", Fluxes: []Flux{{Destination: "d", Syntax: "ubl", SpoolName: "s1", FinalName: "F1"}}}})
+	j.RecordResult(ctx, id, StatusAccepted, nil, []NewInvoice{{Seq: 1, Number: "F1", Fluxes: []Flux{{Destination: "d", Syntax: "ubl", SpoolName: "s1", FinalName: "F1"}}}}, "")
 	fl, _ := j.Deliverable(ctx, "d", time.Time{})
 	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 	next := now.Add(time.Minute)
@@ -280,6 +280,63 @@ func TestAckWrittenKeepsLaterTransitionStale(t *testing.T) {
 	}
 	if ids, _ := j.StaleAcks(ctx); len(ids) != 0 {
 		t.Fatalf("stale acks %v after an up-to-date write", ids)
+	}
+}
+
+// FileDone records the move and the ack in one transaction: the ack, rendered with the file
+// done, clears the lag read before it plus the move itself; a transition between the read
+// and FileDone keeps it stale, and an ack not written (lag -1) leaves it stale.
+func TestFileDoneClearsTheAckLagOfItsMove(t *testing.T) {
+	ctx := context.Background()
+	j := openTest(t)
+	claim := func(name string) int64 {
+		id, err := j.ClaimFile(ctx, "s", name, name, 1, 0)
+		if err == nil {
+			err = j.RecordResult(ctx, id, StatusRejected, nil, nil, "error/"+name)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f, _ := j.File(ctx, id); f.State != FileProcessed || f.StoredName != "error/"+name {
+			t.Fatalf("recorded %+v; want processed, stored as error/%s", f, name)
+		}
+		return id
+	}
+	stale := func(id int64) bool {
+		ids, err := j.StaleAcks(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slices.Contains(ids, id)
+	}
+
+	done := claim("a.csv")
+	lag, _ := j.AckLag(ctx, done)
+	if err := j.FileDone(ctx, done, "error/a.csv", lag); err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := j.File(ctx, done); f.State != FileDone || f.StoredName != "error/a.csv" || stale(done) {
+		t.Fatalf("after FileDone: %+v, stale %v; want done, ack up to date", f, stale(done))
+	}
+
+	raced := claim("b.csv")
+	lag, _ = j.AckLag(ctx, raced)
+	if err := j.MoveFile(ctx, raced, "error/b.csv", FileProcessed); err != nil { // a transition after the ack's read
+		t.Fatal(err)
+	}
+	if err := j.FileDone(ctx, raced, "error/b.csv", lag); err != nil {
+		t.Fatal(err)
+	}
+	if !stale(raced) {
+		t.Fatal("a transition after the ack's read must keep the ack stale")
+	}
+
+	unwritten := claim("c.csv")
+	if err := j.FileDone(ctx, unwritten, "error/c.csv", -1); err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := j.File(ctx, unwritten); f.State != FileDone || !stale(unwritten) {
+		t.Fatalf("after FileDone without ack: %+v, stale %v; want done, ack stale", f, stale(unwritten))
 	}
 }
 

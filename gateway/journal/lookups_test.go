@@ -28,7 +28,7 @@ func TestBatchLookupsAgreeWithOneByOne(t *testing.T) {
 			}
 			invs = append(invs, inv)
 		}
-		if err := j.RecordResult(ctx, id, StatusPartial, nil, invs); err != nil {
+		if err := j.RecordResult(ctx, id, StatusPartial, nil, invs, ""); err != nil {
 			t.Fatal(err)
 		}
 		return id

@@ -19,7 +19,8 @@ func seedHTTP(t *testing.T, j *Journal) (partial, rejected int64) {
 	err := j.RecordResult(ctx, partial, StatusPartial, nil, []NewInvoice{
 		{Seq: 1, Number: "FA-1", Fluxes: []Flux{{Destination: "out", Syntax: "ubl", SpoolName: "s1", FinalName: "FA-1_ubl.xml"}}},
 		{Seq: 2, Number: "FA-2", Problems: []Problem{br07(4), {Rule: "W-1", Severity: "warning"}}},
-	})
+	}, "")
+
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +28,8 @@ func seedHTTP(t *testing.T, j *Journal) (partial, rejected int64) {
 	err = j.RecordResult(ctx, rejected, StatusRejected, nil, []NewInvoice{
 		{Seq: 1, Number: "FB-1", Problems: []Problem{br07(2), br07(3)}},
 		{Seq: 2, Number: "FB-2", Problems: []Problem{{Rule: "BR-CO-10", Severity: "fatal"}}},
-	})
+	}, "")
+
 	if err != nil {
 		t.Fatal(err)
 	}

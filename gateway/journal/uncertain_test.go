@@ -15,7 +15,7 @@ func TestUncertainFluxLifecycle(t *testing.T) {
 	ctx := context.Background()
 	j := openTest(t)
 	id, _ := j.ClaimFile(ctx, "s", "a.csv", "x", 1, 0)
-	j.RecordResult(ctx, id, StatusAccepted, nil, []NewInvoice{{Seq: 1, Number: "F1", Fluxes: []Flux{{Destination: "d", Syntax: "ubl", SpoolName: "s1", FinalName: "F1_ubl.xml"}}}})
+	j.RecordResult(ctx, id, StatusAccepted, nil, []NewInvoice{{Seq: 1, Number: "F1", Fluxes: []Flux{{Destination: "d", Syntax: "ubl", SpoolName: "s1", FinalName: "F1_ubl.xml"}}}}, "")
 	fl, _ := j.Deliverable(ctx, "d", time.Time{})
 	fx := fl[0].ID
 	since := time.Now().UTC().Add(-2 * time.Hour).Truncate(time.Second)
