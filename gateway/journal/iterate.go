@@ -70,7 +70,7 @@ func (j *Journal) invoicePage(ctx context.Context, fileID, after int64, size int
 }
 
 func (j *Journal) pageInvoices(ctx context.Context, fileID, after int64, size int) ([]Invoice, error) {
-	rows, err := j.db.QueryContext(ctx, `SELECT id, file_id, seq, seller, number, issue_date, status, first_line, last_line, problems
+	rows, err := j.query(ctx, nil, `SELECT id, file_id, seq, seller, number, issue_date, status, first_line, last_line, problems
 		FROM invoices WHERE file_id = ? AND id > ? ORDER BY id LIMIT ?`, fileID, after, size)
 	if err != nil {
 		return nil, fmt.Errorf("query invoices: %w", err)
@@ -93,7 +93,7 @@ func (j *Journal) pageInvoices(ctx context.Context, fileID, after int64, size in
 // InvoiceCounts returns how many invoices of a file are in each status (InvoiceRejected,
 // InvoiceQueued…): the summary an ack gives before it lists them.
 func (j *Journal) InvoiceCounts(ctx context.Context, fileID int64) (map[string]int, error) {
-	rows, err := j.db.QueryContext(ctx, `SELECT status, COUNT(*) FROM invoices WHERE file_id = ? GROUP BY status`, fileID)
+	rows, err := j.query(ctx, nil, `SELECT status, COUNT(*) FROM invoices WHERE file_id = ? GROUP BY status`, fileID)
 	if err != nil {
 		return nil, fmt.Errorf("journal: count invoices of file %d: %w", fileID, err)
 	}

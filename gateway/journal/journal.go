@@ -133,6 +133,8 @@ type Journal struct {
 	// instance is this gateway's id among several (cluster.go); "" for a lone one.
 	instance   string
 	staleAfter time.Duration // 0: StaleAfter
+	// group gathers concurrent transactions into one commit (group.go); nil: each its own.
+	group *groupCommit
 }
 
 // sqlitePragmas set up each connection of the pipeline's SQLite journal:
@@ -168,6 +170,7 @@ func Open(ctx context.Context, path string) (*Journal, error) {
 	// One connection: SQLite serialises writers anyway, and this avoids SQLITE_BUSY.
 	db.SetMaxOpenConns(1)
 	j := newJournal(db, false)
+	j.group = &groupCommit{}
 	if err := j.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("journal: %s: %w", path, err)
@@ -389,7 +392,17 @@ func (j *Journal) migrate(ctx context.Context) error {
 	}
 }
 
+// inTx runs fn in a transaction, committed when inTx returns nil; on SQLite, with those
+// that other goroutines ask for at the same moment (group.go).
 func (j *Journal) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if j.group != nil {
+		return j.group.do(ctx, fn, j.runGroup)
+	}
+	return j.runTx(ctx, fn)
+}
+
+// runTx runs fn in a transaction of its own.
+func (j *Journal) runTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := j.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
