@@ -18,14 +18,22 @@ func (g *Gateway) writeAck(ctx context.Context, fileID int64) error {
 	return g.writeAckMoved(ctx, fileID, "")
 }
 
-// ackDone records file fileID moved to storedAs, and done, with its ack written: the ack
-// is written first, showing the file there, then one transaction records both
+// ackDone records file f moved to storedAs, and done, with its ack written: the ack is
+// written first, showing the file there, then one transaction records both
 // (journal.FileDone). A crash in between leaves the file processed: finish moves nothing
 // more and writes the ack again. An ack that cannot be written does not hold the file back:
 // it is recorded done, its ack stale, and the error returned; the ack is caught up later
 // (StaleAcks), as after any failed ack.
-func (g *Gateway) ackDone(ctx context.Context, fileID int64, storedAs string) error {
-	return g.writeAckMoved(ctx, fileID, storedAs)
+//
+// In a --once run (acksAfterDeposit), a file with invoices to deposit gets its ack at the
+// end of the run instead, once the run's deposit round has said what became of them
+// (RunOnce): written now, it would say "queued" and be written again seconds later, and a
+// program that reads an ack as soon as it appears would keep the first.
+func (g *Gateway) ackDone(ctx context.Context, f journal.File, storedAs string) error {
+	if g.acksAfterDeposit && (f.Status == journal.StatusAccepted || f.Status == journal.StatusPartial) {
+		return g.journal.FileDone(ctx, f.ID, storedAs, -1) // its ack stays stale until then
+	}
+	return g.writeAckMoved(ctx, f.ID, storedAs)
 }
 
 // writeAckMoved is writeAck, or ackDone when storedAs is not empty.

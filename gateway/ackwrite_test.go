@@ -242,3 +242,99 @@ func TestWriteStreamedNeverLeavesHalfAFile(t *testing.T) {
 		t.Errorf("the ack holds %d bytes, want %d", len(data), len(whole))
 	}
 }
+
+// countingAcks counts the acks written into a folder, by name.
+type countingAcks struct {
+	folder.Folder
+	mu     sync.Mutex
+	writes map[string]int
+}
+
+func (c *countingAcks) WriteAtomic(ctx context.Context, name string, r io.Reader) error {
+	c.mu.Lock()
+	c.writes[name]++
+	c.mu.Unlock()
+	return c.Folder.WriteAtomic(ctx, name, r)
+}
+
+func countAcks(g *Gateway) *countingAcks {
+	c := &countingAcks{Folder: g.routes[0].acks, writes: map[string]int{}}
+	g.routes[0].acks = c
+	return c
+}
+
+// A --once run writes the ack of an accepted file once, after the run's deposit round: it
+// says what was deposited, and a program that reads an ack as soon as it appears never
+// sees one that says "queued". A file rejected whole gets its ack too, once.
+func TestRunOnceWritesEachAckOnceAfterTheDeposit(t *testing.T) {
+	e := newEnv(t)
+	e.drop(t, "ventes-2026-11.csv", "ventes.csv")
+	e.write(t, "vide.csv", []byte("this is not the export the mapping expects\n"))
+	g := e.open(t)
+	acks := countAcks(g)
+	if s, err := g.RunOnce(context.Background()); err != nil || len(s.Errors) > 0 || s.Accepted != 1 || s.Rejected != 1 {
+		t.Fatalf("RunOnce: %+v, %v", s, err)
+	}
+	doc := e.ack(t, "ventes.csv")
+	if doc.Summary.Deposited != len(sampleInvoices) {
+		t.Fatalf("ack after the run: %+v; want every invoice deposited", doc.Summary)
+	}
+	e.ack(t, "vide.csv")
+	for _, input := range []string{"ventes.csv", "vide.csv"} {
+		if n := acks.writes[ack.Name(input)]; n != 1 {
+			t.Errorf("ack of %s written %d times in the run, want once", input, n)
+		}
+	}
+}
+
+// A --once run whose deposits fail still leaves every ack, saying the invoices wait.
+func TestRunOnceWritesTheAcksWhenTheDepositFails(t *testing.T) {
+	e := newEnv(t)
+	e.drop(t, "ventes-2026-11.csv", "ventes.csv")
+	g := e.open(t)
+	// The outbox becomes a file: every deposit into it fails.
+	if err := os.RemoveAll(e.outbox); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(e.outbox, []byte("not a folder"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	s, err := g.RunOnce(context.Background())
+	if err != nil || len(s.Errors) == 0 {
+		t.Fatalf("RunOnce: %+v, %v; want the deposit failure reported", s, err)
+	}
+	doc := e.ack(t, "ventes.csv")
+	if doc.File.Status != "ACCEPTED" || doc.Summary.Queued != len(sampleInvoices) || doc.Summary.Deposited != 0 {
+		t.Fatalf("ack after a failed deposit: %+v %+v", doc.File, doc.Summary)
+	}
+	if stale, err := g.journal.StaleAcks(context.Background()); err != nil || len(stale) != 0 {
+		t.Fatalf("acks left stale after the run: %v, %v", stale, err)
+	}
+}
+
+// A --once run stopped once its files are processed, before its deposit round, still
+// writes their acks before it returns: they say the invoices wait.
+func TestRunOnceStoppedWritesTheAcks(t *testing.T) {
+	e := newEnv(t)
+	e.drop(t, "ventes-2026-11.csv", "ventes.csv")
+	g := e.open(t)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	g.OnProgress(stopAfterFile{stop})
+	if _, err := g.RunOnce(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+	doc := e.ack(t, "ventes.csv")
+	if doc.File.Status != "ACCEPTED" || doc.Summary.Queued != len(sampleInvoices) || doc.Summary.Deposited != 0 {
+		t.Fatalf("ack of a file processed before the stop: %+v %+v", doc.File, doc.Summary)
+	}
+	if stale, err := g.journal.StaleAcks(context.Background()); err != nil || len(stale) != 0 {
+		t.Fatalf("acks left stale after the run: %v, %v", stale, err)
+	}
+}
+
+// stopAfterFile stops a run once a file is taken to the end.
+type stopAfterFile struct{ stop func() }
+
+func (s stopAfterFile) FileDone()      { s.stop() }
+func (s stopAfterFile) InvoiceMapped() {}

@@ -49,6 +49,9 @@ type Gateway struct {
 	decide sync.Mutex
 	// chunkInvoices is how many invoices of a big file are recorded at once (filerun.go).
 	chunkInvoices int
+	// acksAfterDeposit is set during RunOnce: the acks of files with invoices to deposit
+	// are written after the run's deposit round (ackDone).
+	acksAfterDeposit bool
 }
 
 // route is one source with everything its files go through.

@@ -312,7 +312,7 @@ func (g *Gateway) finishFrom(ctx context.Context, r *route, f journal.File, from
 		return fmt.Errorf("move %s to %s: %w", from, target, err) // still reserved: recorded for f
 	}
 	r.stored.release(target)
-	return g.ackDone(ctx, f.ID, target)
+	return g.ackDone(ctx, f, target)
 }
 
 // storedTarget chooses where processed file f goes once its status is known: archive/ when

@@ -292,18 +292,27 @@ func (s Summary) ExitCode() int {
 // RunOnce processes every complete file of every source, then deposits everything pending
 // on every destination whatever its schedule, and returns. A file still being written is
 // waited for as long as its quiet period needs, once; after that it is left for the next run.
-func (g *Gateway) RunOnce(ctx context.Context) (Summary, error) {
-	var s Summary
+func (g *Gateway) RunOnce(ctx context.Context) (s Summary, err error) {
 	if err := g.Recover(ctx); err != nil {
 		s.Errors = append(s.Errors, err) // the rest goes on; the exit status says 2
 	}
+	work, cancel := graceful(ctx, g.ShutdownTimeout())
+	defer cancel()
+	// The acks of the files accepted are written once, at the end, saying what was
+	// deposited (ackDone); also after a failure or a stop, within the grace period. One
+	// not written (a kill) is stale in the journal: the next start writes it.
+	g.acksAfterDeposit = true
+	defer func() {
+		g.acksAfterDeposit = false
+		if aerr := g.rewriteStaleAcks(work); aerr != nil {
+			s.Errors = append(s.Errors, fmt.Errorf("acks: %w", aerr))
+		}
+	}()
 	for _, r := range g.routes {
 		if err := g.onceRoute(ctx, r, &s); err != nil {
 			return s, err
 		}
 	}
-	work, cancel := graceful(ctx, g.ShutdownTimeout())
-	defer cancel()
 	for _, d := range g.dests {
 		if err := g.deliver.Round(work, ctx.Done(), d, true); err != nil {
 			s.Errors = append(s.Errors, fmt.Errorf("deposit to %s: %w", d.Name(), err))
