@@ -44,42 +44,15 @@ func (g *Gateway) writeAckMoved(ctx context.Context, fileID int64, storedAs stri
 		return err
 	}
 	defer unlock()
-	// Read before the journal's view: a transition after it (even between two pages of
-	// invoices) keeps the ack stale.
-	lag, err := g.journal.AckLag(ctx, fileID)
+	a, err := g.prepareAck(ctx, fileID, storedAs)
 	if err != nil {
 		return err
 	}
-	f, err := g.journal.File(ctx, fileID)
-	if err != nil {
-		return err
-	}
-	if storedAs != "" {
-		f.State, f.StoredName = journal.FileDone, storedAs
-	}
-	r := g.routeOf(f.Source)
-	if r == nil {
-		return fmt.Errorf("ack for file %d: source %q is no longer configured", fileID, f.Source)
-	}
-	counts, err := g.journal.InvoiceCounts(ctx, fileID)
-	if err != nil {
-		return err
-	}
-	name := ack.Name(f.Name)
-	if later, err := g.journal.Superseded(ctx, f.Source, f.Name, f.ID); err != nil {
-		return err
-	} else if later {
-		name = ack.SupersededName(f.Name, f.Received, f.ID)
-	}
-	renderer := ack.NewRenderer(f, counts, r.cfg.Ack.Language, g.now(), g.destinationStates(ctx))
-	invoices := func(yield func(journal.Invoice) error) error { return g.journal.EachInvoice(ctx, fileID, yield) }
 	// One ack per format asked for (XML, CSV for legacy readers), each written atomically.
-	for _, format := range r.cfg.Ack.Format {
-		err := writeStreamed(ctx, r.acks, ack.FileName(name, format), func(w io.Writer) error {
-			return renderer.Render(w, format, r.cfg.Ack.Encoding, invoices)
-		})
+	for _, format := range a.route.cfg.Ack.Format {
+		err := writeStreamed(ctx, a.route.acks, ack.FileName(a.name, format), g.renderAck(ctx, a, format))
 		if err != nil {
-			err = fmt.Errorf("write ack of %s: %w", f.Name, err)
+			err = fmt.Errorf("write ack of %s: %w", a.file.Name, err)
 			if storedAs == "" {
 				return err
 			}
@@ -87,17 +60,74 @@ func (g *Gateway) writeAckMoved(ctx context.Context, fileID int64, storedAs stri
 		}
 	}
 	if storedAs != "" {
-		return g.journal.FileDone(ctx, fileID, storedAs, lag)
+		return g.journal.FileDone(ctx, fileID, storedAs, a.lag)
 	}
-	return g.journal.AckWritten(ctx, fileID, lag)
+	return g.journal.AckWritten(ctx, fileID, a.lag)
+}
+
+// ackToWrite is what writing a file's ack needs, read from the journal.
+type ackToWrite struct {
+	file     journal.File
+	route    *route
+	name     string // the ack's name, without the format's extension
+	lag      int64  // AckLag, read before the rest
+	renderer *ack.Renderer
+}
+
+// prepareAck reads from the journal what the ack of fileID says; storedAs, when not
+// empty, is where the file was just moved (ackDone).
+func (g *Gateway) prepareAck(ctx context.Context, fileID int64, storedAs string) (*ackToWrite, error) {
+	// Read before the journal's view: a transition after it (even between two pages of
+	// invoices) keeps the ack stale.
+	lag, err := g.journal.AckLag(ctx, fileID)
+	if err != nil {
+		return nil, err
+	}
+	f, err := g.journal.File(ctx, fileID)
+	if err != nil {
+		return nil, err
+	}
+	if storedAs != "" {
+		f.State, f.StoredName = journal.FileDone, storedAs
+	}
+	r := g.routeOf(f.Source)
+	if r == nil {
+		return nil, fmt.Errorf("ack for file %d: source %q is no longer configured", fileID, f.Source)
+	}
+	counts, err := g.journal.InvoiceCounts(ctx, fileID)
+	if err != nil {
+		return nil, err
+	}
+	name := ack.Name(f.Name)
+	if later, err := g.journal.Superseded(ctx, f.Source, f.Name, f.ID); err != nil {
+		return nil, err
+	} else if later {
+		name = ack.SupersededName(f.Name, f.Received, f.ID)
+	}
+	renderer := ack.NewRenderer(f, counts, r.cfg.Ack.Language, g.now(), g.destinationStates(ctx))
+	return &ackToWrite{file: f, route: r, name: name, lag: lag, renderer: renderer}, nil
+}
+
+// renderAck renders the ack a in format, its invoices read from the journal a page at a
+// time.
+func (g *Gateway) renderAck(ctx context.Context, a *ackToWrite, format string) func(io.Writer) error {
+	invoices := func(yield func(journal.Invoice) error) error { return g.journal.EachInvoice(ctx, a.file.ID, yield) }
+	return func(w io.Writer) error {
+		return a.renderer.Render(w, format, a.route.cfg.Ack.Encoding, invoices)
+	}
 }
 
 // writeStreamed writes what render writes under name in dst, atomically, without holding it
-// in memory: render writes into a pipe that dst.WriteAtomic reads from. A render that fails
-// fails the read, so WriteAtomic removes its temporary file and name is left as it was; a
-// WriteAtomic that gives up closes the pipe, so render fails at its next write. It returns
-// once render has returned.
+// in memory (streamed).
 func writeStreamed(ctx context.Context, dst folder.Folder, name string, render func(io.Writer) error) error {
+	return streamed(render, func(r io.Reader) error { return dst.WriteAtomic(ctx, name, r) })
+}
+
+// streamed hands write what render writes, through a pipe, without holding it in memory.
+// A render that fails fails write's read, so an atomic write removes its temporary file
+// and the name is left as it was; a write that gives up closes the pipe, so render fails
+// at its next write. It returns once render has returned.
+func streamed(render func(io.Writer) error, write func(io.Reader) error) error {
 	pr, pw := io.Pipe()
 	rendered := make(chan error, 1)
 	go func() {
@@ -111,10 +141,10 @@ func writeStreamed(ctx context.Context, dst folder.Folder, name string, render f
 		pw.CloseWithError(err) // nil: the reader sees the end of the ack
 		rendered <- err
 	}()
-	err := dst.WriteAtomic(ctx, name, pr)
+	err := write(pr)
 	pr.Close()
 	if renderErr := <-rendered; err == nil {
-		err = renderErr // WriteAtomic stopped reading early: the ack stays stale, to be written again
+		err = renderErr // the write stopped reading early: the ack stays stale, to be written again
 	}
 	return err
 }

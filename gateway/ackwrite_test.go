@@ -338,3 +338,65 @@ type stopAfterFile struct{ stop func() }
 
 func (s stopAfterFile) FileDone()      { s.stop() }
 func (s stopAfterFile) InvoiceMapped() {}
+
+// syncCounting counts the batches of a local acks folder that syncs its file system once
+// for many files (folder.FSSyncer), and the files written in them.
+type syncCounting struct {
+	*folder.Local
+	mu             sync.Mutex
+	batches, temps int
+}
+
+func (c *syncCounting) StartFSSync(ctx context.Context) (*folder.FSSync, error) {
+	c.mu.Lock()
+	c.batches++
+	c.mu.Unlock()
+	return c.Local.StartFSSync(ctx)
+}
+
+func (c *syncCounting) WriteTempUnsynced(ctx context.Context, name string, r io.Reader) (string, error) {
+	c.mu.Lock()
+	c.temps++
+	c.mu.Unlock()
+	return c.Local.WriteTempUnsynced(ctx, name, r)
+}
+
+// The acks a deposit round rewrites are written together: one batch synced at once for
+// the files whose deposits are done, and one transaction records them written.
+func TestRoundWritesItsAcksTogether(t *testing.T) {
+	e := newEnv(t)
+	const files = 5
+	sample := sampleBytes(t, "ventes-2026-11.csv")
+	for i := range files { // other invoice numbers in each file: none is a duplicate
+		body := bytes.ReplaceAll(sample, []byte("FA2026-"), fmt.Appendf(nil, "F%03d-", i))
+		e.write(t, fmt.Sprintf("v%d.csv", i), bytes.ReplaceAll(body, []byte("AV2026-"), fmt.Appendf(nil, "A%03d-", i)))
+	}
+	g := e.open(t)
+	local, ok := g.routes[0].acks.(*folder.Local)
+	if !ok {
+		t.Fatalf("acks folder %T, want a local one", g.routes[0].acks)
+	}
+	if fss, err := local.StartFSSync(context.Background()); err != nil {
+		t.Skipf("no syncfs here (%v): acks are written one by one", err)
+	} else {
+		fss.Close()
+	}
+	counting := &syncCounting{Local: local}
+	g.routes[0].acks = counting
+	if s, err := g.RunOnce(context.Background()); err != nil || len(s.Errors) > 0 {
+		t.Fatalf("RunOnce: %+v, %v", s, err)
+	}
+	for i := range files {
+		name := fmt.Sprintf("v%d.csv", i)
+		doc := e.ack(t, name)
+		if doc.File.Status != "ACCEPTED" || doc.Summary.Deposited == 0 || doc.Summary.Queued != 0 {
+			t.Errorf("ack of %s: %+v", name, doc.Summary)
+		}
+	}
+	if counting.temps != files || counting.batches == 0 || counting.batches >= files {
+		t.Errorf("%d acks written in %d batches: want the %d acks of the round in fewer batches than acks", counting.temps, counting.batches, files)
+	}
+	if stale, err := g.journal.StaleAcks(context.Background()); err != nil || len(stale) != 0 {
+		t.Fatalf("acks left stale: %v, %v", stale, err)
+	}
+}

@@ -120,7 +120,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Opti
 		}
 	}
 	g.deliver = &delivery.Deliverer{Journal: g.journal, Spool: g.spool, Log: log,
-		Now: func() time.Time { return g.now() }, WriteAck: g.writeAck}
+		Now: func() time.Time { return g.now() }, WriteAck: g.writeAck, WriteAcks: g.writeAcks}
 	if g.cluster != nil {
 		g.deliver.Leader, g.deliver.Lease = g.Scheduler, cfg.Journal.LeaseFor()
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -36,9 +37,11 @@ func (g *Gateway) rewriteStaleAcks(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, id := range stale {
-		if err := g.writeAck(ctx, id); err != nil {
-			g.log.Warn("ack not rewritten", "file", id, "err", err)
+	// Together, a few hundred at a time (writeAcks): after a crash or a --once run, they
+	// may be many.
+	for part := range slices.Chunk(stale, 256) {
+		if err := g.writeAcks(ctx, part); err != nil {
+			g.log.Warn("acks not all rewritten", "files", len(part), "err", err)
 		}
 	}
 	return nil

@@ -139,6 +139,12 @@ func (g *Deliverer) settle(ctx context.Context, d *Destination) {
 // rewriteAcks rewrites the acks of files (their journal marked them stale first, so that a
 // crash before the rewrite is caught up at the start).
 func (g *Deliverer) rewriteAcks(ctx context.Context, files []int64) {
+	if g.WriteAcks != nil && len(files) > 1 {
+		if err := g.WriteAcks(ctx, files); err != nil {
+			g.Log.Error("acks not all rewritten", "files", len(files), "err", err)
+		}
+		return
+	}
 	for _, id := range files {
 		if err := g.WriteAck(ctx, id); err != nil {
 			g.Log.Error("ack not rewritten", "file", id, "err", err)

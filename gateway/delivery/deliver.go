@@ -94,6 +94,9 @@ type Deliverer struct {
 	Now     func() time.Time
 	// WriteAck rewrites the ack of a file whose fluxes changed, from the journal.
 	WriteAck func(ctx context.Context, fileID int64) error
+	// WriteAcks, when set, rewrites the acks of several files at once, as after a round's
+	// deposits: cheaper than WriteAck on each.
+	WriteAcks func(ctx context.Context, fileIDs []int64) error
 	// Observer, when set, is told of deposits, tracking and pauses (state.go).
 	Observer Observer
 	// Among several instances on one journal (gateway/cluster.go): Leader says whether
@@ -176,15 +179,14 @@ func (g *Deliverer) Round(ctx context.Context, stop <-chan struct{}, d *Destinat
 	// flux; a crash in between leaves the ack marked stale, and the start catches it up.
 	pending := map[int64]bool{}
 	flush := func(keep map[int64]bool) {
+		var done []int64
 		for id := range pending {
-			if keep[id] {
-				continue
+			if !keep[id] {
+				done = append(done, id)
+				delete(pending, id)
 			}
-			if err := g.WriteAck(ctx, id); err != nil {
-				g.Log.Error("ack not rewritten", "file", id, "err", err)
-			}
-			delete(pending, id)
 		}
+		g.rewriteAcks(ctx, done)
 	}
 	defer flush(nil)
 	defer g.settle(ctx, d)

@@ -297,6 +297,26 @@ func (j *Journal) AckWritten(ctx context.Context, fileID, lag int64) error {
 	return err
 }
 
+// AcksWritten is AckWritten for the acks of several files (file id: lag), in one
+// transaction.
+func (j *Journal) AcksWritten(ctx context.Context, lags map[int64]int64) error {
+	if len(lags) == 0 {
+		return nil
+	}
+	err := j.inTx(ctx, func(tx *sql.Tx) error {
+		for _, id := range slices.Sorted(maps.Keys(lags)) {
+			if _, err := j.exec(ctx, tx, `UPDATE files SET ack_stale = 0 WHERE id = ? AND ack_stale = ?`, id, lags[id]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("journal: record %d acks written: %w", len(lags), err)
+	}
+	return nil
+}
+
 // FileDone records file fileID moved to storedName, done, and, when lag is not negative,
 // its ack written as AckWritten does, the ack showing the move: one transaction where
 // MoveFile then AckWritten took two. The move's own transition is counted in the lag
