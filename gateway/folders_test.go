@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -241,7 +242,9 @@ func TestStatusWithSourceServerUnreachable(t *testing.T) {
 
 // TestClaimedFileResumesWhenSourceServerIsBack: a file claimed but not finished because the
 // source's server went away is finished as soon as the server is back (announced by the
-// folder), not at the next periodic retry.
+// folder), not at the next periodic retry (a minute, past waitFor's patience). The server
+// comes back at the worst moment, deterministically: right after the recovery failed to
+// finish the file, reconnected by the recovery itself, before the source's loop runs.
 func TestClaimedFileResumesWhenSourceServerIsBack(t *testing.T) {
 	s := newSFTPEnv(t)
 	g, logs := openLogged(t, s.config(t, true))
@@ -258,14 +261,28 @@ func TestClaimedFileResumesWhenSourceServerIsBack(t *testing.T) {
 	if err := os.Rename(filepath.Join(s.srv.Root, "inbox", "v.csv"), filepath.Join(s.srv.Root, "inbox", filepath.FromSlash(processingName(id, "v.csv")))); err != nil {
 		t.Fatal(err)
 	}
+	pendingWhileDown := make(chan int, 1)
+	var once sync.Once
+	logs.onMessage = func(msg string) {
+		if msg != "file not finished; it will be tried again" {
+			return
+		}
+		once.Do(func() {
+			pending, _ := g.journal.Pending(ctx, "ventes")
+			pendingWhileDown <- len(pending)
+			s.inproc.Resume()
+			for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+				if _, err := g.routes[0].in.Stat(ctx, "."); err == nil {
+					return // reconnected, and announced to whoever listens by now
+				}
+			}
+		})
+	}
 	s.inproc.Stall()
 	runDaemon(t, g)
-	waitFor(t, func() bool { return logs.count("file not finished; it will be tried again") > 0 })
-	if pending, _ := g.journal.Pending(ctx, "ventes"); len(pending) != 1 {
-		t.Fatalf("%d files pending while the server is down, want 1", len(pending))
+	if n := <-pendingWhileDown; n != 1 {
+		t.Fatalf("%d files pending while the server is down, want 1", n)
 	}
-	s.inproc.Resume()
-	// Well before the periodic retry (a minute): the reconnection drives it.
 	waitFor(t, func() bool {
 		pending, _ := g.journal.Pending(ctx, "ventes")
 		return len(pending) == 0

@@ -16,6 +16,10 @@ import (
 type logBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
+	// onMessage, when set (before the gateway runs), is called with the message of each
+	// record once it is written, in the goroutine that logs it: a test acts at an exact
+	// point of the gateway's work.
+	onMessage func(msg string)
 }
 
 func (b *logBuffer) Write(p []byte) (int, error) {
@@ -26,6 +30,24 @@ func (b *logBuffer) Write(p []byte) (int, error) {
 	}
 	return b.buf.Write(p)
 }
+
+// hooked is a handler that calls logBuffer.onMessage after its handler has written the
+// record: outside the handler's lock, so onMessage may log.
+type hooked struct {
+	slog.Handler
+	b *logBuffer
+}
+
+func (h hooked) Handle(ctx context.Context, r slog.Record) error {
+	err := h.Handler.Handle(ctx, r)
+	if h.b.onMessage != nil {
+		h.b.onMessage(r.Message)
+	}
+	return err
+}
+
+func (h hooked) WithAttrs(as []slog.Attr) slog.Handler { return hooked{h.Handler.WithAttrs(as), h.b} }
+func (h hooked) WithGroup(name string) slog.Handler    { return hooked{h.Handler.WithGroup(name), h.b} }
 
 func (b *logBuffer) count(substr string) int {
 	b.mu.Lock()
@@ -43,7 +65,7 @@ func (b *logBuffer) String() string {
 func openLogged(t *testing.T, cfg *config.Config) (*Gateway, *logBuffer) {
 	t.Helper()
 	logs := &logBuffer{}
-	g, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(logs, nil)))
+	g, err := New(context.Background(), cfg, slog.New(hooked{slog.NewTextHandler(logs, nil), logs}))
 	if err != nil {
 		t.Fatal(err)
 	}

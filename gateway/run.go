@@ -134,6 +134,15 @@ func (g *Gateway) Run(ctx context.Context) error {
 	beating := make(chan struct{})
 	go func() { defer close(beating); g.runCluster(beat) }()
 	defer func() { stopBeat(); <-beating }()
+	// Listened to before the recovery: a connection back while it fails to finish a file
+	// waits in backs for runRoute, which resumes the file then; heard only once runRoute
+	// listens, it would be lost, and the file left for the periodic retry.
+	backs := make([]<-chan struct{}, len(g.routes))
+	for i, r := range g.routes {
+		back, stop := reconnected(r)
+		defer stop()
+		backs[i] = back
+	}
 	if err := g.Recover(ctx); err != nil {
 		g.log.Warn("some work left by a previous run could not be finished yet", "err", err)
 	}
@@ -150,8 +159,8 @@ func (g *Gateway) Run(ctx context.Context) error {
 		}
 	}
 	errs := make(chan error, len(g.routes))
-	for _, r := range g.routes {
-		wg.Go(func() { errs <- g.runRoute(ctx, r) })
+	for i, r := range g.routes {
+		wg.Go(func() { errs <- g.runRoute(ctx, r, backs[i]) })
 	}
 	if g.ready != nil {
 		g.ready() // recovered, watching and depositing: a service manager may say it runs
@@ -198,22 +207,32 @@ func signal(ch chan struct{}) {
 	}
 }
 
+// reconnected returns a channel signalled each time a folder of r on a server (its source,
+// its acks) is connected again, and the function that stops listening.
+func reconnected(r *route) (<-chan struct{}, func()) {
+	back := make(chan struct{}, 1)
+	var stops []func()
+	for _, f := range []folder.Folder{r.in, r.acks} {
+		if rc, ok := f.(folder.Reconnector); ok {
+			stops = append(stops, rc.OnReconnect(func() { signal(back) }))
+		}
+	}
+	return back, func() {
+		for _, stop := range stops {
+			stop()
+		}
+	}
+}
+
 // runRoute feeds the files the watcher finds complete to take, up to the source's workers
-// at once (workers.go).
-func (g *Gateway) runRoute(ctx context.Context, r *route) error {
+// at once (workers.go). When back (reconnected) says a folder on a server is connected
+// again, the files a lost connection left half-done, and their acks, are finished.
+func (g *Gateway) runRoute(ctx context.Context, r *route, back <-chan struct{}) error {
 	work := newWorkers(r.cfg.Workers)
 	defer work.idle() // the files in hand are finished
 	ready := make(chan folder.FileInfo)
 	watchErr := make(chan error, 1)
 	go func() { watchErr <- r.watcher.Run(ctx, ready) }()
-	// A folder on a server says when its connection is back: the files a lost connection
-	// left half-done, and their acks, are finished then.
-	back := make(chan struct{}, 1)
-	for _, f := range []folder.Folder{r.in, r.acks} {
-		if rc, ok := f.(folder.Reconnector); ok {
-			defer rc.OnReconnect(func() { signal(back) })()
-		}
-	}
 	// A file claimed but not finished (its source failed mid-read) is tried again.
 	retry := time.NewTicker(time.Minute)
 	defer retry.Stop()

@@ -23,16 +23,23 @@ import (
 )
 
 // TestClusterHarness runs two gateways on one SFTP source (OpenSSH) and one PostgreSQL
-// journal, and kills either of them at random with SIGKILL, at least 30 times over 200
-// files, restarting it each time. Then: every input is archived once, every invoice
-// deposited exactly once under its own name, every ack agrees with what was deposited,
-// and the work of killed instances moved to the others (files taken over, fluxes
-// deposited by more than one instance).
+// journal, and kills them with SIGKILL, 30 times, restarting each one killed. Then: every
+// input is archived once, every invoice deposited exactly once under its own name, every
+// ack agrees with what was deposited, and the work a killed instance had in hand moved to
+// another (each file it held taken over and finished, each flux it was depositing
+// deposited by another).
+//
+// Nothing depends on the machine's speed: each kill waits until the journal shows its
+// instance holding work (a file claimed, a flux depositing) after a random number of files
+// finished, and files are dropped as they are taken, so that there is work for every kill
+// however fast or slow the instances are. (Fixed delays let every kill land before the
+// instances, slow under load, had started working.)
 func TestClusterHarness(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the cluster harness takes a while; run without -short")
 	}
-	const files, minKills = 200, 30
+	// pending files are kept in the inbox while the kills go on; maxFiles bounds the run.
+	const minKills, pending, maxFiles = 30, 20, 1000
 	pg := pgtest.New(t)
 	dsn, err := pg.NewDatabase(context.Background())
 	if err != nil {
@@ -50,19 +57,37 @@ func TestClusterHarness(t *testing.T) {
 	os.MkdirAll(inbox, 0o750)
 	old := time.Now().Add(-time.Hour)
 	want := map[string]bool{} // flux names expected in the outbox
-	for i := range files {
+	files, kills := 0, 0      // files dropped, kills done
+	// drop puts the next file into the inbox, whole and old (ready at once) under its name.
+	drop := func() {
+		i := files
 		body := bytes.ReplaceAll(rows, []byte("FA2026-"), fmt.Appendf(nil, "F%03d-", i))
 		body = bytes.ReplaceAll(body, []byte("AV2026-"), fmt.Appendf(nil, "A%03d-", i))
 		name := filepath.Join(inbox, fmt.Sprintf("lot-%03d.csv", i))
-		if err := os.WriteFile(name, append(append(append([]byte{}, header...), '\n'), body...), 0o640); err != nil {
+		if err := os.WriteFile(name+".part", append(append(append([]byte{}, header...), '\n'), body...), 0o640); err != nil {
 			t.Fatal(err)
 		}
-		os.Chtimes(name, old, old)
+		os.Chtimes(name+".part", old, old)
+		if err := os.Rename(name+".part", name); err != nil {
+			t.Fatal(err)
+		}
 		for _, n := range []string{"1101", "1102", "1103", "1104", "1105"} {
 			want[fmt.Sprintf("F%03d-%s_ubl.xml", i, n)] = true
 		}
 		want[fmt.Sprintf("A%03d-0007_ubl.xml", i)] = true
+		files++
 	}
+	// topUp keeps pending files waiting in the inbox.
+	topUp := func() {
+		waiting, _ := filepath.Glob(filepath.Join(inbox, "*.csv"))
+		for n := len(waiting); n < pending; n++ {
+			if files == maxFiles {
+				t.Fatalf("%d files dropped and only %d kills: the instances are seldom seen holding work", files, kills)
+			}
+			drop()
+		}
+	}
+	topUp()
 	conn := fmt.Sprintf("host: %s, port: %d, user: %s, key_file: %s, known_hosts: %s, max_backoff: 200ms",
 		srv.Host, srv.Port, srv.User, srv.UserKey.File, srv.KnownHosts)
 	cfg := filepath.Join(dir, "fluxgate.yaml")
@@ -85,27 +110,26 @@ destinations:
 log: {level: error}
 `, conn, filepath.Join(root, "examples", "mappings", "ventes-csv.xml")), 0o600)
 
-	start := func(name string) (*exec.Cmd, *lockedBuffer) {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), crashChildEnv+"="+strings.Join([]string{"run", "-c", cfg}, "\x1f"), "FLUXGATE_TEST_PG_DSN="+dsn)
-		cmd.Dir = dir
-		// Guarded: os/exec copies into it while the test may read it.
-		stderr := &lockedBuffer{}
-		cmd.Stderr = stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd, stderr
-	}
 	type instance struct {
 		cmd    *exec.Cmd
 		stderr *lockedBuffer
+		app    string // its connections' application_name in PostgreSQL
 	}
-	inst := [2]*instance{}
-	for i := range inst {
-		cmd, stderr := start(fmt.Sprint(i))
-		inst[i] = &instance{cmd, stderr}
+	started := 0
+	start := func() *instance {
+		started++
+		in := &instance{cmd: exec.Command(os.Args[0], "-test.run=^$"), stderr: &lockedBuffer{}, app: fmt.Sprint("harness-", started)}
+		in.cmd.Env = append(os.Environ(), crashChildEnv+"="+strings.Join([]string{"run", "-c", cfg}, "\x1f"),
+			"FLUXGATE_TEST_PG_DSN="+dsn+"&application_name="+in.app)
+		in.cmd.Dir = dir
+		// Guarded: os/exec copies into it while the test may read it.
+		in.cmd.Stderr = in.stderr
+		if err := in.cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return in
 	}
+	inst := [2]*instance{start(), start()}
 	defer func() {
 		for _, in := range inst {
 			in.cmd.Process.Signal(syscall.SIGKILL)
@@ -116,26 +140,103 @@ log: {level: error}
 		entries, _ := os.ReadDir(filepath.Join(inbox, ".fluxgate", "archive"))
 		return len(entries)
 	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// progress says what the instance running as process pid did: its id, whether it holds
+	// work now (a file claimed and not done, a flux it is depositing), how many files it
+	// finished. An error until the first instance made the tables.
+	progress := func(pid int) (id string, holds bool, finished int, err error) {
+		err = db.QueryRow(`SELECT i.id,
+				EXISTS (SELECT 1 FROM files f WHERE f.claimed_by = i.id AND f.state <> 'done')
+					OR EXISTS (SELECT 1 FROM fluxes x WHERE x.leased_by = i.id AND x.state = 'depositing'),
+				(SELECT COUNT(*) FROM files f WHERE f.claimed_by = i.id AND f.state = 'done')
+			FROM instances i WHERE i.pid = $1 AND i.stopped_at IS NULL ORDER BY i.started_at DESC LIMIT 1`, pid).Scan(&id, &holds, &finished)
+		return id, holds, finished, err
+	}
+	// held lists what instance id holds: files claimed and not done, fluxes depositing.
+	held := func(id string) (files, fluxes []int64) {
+		for _, q := range []struct {
+			sql string
+			ids *[]int64
+		}{
+			{`SELECT id FROM files WHERE claimed_by = $1 AND state <> 'done'`, &files},
+			{`SELECT id FROM fluxes WHERE leased_by = $1 AND state = 'depositing'`, &fluxes},
+		} {
+			rows, err := db.Query(q.sql, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var n int64
+				if err := rows.Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				*q.ids = append(*q.ids, n)
+			}
+			rows.Close()
+		}
+		return files, fluxes
+	}
+	// Each kill picks an instance and a number of files it must have finished first (so
+	// that kills land at every stage of an instance's life, not only at its first claim),
+	// then waits for it to hold work.
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 15))
-	kills, duringWork := 0, 0
+	killedFiles := map[int64]string{}  // file → the killed instance that held it
+	killedFluxes := map[int64]string{} // flux → the killed instance that was depositing it
 	for kills < minKills {
-		time.Sleep(time.Duration(100+rng.IntN(500)) * time.Millisecond)
-		i := rng.IntN(2)
+		i, atLeast := rng.IntN(2), rng.IntN(4)
 		in := inst[i]
-		if archived() < files {
-			duringWork++
+		// Only against a hang (nothing ever held, a query that always fails), not a pace.
+		hang := time.Now().Add(10 * time.Minute)
+		var id string
+		for {
+			topUp()
+			var holds bool
+			var finished int
+			id, holds, finished, err = progress(in.cmd.Process.Pid)
+			if err == nil && holds && finished >= atLeast {
+				break
+			}
+			if time.Now().After(hang) {
+				t.Fatalf("%d kills; instance %d not seen holding work after %d finished files for 10 minutes (%d finished, %v)\n%s",
+					kills, i, atLeast, finished, err, in.stderr.String())
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 		in.cmd.Process.Signal(syscall.SIGKILL)
-		err := in.cmd.Wait()
+		err = in.cmd.Wait()
 		if ws, ok := in.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 			kills++
 		} else {
 			t.Fatalf("instance %d failed by itself: %v\n%s", i, err, in.stderr.String())
 		}
-		cmd, stderr := start(fmt.Sprint(i))
-		inst[i] = &instance{cmd, stderr}
+		// Dead now, once PostgreSQL has ended its sessions (a commit sent just before the
+		// kill still lands): what it held stays held until another instance takes it over.
+		for n := -1; n != 0; time.Sleep(10 * time.Millisecond) {
+			if err := db.QueryRow(`SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = $1`, in.app).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if time.Now().After(hang) {
+				t.Fatalf("PostgreSQL still has %d sessions of killed instance %d", n, i)
+			}
+		}
+		files, fluxes := held(id)
+		for _, f := range files {
+			killedFiles[f] = id
+		}
+		for _, x := range fluxes {
+			killedFluxes[x] = id
+		}
+		inst[i] = start()
 	}
-	t.Logf("%d kills, %d of them while files were still coming in; %d files archived by then", kills, duringWork, archived())
+	t.Logf("%d kills; killed instances held %d files and were depositing %d fluxes; %d files dropped, %d archived by then",
+		kills, len(killedFiles), len(killedFluxes), files, archived())
+	if len(killedFiles)+len(killedFluxes) == 0 {
+		t.Errorf("no kill landed while its instance held work")
+	}
 
 	// The survivors finish: a killed instance's files are taken over once it is stale,
 	// its fluxes once their lease has run out.
@@ -259,11 +360,6 @@ log: {level: error}
 		}
 	}
 	// The journal agrees: one row per file, each flux deposited once; and work moved.
-	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	var rowsN, takenOver, depositors, deposited, instances int
 	db.QueryRow(`SELECT COUNT(*) FROM files`).Scan(&rowsN)
 	db.QueryRow(`SELECT COUNT(*) FROM events WHERE kind = 'taken-over'`).Scan(&takenOver)
@@ -274,8 +370,23 @@ log: {level: error}
 	if rowsN != files || deposited != len(want) {
 		t.Errorf("journal: %d files and %d deposited fluxes, want %d and %d", rowsN, deposited, files, len(want))
 	}
-	if depositors < 2 {
-		t.Errorf("every flux was deposited by one instance: no work moved")
+	// What a killed instance held was finished by another: each file taken over, each flux
+	// deposited under another's lease.
+	for f, killed := range killedFiles {
+		var state, by string
+		if err := db.QueryRow(`SELECT state, claimed_by FROM files WHERE id = $1`, f).Scan(&state, &by); err != nil {
+			t.Errorf("file %d, held by killed instance %s: %v", f, killed, err)
+		} else if state != "done" || by == killed {
+			t.Errorf("file %d, held by killed instance %s: %s, claimed by %s: not taken over", f, killed, state, by)
+		}
+	}
+	for x, killed := range killedFluxes {
+		var state, by string
+		if err := db.QueryRow(`SELECT state, leased_by FROM fluxes WHERE id = $1`, x).Scan(&state, &by); err != nil {
+			t.Errorf("flux %d, depositing by killed instance %s: %v", x, killed, err)
+		} else if state != "deposited" || by == killed {
+			t.Errorf("flux %d, depositing by killed instance %s: %s, leased by %s: not taken over", x, killed, state, by)
+		}
 	}
 	if takenOver == 0 {
 		t.Errorf("no file was taken over from a killed instance")

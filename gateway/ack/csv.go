@@ -72,7 +72,7 @@ func FileName(xmlName, format string) string {
 // duplicate, too large) gets one line that says why. The rule and message are the
 // invoice's first fatal problem (else its first problem, else the file's), or, for an
 // invoice whose deposit waits, why it waits. A character the encoding cannot hold becomes
-// '?'.
+// '?'. A cell that would open as a formula in a spreadsheet gets a leading ' (defused).
 func (r *Renderer) CSV(w io.Writer, encoding string, each EachInvoice) error {
 	if err := r.csv(w, encoding, each); err != nil {
 		return fmt.Errorf("ack: render %s as CSV: %w", r.head.File.Name, err)
@@ -143,6 +143,7 @@ type csvLines struct {
 	w       io.Writer
 	cm      *charmap.Charmap // nil: UTF-8
 	csv     *csv.Writer      // writes into line
+	cells   []string         // the record being written, defused
 	line    bytes.Buffer
 	encoded []byte
 }
@@ -157,7 +158,11 @@ func newCSVLines(w io.Writer, cm *charmap.Charmap) *csvLines {
 
 func (l *csvLines) write(record []string) error {
 	l.line.Reset()
-	if err := l.csv.Write(record); err != nil {
+	l.cells = l.cells[:0]
+	for _, cell := range record {
+		l.cells = append(l.cells, defused(cell))
+	}
+	if err := l.csv.Write(l.cells); err != nil {
 		return err
 	}
 	l.csv.Flush()
@@ -171,6 +176,31 @@ func (l *csvLines) write(record []string) error {
 	}
 	_, err := l.w.Write(text)
 	return err
+}
+
+// defused returns cell so that a spreadsheet shows it as text and never evaluates it:
+// accountants open acks in Excel, and a cell beginning with =, +, -, @, a tab or a carriage
+// return opens as a formula there (CSV injection), whatever the export put in an invoice
+// number, a file name or a message. Such a cell gets a leading ', as OWASP advises. A plain
+// number (-12, +3,50) is kept: it opens as a number, which runs nothing. Every column of
+// the ack is text; it holds no amounts.
+func defused(cell string) string {
+	if cell == "" || !strings.ContainsRune("=+-@\t\r", rune(cell[0])) || plainNumber(cell) {
+		return cell
+	}
+	return "'" + cell
+}
+
+// plainNumber reports whether s is a signed decimal number and nothing else: + or -, then
+// digits, with at most one decimal point or comma between digits.
+func plainNumber(s string) bool {
+	sign, rest := s[0], s[1:]
+	whole, frac, hasFrac := strings.Cut(rest, ",")
+	if !hasFrac {
+		whole, frac, hasFrac = strings.Cut(rest, ".")
+	}
+	digits := func(d string) bool { return d != "" && strings.Trim(d, "0123456789") == "" }
+	return (sign == '+' || sign == '-') && digits(whole) && (!hasFrac || digits(frac))
 }
 
 // encode appends UTF-8 text converted into cm to dst, replacing what cm cannot hold with '?'.

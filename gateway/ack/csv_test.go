@@ -118,6 +118,47 @@ func TestCSVReadsBack(t *testing.T) {
 	}
 }
 
+// TestCSVDefusesFormulas: a cell an export filled (file name, invoice number, message) that
+// begins as a formula would in a spreadsheet reads back with a leading '; plain numbers,
+// and cells that begin otherwise, read back as they were.
+func TestCSVDefusesFormulas(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"=HYPERLINK(\"http://x\";\"clic\")", "'=HYPERLINK(\"http://x\";\"clic\")"},
+		{"+33 6 12", "'+33 6 12"},
+		{"-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"},
+		{"@SUM(A1:A9)", "'@SUM(A1:A9)"},
+		{"\t=1+1", "'\t=1+1"},
+		{"\r=1+1", "'=1+1"}, // CRLF line ends: encoding/csv drops a lone CR, after the '
+		{"-", "'-"},
+		{"-1,5e3", "'-1,5e3"},
+		{"-12", "-12"},
+		{"+3,50", "+3,50"},
+		{"-0.5", "-0.5"},
+		{"F-1=2", "F-1=2"},
+		{"", ""},
+	} {
+		f, invs := csvSample()
+		f.Name = c.in
+		invs = invs[2:3] // rejected: its message is the problem's
+		invs[0].Number = c.in
+		invs[0].Problems = []journal.Problem{{Rule: "BR-07", Severity: "fatal", FR: c.in, EN: c.in}}
+		data := render(t, f, invs, "fr", time.Now(), nil, FormatCSV, "utf-8")
+		r := csv.NewReader(bytes.NewReader(data))
+		r.Comma = ';'
+		recs, err := r.ReadAll()
+		if err != nil {
+			t.Fatalf("%q: %v", c.in, err)
+		}
+		want := strings.Join(strings.Fields(c.want), " ") // messages are kept on one line
+		if c.want == "'\t=1+1" {
+			want = "'=1+1" // the whitespace went first, so nothing is left to defuse
+		}
+		if got := recs[1]; got[0] != c.want || got[2] != c.want || got[7] != want {
+			t.Errorf("%q: file %q, invoice %q, message %q; want %q, %q", c.in, got[0], got[2], got[7], c.want, want)
+		}
+	}
+}
+
 func TestFormatsAndNames(t *testing.T) {
 	f, invs := sample()
 	xmlName := SupersededName("export.csv", f.Received, 7)

@@ -79,9 +79,7 @@ func (g *Deliverer) Reconcile(ctx context.Context, d *Destination, force bool) e
 			errs = append(errs, err)
 			continue
 		}
-		if id, err := g.Journal.FileOfFlux(ctx, fx.ID); err == nil {
-			touched[id] = true
-		}
+		touched[fx.FileID] = true
 	}
 	for id := range touched {
 		if err := g.WriteAck(ctx, id); err != nil {

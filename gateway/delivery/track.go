@@ -74,9 +74,7 @@ func (g *Deliverer) Track(ctx context.Context, d *Destination) error {
 			return err
 		}
 		g.Log.Info("platform status", "destination", d.Name(), "invoice", fx.Invoice, "status", u.Status, "final", final, "rejected", u.Rejected)
-		if fileID, err := g.Journal.FileOfFlux(ctx, fx.ID); err == nil {
-			touched[fileID] = true
-		}
+		touched[fx.FileID] = true
 		return nil
 	}
 	// An update that names an invoice but no tracked deposit (an EDI lifecycle file names

@@ -83,15 +83,46 @@ func (d *ChorusEDI) Close() error {
 // Deposit writes flux under its name, which must be an EDI name for its syntax and this
 // partner (the gateway computes it).
 func (d *ChorusEDI) Deposit(ctx context.Context, flux Flux) (Receipt, error) {
-	code := ChorusEDIInterface(flux.Syntax)
-	if code == "" {
-		return Receipt{}, Permanent(fmt.Errorf("deposit %s: Chorus Pro EDI takes no %q flux (ubl or cii)", d.Name(), flux.Syntax))
-	}
-	if prefix := code + "_" + d.cfg.Partner + "_"; !strings.HasPrefix(flux.Name, prefix) {
-		return Receipt{}, Permanent(fmt.Errorf("deposit %s: flux %s is not named %s… as Chorus Pro EDI expects (queued before chorus_edi was configured?): process its source file again",
-			d.Name(), flux.Name, prefix))
+	if err := d.checkName(flux); err != nil {
+		return Receipt{}, err
 	}
 	return d.FolderDestination.Deposit(ctx, flux)
+}
+
+// DepositGroup implements Grouper as the folder does, for the fluxes whose name passes the
+// check of Deposit; the others are refused as Deposit refuses them. (Without it, the group
+// deposit inherited from the folder would write any name.)
+func (d *ChorusEDI) DepositGroup(ctx context.Context, fluxes []Flux) ([]Receipt, []error) {
+	receipts, errs := make([]Receipt, len(fluxes)), make([]error, len(fluxes))
+	var named []Flux
+	var at []int // index in fluxes of each flux of named
+	for i, flux := range fluxes {
+		if errs[i] = d.checkName(flux); errs[i] == nil {
+			named, at = append(named, flux), append(at, i)
+		}
+	}
+	if len(named) == 0 {
+		return receipts, errs
+	}
+	rs, es := d.FolderDestination.DepositGroup(ctx, named)
+	for j, i := range at {
+		receipts[i], errs[i] = rs[j], es[j]
+	}
+	return receipts, errs
+}
+
+// checkName refuses, permanently, a flux not named as Chorus Pro EDI expects for its
+// syntax and this partner.
+func (d *ChorusEDI) checkName(flux Flux) error {
+	code := ChorusEDIInterface(flux.Syntax)
+	if code == "" {
+		return Permanent(fmt.Errorf("deposit %s: Chorus Pro EDI takes no %q flux (ubl or cii)", d.Name(), flux.Syntax))
+	}
+	if prefix := code + "_" + d.cfg.Partner + "_"; !strings.HasPrefix(flux.Name, prefix) {
+		return Permanent(fmt.Errorf("deposit %s: flux %s is not named %s… as Chorus Pro EDI expects (queued before chorus_edi was configured?): process its source file again",
+			d.Name(), flux.Name, prefix))
+	}
+	return nil
 }
 
 // Track reads the reports of the returns folder and returns what they say of receiptIDs

@@ -99,6 +99,27 @@ func TestChorusEDIDepositChecksTheName(t *testing.T) {
 	}
 }
 
+// The group deposit (the gateway's path for a folder-like destination) checks the names as
+// Deposit does: a badly named flux is refused and not written, the others are deposited.
+func TestChorusEDIDepositGroupChecksTheName(t *testing.T) {
+	e := newEDIDest(t, false)
+	var _ Grouper = e.ChorusEDI
+	good := ChorusEDIName("FSO1100A", "ABC123", 1, ediNow)
+	fluxes := []Flux{flux("FA-1_ubl.xml", "x"), flux(good, "<Invoice/>"), flux(ChorusEDIName("FSO1100A", "XYZ999", 3, ediNow), "y")}
+	receipts, errs := e.DepositGroup(context.Background(), fluxes)
+	if errs[1] != nil || receipts[1].ID != good {
+		t.Errorf("%s: %+v, %v", good, receipts[1], errs[1])
+	}
+	for _, i := range []int{0, 2} {
+		if !IsPermanent(errs[i]) || receipts[i].ID != "" {
+			t.Errorf("%s: %+v, %v", fluxes[i].Name, receipts[i], errs[i])
+		}
+		if _, err := os.Stat(filepath.Join(e.out, fluxes[i].Name)); !os.IsNotExist(err) {
+			t.Errorf("%s written: %v", fluxes[i].Name, err)
+		}
+	}
+}
+
 func TestChorusEDITrackReadsReports(t *testing.T) {
 	e := newEDIDest(t, false)
 	ctx := context.Background()

@@ -236,11 +236,6 @@ func (j *Journal) queryFluxes(ctx context.Context, where string, args ...any) ([
 	return out, rows.Err()
 }
 
-// FileOfFlux returns the id of the file a flux came from.
-func (j *Journal) FileOfFlux(ctx context.Context, fluxID int64) (int64, error) {
-	return j.fileOfFlux(ctx, nil, fluxID)
-}
-
 func (j *Journal) fileOfFlux(ctx context.Context, tx *sql.Tx, fluxID int64) (int64, error) {
 	var id int64
 	err := j.queryRow(ctx, tx, `SELECT i.file_id FROM fluxes f JOIN invoices i ON i.id = f.invoice_id WHERE f.id = ?`, fluxID).Scan(&id)

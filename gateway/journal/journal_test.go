@@ -95,8 +95,8 @@ func TestFileLifecycle(t *testing.T) {
 	if got[0].Status != InvoiceDeposited {
 		t.Fatalf("invoice status = %s, want DEPOSITED", got[0].Status)
 	}
-	if fid, err := j.FileOfFlux(ctx, fluxes[1].ID); err != nil || fid != id {
-		t.Fatalf("FileOfFlux = %d, %v", fid, err)
+	if fluxes[1].FileID != id {
+		t.Fatalf("flux's FileID = %d, want %d", fluxes[1].FileID, id)
 	}
 	if err := j.MoveFile(ctx, id, "archive/a.csv", FileDone); err != nil {
 		t.Fatal(err)
