@@ -278,18 +278,19 @@ func (g *Gateway) Requeue(ctx context.Context, id int64) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	invs, err := g.journal.Invoices(ctx, id)
-	if err != nil {
-		return n, err
-	}
+	// The invoices a page at a time: a file of a million invoices is not held for this.
 	kicked := map[string]bool{}
-	for _, inv := range invs {
+	err = g.journal.EachInvoice(ctx, id, func(inv journal.Invoice) error {
 		for _, fx := range inv.Fluxes {
 			if d := g.dests[fx.Destination]; d != nil && !kicked[fx.Destination] {
 				kicked[fx.Destination] = true
 				d.Resume()
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return n, err
 	}
 	g.log.Info("fluxes requeued by an operator", "file", id, "fluxes", n)
 	return n, nil

@@ -135,12 +135,12 @@ func (e *Engine) evaluate(ctx context.Context) ([]Alert, error) {
 		if e.done[key] {
 			continue
 		}
-		invs, err := e.j.Invoices(ctx, f.ID)
+		rejected, total, first, err := e.rejections(ctx, f)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		out = append(out, e.fileAlert(f, invs, key, fr))
+		out = append(out, e.fileAlert(f, rejected, total, first, key, fr))
 	}
 
 	if e.cfg.AlertRuleOn(config.RulePlatformRejection) {
@@ -200,25 +200,50 @@ func (e *Engine) evaluate(ctx context.Context) ([]Alert, error) {
 	return out, errors.Join(errs...)
 }
 
-func (e *Engine) fileAlert(f journal.File, invs []journal.Invoice, key string, fr bool) Alert {
-	a := Alert{Rule: config.RuleFileRejected, Key: key, FileID: f.ID, Link: e.fileLink(f.ID)}
-	rejected, total := 0, len(invs)
-	var first *journal.Problem
-	for _, p := range f.Problems {
-		if p.Severity == "fatal" && first == nil {
-			first = &p
+// rejections counts the invoices of file f and those rejected, and finds the first fatal
+// problem (the file's, else its first rejected invoice's). The invoices are read a page at
+// a time, and only until that problem is found: a file of a million invoices does not
+// come into memory for its alert.
+func (e *Engine) rejections(ctx context.Context, f journal.File) (rejected, total int, first *journal.Problem, err error) {
+	counts, err := e.j.InvoiceCounts(ctx, f.ID)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	for status, n := range counts {
+		total += n
+		if status == journal.InvoiceRejected {
+			rejected += n
 		}
 	}
-	for _, inv := range invs {
+	if first = firstFatal(f.Problems); first != nil || rejected == 0 {
+		return rejected, total, first, nil
+	}
+	errFound := errors.New("found")
+	err = e.j.EachInvoice(ctx, f.ID, func(inv journal.Invoice) error {
 		if inv.Status == journal.InvoiceRejected {
-			rejected++
-			for _, p := range inv.Problems {
-				if p.Severity == "fatal" && first == nil {
-					first = &p
-				}
+			if first = firstFatal(inv.Problems); first != nil {
+				return errFound
 			}
 		}
+		return nil
+	})
+	if errors.Is(err, errFound) {
+		err = nil
 	}
+	return rejected, total, first, err
+}
+
+func firstFatal(ps []journal.Problem) *journal.Problem {
+	for _, p := range ps {
+		if p.Severity == "fatal" {
+			return &p
+		}
+	}
+	return nil
+}
+
+func (e *Engine) fileAlert(f journal.File, rejected, total int, first *journal.Problem, key string, fr bool) Alert {
+	a := Alert{Rule: config.RuleFileRejected, Key: key, FileID: f.ID, Link: e.fileLink(f.ID)}
 	cause := ""
 	if first != nil {
 		msg := first.EN

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
@@ -320,4 +321,42 @@ func (p pausedState) Destinations() []gateway.DestinationState {
 	ds := p.Gateway.Destinations()
 	ds[0].PausedUntil, ds[0].Failures, ds[0].LastError = time.Now().Add(5*time.Minute), 5, "connection refused"
 	return ds
+}
+
+// The alert of a big partial file counts its invoices without reading them all, and finds
+// its first cause however far into the file, pages of invoices later.
+func TestFileAlertOfABigFileFindsItsCause(t *testing.T) {
+	ctx := context.Background()
+	j, err := journal.Open(ctx, filepath.Join(t.TempDir(), "journal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	id, err := j.ClaimFile(ctx, "ventes", "gros.csv", "x", 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n, bad = 1200, 1100 // past the first pages of invoices
+	invs := make([]journal.NewInvoice, n)
+	for i := range invs {
+		invs[i] = journal.NewInvoice{Seq: i + 1, Seller: "FR1", Number: fmt.Sprint("F", i+1), IssueDate: "2026-12-01", Status: journal.InvoiceDuplicate}
+	}
+	invs[bad-1].Status = journal.InvoiceRejected
+	invs[bad-1].Problems = []journal.Problem{{Rule: "BR-CO-15", Severity: "fatal", Line: 3301, EN: "total wrong", FR: "total faux"}}
+	if err := j.RecordResult(ctx, id, journal.StatusPartial, nil, invs, ""); err != nil {
+		t.Fatal(err)
+	}
+	f, err := j.File(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &Engine{j: j}
+	rejected, total, first, err := e.rejections(ctx, f)
+	if err != nil || rejected != 1 || total != n || first == nil || first.Rule != "BR-CO-15" {
+		t.Fatalf("rejections = %d of %d, first %+v, %v; want 1 of %d, BR-CO-15", rejected, total, first, err, n)
+	}
+	a := e.fileAlert(f, rejected, total, first, "file:1", false)
+	if !strings.Contains(a.What, "1 of 1200") || !strings.Contains(a.What, "BR-CO-15, line 3301: total wrong") {
+		t.Fatalf("alert: %s", a.What)
+	}
 }
