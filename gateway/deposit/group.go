@@ -29,8 +29,12 @@ type Grouper interface {
 // fsyncs, issued together, are committed together by the file system.
 const groupWriters = 8
 
-// GroupSize implements Grouper.
-func (d *FolderDestination) GroupSize() int { return 64 }
+// GroupSize implements Grouper. A group's fixed cost is a sync of the folder (or its file
+// system) and the journal's transactions before and after: about 7 ms on a small server,
+// against 50 µs per flux linked, so a group of 256 spends most of its time on its fluxes.
+// Its memory stays small: a flux's content is read only when it is copied, groupWriters at
+// a time.
+func (d *FolderDestination) GroupSize() int { return 256 }
 
 // DepositGroup implements Grouper. Each flux is linked from its spool file when the folder
 // is on the spool's file system (depositLinked), else written as Deposit writes it, synced
