@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestBytes(t *testing.T) {
@@ -70,7 +71,7 @@ func reference(d *Document, indent int) []byte {
 		for i := range e.nattr {
 			a := e.attr(i)
 			b.WriteString(" " + a.Key + `="`)
-			b.Write(escape(nil, a.Value, true))
+			b.WriteString(referenceEscape(a.Value, true))
 			b.WriteByte('"')
 		}
 		switch {
@@ -79,10 +80,10 @@ func reference(d *Document, indent int) []byte {
 			return
 		case e.first == nil:
 			b.WriteByte('>')
-			b.Write(escape(nil, e.text, false))
+			b.WriteString(referenceEscape(e.text, false))
 		default:
 			b.WriteByte('>')
-			b.Write(escape(nil, e.text, false))
+			b.WriteString(referenceEscape(e.text, false))
 			b.WriteByte('\n')
 			for c := e.first; c != nil; c = c.next {
 				write(c, depth+1)
@@ -95,6 +96,34 @@ func reference(d *Document, indent int) []byte {
 		write(d.root, 0)
 	}
 	return b.Bytes()
+}
+
+// referenceEscape is escape on its own: a switch on each character.
+func referenceEscape(s string, attr bool) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '&':
+			b.WriteString("&amp;")
+		case r == '<':
+			b.WriteString("&lt;")
+		case r == '>':
+			b.WriteString("&gt;")
+		case r == '"' && attr:
+			b.WriteString("&quot;")
+		case r == '\t' && attr:
+			b.WriteString("&#x9;")
+		case r == '\n' && attr:
+			b.WriteString("&#xA;")
+		case r == '\r':
+			b.WriteString("&#xD;")
+		case r < 0x20 && r != '\t' && r != '\n', r == utf8.RuneError, r == 0xFFFE, r == 0xFFFF:
+			b.WriteString("\uFFFD")
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // build makes a document from data: each byte says what comes next (a child, a sibling,
