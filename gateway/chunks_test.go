@@ -116,8 +116,10 @@ func TestChunkFluxesHeldUntilTheFileIsRecorded(t *testing.T) {
 	if err := j.RecordChunk(ctx, id, true, []journal.NewInvoice{inv(1)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, ok, err := j.InvoiceInFile(ctx, id, "FR1", inv(1).Number, "2026-11-02"); err != nil || !ok {
-		t.Errorf("the first chunk's invoice is not found in its file: %v", err)
+	first := journal.InvoiceKey{Seller: "FR1", Number: inv(1).Number, IssueDate: "2026-11-02"}
+	other := journal.InvoiceKey{Seller: "FR1", Number: inv(2).Number, IssueDate: "2026-11-02"}
+	if in, err := j.InvoicesInFile(ctx, id, []journal.InvoiceKey{first, other}); err != nil || len(in) != 1 || in[first].Seq != 1 {
+		t.Errorf("the first chunk's invoices found in its file: %v, %v; want the first only (the second was dropped)", in, err)
 	}
 	if _, _, ok, err := j.AcceptedInvoiceContent(ctx, "FR1", inv(1).Number, "2026-11-02", 0); err != nil || ok {
 		t.Errorf("an invoice of a file still being read counts as accepted for other files (%v)", err)

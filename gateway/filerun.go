@@ -61,6 +61,7 @@ type fileRun struct {
 	keys     map[string]int                              // invoice identities accepted in the chunk, with their seq
 	contents map[string]string                           // and the digest of their content
 	prior    map[journal.InvoiceKey]journal.PriorInvoice // the chunk's invoices other files brought (decide)
+	earlier  map[journal.InvoiceKey]journal.InFile       // and the earlier chunks of this file (decide)
 	names    *fluxNames                                  // the final names of the chunk's fluxes (decide)
 }
 
@@ -276,7 +277,7 @@ func (run *fileRun) recordChunk(ctx context.Context) error {
 	run.forget(ctx, invoices)
 	run.tally.add(invoices)
 	run.chunks++
-	run.invoices, run.spooled = nil, nil
+	run.invoices, run.spooled, run.earlier = nil, nil, nil
 	clear(run.keys)
 	clear(run.contents)
 	run.spool = newSpoolWriter(ctx, run.g.spool)
@@ -368,6 +369,11 @@ func (run *fileRun) decide(ctx context.Context) ([]journal.NewInvoice, error) {
 		if run.prior, err = run.g.journal.AcceptedInvoices(ctx, keys, run.fileID); err != nil {
 			return nil, err
 		}
+		if run.chunks > 0 {
+			if run.earlier, err = run.g.journal.InvoicesInFile(ctx, run.fileID, keys); err != nil {
+				return nil, err
+			}
+		}
 	}
 	run.names = &fluxNames{g: run.g, file: run.file, except: run.fileID, used: map[string]bool{}, taken: map[string]bool{}}
 	if run.chunks > 0 {
@@ -392,11 +398,7 @@ func (run *fileRun) decide(ctx context.Context) ([]journal.NewInvoice, error) {
 // others'.
 func (run *fileRun) decideOne(ctx context.Context, out *journal.NewInvoice) error {
 	if run.r.cfg.Dedupe.InvoicesOn() {
-		dup, err := run.g.duplicateInvoice(ctx, run, *out)
-		if err != nil {
-			return err
-		}
-		if dup != nil {
+		if dup := run.duplicateInvoice(*out); dup != nil {
 			out.Problems = append(out.Problems, *dup)
 			if dup.Severity != string(invoice.Fatal) {
 				out.Status = journal.InvoiceDuplicate
@@ -422,28 +424,27 @@ func (run *fileRun) decideOne(ctx context.Context, out *journal.NewInvoice) erro
 // or from another file, or nil: a warning when it is the same invoice (it is not deposited
 // again), FG-DUPLICATE-CHANGED, fatal, when its content differs from the one accepted (an
 // invoice cannot be changed once deposited: a credit note or a new number is needed).
-func (g *Gateway) duplicateInvoice(ctx context.Context, run *fileRun, inv journal.NewInvoice) (*journal.Problem, error) {
+func (run *fileRun) duplicateInvoice(inv journal.NewInvoice) *journal.Problem {
 	key := invoiceKey(inv)
-	seq, content, ok := run.keys[key], run.contents[key], false
-	if _, ok = run.keys[key]; !ok && run.chunks > 0 {
-		var err error
-		if seq, content, ok, err = g.journal.InvoiceInFile(ctx, run.fileID, inv.Seller, inv.Number, inv.IssueDate); err != nil {
-			return nil, err
-		}
+	ik := journal.InvoiceKey{Seller: inv.Seller, Number: inv.Number, IssueDate: inv.IssueDate}
+	seq, ok := run.keys[key]
+	content := run.contents[key]
+	if earlier, found := run.earlier[ik]; !ok && found { // an earlier chunk's
+		seq, content, ok = earlier.Seq, earlier.Content, true
 	}
 	if ok {
 		if changed(content, inv.ContentSHA256) {
 			return &journal.Problem{Rule: "FG-DUPLICATE-CHANGED", Severity: string(invoice.Fatal), Line: inv.FirstLine, BT: []string{"BT-1"},
 				FR: fmt.Sprintf("La facture %s du %s figure déjà plus haut dans ce fichier (facture n° %d du fichier) avec d'autres montants ou d'autres données : seule la première est déposée. Une facture ne se corrige pas en la renvoyant : émettez un avoir ou une facture sous un nouveau numéro.", inv.Number, inv.IssueDate, seq),
-				EN: fmt.Sprintf("Invoice %s of %s already appears earlier in this file (invoice %d of the file) with other amounts or other data: only the first is deposited. An invoice is not corrected by sending it again: issue a credit note or a new number.", inv.Number, inv.IssueDate, seq)}, nil
+				EN: fmt.Sprintf("Invoice %s of %s already appears earlier in this file (invoice %d of the file) with other amounts or other data: only the first is deposited. An invoice is not corrected by sending it again: issue a credit note or a new number.", inv.Number, inv.IssueDate, seq)}
 		}
 		return &journal.Problem{Rule: "FG-DUPLICATE-INVOICE", Severity: string(invoice.Warning), Line: inv.FirstLine, BT: []string{"BT-1"},
 			FR: fmt.Sprintf("La facture %s du %s figure déjà plus haut dans ce fichier (facture n° %d du fichier) : elle n'est déposée qu'une fois.", inv.Number, inv.IssueDate, seq),
-			EN: fmt.Sprintf("Invoice %s of %s already appears earlier in this file (invoice %d of the file): it is deposited once.", inv.Number, inv.IssueDate, seq)}, nil
+			EN: fmt.Sprintf("Invoice %s of %s already appears earlier in this file (invoice %d of the file): it is deposited once.", inv.Number, inv.IssueDate, seq)}
 	}
-	prior, ok := run.prior[journal.InvoiceKey{Seller: inv.Seller, Number: inv.Number, IssueDate: inv.IssueDate}]
+	prior, ok := run.prior[ik]
 	if !ok {
-		return nil, nil
+		return nil
 	}
 	content = prior.ContentSHA256
 	when := prior.Received.Local().Format("02/01/2006 15:04")
@@ -454,11 +455,11 @@ func (g *Gateway) duplicateInvoice(ctx context.Context, run *fileRun, inv journa
 		}
 		return &journal.Problem{Rule: "FG-DUPLICATE-CHANGED", Severity: string(invoice.Fatal), Line: inv.FirstLine, BT: []string{"BT-1"},
 			FR: fmt.Sprintf("La facture %s du %s a %s avec d'autres montants ou d'autres données, le %s (fichier %s) : elle n'est pas déposée à nouveau. Une facture ne se corrige pas en la renvoyant : émettez un avoir ou une facture sous un nouveau numéro.", inv.Number, inv.IssueDate, fr, when, prior.FileName),
-			EN: fmt.Sprintf("Invoice %s of %s was %s with other amounts or other data, on %s (file %s): it is not deposited again. An invoice is not corrected by sending it again: issue a credit note or a new number.", inv.Number, inv.IssueDate, en, when, prior.FileName)}, nil
+			EN: fmt.Sprintf("Invoice %s of %s was %s with other amounts or other data, on %s (file %s): it is not deposited again. An invoice is not corrected by sending it again: issue a credit note or a new number.", inv.Number, inv.IssueDate, en, when, prior.FileName)}
 	}
 	return &journal.Problem{Rule: "FG-DUPLICATE-INVOICE", Severity: string(invoice.Warning), Line: inv.FirstLine, BT: []string{"BT-1"},
 		FR: fmt.Sprintf("La facture %s du %s a déjà été acceptée le %s (fichier %s) : elle n'est pas déposée une seconde fois.", inv.Number, inv.IssueDate, when, prior.FileName),
-		EN: fmt.Sprintf("Invoice %s of %s was already accepted on %s (file %s): it is not deposited a second time.", inv.Number, inv.IssueDate, when, prior.FileName)}, nil
+		EN: fmt.Sprintf("Invoice %s of %s was already accepted on %s (file %s): it is not deposited a second time.", inv.Number, inv.IssueDate, when, prior.FileName)}
 }
 
 // forget removes the spool files written for nothing: those of the invoices recorded

@@ -20,18 +20,28 @@ type fluxNames struct {
 	// this file recorded are dropped when its first chunk (or the whole file) is recorded.
 	// Past the first chunk it is 0 (no file has id 0): the earlier chunks' names count.
 	except int64
-	used   map[string]bool // names given in this chunk
-	taken  map[string]bool // names looked up in the journal: taken or not
+	used   map[string]bool    // names given in this chunk
+	taken  map[string]bool    // names looked up in the journal: taken or not
+	named  map[fluxKey]string // the template's names lookUp made, for name
+}
+
+// fluxKey is a flux of the chunk: its destination, its invoice's position and its syntax.
+type fluxKey struct {
+	dest   string
+	seq    int
+	syntax string
 }
 
 // lookUp asks the journal, at once, which of the names the destination's template gives
 // these fluxes are taken.
 func (n *fluxNames) lookUp(ctx context.Context, invoices []*journal.NewInvoice) error {
 	byDest := map[string][]string{}
+	n.named = map[fluxKey]string{}
 	for _, inv := range invoices {
 		for _, fx := range inv.Fluxes {
 			if name, ok := n.templateName(fx.Destination, inv.Seq, inv.Number, fx.Syntax); ok {
 				byDest[fx.Destination] = append(byDest[fx.Destination], name)
+				n.named[fluxKey{fx.Destination, inv.Seq, fx.Syntax}] = name
 			}
 		}
 	}
@@ -69,7 +79,10 @@ func (n *fluxNames) templateName(dest string, seq int, number, syntax string) (s
 // (or one of an earlier chunk of this file) took it already. A Chorus Pro EDI destination
 // names its fluxes itself (ediName).
 func (n *fluxNames) name(ctx context.Context, dest string, seq int, number, syntax string) (string, error) {
-	name, ok := n.templateName(dest, seq, number, syntax)
+	name, ok := n.named[fluxKey{dest, seq, syntax}]
+	if !ok {
+		name, ok = n.templateName(dest, seq, number, syntax)
+	}
 	if !ok {
 		for _, d := range n.g.cfg.Destinations {
 			if d.Name == dest {

@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -15,17 +16,20 @@ import (
 const spoolWorkers = 8
 
 // spoolWriter writes the flux files of one input file into the spool while its mapping goes
-// on, and makes them durable together, in flush. On Linux (folder.FSSyncer) the files are
-// written and renamed into place unsynced, and one syncfs of the spool's file system makes
+// on, and makes them durable together, in flush. On Linux (folder.FSSyncer) each file is
+// created under its final name, unsynced (no temporary name, no rename: one inode creation
+// per file, the bulk of a big file's cost), and one syncfs of the spool's file system makes
 // all of them durable, data and names; elsewhere each file is synced before it is renamed
 // into place and the spool directory is synced once for all of them.
 //
 // Crash safety: nothing refers to a spool file before flush returned: the journal records
-// the fluxes after it, in one transaction (process). A crash before leaves spool files
-// nobody knows of (with syncfs, possibly empty or partial under their final names after a
-// power loss): the start-up cleanup (cleanSpool) removes every spool file no queued flux
-// names, and the input file, not recorded processed, is processed again and writes them
-// again under the same names, which no other file uses (they start with its journal id).
+// the fluxes after it, in one transaction (process). A crash before (a SIGKILL while a file
+// is half written, or a power loss before the syncfs) leaves spool files nobody knows of,
+// possibly empty or partial under their final names: the start-up cleanup (cleanSpool)
+// removes every spool file no flux names, and the input file, not recorded processed, is
+// processed again and writes them again under the same names, which no other file uses
+// (they start with its journal id). So a partial file under a final name is never read:
+// what the journal names was whole when the syncfs returned, and is never written again.
 type spoolWriter struct {
 	spool  folder.Folder
 	fss    *folder.FSSync // one syncfs for all the files, or nil: synced one by one
@@ -70,10 +74,15 @@ func (w *spoolWriter) work() {
 		var err error
 		switch {
 		case w.fss != nil:
-			// Unsynced: flush's syncfs makes it durable before anything refers to it.
-			var tmp string
-			if tmp, err = fs.WriteTempUnsynced(w.ctx, job.name, bytes.NewReader(job.data)); err == nil {
-				err = fs.CommitTemp(w.ctx, tmp, job.name)
+			// Unsynced, under its name at once: flush's syncfs makes it durable before
+			// anything refers to it. A name there already is a file of an earlier attempt
+			// at the same input file (a chunk recorded held, then a failure): replaced
+			// whole, by a rename, never written into (a deposit may have linked it).
+			if err = w.fss.Create(job.name, job.data); errors.Is(err, folder.ErrExist) {
+				var tmp string
+				if tmp, err = fs.WriteTempUnsynced(w.ctx, job.name, bytes.NewReader(job.data)); err == nil {
+					err = fs.CommitTemp(w.ctx, tmp, job.name)
+				}
 			}
 		case deferred:
 			err = ds.WriteAtomicNoDirSync(w.ctx, job.name, bytes.NewReader(job.data))

@@ -25,10 +25,24 @@ type dirSyncs struct {
 	linked     atomic.Int64 // linked from the spool (from several writers)
 }
 
-func (s *dirSyncs) Link(ctx context.Context, from folder.Folder, fromName, name string) error {
-	err := s.Local.Link(ctx, from, fromName, name)
+func (s *dirSyncs) OpenLinks(ctx context.Context, from folder.Folder) (folder.Links, error) {
+	links, err := s.Local.OpenLinks(ctx, from)
+	if err != nil {
+		return nil, err
+	}
+	return countedLinks{links, &s.linked}, nil
+}
+
+// countedLinks counts the links made.
+type countedLinks struct {
+	folder.Links
+	n *atomic.Int64
+}
+
+func (c countedLinks) Link(ctx context.Context, fromName, name string) error {
+	err := c.Links.Link(ctx, fromName, name)
 	if err == nil {
-		s.linked.Add(1)
+		c.n.Add(1)
 	}
 	return err
 }

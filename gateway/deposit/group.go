@@ -29,8 +29,12 @@ type Grouper interface {
 // fsyncs, issued together, are committed together by the file system.
 const groupWriters = 8
 
-// GroupSize implements Grouper.
-func (d *FolderDestination) GroupSize() int { return 64 }
+// GroupSize implements Grouper. A group's fixed cost is a sync of the folder (or its file
+// system) and the journal's transactions before and after: about 7 ms on a small server,
+// against 50 µs per flux linked, so a group of 256 spends most of its time on its fluxes.
+// Its memory stays small: a flux's content is read only when it is copied, groupWriters at
+// a time.
+func (d *FolderDestination) GroupSize() int { return 256 }
 
 // DepositGroup implements Grouper. Each flux is linked from its spool file when the folder
 // is on the spool's file system (depositLinked), else written as Deposit writes it, synced
@@ -66,13 +70,15 @@ func (d *FolderDestination) DepositGroup(ctx context.Context, fluxes []Flux) ([]
 		}
 	}
 	ds, deferred := d.dir.(folder.DirSyncer)
+	links := d.openLinks(ctx, fluxes)
 	d.eachFlux(fluxes, errs, func(i int, flux Flux) {
 		write := d.dir.WriteAtomic
 		if deferred {
 			write = ds.WriteAtomicNoDirSync
 		}
-		receipts[i], errs[i] = d.depositLinked(ctx, flux, write)
+		receipts[i], errs[i] = d.depositLinked(ctx, links, flux, write)
 	})
+	links.close()
 	// Crash safety: the linked names, and the files renamed into place (each synced before
 	// its rename), are durable once their directory is; a crash before leaves them
 	// depositing, absent or whole. Even a flux found there already is synced: a crashed run
@@ -126,14 +132,16 @@ func (d *FolderDestination) revalidated(ctx context.Context, rv folder.Revalidat
 // linked or renamed it into place without the sync of its name.
 func (d *FolderDestination) depositSyncFS(ctx context.Context, fs folder.FSSyncer, fss *folder.FSSync, fluxes []Flux, receipts []Receipt, errs []error) {
 	tmps := make([]string, len(fluxes))
+	links := d.openLinks(ctx, fluxes)
 	d.eachFlux(fluxes, errs, func(i int, flux Flux) {
 		write := func(ctx context.Context, name string, r io.Reader) error {
 			tmp, err := fs.WriteTempUnsynced(ctx, name, r)
 			tmps[i] = tmp
 			return err
 		}
-		receipts[i], errs[i] = d.depositLinked(ctx, flux, write)
+		receipts[i], errs[i] = d.depositLinked(ctx, links, flux, write)
 	})
+	links.close()
 	failAll := func(err error) {
 		for i := range fluxes {
 			if errs[i] == nil {
@@ -178,8 +186,8 @@ func (d *FolderDestination) depositSyncFS(ctx context.Context, fs folder.FSSynce
 // depositLinked deposits one flux of a group: its spool file linked into place when the
 // folder can (link), else written with write as depositWith writes it. Either way a file of
 // that name in the folder already is checked byte for byte (found).
-func (d *FolderDestination) depositLinked(ctx context.Context, flux Flux, write writeFunc) (Receipt, error) {
-	switch err := d.link(ctx, flux); {
+func (d *FolderDestination) depositLinked(ctx context.Context, links *groupLinks, flux Flux, write writeFunc) (Receipt, error) {
+	switch err := d.link(ctx, links, flux); {
 	case err == nil:
 		return d.receipt(flux, false), nil
 	case errors.Is(err, folder.ErrExist):
@@ -196,20 +204,65 @@ func (d *FolderDestination) depositLinked(ctx context.Context, flux Flux, write 
 // errCopy says that a flux is to be written into the folder, not linked.
 var errCopy = errors.New("written, not linked")
 
-// link gives flux's spool file its final name in the folder (folder.Linker, a hard link):
+// groupLinks are the links of a group's fluxes from their spool into the folder, prepared
+// once for the group (folder.Linker.OpenLinks): the spool's and the folder's directories
+// opened, and compared, once instead of once per flux.
+type groupLinks struct {
+	ln    folder.Linker
+	from  folder.Folder // the spool of the group's fluxes
+	links folder.Links
+	err   error // why they could not be prepared: each flux fails, or is copied, with it
+}
+
+// openLinks prepares the links of fluxes, from the spool of the first one spooled; nil
+// when they are to be copied (a folder that cannot link, or one that refused before).
+func (d *FolderDestination) openLinks(ctx context.Context, fluxes []Flux) *groupLinks {
+	ln, ok := d.dir.(folder.Linker)
+	if !ok || d.copies.Load() {
+		return nil
+	}
+	for _, flux := range fluxes {
+		if flux.Spooled != nil {
+			gl := &groupLinks{ln: ln, from: flux.Spooled.Folder}
+			gl.links, gl.err = ln.OpenLinks(ctx, gl.from)
+			return gl
+		}
+	}
+	return nil
+}
+
+func (gl *groupLinks) close() {
+	if gl != nil && gl.links != nil {
+		gl.links.Close()
+	}
+}
+
+// link gives flux's spool file its final name in the folder (a hard link, through links):
 // the flux's bytes are not read, written nor synced again, and no file is made. The name
 // and the spool name share one file, which is safe because nothing ever writes into an
-// existing file of a folder (WriteAtomic and the spool make a new file and rename it into
-// place): the spool file is never written after it was hashed and synced, and a deposited
-// file is never written by Fluxgate. It returns errCopy when the flux is to be written
-// instead: no spool file, a folder that cannot link (SFTP), or one whose link was refused
-// (another file system, no hard links there, not Linux); that is remembered, and logged once.
-func (d *FolderDestination) link(ctx context.Context, flux Flux) error {
-	ln, ok := d.dir.(folder.Linker)
-	if !ok || flux.Spooled == nil || d.copies.Load() {
+// existing file of a folder (WriteAtomic makes a new file and renames it into place, the
+// spool makes a new file under its name, never opening one there already): the spool file
+// is never written after it was hashed and synced, and a deposited file is never written
+// by Fluxgate. It returns errCopy when the flux is to be written instead: no spool file, a
+// folder that cannot link (SFTP), or one whose link was refused (another file system, no
+// hard links there, not Linux); that is remembered, and logged once.
+func (d *FolderDestination) link(ctx context.Context, links *groupLinks, flux Flux) error {
+	if links == nil || flux.Spooled == nil || d.copies.Load() {
 		return errCopy
 	}
-	err := ln.Link(ctx, flux.Spooled.Folder, flux.Spooled.Name, flux.Name)
+	var err error
+	switch {
+	case flux.Spooled.Folder != links.from: // not the group's spool: linked on its own
+		var one folder.Links
+		if one, err = links.ln.OpenLinks(ctx, flux.Spooled.Folder); err == nil {
+			err = one.Link(ctx, flux.Spooled.Name, flux.Name)
+			one.Close()
+		}
+	case links.err != nil:
+		err = links.err
+	default:
+		err = links.links.Link(ctx, flux.Spooled.Name, flux.Name)
+	}
 	if !errors.Is(err, folder.ErrCannotLink) {
 		return err
 	}

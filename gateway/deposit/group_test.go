@@ -19,9 +19,17 @@ import (
 // writes and renames (syncfs).
 type syncCounter struct {
 	*folder.Local
-	syncs int
-	mu    sync.Mutex
-	steps []string // "write" or "commit", in order
+	syncs  int
+	mu     sync.Mutex
+	steps  []string // "write" or "commit", in order
+	opened int      // links prepared (OpenLinks)
+}
+
+func (s *syncCounter) OpenLinks(ctx context.Context, from folder.Folder) (folder.Links, error) {
+	s.mu.Lock()
+	s.opened++
+	s.mu.Unlock()
+	return s.Local.OpenLinks(ctx, from)
 }
 
 func (s *syncCounter) WriteTempUnsynced(ctx context.Context, name string, r io.Reader) (string, error) {

@@ -72,6 +72,9 @@ func testDepositGroupLinks(t *testing.T, syncfs bool) {
 	if got := entries(t, outDir); len(got) != 12 {
 		t.Errorf("the outbox holds %v, want the 10 linked and the 2 there before", got)
 	}
+	if out.opened != 1 {
+		t.Errorf("links prepared %d times for one group, want once", out.opened)
+	}
 }
 
 // A spool on another file system than the outbox (tmpfs here) cannot be linked: the fluxes
@@ -123,9 +126,22 @@ type movedDuringLink struct {
 	move sync.Once
 }
 
-func (m *movedDuringLink) Link(ctx context.Context, from folder.Folder, fromName, name string) error {
-	err := m.Local.Link(ctx, from, fromName, name)
-	m.move.Do(func() { moveAway(m.t, m.Path()) })
+func (m *movedDuringLink) OpenLinks(ctx context.Context, from folder.Folder) (folder.Links, error) {
+	links, err := m.Local.OpenLinks(ctx, from)
+	if err != nil {
+		return nil, err
+	}
+	return movingLinks{links, m}, nil
+}
+
+type movingLinks struct {
+	folder.Links
+	m *movedDuringLink
+}
+
+func (l movingLinks) Link(ctx context.Context, fromName, name string) error {
+	err := l.Links.Link(ctx, fromName, name)
+	l.m.move.Do(func() { moveAway(l.m.t, l.m.Path()) })
 	return err
 }
 

@@ -43,10 +43,19 @@ type refusesLinks struct {
 	links atomic.Int64
 }
 
-func (r *refusesLinks) Link(context.Context, folder.Folder, string, string) error {
-	r.links.Add(1)
+func (r *refusesLinks) OpenLinks(context.Context, folder.Folder) (folder.Links, error) {
+	return refusedLinks{r}, nil
+}
+
+// refusedLinks refuses each link as linkat(2) does across file systems.
+type refusedLinks struct{ r *refusesLinks }
+
+func (l refusedLinks) Link(context.Context, string, string) error {
+	l.r.links.Add(1)
 	return fmt.Errorf("%w: invalid cross-device link", folder.ErrCannotLink)
 }
+
+func (refusedLinks) Close() error { return nil }
 
 // When the outbox cannot link the spool files, the fluxes are copied from the spool, byte
 // for byte; that is found out by the first group, logged once, and not asked again.

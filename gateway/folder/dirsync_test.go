@@ -118,3 +118,55 @@ func TestFSSync(t *testing.T) {
 		t.Errorf("%d entries after a failed write, want a.xml and b.xml: %v", len(entries), entries)
 	}
 }
+
+// FSSync.Create makes a new file under its name, in the folder's own directory only: a
+// name there already (a file, or a symbolic link to anywhere) is refused and left as it is,
+// and so is a name with a directory.
+func TestFSSyncCreate(t *testing.T) {
+	ctx := context.Background()
+	dir, elsewhere := t.TempDir(), t.TempDir()
+	l, err := OpenLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	fss, err := l.StartFSSync(ctx)
+	if err != nil {
+		t.Skipf("no syncfs here: %v", err)
+	}
+	defer fss.Close()
+	if err := fss.Create("a.xml", []byte("content of a.xml")); err != nil {
+		t.Fatal(err)
+	}
+	if err := fss.Create("empty.xml", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := fss.Create("a.xml", []byte("other")); !errors.Is(err, ErrExist) {
+		t.Errorf("Create over a file there: %v, want ErrExist", err)
+	}
+	target := filepath.Join(elsewhere, "target")
+	os.WriteFile(target, []byte("outside"), 0o640)
+	if err := os.Symlink(target, filepath.Join(dir, "link.xml")); err != nil {
+		t.Fatal(err)
+	}
+	if err := fss.Create("link.xml", []byte("through the link")); !errors.Is(err, ErrExist) {
+		t.Errorf("Create over a symbolic link: %v, want ErrExist", err)
+	}
+	os.Mkdir(filepath.Join(dir, "sub"), 0o750)
+	for _, name := range []string{"sub/b.xml", "../b.xml", "", "."} {
+		if err := fss.Create(name, []byte("x")); !errors.Is(err, ErrOutside) && !errors.Is(err, errEmptyName) {
+			t.Errorf("Create(%q): %v, want it refused", name, err)
+		}
+	}
+	if err := fss.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{filepath.Join(dir, "a.xml"): "content of a.xml", filepath.Join(dir, "empty.xml"): "", target: "outside"} {
+		if data, err := os.ReadFile(name); err != nil || string(data) != want {
+			t.Errorf("%s = %q, %v; want %q", name, data, err, want)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 4 {
+		t.Errorf("%d entries, want a.xml, empty.xml, link.xml and sub: %v", len(entries), entries)
+	}
+}

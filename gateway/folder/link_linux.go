@@ -13,9 +13,10 @@ import (
 // linkat(2). linkat resolves each name within its directory only, follows no symbolic link
 // at fromName (flags 0) and never one at name (an existing name fails with EEXIST): a symbolic
 // link planted in either folder cannot redirect it. fromName is checked to be a regular file
-// before, and name to be one after: something else swapped in between (a symbolic link would
-// be linked as the link itself) is unlinked again.
-func linkAt(fromDir *os.File, fromName string, toDir *os.File, name string) error {
+// of group, the one a copy made in toDir would get (dirsAlike), before, and name to be a
+// regular file after: something else swapped in between (a symbolic link would be linked as
+// the link itself) is unlinked again.
+func linkAt(fromDir *os.File, fromName string, toDir *os.File, name string, group uint32) error {
 	from, to := int(fromDir.Fd()), int(toDir.Fd())
 	var src unix.Stat_t
 	if err := unix.Fstatat(from, fromName, &src, unix.AT_SYMLINK_NOFOLLOW); err != nil {
@@ -24,8 +25,8 @@ func linkAt(fromDir *os.File, fromName string, toDir *os.File, name string) erro
 	if src.Mode&unix.S_IFMT != unix.S_IFREG {
 		return fmt.Errorf("%s: %w", fromName, ErrNotRegular)
 	}
-	if err := inheritsAlike(src, from, to); err != nil {
-		return err
+	if src.Gid != group {
+		return fmt.Errorf("%w: files made there get group %d, the spooled file has group %d", ErrCannotLink, group, src.Gid)
 	}
 	err := unix.Linkat(from, fromName, to, name, 0)
 	switch {
@@ -51,39 +52,38 @@ func linkAt(fromDir *os.File, fromName string, toDir *os.File, name string) erro
 	return nil
 }
 
-// inheritsAlike checks that the file src of directory from is what a copy made in directory
-// to would be, as far as who may read it: the same group (a set-group-ID directory gives
-// its own, often the group of the folder's readers), and directories that hand down the same
-// ACL and label. Otherwise linking would give the folder's readers another file than the
-// copy they get today: ErrCannotLink.
-func inheritsAlike(src unix.Stat_t, from, to int) error {
+// dirsAlike checks that a file of directory fromDir linked into toDir is what a copy made
+// there would be, as far as who may read it, and returns the group such a copy gets (a
+// set-group-ID directory gives its own, often the group of the folder's readers; else the
+// process's): linkAt links only files of that group. The directories must hand down the
+// same ACL and label. Otherwise linking would give the folder's readers another file than
+// the copy they get today: ErrCannotLink.
+func dirsAlike(fromDir, toDir *os.File) (group uint32, err error) {
+	from, to := int(fromDir.Fd()), int(toDir.Fd())
 	var dir unix.Stat_t
 	if err := unix.Fstat(to, &dir); err != nil {
-		return fmt.Errorf("stat the folder: %w", err)
+		return 0, fmt.Errorf("stat the folder: %w", err)
 	}
-	group := uint32(os.Getegid())
+	group = uint32(os.Getegid())
 	if dir.Mode&unix.S_ISGID != 0 {
 		group = dir.Gid
-	}
-	if src.Gid != group {
-		return fmt.Errorf("%w: files made there get group %d, the spooled file has group %d", ErrCannotLink, group, src.Gid)
 	}
 	// What a new file takes from its directory besides its group: the default ACL (its
 	// readers) and, under SELinux, the security label.
 	for _, attr := range [...]string{"system.posix_acl_default", "security.selinux"} {
 		a, err := dirAttr(from, attr)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		b, err := dirAttr(to, attr)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if !bytes.Equal(a, b) {
-			return fmt.Errorf("%w: the folders hand down different %s to their files", ErrCannotLink, attr)
+			return 0, fmt.Errorf("%w: the folders hand down different %s to their files", ErrCannotLink, attr)
 		}
 	}
-	return nil
+	return group, nil
 }
 
 // dirAttr returns the extended attribute attr of directory fd, nil if it has none.

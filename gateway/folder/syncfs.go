@@ -51,6 +51,29 @@ func (s *FSSync) Sync() error {
 // Close releases the descriptor.
 func (s *FSSync) Close() error { return s.f.Close() }
 
+// Create writes data into a new file name (a plain name, no directory) of the folder
+// StartFSSync was called on, unsynced: Sync makes it durable. Unlike WriteTempUnsynced and
+// CommitTemp it makes no temporary file: the name exists, empty or partly written, while it
+// is written, and a crash (a power loss before Sync) may leave it so. It is for files that
+// nothing reads, nor refers to, before Sync returned (the spool's: see gateway/spool.go),
+// and costs one file creation instead of a creation and a rename. A name that exists fails
+// with ErrExist: nothing is replaced, and the file is always a new one (never written into
+// after it is synced, so a hard link to it stays the same bytes). On failure nothing is
+// left.
+func (s *FSSync) Create(name string, data []byte) error {
+	if !isBaseName(name) {
+		return s.fail(name, fmt.Errorf("not a plain file name: %w", ErrOutside))
+	}
+	if err := createAt(s.f, name, data); err != nil {
+		return s.fail(name, err)
+	}
+	return nil
+}
+
+func (s *FSSync) fail(name string, err error) error {
+	return &PathError{Op: "write", Folder: s.what, Name: name, Kind: kindOf(err), Err: err}
+}
+
 var _ FSSyncer = (*Local)(nil)
 
 // StartFSSync implements FSSyncer.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 )
 
 // Group commits: the transitions of several fluxes deposited together, each recorded as
@@ -45,12 +46,23 @@ func (j *Journal) DepositedAll(ctx context.Context, fluxes []DepositedFlux, trac
 		ids := make([]int64, len(fluxes))
 		receipts := make([]string, len(fluxes))
 		for i, fx := range fluxes {
-			// One statement per flux, since each has its receipt; it is prepared once.
-			if _, err := j.exec(ctx, tx, `UPDATE fluxes SET state = ?, receipt = ?, last_error = '', next_attempt_at = NULL, deposited_at = ?, tracking = ? WHERE id = ?`,
-				FluxDeposited, fx.Receipt, now, track, fx.ID); err != nil {
+			ids[i], receipts[i] = fx.ID, fx.Receipt
+		}
+		// One statement per batch, each flux's receipt picked by its id.
+		for _, part := range batches(fluxes) {
+			args := make([]any, 0, 3*len(part)+3)
+			args = append(args, FluxDeposited)
+			for _, fx := range part {
+				args = append(args, fx.ID, fx.Receipt)
+			}
+			args = append(args, now, track)
+			for _, fx := range part {
+				args = append(args, fx.ID)
+			}
+			if _, err := j.exec(ctx, tx, `UPDATE fluxes SET state = ?, receipt = CASE id `+strings.Repeat("WHEN ? THEN ? ", len(part))+`END,
+				last_error = '', next_attempt_at = NULL, deposited_at = ?, tracking = ? WHERE id IN (`+marks(len(part))+`)`, args...); err != nil {
 				return err
 			}
-			ids[i], receipts[i] = fx.ID, fx.Receipt
 		}
 		for _, part := range batches(ids) {
 			if _, err := j.exec(ctx, tx, `UPDATE invoices SET status = ?

@@ -188,6 +188,9 @@ func TestLargeGroups(t *testing.T) {
 			if fx.Attempts != 1 {
 				t.Errorf("flux %s: %d attempts", fx.FinalName, fx.Attempts)
 			}
+			if i := slices.Index(ids, fx.ID); i > 0 && (fx.State != FluxDeposited || fx.Receipt != fmt.Sprint("r", i)) {
+				t.Errorf("flux %s: %s, receipt %q; want DEPOSITED, r%d", fx.FinalName, fx.State, fx.Receipt, i)
+			}
 		}
 	}
 	evs, err := j.Events(ctx, id)

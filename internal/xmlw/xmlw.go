@@ -1,12 +1,13 @@
 // Package xmlw builds and writes XML documents fast. The UBL and CII writers build a small
 // tree (elements, attributes, text) and serialise it indented; etree, which the readers
-// use, spends most of a write in allocation, so this tree takes its elements from slabs and
-// writes straight into one buffer. It supports only what the writers need: no namespaces
-// beyond prefixed names and xmlns attributes, no comments, no mixed content.
+// use, spends most of a write in allocation, so this tree takes its elements from slabs,
+// which a released document hands to the next one, and writes straight into one buffer
+// of the size it needs. It supports only what the writers need: no namespaces beyond
+// prefixed names and xmlns attributes, no comments, no mixed content.
 package xmlw
 
 import (
-	"bytes"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -29,19 +30,51 @@ type Element struct {
 // Document is a tree of elements with one root and an XML declaration.
 type Document struct {
 	root  *Element
-	slab  []Element
+	slabs [][]Element // every slab taken, reused in order after Release
+	slab  int         // the slab elements are taken from
+	used  int         // how many of it are taken
 	count int
 }
 
-// NewDocument returns an empty document.
-func NewDocument() *Document { return &Document{} }
+// slabSize is how many elements a slab holds: an invoice of a few lines fits in one or two.
+const slabSize = 256
+
+// documents are released documents, with their slabs: a write then allocates nothing but
+// its output.
+var documents = sync.Pool{New: func() any { return &Document{} }}
+
+// NewDocument returns an empty document. Release gives its memory to the next one.
+func NewDocument() *Document { return documents.Get().(*Document) }
+
+// Release ends the document: neither it nor any of its elements may be used after, and its
+// slabs go to a later NewDocument.
+func (d *Document) Release() {
+	d.reset()
+	documents.Put(d)
+}
+
+// reset empties the document, keeping its slabs for the elements to come.
+func (d *Document) reset() {
+	// Cleared, so that no element is handed out with another's children, and no string of
+	// the last invoice is kept alive.
+	for i := range d.slabs[:min(d.slab, len(d.slabs))] {
+		clear(d.slabs[i])
+	}
+	if d.slab < len(d.slabs) {
+		clear(d.slabs[d.slab][:d.used])
+	}
+	d.root, d.slab, d.used, d.count = nil, 0, 0, 0
+}
 
 func (d *Document) newElement(tag string) *Element {
-	if len(d.slab) == 0 {
-		d.slab = make([]Element, 64+d.count/2)
+	if d.slab < len(d.slabs) && d.used == len(d.slabs[d.slab]) {
+		d.slab, d.used = d.slab+1, 0
 	}
-	e := &d.slab[0]
-	d.slab = d.slab[1:]
+	if d.slab == len(d.slabs) {
+		d.slabs = append(d.slabs, make([]Element, slabSize))
+	}
+	e := &d.slabs[d.slab][d.used]
+	d.used++
 	d.count++
 	e.Tag, e.doc = tag, d
 	return e
@@ -114,56 +147,81 @@ func (e *Element) attr(i int) Attr {
 // Bytes writes the document: the XML declaration (version 1.0, UTF-8), then the tree with
 // each element on its own line, indented by indent spaces per level, and a final newline.
 func (d *Document) Bytes(indent int) []byte {
-	var b bytes.Buffer
-	b.Grow(64 + d.count*72)
-	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
+	const decl = `<?xml version="1.0" encoding="UTF-8"?>` + "\n"
+	size := len(decl)
 	if d.root != nil {
-		writeElement(&b, d.root, 0, indent)
+		size += sizeOf(d.root, 0, indent)
 	}
-	return b.Bytes()
+	b := make([]byte, 0, size) // grows only for escapes
+	b = append(b, decl...)
+	if d.root != nil {
+		b = writeElement(b, d.root, 0, indent)
+	}
+	return b
 }
 
-func writeElement(b *bytes.Buffer, e *Element, depth, indent int) {
-	for range depth * indent {
-		b.WriteByte(' ')
-	}
-	b.WriteByte('<')
-	b.WriteString(e.Tag)
+// sizeOf is the length of e written by writeElement, its characters unescaped.
+func sizeOf(e *Element, depth, indent int) int {
+	n := depth*indent + 1 + len(e.Tag) + len(e.text)
 	for i := range e.nattr {
 		a := e.attr(i)
-		b.WriteByte(' ')
-		b.WriteString(a.Key)
-		b.WriteString(`="`)
-		escape(b, a.Value, true)
-		b.WriteByte('"')
+		n += len(a.Key) + len(a.Value) + 4
 	}
 	switch {
 	case e.first == nil && e.text == "":
-		b.WriteString("/>\n")
-		return
-	case e.first == nil:
-		b.WriteByte('>')
-		escape(b, e.text, false)
-	default:
-		b.WriteByte('>')
-		escape(b, e.text, false)
-		b.WriteByte('\n')
+		return n + 3
+	case e.first != nil: // a line break after the text, the closing tag indented
+		n += 1 + depth*indent
 		for c := e.first; c != nil; c = c.next {
-			writeElement(b, c, depth+1, indent)
-		}
-		for range depth * indent {
-			b.WriteByte(' ')
+			n += sizeOf(c, depth+1, indent)
 		}
 	}
-	b.WriteString("</")
-	b.WriteString(e.Tag)
-	b.WriteString(">\n")
+	return n + len(">") + len("</>\n") + len(e.Tag)
+}
+
+func writeElement(b []byte, e *Element, depth, indent int) []byte {
+	b = spaces(b, depth*indent)
+	b = append(b, '<')
+	b = append(b, e.Tag...)
+	for i := range e.nattr {
+		a := e.attr(i)
+		b = append(b, ' ')
+		b = append(b, a.Key...)
+		b = append(b, `="`...)
+		b = escape(b, a.Value, true)
+		b = append(b, '"')
+	}
+	switch {
+	case e.first == nil && e.text == "":
+		return append(b, "/>\n"...)
+	case e.first == nil:
+		b = append(b, '>')
+		b = escape(b, e.text, false)
+	default:
+		b = append(b, '>')
+		b = escape(b, e.text, false)
+		b = append(b, '\n')
+		for c := e.first; c != nil; c = c.next {
+			b = writeElement(b, c, depth+1, indent)
+		}
+		b = spaces(b, depth*indent)
+	}
+	b = append(b, "</"...)
+	b = append(b, e.Tag...)
+	return append(b, ">\n"...)
+}
+
+func spaces(b []byte, n int) []byte {
+	for range n {
+		b = append(b, ' ')
+	}
+	return b
 }
 
 // escape writes s with the characters XML reserves escaped; in attribute values also
 // quotes and white space that attribute normalisation would change. Characters XML 1.0
 // does not allow become U+FFFD, so that the output is always well-formed.
-func escape(b *bytes.Buffer, s string, attr bool) {
+func escape(b []byte, s string, attr bool) []byte {
 	last := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -197,10 +255,10 @@ func escape(b *bytes.Buffer, s string, attr bool) {
 			i += size
 			continue
 		}
-		b.WriteString(s[last:i])
-		b.WriteString(rep)
+		b = append(b, s[last:i]...)
+		b = append(b, rep...)
 		i += size
 		last = i
 	}
-	b.WriteString(s[last:])
+	return append(b, s[last:]...)
 }

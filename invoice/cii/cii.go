@@ -45,6 +45,7 @@ func Write(inv *invoice.Invoice) ([]byte, error) {
 	}
 	w := &writer{inv: inv}
 	doc := xmlw.NewDocument()
+	defer doc.Release() // its elements serve the next invoice
 	root := doc.CreateElement("rsm:CrossIndustryInvoice")
 	root.CreateAttr("xmlns:rsm", NamespaceRSM)
 	root.CreateAttr("xmlns:qdt", NamespaceQDT)

@@ -57,6 +57,7 @@ func Write(inv *invoice.Invoice) ([]byte, error) {
 	}
 	w := &writer{inv: inv, credit: inv.IsCreditNote()}
 	doc := xmlw.NewDocument()
+	defer doc.Release() // its elements serve the next invoice
 	root := doc.CreateElement("Invoice")
 	ns := NSInvoice
 	if w.credit {
