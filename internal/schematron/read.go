@@ -1,11 +1,11 @@
 package schematron
 
-// One pass over the bytes of a document building both trees a reader needs: the etree
-// document its bindings walk and the Document the rules are evaluated on. encoding/xml,
-// under etree, costs more than the rest of reading an invoice; the documents the product
-// reads are plain (UTF-8, no DTD, ASCII names), and this scanner reads exactly those. It
-// gives up on anything else, a malformed document included, and Read then parses with etree,
-// so that every document gets the trees and the errors it always had.
+// One pass over the bytes of a document building the one tree both the rules and the
+// bindings' readers walk. encoding/xml, under etree, costs more than the rest of reading an
+// invoice; the documents the product reads are plain (UTF-8, no DTD, ASCII names), and this
+// scanner reads exactly those. It gives up on anything else, a malformed document included,
+// and Read then parses with etree, so that every document gets the tree and the error it
+// always had.
 
 import (
 	"strconv"
@@ -15,17 +15,17 @@ import (
 	"github.com/beevik/etree"
 )
 
-// Read parses data into an etree document and the Document of the same tree (as FromEtree
-// builds it). The error is etree's.
-func Read(data []byte) (*etree.Document, *Document, error) {
-	if doc, sdoc, ok := scan(data); ok {
-		return doc, sdoc, nil
+// Read parses data into a Document, as FromEtree builds it from etree's tree; the error is
+// etree's. The Document may have no root element (see Element).
+func Read(data []byte) (*Document, error) {
+	if d, ok := scan(data); ok {
+		return d, nil
 	}
 	doc := etree.NewDocument()
 	if err := doc.ReadFromBytes(data); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return doc, FromEtree(doc), nil
+	return FromEtree(doc), nil
 }
 
 const xmlNamespace = "http://www.w3.org/XML/1998/namespace"
@@ -38,92 +38,76 @@ const maxScanDepth = 1000
 type scanner struct {
 	src   string
 	i     int
-	doc   *etree.Document
 	sdoc  *Document
 	open  []openElement
 	scope []binding // namespace declarations in scope, innermost last
 	order int
 	slab  slabs
 	attrs []scannedAttr // the attributes of the start tag being read
-	// The etree tokens in document order with their parents (numbers into parents, 0 the
-	// document), linked at the end as the nodes are, by link.
-	tokens  []pendingToken
-	parents []*etree.Element
 }
 
 type openElement struct {
 	qname string
-	e     *etree.Element
-	num   int32 // its number in scanner.parents
 	n     *Node
 	scope int // len(scope) before the element's declarations
-}
-
-type pendingToken struct {
-	token  etree.Token
-	parent int32
 }
 
 type binding struct{ prefix, uri string }
 
 type scannedAttr struct{ qname, prefix, local, value string }
 
-// slabs allocate the nodes of a document in blocks rather than one by one.
-type slabs struct {
-	nodes []Node
-	elems []etree.Element
-	texts []etree.CharData
+// declaration tells a namespace declaration (xmlns or xmlns:p), which is no attribute node.
+func (a scannedAttr) declaration() bool {
+	return (a.prefix == "" && a.local == "xmlns") || a.prefix == "xmlns"
 }
 
-const slabSize = 256
+// slabs allocate the nodes of a document in blocks rather than one by one, the first block
+// sized after the document.
+type slabs struct {
+	nodes []Node
+	next  int // the size of the next block
+	ptrs  []*Node
+}
+
+// pointers is an empty list with room for n nodes (an element's attributes).
+func (s *slabs) pointers(n int) []*Node {
+	if cap(s.ptrs)-len(s.ptrs) < n {
+		s.ptrs = make([]*Node, 0, max(n, 64))
+	}
+	l := len(s.ptrs)
+	s.ptrs = s.ptrs[:l+n]
+	return s.ptrs[l : l : l+n]
+}
 
 func (s *slabs) node() *Node {
 	if len(s.nodes) == cap(s.nodes) {
-		s.nodes = make([]Node, 0, slabSize)
+		s.nodes = make([]Node, 0, max(s.next, 64))
 	}
 	s.nodes = s.nodes[:len(s.nodes)+1]
 	return &s.nodes[len(s.nodes)-1]
 }
 
-func (s *slabs) elem() *etree.Element {
-	if len(s.elems) == cap(s.elems) {
-		s.elems = make([]etree.Element, 0, slabSize)
-	}
-	s.elems = s.elems[:len(s.elems)+1]
-	return &s.elems[len(s.elems)-1]
-}
-
-func (s *slabs) text() *etree.CharData {
-	if len(s.texts) == cap(s.texts) {
-		s.texts = make([]etree.CharData, 0, slabSize)
-	}
-	s.texts = s.texts[:len(s.texts)+1]
-	return &s.texts[len(s.texts)-1]
-}
-
 // scan reads data when it is a document of the plain kind; ok is false for anything else.
-func scan(data []byte) (doc *etree.Document, sdoc *Document, ok bool) {
+func scan(data []byte) (*Document, bool) {
 	s := &scanner{
 		src:   string(data),
-		doc:   etree.NewDocument(),
 		sdoc:  &Document{Root: &Node{Kind: DocumentNode}, byName: map[elemName][]*Node{}},
 		scope: []binding{{"xml", xmlNamespace}},
 	}
-	// About one element or text per 25 bytes in the invoices of the examples.
+	// About one element or text per 25 bytes, and an attribute per 100, in the invoices of
+	// the examples.
 	s.sdoc.all = append(make([]*Node, 0, len(data)/20), s.sdoc.Root)
-	s.tokens = make([]pendingToken, 0, len(data)/20)
-	s.parents = []*etree.Element{&s.doc.Element}
+	s.slab.next = len(data) / 16
 	if !s.byteOrderMark() || !s.declaration() || !s.content() {
-		return nil, nil, false
+		return nil, false
 	}
 	s.sdoc.Root.end = len(s.sdoc.all)
 	s.link()
-	return s.doc, s.sdoc, true
+	return s.sdoc, true
 }
 
-// link gives every element its children, etree tokens and nodes, each list allocated at
-// its final size in one array for the document (appending to them while reading made most
-// of the garbage of a read).
+// link gives every node its children, the lists allocated at their final size in one array
+// for the document (appending to them while reading made most of the garbage of a read).
 func (s *scanner) link() {
 	all := s.sdoc.all
 	nodeCounts := make([]int, len(all))
@@ -139,19 +123,6 @@ func (s *scanner) link() {
 	}
 	for _, n := range all[1:] {
 		n.Parent.Children = append(n.Parent.Children, n)
-	}
-	tokenCounts := make([]int, len(s.parents))
-	for _, t := range s.tokens {
-		tokenCounts[t.parent]++
-	}
-	tokens := make([]etree.Token, 0, len(s.tokens))
-	for i, e := range s.parents {
-		c := tokenCounts[i]
-		e.Child = tokens[len(tokens) : len(tokens) : len(tokens)+c]
-		tokens = tokens[:len(tokens)+c]
-	}
-	for _, t := range s.tokens {
-		s.parents[t.parent].AddChild(t.token)
 	}
 }
 
@@ -171,8 +142,6 @@ func (s *scanner) byteOrderMark() bool {
 	if strings.TrimLeft(lead[len(byteOrderMark):], " \t\r\n") != "" {
 		return false
 	}
-	v, _ := decode(lead)
-	s.charData(v)
 	s.i = end
 	return true
 }
@@ -208,7 +177,6 @@ func (s *scanner) declaration() bool {
 		}
 		rest = tail
 	}
-	s.tokens = append(s.tokens, pendingToken{etree.NewProcInst("xml", inst), 0})
 	s.i += end + 2
 	return true
 }
@@ -255,15 +223,6 @@ func (s *scanner) content() bool {
 		}
 	}
 	return rooted && len(s.open) == 0
-}
-
-// addToken adds an etree token to the innermost open element or the document.
-func (s *scanner) addToken(t etree.Token) {
-	parent := int32(0)
-	if len(s.open) > 0 {
-		parent = s.open[len(s.open)-1].num
-	}
-	s.tokens = append(s.tokens, pendingToken{t, parent})
 }
 
 func (s *scanner) parentNode() *Node {
@@ -315,11 +274,9 @@ func (s *scanner) cdata() bool {
 	return ok
 }
 
-// charData adds a text token to the etree parent and, inside the root, a text node.
+// charData adds a text node inside the root (text outside it is only whitespace, which
+// no node holds).
 func (s *scanner) charData(v string) {
-	cd := s.slab.text()
-	cd.SetData(v)
-	s.addToken(cd)
 	if len(s.open) == 0 {
 		return
 	}
@@ -329,14 +286,13 @@ func (s *scanner) charData(v string) {
 	s.add(n)
 }
 
-// comment reads a comment: an etree token, no node (the rules do not see comments).
+// comment reads a comment: no node (neither the rules nor the readers see comments).
 func (s *scanner) comment() bool {
 	start := s.i + len("<!--")
 	end := strings.Index(s.src[start:], "--")
 	if end < 0 || start+end+2 >= len(s.src) || s.src[start+end+2] != '>' {
 		return false
 	}
-	s.addToken(etree.NewComment(s.src[start : start+end]))
 	s.i = start + end + len("-->")
 	return true
 }
@@ -369,11 +325,6 @@ func (s *scanner) startTag() bool {
 			s.scope = append(s.scope, binding{a.local, a.value})
 		}
 	}
-	o.e = s.slab.elem()
-	o.e.Space, o.e.Tag = prefix, local
-	s.addToken(o.e)
-	o.num = int32(len(s.parents))
-	s.parents = append(s.parents, o.e)
 	s.order++
 	o.n = s.slab.node()
 	*o.n = Node{Kind: ElementNode, Space: s.lookup(prefix), Prefix: prefix, Local: local, Parent: s.parentNode(), order: s.order}
@@ -392,17 +343,21 @@ func (s *scanner) startTag() bool {
 	return true
 }
 
-// attributeNodes adds the attributes of the start tag just read to its etree element and,
-// but for namespace declarations, to its node.
+// attributeNodes adds the attributes of the start tag just read, but for namespace
+// declarations, to its node.
 func (s *scanner) attributeNodes(o openElement) {
-	if len(s.attrs) == 0 {
+	count := 0
+	for _, a := range s.attrs {
+		if !a.declaration() {
+			count++
+		}
+	}
+	if count == 0 {
 		return
 	}
-	o.e.Attr = make([]etree.Attr, 0, len(s.attrs))
-	o.n.Attrs = make([]*Node, 0, len(s.attrs))
+	o.n.Attrs = s.slab.pointers(count)
 	for _, a := range s.attrs {
-		o.e.CreateAttr(a.qname, a.value)
-		if (a.prefix == "" && a.local == "xmlns") || a.prefix == "xmlns" {
+		if a.declaration() {
 			continue
 		}
 		space := ""

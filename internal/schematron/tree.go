@@ -77,6 +77,49 @@ func (n *Node) StringValue() string {
 	return b.String()
 }
 
+// Text is the text before n's first child element, as etree's Element.Text gives it: what
+// the readers take as an element's value.
+func (n *Node) Text() string {
+	first := ""
+	var b []byte
+	for i, c := range n.Children {
+		if c.Kind != TextNode {
+			break
+		}
+		if i == 0 {
+			first = c.Value
+			continue
+		}
+		if b == nil {
+			b = append(make([]byte, 0, 64), first...)
+		}
+		b = append(b, c.Value...)
+	}
+	if b != nil {
+		return string(b)
+	}
+	return first
+}
+
+// AttrValue is the value of n's first attribute of that local name, whatever its namespace
+// (as etree's SelectAttrValue without a prefix), "" when it has none.
+func (n *Node) AttrValue(local string) string {
+	if a := n.Attr(local); a != nil {
+		return a.Value
+	}
+	return ""
+}
+
+// Attr is n's first attribute of that local name, whatever its namespace, or nil.
+func (n *Node) Attr(local string) *Node {
+	for _, a := range n.Attrs {
+		if a.Local == local {
+			return a
+		}
+	}
+	return nil
+}
+
 // Elements returns the child elements of n.
 func (n *Node) Elements() []*Node {
 	var out []*Node
@@ -136,16 +179,26 @@ type Document struct {
 // elemName is an element's expanded name: namespace URI and local name.
 type elemName struct{ space, local string }
 
-// Parse reads an XML document.
+// Parse reads an XML document that has a root element.
 func Parse(data []byte) (*Document, error) {
-	doc, d, err := Read(data)
+	d, err := Read(data)
 	if err != nil {
 		return nil, err
 	}
-	if doc.Root() == nil {
+	if d.Element() == nil {
 		return nil, fmt.Errorf("no root element")
 	}
 	return d, nil
+}
+
+// Element is the root element of d, nil when it has none.
+func (d *Document) Element() *Node {
+	for _, c := range d.Root.Children {
+		if c.Kind == ElementNode {
+			return c
+		}
+	}
+	return nil
 }
 
 // FromEtree builds a Document from an etree document, resolving namespace prefixes. It
