@@ -28,7 +28,7 @@ func (c *ctx) compare(x exCmp) seq {
 		}
 		return seq{compareAtomic(x.op, a, b)}
 	}
-	op := map[string]string{"=": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}[x.op]
+	op := valueOp(x.op)
 	for _, a := range l {
 		for _, b := range r {
 			aa, bb := a, b
@@ -48,6 +48,25 @@ func (c *ctx) compare(x exCmp) seq {
 		}
 	}
 	return seq{false}
+}
+
+// valueOp is the value comparison operator of a general one ("<=": "le").
+func valueOp(general string) string {
+	switch general {
+	case "=":
+		return "eq"
+	case "!=":
+		return "ne"
+	case "<":
+		return "lt"
+	case "<=":
+		return "le"
+	case ">":
+		return "gt"
+	case ">=":
+		return "ge"
+	}
+	return ""
 }
 
 // castLike casts an untyped value to the type of other (general comparison rules).

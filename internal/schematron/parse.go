@@ -78,6 +78,9 @@ type nodeTest struct {
 	kind   string // "name", "node", "text", "element", "attribute", "comment", "document-node"
 	prefix string // "*" for any namespace
 	local  string // "*" for any name
+	// bound tells that prefix is declared and uri is its namespace (see env.resolve).
+	bound bool
+	uri   string
 }
 
 type parser struct {
@@ -357,6 +360,17 @@ func (p *parser) cast() expr {
 
 var kindTests = map[string]bool{"node": true, "text": true, "element": true, "attribute": true, "comment": true,
 	"document-node": true, "processing-instruction": true}
+
+// knownAxis reports whether the evaluator walks axis: those of axes and the descendant
+// attribute step optimize makes.
+func knownAxis(axis string) bool {
+	switch axis {
+	case "child", "descendant", "descendant-or-self", "self", "parent", "ancestor", "ancestor-or-self",
+		"attribute", "following", "following-sibling", "preceding", "preceding-sibling", "descendant-attribute":
+		return true
+	}
+	return false
+}
 
 var axes = map[string]bool{"child": true, "descendant": true, "descendant-or-self": true, "self": true, "parent": true,
 	"ancestor": true, "ancestor-or-self": true, "attribute": true, "following": true, "following-sibling": true,

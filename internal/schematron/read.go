@@ -8,6 +8,7 @@ package schematron
 // always had.
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -44,6 +45,23 @@ type scanner struct {
 	order int
 	slab  slabs
 	attrs []scannedAttr // the attributes of the start tag being read
+	// The elements with the number of their expanded name, from which link builds the
+	// document's name index, and the numbers: by qualified name as written (a short key,
+	// right while the prefix keeps its namespace), by expanded name.
+	elems   []numberedElement
+	byQName map[string]nameNumber
+	numbers map[elemName]int32
+	names   []elemName
+}
+
+type numberedElement struct {
+	n    *Node
+	name int32
+}
+
+type nameNumber struct {
+	space  string
+	number int32
 }
 
 type openElement struct {
@@ -90,14 +108,18 @@ func (s *slabs) node() *Node {
 // scan reads data when it is a document of the plain kind; ok is false for anything else.
 func scan(data []byte) (*Document, bool) {
 	s := &scanner{
-		src:   string(data),
-		sdoc:  &Document{Root: &Node{Kind: DocumentNode}, byName: map[elemName][]*Node{}},
-		scope: []binding{{"xml", xmlNamespace}},
+		src:     string(data),
+		sdoc:    &Document{Root: &Node{Kind: DocumentNode}},
+		scope:   []binding{{"xml", xmlNamespace}},
+		byQName: map[string]nameNumber{},
+		numbers: map[elemName]int32{},
 	}
-	// About one element or text per 25 bytes, and an attribute per 100, in the invoices of
-	// the examples.
-	s.sdoc.all = append(make([]*Node, 0, len(data)/20), s.sdoc.Root)
-	s.slab.next = len(data) / 16
+	// Tags are about two markups an element, with one text node between markups: room for
+	// that many nodes and one attribute an "=", so that the nodes take one or two blocks.
+	markups := bytes.Count(data, []byte("<"))
+	s.sdoc.all = append(make([]*Node, 0, markups*3/2+2), s.sdoc.Root)
+	s.elems = make([]numberedElement, 0, markups/2+1)
+	s.slab.next = markups*3/2 + bytes.Count(data, []byte("=")) + 2
 	if !s.byteOrderMark() || !s.declaration() || !s.content() {
 		return nil, false
 	}
@@ -124,6 +146,40 @@ func (s *scanner) link() {
 	for _, n := range all[1:] {
 		n.Parent.Children = append(n.Parent.Children, n)
 	}
+	// The name index, its lists in one array too.
+	nameCounts := make([]int, len(s.names))
+	for _, e := range s.elems {
+		nameCounts[e.name]++
+	}
+	lists := make([][]*Node, len(s.names))
+	elems := make([]*Node, 0, len(s.elems))
+	for i, c := range nameCounts {
+		lists[i] = elems[len(elems) : len(elems) : len(elems)+c]
+		elems = elems[:len(elems)+c]
+	}
+	for _, e := range s.elems {
+		lists[e.name] = append(lists[e.name], e.n)
+	}
+	s.sdoc.byName = make(map[elemName][]*Node, len(s.names))
+	for i, name := range s.names {
+		s.sdoc.byName[name] = lists[i]
+	}
+}
+
+// nameNumber numbers the expanded names of the elements in the order they first occur.
+func (s *scanner) nameNumber(qname, space, local string) int32 {
+	if n, ok := s.byQName[qname]; ok && n.space == space {
+		return n.number
+	}
+	name := elemName{space, local}
+	number, ok := s.numbers[name]
+	if !ok {
+		number = int32(len(s.names))
+		s.numbers[name] = number
+		s.names = append(s.names, name)
+	}
+	s.byQName[qname] = nameNumber{space, number}
+	return number
 }
 
 const byteOrderMark = "\ufeff"
@@ -332,8 +388,7 @@ func (s *scanner) startTag() bool {
 		o.n.name = qname
 	}
 	s.add(o.n)
-	k := elemName{o.n.Space, local}
-	s.sdoc.byName[k] = append(s.sdoc.byName[k], o.n)
+	s.elems = append(s.elems, numberedElement{o.n, s.nameNumber(qname, o.n.Space, local)})
 	s.attributeNodes(o)
 	if empty {
 		s.scope = s.scope[:o.scope]

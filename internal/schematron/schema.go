@@ -162,8 +162,9 @@ func (s *Schema) compile() error {
 		e, err := compile(src)
 		if err != nil {
 			errs = append(errs, err)
+			return e
 		}
-		return e
+		return s.env.resolve(e)
 	}
 	for i := range s.Lets {
 		s.Lets[i].expr = comp(s.Lets[i].Value)
@@ -383,6 +384,7 @@ func (s *Schema) Eval(doc *Document, src string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	e = s.env.resolve(e)
 	v, err := safeEval(&ctx{item: doc.Root, pos: 1, size: 1, env: s.env, root: doc.Root, all: doc.all, byName: doc.byName}, e)
 	if err != nil {
 		return nil, err
