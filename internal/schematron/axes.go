@@ -82,7 +82,7 @@ func (c *ctx) bySuffix(n *Node, s exStep) (list []*Node, ok bool) {
 		if t.prefix != "*" && name.space != uri || !strings.HasSuffix(name.local, suffix) {
 			continue
 		}
-		i, _ := slices.BinarySearchFunc(nodes, from, func(m *Node, at int) int { return m.at - at })
+		i, _ := slices.BinarySearchFunc(nodes, from, func(m *Node, at int32) int { return int(m.at - at) })
 		for _, m := range nodes[i:] {
 			if m.at >= n.end {
 				break
@@ -90,7 +90,7 @@ func (c *ctx) bySuffix(n *Node, s exStep) (list []*Node, ok bool) {
 			list = append(list, m)
 		}
 	}
-	slices.SortFunc(list, func(a, b *Node) int { return a.at - b.at })
+	slices.SortFunc(list, func(a, b *Node) int { return int(a.at - b.at) })
 	return list, true
 }
 
@@ -146,8 +146,8 @@ func (c *ctx) walk(n *Node, s exStep, visit func(*Node) bool) (reverse bool) {
 			// The elements of that name within n's subtree, when fewer than n's children:
 			// those whose parent is n are its matching children, in document order.
 			list := c.byName[elemName{uri, t.local}]
-			i, _ := slices.BinarySearchFunc(list, n.at+1, func(m *Node, at int) int { return m.at - at })
-			j, _ := slices.BinarySearchFunc(list[i:], n.end, func(m *Node, at int) int { return m.at - at })
+			i, _ := slices.BinarySearchFunc(list, n.at+1, func(m *Node, at int32) int { return int(m.at - at) })
+			j, _ := slices.BinarySearchFunc(list[i:], n.end, func(m *Node, at int32) int { return int(m.at - at) })
 			if j <= len(n.Children) {
 				for _, m := range list[i : i+j] {
 					if m.Parent == n {
@@ -208,7 +208,7 @@ func (c *ctx) walk(n *Node, s exStep, visit func(*Node) bool) (reverse bool) {
 		if resolved && t.local != "*" && t.prefix != "*" {
 			// Only elements of that name can match: walk their list within n's subtree.
 			list := c.byName[elemName{uri, t.local}]
-			i, _ := slices.BinarySearchFunc(list, from, func(m *Node, at int) int { return m.at - at })
+			i, _ := slices.BinarySearchFunc(list, from, func(m *Node, at int32) int { return int(m.at - at) })
 			for _, m := range list[i:] {
 				if m.at >= n.end {
 					break

@@ -226,7 +226,7 @@ func docOrder(s seq) seq {
 	if len(s) < 2 {
 		return s
 	}
-	slices.SortFunc(s, func(a, b item) int { return a.(*Node).order - b.(*Node).order })
+	slices.SortFunc(s, func(a, b item) int { return int(a.(*Node).order - b.(*Node).order) })
 	out := s[:1]
 	for _, v := range s[1:] {
 		if v.(*Node) != out[len(out)-1].(*Node) {

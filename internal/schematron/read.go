@@ -42,7 +42,7 @@ type scanner struct {
 	sdoc  *Document
 	open  []openElement
 	scope []binding // namespace declarations in scope, innermost last
-	order int
+	order int32
 	slab  slabs
 	attrs []scannedAttr // the attributes of the start tag being read
 	// The elements with the number of their expanded name, from which link builds the
@@ -79,13 +79,16 @@ func (a scannedAttr) declaration() bool {
 	return (a.prefix == "" && a.local == "xmlns") || a.prefix == "xmlns"
 }
 
-// slabs allocate the nodes of a document in blocks rather than one by one, the first block
-// sized after the document.
+// slabs allocate the nodes of a document in blocks rather than one by one. A block stays
+// under 32 KB, the largest object the allocator serves from its per-thread caches: larger
+// ones are taken from and swept back to the heap under its lock, which cost more than the
+// scanning itself.
 type slabs struct {
 	nodes []Node
-	next  int // the size of the next block
 	ptrs  []*Node
 }
+
+const blockNodes = 240 // nodes of 136 bytes
 
 // pointers is an empty list with room for n nodes (an element's attributes).
 func (s *slabs) pointers(n int) []*Node {
@@ -99,7 +102,7 @@ func (s *slabs) pointers(n int) []*Node {
 
 func (s *slabs) node() *Node {
 	if len(s.nodes) == cap(s.nodes) {
-		s.nodes = make([]Node, 0, max(s.next, 64))
+		s.nodes = make([]Node, 0, blockNodes)
 	}
 	s.nodes = s.nodes[:len(s.nodes)+1]
 	return &s.nodes[len(s.nodes)-1]
@@ -114,16 +117,14 @@ func scan(data []byte) (*Document, bool) {
 		byQName: map[string]nameNumber{},
 		numbers: map[elemName]int32{},
 	}
-	// Tags are about two markups an element, with one text node between markups: room for
-	// that many nodes and one attribute an "=", so that the nodes take one or two blocks.
+	// Tags are about two markups an element, with one text node between markups.
 	markups := bytes.Count(data, []byte("<"))
 	s.sdoc.all = append(make([]*Node, 0, markups*3/2+2), s.sdoc.Root)
 	s.elems = make([]numberedElement, 0, markups/2+1)
-	s.slab.next = markups*3/2 + bytes.Count(data, []byte("=")) + 2
 	if !s.byteOrderMark() || !s.declaration() || !s.content() {
 		return nil, false
 	}
-	s.sdoc.Root.end = len(s.sdoc.all)
+	s.sdoc.Root.end = int32(len(s.sdoc.all))
 	s.link()
 	return s.sdoc, true
 }
@@ -356,7 +357,7 @@ func (s *scanner) comment() bool {
 // add appends a node that is not an attribute to the document order (link gives it to its
 // parent).
 func (s *scanner) add(n *Node) {
-	n.at = len(s.sdoc.all)
+	n.at = int32(len(s.sdoc.all))
 	n.end = n.at + 1
 	s.sdoc.all = append(s.sdoc.all, n)
 }
@@ -383,10 +384,7 @@ func (s *scanner) startTag() bool {
 	}
 	s.order++
 	o.n = s.slab.node()
-	*o.n = Node{Kind: ElementNode, Space: s.lookup(prefix), Prefix: prefix, Local: local, Parent: s.parentNode(), order: s.order}
-	if prefix != "" {
-		o.n.name = qname
-	}
+	*o.n = Node{Kind: ElementNode, Space: s.lookup(prefix), Local: local, name: qname, Parent: s.parentNode(), order: s.order}
 	s.add(o.n)
 	s.elems = append(s.elems, numberedElement{o.n, s.nameNumber(qname, o.n.Space, local)})
 	s.attributeNodes(o)
@@ -424,7 +422,7 @@ func (s *scanner) attributeNodes(o openElement) {
 		}
 		s.order++
 		n := s.slab.node()
-		*n = Node{Kind: AttributeNode, Space: space, Prefix: a.prefix, Local: a.local, Value: a.value, Parent: o.n, order: s.order}
+		*n = Node{Kind: AttributeNode, Space: space, Local: a.local, name: a.qname, Value: a.value, Parent: o.n, order: s.order}
 		o.n.Attrs = append(o.n.Attrs, n)
 	}
 }
@@ -502,7 +500,7 @@ func (s *scanner) endTag() bool {
 		return false
 	}
 	s.i++
-	o.n.end = len(s.sdoc.all)
+	o.n.end = int32(len(s.sdoc.all))
 	s.scope = s.scope[:o.scope]
 	s.open = s.open[:len(s.open)-1]
 	return true

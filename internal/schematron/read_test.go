@@ -27,18 +27,18 @@ func etreeDocument(data []byte) (*Document, error) {
 // (Text, Element), and its name index.
 func dumpDocument(d *Document) string {
 	var b strings.Builder
-	root := -1
+	root := int32(-1)
 	if e := d.Element(); e != nil {
 		root = e.order
 	}
 	fmt.Fprintf(&b, "root element %d\n", root)
 	for _, n := range d.all {
-		parent := -1
+		parent := int32(-1)
 		if n.Parent != nil {
 			parent = n.Parent.order
 		}
 		fmt.Fprintf(&b, "%d k%d {%q}%q:%q name=%q v=%q text=%q parent=%d at=%d end=%d children=%d\n",
-			n.order, n.Kind, n.Space, n.Prefix, n.Local, n.Name(), n.Value, n.Text(), parent, n.at, n.end, len(n.Children))
+			n.order, n.Kind, n.Space, n.Prefix(), n.Local, n.Name(), n.Value, n.Text(), parent, n.at, n.end, len(n.Children))
 		if d.all[n.at] != n {
 			b.WriteString("  misplaced in all\n")
 		}
@@ -46,7 +46,7 @@ func dumpDocument(d *Document) string {
 			fmt.Fprintf(&b, "  child %d\n", c.order)
 		}
 		for _, a := range n.Attrs {
-			fmt.Fprintf(&b, "  @%d {%q}%q:%q name=%q v=%q parent=%d\n", a.order, a.Space, a.Prefix, a.Local, a.Name(), a.Value, a.Parent.order)
+			fmt.Fprintf(&b, "  @%d {%q}%q:%q name=%q v=%q parent=%d\n", a.order, a.Space, a.Prefix(), a.Local, a.Name(), a.Value, a.Parent.order)
 		}
 	}
 	for k, list := range d.byName {

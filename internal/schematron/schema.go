@@ -296,7 +296,7 @@ func (s *Schema) Run(doc *Document) []Failure {
 			}
 		}
 		// Document order, as the stylesheet's traversal visits them.
-		byOrder := func(a, b fired) int { return a.node.order - b.node.order }
+		byOrder := func(a, b fired) int { return int(a.node.order - b.node.order) }
 		if !slices.IsSortedFunc(hits, byOrder) {
 			slices.SortFunc(hits, byOrder)
 		}

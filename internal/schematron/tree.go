@@ -30,29 +30,30 @@ const (
 // Node is a node of a parsed document: the document itself, an element, an attribute or a
 // text node. Names are resolved: Space is the namespace URI.
 type Node struct {
-	Kind     Kind
 	Space    string // namespace URI of an element or attribute
-	Prefix   string // the prefix the document used (name() shows it)
 	Local    string
 	Value    string // text of a text node, value of an attribute
 	Parent   *Node
 	Children []*Node // elements and text, in document order
 	Attrs    []*Node
-	name     string // prefix:local, made once when the tree is built (name() is called per node)
-	order    int    // position in document order
-	at, end  int    // the node is all[at] of its document, its descendants all[at+1:end]
+	name     string // the name as the document wrote it, made once (name() is called per node)
+	Kind     Kind
+	// Positions, 32 bits so that the fields above stay with Kind in one word: a read makes
+	// a node every 20 bytes of the document, most of them the text between elements.
+	order   int32 // position in document order
+	at, end int32 // the node is all[at] of its document, its descendants all[at+1:end]
 }
 
 // Name is the node's name as the document wrote it (prefix:local), "" for text and
 // document nodes.
-func (n *Node) Name() string {
-	if n.Prefix == "" {
-		return n.Local
+func (n *Node) Name() string { return n.name }
+
+// Prefix is the prefix of the node's name as the document wrote it, "" for none.
+func (n *Node) Prefix() string {
+	if len(n.name) > len(n.Local) {
+		return n.name[:len(n.name)-len(n.Local)-1]
 	}
-	if n.name != "" {
-		return n.name
-	}
-	return n.Prefix + ":" + n.Local
+	return ""
 }
 
 // StringValue is the node's string value: the concatenated text of an element or
@@ -205,7 +206,7 @@ func (d *Document) Element() *Node {
 // must be called before anything rewrites the elements' prefixes.
 func FromEtree(doc *etree.Document) *Document {
 	root := &Node{Kind: DocumentNode}
-	order := 0
+	var order int32
 	var build func(parent *Node, e *etree.Element, scope map[string]string)
 	build = func(parent *Node, e *etree.Element, scope map[string]string) {
 		copied := false
@@ -226,10 +227,7 @@ func FromEtree(doc *etree.Document) *Document {
 			}
 		}
 		order++
-		n := &Node{Kind: ElementNode, Space: scope[e.Space], Prefix: e.Space, Local: e.Tag, Parent: parent, order: order}
-		if e.Space != "" {
-			n.name = e.Space + ":" + e.Tag
-		}
+		n := &Node{Kind: ElementNode, Space: scope[e.Space], Local: e.Tag, name: e.FullTag(), Parent: parent, order: order}
 		parent.Children = append(parent.Children, n)
 		for _, a := range e.Attr {
 			if (a.Space == "" && a.Key == "xmlns") || a.Space == "xmlns" {
@@ -243,7 +241,7 @@ func FromEtree(doc *etree.Document) *Document {
 					space = "http://www.w3.org/XML/1998/namespace"
 				}
 			}
-			n.Attrs = append(n.Attrs, &Node{Kind: AttributeNode, Space: space, Prefix: a.Space, Local: a.Key, Value: a.Value, Parent: n, order: order})
+			n.Attrs = append(n.Attrs, &Node{Kind: AttributeNode, Space: space, Local: a.Key, name: a.FullKey(), Value: a.Value, Parent: n, order: order})
 		}
 		for _, t := range e.Child {
 			switch c := t.(type) {
@@ -265,7 +263,7 @@ func FromEtree(doc *etree.Document) *Document {
 	// following are slices of it.
 	var index func(n *Node)
 	index = func(n *Node) {
-		n.at = len(d.all)
+		n.at = int32(len(d.all))
 		d.all = append(d.all, n)
 		if n.Kind == ElementNode {
 			k := elemName{n.Space, n.Local}
@@ -274,7 +272,7 @@ func FromEtree(doc *etree.Document) *Document {
 		for _, c := range n.Children {
 			index(c)
 		}
-		n.end = len(d.all)
+		n.end = int32(len(d.all))
 	}
 	index(root)
 	return d

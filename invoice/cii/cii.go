@@ -363,7 +363,7 @@ func xpath(e *schematron.Node) string {
 		if p := e.Parent; p != nil {
 			same, idx := 0, 0
 			for _, s := range p.Children {
-				if s.Kind == schematron.ElementNode && s.Local == e.Local && s.Prefix == e.Prefix {
+				if s.Kind == schematron.ElementNode && s.Name() == e.Name() {
 					same++
 					if s == e {
 						idx = same
