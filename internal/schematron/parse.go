@@ -61,6 +61,7 @@ type (
 	exPath struct {
 		abs   bool
 		steps []expr // exStep or a filter expression
+		plain plainness
 	}
 	exStep struct {
 		axis  string
@@ -71,6 +72,16 @@ type (
 		prim  expr
 		preds []expr
 	}
+)
+
+// plainness tells whether a path is plain (see ctx.plainStart), once env.resolve has
+// found out: the evaluation asks it of every path it meets.
+type plainness uint8
+
+const (
+	plainUnknown plainness = iota
+	plainYes
+	plainNo
 )
 
 // nodeTest is a name test or a kind test.
@@ -429,7 +440,7 @@ func (p *parser) path() expr {
 			return steps[0]
 		}
 	}
-	return exPath{abs, steps}
+	return exPath{abs: abs, steps: steps}
 }
 
 func descendantOrSelf() exStep {

@@ -79,53 +79,27 @@ func (a scannedAttr) declaration() bool {
 	return (a.prefix == "" && a.local == "xmlns") || a.prefix == "xmlns"
 }
 
-// slabs allocate the nodes of a document in blocks rather than one by one. A block stays
-// under 32 KB, the largest object the allocator serves from its per-thread caches: larger
-// ones are taken from and swept back to the heap under its lock, which cost more than the
-// scanning itself.
-type slabs struct {
-	nodes []Node
-	ptrs  []*Node
-}
-
-const blockNodes = 240 // nodes of 136 bytes
-
-// pointers is an empty list with room for n nodes (an element's attributes).
-func (s *slabs) pointers(n int) []*Node {
-	if cap(s.ptrs)-len(s.ptrs) < n {
-		s.ptrs = make([]*Node, 0, max(n, 64))
-	}
-	l := len(s.ptrs)
-	s.ptrs = s.ptrs[:l+n]
-	return s.ptrs[l : l : l+n]
-}
-
-func (s *slabs) node() *Node {
-	if len(s.nodes) == cap(s.nodes) {
-		s.nodes = make([]Node, 0, blockNodes)
-	}
-	s.nodes = s.nodes[:len(s.nodes)+1]
-	return &s.nodes[len(s.nodes)-1]
-}
-
 // scan reads data when it is a document of the plain kind; ok is false for anything else.
 func scan(data []byte) (*Document, bool) {
 	s := &scanner{
-		src:     string(data),
-		sdoc:    &Document{Root: &Node{Kind: DocumentNode}},
-		scope:   []binding{{"xml", xmlNamespace}},
-		byQName: map[string]nameNumber{},
-		numbers: map[elemName]int32{},
+		src:   string(data),
+		sdoc:  &Document{Root: &Node{Kind: DocumentNode}},
+		scope: []binding{{"xml", xmlNamespace}},
 	}
-	// Tags are about two markups an element, with one text node between markups.
+	// Tags are about two markups an element, with one text node between markups, and an
+	// invoice has a distinct name every three or four elements.
 	markups := bytes.Count(data, []byte("<"))
+	s.byQName = make(map[string]nameNumber, markups/8)
+	s.numbers = make(map[elemName]int32, markups/8)
 	s.sdoc.all = append(make([]*Node, 0, markups*3/2+2), s.sdoc.Root)
 	s.elems = make([]numberedElement, 0, markups/2+1)
 	if !s.byteOrderMark() || !s.declaration() || !s.content() {
+		s.slab.release()
 		return nil, false
 	}
 	s.sdoc.Root.end = int32(len(s.sdoc.all))
 	s.link()
+	s.sdoc.blocks = s.slab.blocks
 	return s.sdoc, true
 }
 
@@ -133,15 +107,15 @@ func scan(data []byte) (*Document, bool) {
 // for the document (appending to them while reading made most of the garbage of a read).
 func (s *scanner) link() {
 	all := s.sdoc.all
-	nodeCounts := make([]int, len(all))
+	nodeCounts := make([]int32, len(all))
 	for _, n := range all[1:] {
 		nodeCounts[n.Parent.at]++
 	}
 	nodes := make([]*Node, 0, len(all)-1)
 	for i, n := range all {
 		if c := nodeCounts[i]; c > 0 {
-			n.Children = nodes[len(nodes) : len(nodes) : len(nodes)+c]
-			nodes = nodes[:len(nodes)+c]
+			n.Children = nodes[len(nodes) : len(nodes) : len(nodes)+int(c)]
+			nodes = nodes[:len(nodes)+int(c)]
 		}
 	}
 	for _, n := range all[1:] {

@@ -48,7 +48,11 @@ func (en *env) resolve(e expr) expr {
 	case exInstance:
 		return exInstance{en.resolve(x.e), x.typ}
 	case exPath:
-		return exPath{x.abs, all(x.steps)}
+		p := exPath{abs: x.abs, steps: all(x.steps), plain: plainNo}
+		if c := (&ctx{env: en}); len(p.steps) > 0 && c.plainSteps(p.steps) {
+			p.plain = plainYes
+		}
+		return p
 	case exStep:
 		t := x.test
 		if t.kind == "name" && t.prefix != "*" && t.prefix != "" {

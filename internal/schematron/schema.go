@@ -5,7 +5,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -271,13 +270,11 @@ func (s *Schema) Run(doc *Document) []Failure {
 		return out
 	}
 	for _, p := range s.Patterns {
-		type fired struct {
-			node *Node
-			rule *Rule
-		}
-		claimed := make([]bool, len(doc.all)) // by Node.at: elements are never attributes
-		var hits []fired
-		for _, r := range p.Rules {
+		// The rule firing at each element, by Node.at (elements are never attributes): the
+		// first whose context matches it, 1 + its index. Visiting them by position is
+		// visiting them in document order, as the stylesheet's traversal does.
+		firing := make([]int32, len(doc.all))
+		for i, r := range p.Rules {
 			nodes, err := safeEval(root, r.match)
 			if err != nil {
 				// The stylesheet would stop: every assert of the rule fails with the error.
@@ -288,23 +285,21 @@ func (s *Schema) Run(doc *Document) []Failure {
 			}
 			for _, it := range nodes {
 				n, ok := it.(*Node)
-				if !ok || n.Kind != ElementNode || claimed[n.at] {
+				if !ok || n.Kind != ElementNode || firing[n.at] != 0 {
 					continue
 				}
-				claimed[n.at] = true
-				hits = append(hits, fired{n, r})
+				firing[n.at] = int32(i + 1)
 			}
 		}
-		// Document order, as the stylesheet's traversal visits them.
-		byOrder := func(a, b fired) int { return int(a.node.order - b.node.order) }
-		if !slices.IsSortedFunc(hits, byOrder) {
-			slices.SortFunc(hits, byOrder)
-		}
-		for _, h := range hits {
-			c := root.with(h.node, 1, 1)
-			vals := make([]seq, len(h.rule.Lets))
+		for at, fires := range firing {
+			if fires == 0 {
+				continue
+			}
+			node, rule := doc.all[at], p.Rules[fires-1]
+			c := root.with(node, 1, 1)
+			vals := make([]seq, len(rule.Lets))
 			var letErr error
-			for i, l := range h.rule.Lets {
+			for i, l := range rule.Lets {
 				v, err := safeEval(c, l.expr)
 				if err != nil && letErr == nil {
 					letErr = fmt.Errorf("$%s: %w", l.Name, err)
@@ -314,14 +309,14 @@ func (s *Schema) Run(doc *Document) []Failure {
 			}
 			if letErr != nil {
 				// The stylesheet would stop: every assert of the rule fails with the error.
-				for _, a := range h.rule.Asserts {
-					out = append(out, Failure{Assert: a, Node: h.node, Err: letErr})
+				for _, a := range rule.Asserts {
+					out = append(out, Failure{Assert: a, Node: node, Err: letErr})
 				}
 				continue
 			}
 			bindings := func() []Binding {
 				var bs []Binding
-				for i, l := range h.rule.Lets {
+				for i, l := range rule.Lets {
 					b := Binding{Name: l.Name}
 					for _, it := range vals[i] {
 						b.Values = append(b.Values, toString(it))
@@ -330,18 +325,18 @@ func (s *Schema) Run(doc *Document) []Failure {
 				}
 				return bs
 			}
-			for _, a := range h.rule.Asserts {
+			for _, a := range rule.Asserts {
 				ok, decided := a.decide.decided(present)
 				var err error
 				if !decided {
 					ok, err = safeTruth(c, a.test)
 				}
 				if err != nil {
-					out = append(out, Failure{Assert: a, Node: h.node, Err: err})
+					out = append(out, Failure{Assert: a, Node: node, Err: err})
 					continue
 				}
 				if ok == a.Report {
-					out = append(out, Failure{Assert: a, Node: h.node, Lets: bindings()})
+					out = append(out, Failure{Assert: a, Node: node, Lets: bindings()})
 				}
 			}
 		}

@@ -140,8 +140,13 @@ func builtin(name string) string { return strings.TrimPrefix(name, "fn:") }
 // a path cannot raise an error, so that stopping at its first node skips nothing the full
 // evaluation would report.
 func (c *ctx) plainStart(p exPath) (*Node, bool) {
-	if len(p.steps) == 0 || !c.plainSteps(p.steps) {
+	switch p.plain {
+	case plainNo:
 		return nil, false
+	case plainUnknown:
+		if len(p.steps) == 0 || !c.plainSteps(p.steps) {
+			return nil, false
+		}
 	}
 	if p.abs {
 		return c.root, true

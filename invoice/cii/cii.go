@@ -70,7 +70,10 @@ func Write(inv *invoice.Invoice) ([]byte, error) {
 // CrossIndustryInvoice; anything else it cannot understand (a malformed amount or date, a
 // term repeated beyond what the model holds) is returned as a violation next to the model.
 func Read(data []byte) (*invoice.Invoice, []invoice.Violation, error) {
-	inv, vs, _, err := ReadTree(data)
+	inv, vs, doc, err := ReadTree(data)
+	if doc != nil {
+		doc.Release() // nothing read keeps a node
+	}
 	return inv, vs, err
 }
 
@@ -84,9 +87,11 @@ func ReadTree(data []byte) (*invoice.Invoice, []invoice.Violation, *schematron.D
 	}
 	root := sdoc.Element()
 	if root == nil {
+		sdoc.Release()
 		return nil, nil, nil, errors.New("cii: not an XML document: no root element")
 	}
 	if root.Local != "CrossIndustryInvoice" || root.Space != NamespaceRSM {
+		defer sdoc.Release()
 		return nil, nil, nil, fmt.Errorf("cii: root element is {%s}%s, not a CrossIndustryInvoice", root.Space, root.Local)
 	}
 	r := &reader{viol: syntaxViolations(sdoc)}
@@ -97,7 +102,9 @@ func ReadTree(data []byte) (*invoice.Invoice, []invoice.Violation, *schematron.D
 		r.agreement(child(tx, "ApplicableHeaderTradeAgreement"), inv)
 		r.delivery(child(tx, "ApplicableHeaderTradeDelivery"), inv)
 		r.settlement(child(tx, "ApplicableHeaderTradeSettlement"), inv)
-		for i, le := range children(tx, "IncludedSupplyChainTradeLineItem") {
+		items := children(tx, "IncludedSupplyChainTradeLineItem")
+		inv.Lines = make([]invoice.Line, 0, len(items))
+		for i, le := range items {
 			inv.Lines = append(inv.Lines, r.line(le, i))
 		}
 	} else {

@@ -124,7 +124,10 @@ func Detect(data []byte) (Syntax, error) {
 // reader; the violations are the reader's findings (each located by an XPath). The error
 // wraps ErrNotXML or ErrNotInvoice.
 func Read(data []byte) (Syntax, *invoice.Invoice, []invoice.Violation, error) {
-	s, inv, vs, _, err := readTree(data)
+	s, inv, vs, doc, err := readTree(data)
+	if doc != nil {
+		doc.Release() // nothing read keeps a node
+	}
 	return s, inv, vs, err
 }
 

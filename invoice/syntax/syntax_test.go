@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/fluxgate/fluxgate/internal/testutil"
@@ -140,6 +141,43 @@ func TestEmptyAddress(t *testing.T) {
 		if fired["BR-08"] || !fired["BR-09"] || !fired["BR-10"] || fired["BR-11"] {
 			t.Errorf("%s: BR-08 %v BR-09 %v BR-10 %v BR-11 %v, want false true true false", to,
 				fired["BR-08"], fired["BR-09"], fired["BR-10"], fired["BR-11"])
+		}
+	}
+}
+
+// TestReadKeepsNoReleasedNode reads every shared example twice: with Read, which releases
+// each document's nodes to the next read, and with readTree, which keeps them. What Read
+// returns must not change as the released nodes become other documents'.
+func TestReadKeepsNoReleasedNode(t *testing.T) {
+	var files []string
+	for _, dir := range []string{"ubl", "cii"} {
+		fs, _ := filepath.Glob(filepath.Join(testutil.Shared(t, "examples", "invoices", dir), "*.xml"))
+		files = append(files, fs...)
+	}
+	if len(files) < 10 {
+		testutil.Missing(t, "only %d examples", len(files))
+	}
+	type read struct {
+		inv *invoice.Invoice
+		vs  []invoice.Violation
+	}
+	var released, kept []read
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, inv, vs, err := Read(data)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		released = append(released, read{inv, vs})
+		_, inv, vs, _, _ = readTree(data)
+		kept = append(kept, read{inv, vs})
+	}
+	for i := range files {
+		if !reflect.DeepEqual(released[i], kept[i]) {
+			t.Errorf("%s: what Read returned changed after its nodes were released", files[i])
 		}
 	}
 }

@@ -82,7 +82,10 @@ func Write(inv *invoice.Invoice) ([]byte, error) {
 // more often than the model holds becomes a Violation (rule RuleRead, Location an XPath) and
 // reading goes on. It returns an error only when data is not XML or its root is neither.
 func Read(data []byte) (*invoice.Invoice, []invoice.Violation, error) {
-	inv, vs, _, err := ReadTree(data)
+	inv, vs, doc, err := ReadTree(data)
+	if doc != nil {
+		doc.Release() // nothing read keeps a node
+	}
 	return inv, vs, err
 }
 
@@ -97,6 +100,7 @@ func ReadTree(data []byte) (*invoice.Invoice, []invoice.Violation, *schematron.D
 	}
 	root := doc.Element()
 	if root == nil {
+		doc.Release()
 		return nil, nil, nil, errors.New("ubl: not XML: no root element")
 	}
 	r := &reader{inv: &invoice.Invoice{}}
@@ -105,6 +109,7 @@ func ReadTree(data []byte) (*invoice.Invoice, []invoice.Violation, *schematron.D
 	case root.Local == "CreditNote" && root.Space == NSCreditNote:
 		r.credit = true
 	default:
+		defer doc.Release()
 		return nil, nil, nil, fmt.Errorf("ubl: root element %s:%s is not a UBL 2.1 Invoice or CreditNote", canonicalPrefix(root.Space), root.Local)
 	}
 	r.readHeader(root)
@@ -118,7 +123,9 @@ func ReadTree(data []byte) (*invoice.Invoice, []invoice.Violation, *schematron.D
 	if r.credit {
 		lineTag = "cac:CreditNoteLine"
 	}
-	for i, e := range elements(root, lineTag) {
+	lines := elements(root, lineTag)
+	r.inv.Lines = make([]invoice.Line, 0, len(lines))
+	for i, e := range lines {
 		r.inv.Lines = append(r.inv.Lines, r.readLine(e, i))
 	}
 	if r.credit {
