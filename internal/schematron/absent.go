@@ -42,7 +42,7 @@ func (x *nameIndex) of(n nodeName) int {
 // that name.
 func (x *nameIndex) present(doc *Document) []bool {
 	out := make([]bool, len(x.names))
-	for n := range doc.byName {
+	for _, n := range doc.byName.names {
 		if i, ok := x.index[nodeName{n, false}]; ok {
 			out[i] = true
 		}

@@ -78,7 +78,8 @@ func (c *ctx) bySuffix(n *Node, s exStep) (list []*Node, ok bool) {
 	if s.axis == "descendant-or-self" {
 		from = n.at
 	}
-	for name, nodes := range c.byName {
+	for i, name := range c.byName.names {
+		nodes := c.byName.lists[i]
 		if t.prefix != "*" && name.space != uri || !strings.HasSuffix(name.local, suffix) {
 			continue
 		}
@@ -145,7 +146,7 @@ func (c *ctx) walk(n *Node, s exStep, visit func(*Node) bool) (reverse bool) {
 		if resolved && t.local != "*" && t.prefix != "*" && n.Kind != AttributeNode && len(n.Children) > manyChildren {
 			// The elements of that name within n's subtree, when fewer than n's children:
 			// those whose parent is n are its matching children, in document order.
-			list := c.byName[elemName{uri, t.local}]
+			list := c.byName.elements(elemName{uri, t.local})
 			i, _ := slices.BinarySearchFunc(list, n.at+1, func(m *Node, at int32) int { return int(m.at - at) })
 			j, _ := slices.BinarySearchFunc(list[i:], n.end, func(m *Node, at int32) int { return int(m.at - at) })
 			if j <= len(n.Children) {
@@ -207,7 +208,7 @@ func (c *ctx) walk(n *Node, s exStep, visit func(*Node) bool) (reverse bool) {
 		}
 		if resolved && t.local != "*" && t.prefix != "*" {
 			// Only elements of that name can match: walk their list within n's subtree.
-			list := c.byName[elemName{uri, t.local}]
+			list := c.byName.elements(elemName{uri, t.local})
 			i, _ := slices.BinarySearchFunc(list, from, func(m *Node, at int32) int { return int(m.at - at) })
 			for _, m := range list[i:] {
 				if m.at >= n.end {

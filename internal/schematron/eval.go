@@ -60,7 +60,7 @@ type ctx struct {
 	env       *env
 	root      *Node
 	all       []*Node // the document's nodes but attributes, in document order
-	byName    map[elemName][]*Node
+	byName    *elementIndex
 }
 
 func (c *ctx) with(it item, pos, size int) *ctx {

@@ -50,8 +50,7 @@ type scanner struct {
 	// right while the prefix keeps its namespace), by expanded name.
 	elems   []numberedElement
 	byQName map[string]nameNumber
-	numbers map[elemName]int32
-	names   []elemName
+	recent  [64]recentName
 }
 
 type numberedElement struct {
@@ -62,6 +61,13 @@ type numberedElement struct {
 type nameNumber struct {
 	space  string
 	number int32
+}
+
+// recentName caches the number of a qualified name: a direct-mapped cache in front of
+// byQName, whose hashing cost more than the rest of reading a start tag.
+type recentName struct {
+	qname string
+	nameNumber
 }
 
 type openElement struct {
@@ -90,7 +96,7 @@ func scan(data []byte) (*Document, bool) {
 	// invoice has a distinct name every three or four elements.
 	markups := bytes.Count(data, []byte("<"))
 	s.byQName = make(map[string]nameNumber, markups/8)
-	s.numbers = make(map[elemName]int32, markups/8)
+	s.sdoc.byName.number = make(map[elemName]int32, markups/8)
 	s.sdoc.all = append(make([]*Node, 0, markups*3/2+2), s.sdoc.Root)
 	s.elems = make([]numberedElement, 0, markups/2+1)
 	if !s.byteOrderMark() || !s.declaration() || !s.content() {
@@ -122,39 +128,43 @@ func (s *scanner) link() {
 		n.Parent.Children = append(n.Parent.Children, n)
 	}
 	// The name index, its lists in one array too.
-	nameCounts := make([]int, len(s.names))
+	x := &s.sdoc.byName
+	nameCounts := make([]int32, len(x.names))
 	for _, e := range s.elems {
 		nameCounts[e.name]++
 	}
-	lists := make([][]*Node, len(s.names))
+	x.lists = make([][]*Node, len(x.names))
 	elems := make([]*Node, 0, len(s.elems))
 	for i, c := range nameCounts {
-		lists[i] = elems[len(elems) : len(elems) : len(elems)+c]
-		elems = elems[:len(elems)+c]
+		x.lists[i] = elems[len(elems) : len(elems) : len(elems)+int(c)]
+		elems = elems[:len(elems)+int(c)]
 	}
 	for _, e := range s.elems {
-		lists[e.name] = append(lists[e.name], e.n)
-	}
-	s.sdoc.byName = make(map[elemName][]*Node, len(s.names))
-	for i, name := range s.names {
-		s.sdoc.byName[name] = lists[i]
+		x.lists[e.name] = append(x.lists[e.name], e.n)
 	}
 }
 
 // nameNumber numbers the expanded names of the elements in the order they first occur.
 func (s *scanner) nameNumber(qname, space, local string) int32 {
-	if n, ok := s.byQName[qname]; ok && n.space == space {
-		return n.number
+	recent := &s.recent[(len(qname)*31+int(qname[len(qname)-1])*7+int(qname[len(qname)/2]))%len(s.recent)]
+	if recent.qname == qname && recent.space == space {
+		return recent.number
 	}
-	name := elemName{space, local}
-	number, ok := s.numbers[name]
-	if !ok {
-		number = int32(len(s.names))
-		s.numbers[name] = number
-		s.names = append(s.names, name)
+	n, ok := s.byQName[qname]
+	if !ok || n.space != space {
+		x := &s.sdoc.byName
+		name := elemName{space, local}
+		number, known := x.number[name]
+		if !known {
+			number = int32(len(x.names))
+			x.number[name] = number
+			x.names = append(x.names, name)
+		}
+		n = nameNumber{space, number}
+		s.byQName[qname] = n
 	}
-	s.byQName[qname] = nameNumber{space, number}
-	return number
+	*recent = recentName{qname, n}
+	return n.number
 }
 
 const byteOrderMark = "\ufeff"

@@ -49,7 +49,8 @@ func dumpDocument(d *Document) string {
 			fmt.Fprintf(&b, "  @%d {%q}%q:%q name=%q v=%q parent=%d\n", a.order, a.Space, a.Prefix(), a.Local, a.Name(), a.Value, a.Parent.order)
 		}
 	}
-	for k, list := range d.byName {
+	for i, k := range d.byName.names {
+		list := d.byName.lists[i]
 		fmt.Fprintf(&b, "name {%q}%q:", k.space, k.local)
 		for _, n := range list {
 			fmt.Fprintf(&b, " %d", n.order)

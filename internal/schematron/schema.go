@@ -185,7 +185,7 @@ func (s *Schema) compile() error {
 		}
 		for _, r := range p.Rules {
 			if c := comp(r.Context); c != nil {
-				r.match = matcher(c)
+				r.match = s.env.resolve(matcher(c))
 			}
 			for i := range r.Lets {
 				r.Lets[i].expr = comp(r.Lets[i].Value)
@@ -241,7 +241,7 @@ func optimize(p exPath) exPath {
 // order.
 func (s *Schema) Run(doc *Document) []Failure {
 	var out []Failure
-	root := &ctx{item: doc.Root, pos: 1, size: 1, env: s.env, root: doc.Root, all: doc.all, byName: doc.byName}
+	root := &ctx{item: doc.Root, pos: 1, size: 1, env: s.env, root: doc.Root, all: doc.all, byName: &doc.byName}
 	// Lets of the schema and of every pattern are global variables.
 	var globals *scope
 	var globalErr error
@@ -275,6 +275,14 @@ func (s *Schema) Run(doc *Document) []Failure {
 		// visiting them in document order, as the stylesheet's traversal does.
 		firing := make([]int32, len(doc.all))
 		for i, r := range p.Rules {
+			mark := func(n *Node) {
+				if n.Kind == ElementNode && firing[n.at] == 0 {
+					firing[n.at] = int32(i + 1)
+				}
+			}
+			if root.eachPlain(r.match, mark) {
+				continue
+			}
 			nodes, err := safeEval(root, r.match)
 			if err != nil {
 				// The stylesheet would stop: every assert of the rule fails with the error.
@@ -284,11 +292,9 @@ func (s *Schema) Run(doc *Document) []Failure {
 				continue
 			}
 			for _, it := range nodes {
-				n, ok := it.(*Node)
-				if !ok || n.Kind != ElementNode || firing[n.at] != 0 {
-					continue
+				if n, ok := it.(*Node); ok {
+					mark(n)
 				}
-				firing[n.at] = int32(i + 1)
 			}
 		}
 		for at, fires := range firing {
@@ -380,7 +386,7 @@ func (s *Schema) Eval(doc *Document, src string) ([]string, error) {
 		return nil, err
 	}
 	e = s.env.resolve(e)
-	v, err := safeEval(&ctx{item: doc.Root, pos: 1, size: 1, env: s.env, root: doc.Root, all: doc.all, byName: doc.byName}, e)
+	v, err := safeEval(&ctx{item: doc.Root, pos: 1, size: 1, env: s.env, root: doc.Root, all: doc.all, byName: &doc.byName}, e)
 	if err != nil {
 		return nil, err
 	}

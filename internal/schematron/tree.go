@@ -174,12 +174,43 @@ type Document struct {
 	all  []*Node
 	// The elements by namespace URI and local name, each list in document order, so that
 	// //cac:X finds its elements without testing every node of the document.
-	byName map[elemName][]*Node
+	byName elementIndex
 	blocks [][]Node // the node blocks of a scanned document (see Release)
 }
 
 // elemName is an element's expanded name: namespace URI and local name.
 type elemName struct{ space, local string }
+
+// elementIndex lists a document's elements by expanded name, each list in document order.
+// The names are numbered in the order they first occur.
+type elementIndex struct {
+	number map[elemName]int32
+	names  []elemName // by number
+	lists  [][]*Node  // by number
+}
+
+// elements is the list of the elements of that name, nil when there are none.
+func (x *elementIndex) elements(name elemName) []*Node {
+	if i, ok := x.number[name]; ok {
+		return x.lists[i]
+	}
+	return nil
+}
+
+// add appends an element of that name.
+func (x *elementIndex) add(name elemName, n *Node) {
+	i, ok := x.number[name]
+	if !ok {
+		if x.number == nil {
+			x.number = map[elemName]int32{}
+		}
+		i = int32(len(x.names))
+		x.number[name] = i
+		x.names = append(x.names, name)
+		x.lists = append(x.lists, nil)
+	}
+	x.lists[i] = append(x.lists[i], n)
+}
 
 // Parse reads an XML document that has a root element.
 func Parse(data []byte) (*Document, error) {
@@ -259,7 +290,7 @@ func FromEtree(doc *etree.Document) *Document {
 			build(root, e, map[string]string{"xml": "http://www.w3.org/XML/1998/namespace"})
 		}
 	}
-	d := &Document{Root: root, byName: map[elemName][]*Node{}}
+	d := &Document{Root: root}
 	// Every node but attributes in document order, so that descendant, preceding and
 	// following are slices of it.
 	var index func(n *Node)
@@ -268,7 +299,7 @@ func FromEtree(doc *etree.Document) *Document {
 		d.all = append(d.all, n)
 		if n.Kind == ElementNode {
 			k := elemName{n.Space, n.Local}
-			d.byName[k] = append(d.byName[k], n)
+			d.byName.add(k, n)
 		}
 		for _, c := range n.Children {
 			index(c)

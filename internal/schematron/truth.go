@@ -269,3 +269,57 @@ func (c *ctx) countFrom(n *Node, steps []expr) int {
 	})
 	return total
 }
+
+// eachPlain calls visit with every node a plain path (see plainStart), or a union of plain
+// paths, selects from the context, in no particular order and possibly more than once,
+// building no sequence; ok is false, and nothing is visited, for any other expression. Run
+// marks the elements a rule context matches with it.
+func (c *ctx) eachPlain(e expr, visit func(*Node)) (ok bool) {
+	if !c.isPlain(e) {
+		return false
+	}
+	switch x := e.(type) {
+	case exUnion:
+		c.eachPlain(x.l, visit)
+		c.eachPlain(x.r, visit)
+	case exPath:
+		from, _ := c.plainStart(x)
+		c.eachFrom(from, x.steps, nil, visit)
+	}
+	return true
+}
+
+// isPlain reports whether eachPlain can visit e.
+func (c *ctx) isPlain(e expr) bool {
+	switch x := e.(type) {
+	case exUnion:
+		return x.op == "union" && c.isPlain(x.l) && c.isPlain(x.r)
+	case exPath:
+		_, ok := c.plainStart(x)
+		return ok
+	}
+	return false
+}
+
+// eachFrom visits the nodes the plain steps, followed by then, select from n (see
+// selectsAny).
+func (c *ctx) eachFrom(n *Node, steps, then []expr, visit func(*Node)) {
+	if len(steps) == 0 {
+		if len(then) == 0 {
+			visit(n)
+			return
+		}
+		c.eachFrom(n, then, nil, visit)
+		return
+	}
+	switch s := steps[0].(type) {
+	case exUnion:
+		c.eachFrom(n, branchSteps(s.l), steps[1:], visit)
+		c.eachFrom(n, branchSteps(s.r), steps[1:], visit)
+	case exStep:
+		c.walk(n, s, func(m *Node) bool {
+			c.eachFrom(m, steps[1:], then, visit)
+			return true
+		})
+	}
+}

@@ -73,7 +73,7 @@ func TestFastPathsAgree(t *testing.T) {
 }
 
 func fastPathsAgree(t *testing.T, s *Schema, doc *Document, name string) (decided, plain int) {
-	root := &ctx{item: doc.Root, pos: 1, size: 1, env: s.env, root: doc.Root, all: doc.all, byName: doc.byName}
+	root := &ctx{item: doc.Root, pos: 1, size: 1, env: s.env, root: doc.Root, all: doc.all, byName: &doc.byName}
 	var globals *scope
 	for _, l := range s.Lets {
 		c := *root
@@ -97,6 +97,18 @@ func fastPathsAgree(t *testing.T, s *Schema, doc *Document, name string) (decide
 			want, wantErr := safeEval(root, withoutSuffixIndex(r.match))
 			if (err == nil) != (wantErr == nil) || !slices.Equal(nodes, want) {
 				t.Fatalf("%s: context %q selects %d nodes (%v), %d walking every node (%v)", name, r.Context, len(nodes), err, len(want), wantErr)
+			}
+			visited := map[*Node]bool{}
+			if root.eachPlain(r.match, func(n *Node) { visited[n] = true }) {
+				plain++
+				if err != nil || len(visited) != len(nodes) {
+					t.Fatalf("%s: context %q: %d nodes visited, %d selected (%v)", name, r.Context, len(visited), len(nodes), err)
+				}
+				for _, it := range nodes {
+					if !visited[it.(*Node)] {
+						t.Fatalf("%s: context %q: a node selected is not visited", name, r.Context)
+					}
+				}
 			}
 			if err != nil {
 				continue
