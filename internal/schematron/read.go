@@ -19,7 +19,7 @@ import (
 // Read parses data into a Document, as FromEtree builds it from etree's tree; the error is
 // etree's. The Document may have no root element (see Element).
 func Read(data []byte) (*Document, error) {
-	if d, ok := scan(data); ok {
+	if d, ok := Scan(data); ok {
 		return d, nil
 	}
 	doc := etree.NewDocument()
@@ -85,8 +85,10 @@ func (a scannedAttr) declaration() bool {
 	return (a.prefix == "" && a.local == "xmlns") || a.prefix == "xmlns"
 }
 
-// scan reads data when it is a document of the plain kind; ok is false for anything else.
-func scan(data []byte) (*Document, bool) {
+// Scan reads data when it is a document of the plain kind (UTF-8, no DTD, ASCII names,
+// nothing but spaces and comments around the root element, well-formed), giving the tree
+// Read gives; ok is false for anything else.
+func Scan(data []byte) (*Document, bool) {
 	s := &scanner{
 		src:   string(data),
 		sdoc:  &Document{Root: &Node{Kind: DocumentNode}},

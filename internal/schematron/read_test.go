@@ -80,7 +80,7 @@ func sameAsEtree(t *testing.T, name string, data []byte) bool {
 	if doc.ReadFromBytes(data) == nil && doc.Root() != nil {
 		sameTexts(t, name, doc.Root(), got.Element())
 	}
-	_, scanned := scan(data)
+	_, scanned := Scan(data)
 	return scanned
 }
 
@@ -167,7 +167,7 @@ func TestReadAsEtreeOnExamples(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := scan(data); !ok {
+		if _, ok := Scan(data); !ok {
 			t.Errorf("%s is not read by the scanner", f)
 		}
 	}
@@ -241,7 +241,7 @@ func TestReadAsEtree(t *testing.T) {
 	for _, c := range readCases {
 		sameAsEtree(t, fmt.Sprintf("%q", c), []byte(c))
 	}
-	if _, ok := scan([]byte(plainDocument)); !ok {
+	if _, ok := Scan([]byte(plainDocument)); !ok {
 		t.Errorf("%q: the scanner leaves a plain document to etree", plainDocument)
 	}
 }

@@ -85,14 +85,22 @@ func ReadTree(data []byte) (*invoice.Invoice, []invoice.Violation, *schematron.D
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("cii: not an XML document: %w", err)
 	}
+	inv, vs, err := ReadDocument(sdoc)
+	if err != nil {
+		sdoc.Release()
+		return nil, nil, nil, err
+	}
+	return inv, vs, sdoc, nil
+}
+
+// ReadDocument is Read of a parsed document.
+func ReadDocument(sdoc *schematron.Document) (*invoice.Invoice, []invoice.Violation, error) {
 	root := sdoc.Element()
 	if root == nil {
-		sdoc.Release()
-		return nil, nil, nil, errors.New("cii: not an XML document: no root element")
+		return nil, nil, errors.New("cii: not an XML document: no root element")
 	}
 	if root.Local != "CrossIndustryInvoice" || root.Space != NamespaceRSM {
-		defer sdoc.Release()
-		return nil, nil, nil, fmt.Errorf("cii: root element is {%s}%s, not a CrossIndustryInvoice", root.Space, root.Local)
+		return nil, nil, fmt.Errorf("cii: root element is {%s}%s, not a CrossIndustryInvoice", root.Space, root.Local)
 	}
 	r := &reader{viol: syntaxViolations(sdoc)}
 	inv := &invoice.Invoice{}
@@ -111,7 +119,7 @@ func ReadTree(data []byte) (*invoice.Invoice, []invoice.Violation, *schematron.D
 		r.finding(root, invoice.Fatal, "", nil, "SupplyChainTradeTransaction est absent", "SupplyChainTradeTransaction is missing")
 	}
 	r.currencies(root)
-	return inv, r.viol, sdoc, nil
+	return inv, r.viol, nil
 }
 
 // writer accumulates the terms it cannot write.

@@ -2,11 +2,14 @@ package syntax
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
+	"github.com/fluxgate/fluxgate/internal/schematron"
 	"github.com/fluxgate/fluxgate/internal/testutil"
 	"github.com/fluxgate/fluxgate/invoice"
 )
@@ -179,5 +182,42 @@ func TestReadKeepsNoReleasedNode(t *testing.T) {
 		if !reflect.DeepEqual(released[i], kept[i]) {
 			t.Errorf("%s: what Read returned changed after its nodes were released", files[i])
 		}
+	}
+}
+
+// TestSyntaxOfAgreesWithDetect: on every shared document the scanner reads, the syntax Read
+// takes from the root element is Detect's.
+func TestSyntaxOfAgreesWithDetect(t *testing.T) {
+	root, err := filepath.EvalSymlinks(testutil.Shared(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	err = filepath.WalkDir(root, func(path string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() || !strings.HasSuffix(strings.ToLower(path), ".xml") {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		doc, plain := schematron.Scan(data)
+		if !plain {
+			return nil
+		}
+		defer doc.Release()
+		if s, known := syntaxOf(doc.Element()); known {
+			checked++
+			if d, err := Detect(data); d != s || err != nil {
+				t.Errorf("%s: root says %q, Detect %q (%v)", path, s, d, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked < 100 {
+		testutil.Missing(t, "only %d invoices under %s", checked, root)
 	}
 }

@@ -98,10 +98,19 @@ func ReadTree(data []byte) (*invoice.Invoice, []invoice.Violation, *schematron.D
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("ubl: not XML: %w", err)
 	}
+	inv, vs, err := ReadDocument(doc)
+	if err != nil {
+		doc.Release()
+		return nil, nil, nil, err
+	}
+	return inv, vs, doc, nil
+}
+
+// ReadDocument is Read of a parsed document.
+func ReadDocument(doc *schematron.Document) (*invoice.Invoice, []invoice.Violation, error) {
 	root := doc.Element()
 	if root == nil {
-		doc.Release()
-		return nil, nil, nil, errors.New("ubl: not XML: no root element")
+		return nil, nil, errors.New("ubl: not XML: no root element")
 	}
 	r := &reader{inv: &invoice.Invoice{}}
 	switch {
@@ -109,8 +118,7 @@ func ReadTree(data []byte) (*invoice.Invoice, []invoice.Violation, *schematron.D
 	case root.Local == "CreditNote" && root.Space == NSCreditNote:
 		r.credit = true
 	default:
-		defer doc.Release()
-		return nil, nil, nil, fmt.Errorf("ubl: root element %s:%s is not a UBL 2.1 Invoice or CreditNote", canonicalPrefix(root.Space), root.Local)
+		return nil, nil, fmt.Errorf("ubl: root element %s:%s is not a UBL 2.1 Invoice or CreditNote", canonicalPrefix(root.Space), root.Local)
 	}
 	r.readHeader(root)
 	r.readReferences(root)
@@ -135,7 +143,7 @@ func ReadTree(data []byte) (*invoice.Invoice, []invoice.Violation, *schematron.D
 		}
 	}
 	r.readSyntaxRules(doc, root)
-	return r.inv, r.vs, doc, nil
+	return r.inv, r.vs, nil
 }
 
 // canonicalPrefix is the prefix the reader names a namespace by, whatever prefix the
