@@ -12,30 +12,49 @@ type decider struct {
 	value bool
 }
 
-// nameIndex interns the element names the deciders of a schema use.
+// nameIndex interns the element and attribute names the deciders of a schema use.
 type nameIndex struct {
-	names []elemName
-	index map[elemName]int
+	names []nodeName
+	index map[nodeName]int
+	attrs bool // some names are attribute names
 }
 
-func (x *nameIndex) of(n elemName) int {
+// nodeName is the expanded name of an element or, with attr, of an attribute.
+type nodeName struct {
+	elemName
+	attr bool
+}
+
+func (x *nameIndex) of(n nodeName) int {
 	if i, ok := x.index[n]; ok {
 		return i
 	}
 	if x.index == nil {
-		x.index = map[elemName]int{}
+		x.index = map[nodeName]int{}
 	}
+	x.attrs = x.attrs || n.attr
 	x.index[n] = len(x.names)
 	x.names = append(x.names, n)
 	return x.index[n]
 }
 
-// present tells, for each interned name, whether doc holds an element of that name.
+// present tells, for each interned name, whether doc holds an element (an attribute) of
+// that name.
 func (x *nameIndex) present(doc *Document) []bool {
 	out := make([]bool, len(x.names))
-	for n := range doc.byName {
-		if i, ok := x.index[n]; ok {
+	for _, n := range doc.byName.names {
+		if i, ok := x.index[nodeName{n, false}]; ok {
 			out[i] = true
+		}
+	}
+	if !x.attrs {
+		return out
+	}
+	for _, n := range doc.all {
+		for _, a := range n.Attrs {
+			if i, ok := x.index[nodeName{elemName{a.Space, a.Local}, true}]; ok {
+				out[i] = true
+			}
 		}
 	}
 	return out
@@ -74,7 +93,7 @@ func (s *Schema) deciderOf(test expr) *decider {
 // effective boolean value of e equal value without an error on any context element. It
 // follows the evaluation order of truth: the left operand of or and and is evaluated first,
 // so only its names can decide.
-func (s *Schema) absentMakes(e expr, value bool) []elemName {
+func (s *Schema) absentMakes(e expr, value bool) []nodeName {
 	switch x := e.(type) {
 	case exOr:
 		if value {
@@ -110,17 +129,17 @@ func (s *Schema) absentMakes(e expr, value bool) []elemName {
 	return nil
 }
 
-// emptiedBy lists element names any of which, missing from a document, makes the path e
-// select nothing: the names of its child and descendant steps reached by steps that cannot
-// fail (see ctx.plainSteps) and have no predicate, that step's own predicates not evaluated
-// when it finds nothing.
-func (s *Schema) emptiedBy(e expr) []elemName {
+// emptiedBy lists element and attribute names any of which, missing from a document, makes
+// the path e select nothing: the names of its child, descendant and attribute steps reached
+// by steps that cannot fail (see ctx.plainSteps) and have no predicate, that step's own
+// predicates not evaluated when it finds nothing.
+func (s *Schema) emptiedBy(e expr) []nodeName {
 	p, ok := e.(exPath)
 	if !ok {
 		return nil
 	}
 	c := &ctx{env: s.env}
-	var names []elemName
+	var names []nodeName
 	for i, st := range p.steps {
 		step, isStep := st.(exStep)
 		if !isStep {
@@ -129,12 +148,18 @@ func (s *Schema) emptiedBy(e expr) []elemName {
 			}
 			break
 		}
-		if !c.resolvable(step.test) || !axes[step.axis] && step.axis != "descendant-attribute" {
+		if !c.resolvable(step.test) || !knownAxis(step.axis) {
 			break
 		}
 		t := step.test
-		if (step.axis == "child" || step.axis == "descendant") && t.kind == "name" && t.local != "*" && t.prefix != "*" {
-			names = append(names, elemName{s.env.ns[t.prefix], t.local})
+		if t.kind == "name" && t.local != "*" && t.prefix != "*" {
+			name := elemName{s.env.ns[t.prefix], t.local}
+			switch step.axis {
+			case "child", "descendant":
+				names = append(names, nodeName{name, false})
+			case "attribute", "descendant-attribute":
+				names = append(names, nodeName{name, true})
+			}
 		}
 		if len(step.preds) > 0 {
 			break

@@ -2,7 +2,10 @@ package schematron
 
 // Axis steps and node tests: what a path step selects from a node.
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // step evaluates one axis step from n; the result is in document order.
 func (c *ctx) step(n *Node, s exStep) seq {
@@ -13,6 +16,14 @@ func (c *ctx) step(n *Node, s exStep) seq {
 	var d *ctx // the context of the inline predicates, one for the step
 	if inline {
 		d = &ctx{pos: 1, size: 1, vars: c.vars, env: c.env, root: c.root, all: c.all, byName: c.byName}
+		if candidates, ok := c.bySuffix(n, s); ok {
+			for _, m := range candidates {
+				if d.holds(m, s.preds) {
+					out = append(out, m)
+				}
+			}
+			return out
+		}
 	}
 	reverse := c.walk(n, s, func(m *Node) bool {
 		if !inline || d.holds(m, s.preds) {
@@ -29,6 +40,61 @@ func (c *ctx) step(n *Node, s exStep) seq {
 	return out
 }
 
+// bySuffix lists, in document order, the only elements a descendant step such as
+// //*[ends-with(name(), 'Amount') and …] can select from n: those whose local name has the
+// suffix, from the name index rather than testing every node. ok is false for any other
+// step. A suffix without a colon ends the name (prefix:local) exactly when it ends the local
+// name, and the predicate is false, with no error, for every other element: its first
+// operand is evaluated first.
+func (c *ctx) bySuffix(n *Node, s exStep) (list []*Node, ok bool) {
+	t := s.test
+	if s.axis != "descendant" && s.axis != "descendant-or-self" || n.Kind == AttributeNode ||
+		t.kind != "name" || t.local != "*" || len(s.preds) == 0 {
+		return nil, false
+	}
+	uri := t.uri
+	if t.prefix != "*" && !t.bound {
+		if uri, ok = c.env.ns[t.prefix]; !ok {
+			return nil, false
+		}
+	}
+	first := s.preds[0]
+	for {
+		and, isAnd := first.(exAnd)
+		if !isAnd {
+			break
+		}
+		first = and.l
+	}
+	call, isCall := first.(exCall)
+	if !isCall || builtin(call.name) != "ends-with" || c.userFunc(call.name) {
+		return nil, false
+	}
+	suffix, ok := c.nameSuffixOf(call)
+	if !ok || strings.Contains(suffix, ":") {
+		return nil, false
+	}
+	from := n.at + 1
+	if s.axis == "descendant-or-self" {
+		from = n.at
+	}
+	for i, name := range c.byName.names {
+		nodes := c.byName.lists[i]
+		if t.prefix != "*" && name.space != uri || !strings.HasSuffix(name.local, suffix) {
+			continue
+		}
+		i, _ := slices.BinarySearchFunc(nodes, from, func(m *Node, at int32) int { return int(m.at - at) })
+		for _, m := range nodes[i:] {
+			if m.at >= n.end {
+				break
+			}
+			list = append(list, m)
+		}
+	}
+	slices.SortFunc(list, func(a, b *Node) int { return int(a.at - b.at) })
+	return list, true
+}
+
 // holds reports whether every predicate is true of m, tested on its own: c, at position 1
 // of 1, becomes m's context (no evaluation keeps a context past its call).
 func (c *ctx) holds(m *Node, preds []expr) bool {
@@ -41,6 +107,11 @@ func (c *ctx) holds(m *Node, preds []expr) bool {
 	return true
 }
 
+// manyChildren is the number of children above which a child step looks its name up in
+// the name index rather than testing each child: below it, the lookup (hashing a namespace
+// URI) costs more than the tests.
+const manyChildren = 32
+
 // walk calls visit with each node of the axis of s from n that passes its node test (its
 // predicates are the caller's), in the order of the axis, until visit returns false.
 // reverse tells that this order is the reverse of document order.
@@ -51,8 +122,10 @@ func (c *ctx) walk(n *Node, s exStep, visit func(*Node) bool) (reverse bool) {
 	t := s.test
 	resolved, uri := false, ""
 	if t.kind == "name" {
-		switch t.prefix {
-		case "*", "":
+		switch {
+		case t.bound:
+			uri, resolved = t.uri, true
+		case t.prefix == "*" || t.prefix == "":
 			resolved = true
 		default:
 			uri, resolved = c.env.ns[t.prefix]
@@ -70,12 +143,12 @@ func (c *ctx) walk(n *Node, s exStep, visit func(*Node) bool) (reverse bool) {
 	}
 	switch s.axis {
 	case "child":
-		if resolved && t.local != "*" && t.prefix != "*" && n.Kind != AttributeNode {
+		if resolved && t.local != "*" && t.prefix != "*" && n.Kind != AttributeNode && len(n.Children) > manyChildren {
 			// The elements of that name within n's subtree, when fewer than n's children:
 			// those whose parent is n are its matching children, in document order.
-			list := c.byName[elemName{uri, t.local}]
-			i, _ := slices.BinarySearchFunc(list, n.at+1, func(m *Node, at int) int { return m.at - at })
-			j, _ := slices.BinarySearchFunc(list[i:], n.end, func(m *Node, at int) int { return m.at - at })
+			list := c.byName.elements(elemName{uri, t.local})
+			i, _ := slices.BinarySearchFunc(list, n.at+1, func(m *Node, at int32) int { return int(m.at - at) })
+			j, _ := slices.BinarySearchFunc(list[i:], n.end, func(m *Node, at int32) int { return int(m.at - at) })
 			if j <= len(n.Children) {
 				for _, m := range list[i : i+j] {
 					if m.Parent == n {
@@ -135,8 +208,8 @@ func (c *ctx) walk(n *Node, s exStep, visit func(*Node) bool) (reverse bool) {
 		}
 		if resolved && t.local != "*" && t.prefix != "*" {
 			// Only elements of that name can match: walk their list within n's subtree.
-			list := c.byName[elemName{uri, t.local}]
-			i, _ := slices.BinarySearchFunc(list, from, func(m *Node, at int) int { return m.at - at })
+			list := c.byName.elements(elemName{uri, t.local})
+			i, _ := slices.BinarySearchFunc(list, from, func(m *Node, at int32) int { return int(m.at - at) })
 			for _, m := range list[i:] {
 				if m.at >= n.end {
 					break

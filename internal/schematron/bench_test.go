@@ -29,3 +29,21 @@ func BenchmarkRunUBLSyntax(b *testing.B) {
 		s.Run(doc)
 	}
 }
+
+// BenchmarkReadUBL parses the first official UBL example into a Document (the scanner),
+// releasing each document as the readers do.
+func BenchmarkReadUBL(b *testing.B) {
+	data, err := os.ReadFile("../../../shared/examples/invoices/ubl/ubl-tc434-example1.xml")
+	if err != nil {
+		b.Skip(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		doc, err := Read(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		doc.Release()
+	}
+}

@@ -60,7 +60,7 @@ type ctx struct {
 	env       *env
 	root      *Node
 	all       []*Node // the document's nodes but attributes, in document order
-	byName    map[elemName][]*Node
+	byName    *elementIndex
 }
 
 func (c *ctx) with(it item, pos, size int) *ctx {
@@ -223,10 +223,10 @@ func (c *ctx) path(x exPath) seq {
 
 // docOrder sorts nodes into document order and removes duplicates.
 func docOrder(s seq) seq {
-	if len(s) < 2 {
+	if len(s) < 2 || inDocOrder(s) {
 		return s
 	}
-	slices.SortFunc(s, func(a, b item) int { return a.(*Node).order - b.(*Node).order })
+	slices.SortFunc(s, func(a, b item) int { return int(a.(*Node).order - b.(*Node).order) })
 	out := s[:1]
 	for _, v := range s[1:] {
 		if v.(*Node) != out[len(out)-1].(*Node) {
@@ -234,6 +234,17 @@ func docOrder(s seq) seq {
 		}
 	}
 	return out
+}
+
+// inDocOrder reports whether the nodes of s are already in document order without
+// duplicates, as child steps from nodes of one depth give them.
+func inDocOrder(s seq) bool {
+	for i := 1; i < len(s); i++ {
+		if s[i-1].(*Node).order >= s[i].(*Node).order {
+			return false
+		}
+	}
+	return true
 }
 
 // filter keeps the items of s for which every predicate holds, in turn.

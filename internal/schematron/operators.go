@@ -28,7 +28,7 @@ func (c *ctx) compare(x exCmp) seq {
 		}
 		return seq{compareAtomic(x.op, a, b)}
 	}
-	op := map[string]string{"=": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}[x.op]
+	op := valueOp(x.op)
 	for _, a := range l {
 		for _, b := range r {
 			aa, bb := a, b
@@ -50,6 +50,25 @@ func (c *ctx) compare(x exCmp) seq {
 	return seq{false}
 }
 
+// valueOp is the value comparison operator of a general one ("<=": "le").
+func valueOp(general string) string {
+	switch general {
+	case "=":
+		return "eq"
+	case "!=":
+		return "ne"
+	case "<":
+		return "lt"
+	case "<=":
+		return "le"
+	case ">":
+		return "gt"
+	case ">=":
+		return "ge"
+	}
+	return ""
+}
+
 // castLike casts an untyped value to the type of other (general comparison rules).
 func castLike(u untyped, other item) item {
 	switch other.(type) {
@@ -61,35 +80,44 @@ func castLike(u untyped, other item) item {
 	return string(u)
 }
 
+// compareAtomic compares two atomic values: two decimals exactly, a decimal with anything
+// else as a double. The doubles are kept out of interfaces (boxing one allocates), so that
+// comparing a count with a literal allocates nothing.
 func compareAtomic(op string, a, b item) bool {
+	ad, aDec := a.(dec)
+	bd, bDec := b.(dec)
+	if aDec && bDec {
+		return cmpResult(op, ad.d.Cmp(bd.d))
+	}
+	af, aNum := a.(float64)
+	if aDec {
+		af, aNum = ad.d.InexactFloat64(), true
+	}
+	_, bNum := b.(float64)
+	bNum = bNum || bDec
 	var c int
-	if ad, ok := a.(dec); ok {
-		if bd, ok := b.(dec); ok {
-			return cmpResult(op, ad.d.Cmp(bd.d))
+	if av, isBool := a.(bool); !aNum && isBool {
+		bv := toBool(b)
+		if bDec {
+			f := bd.d.InexactFloat64()
+			bv = f != 0 && !math.IsNaN(f) // toBool of the double
 		}
-		a = ad.d.InexactFloat64()
+		c = cmpBool(av, bv)
+		return cmpResult(op, c)
 	}
-	if bd, ok := b.(dec); ok {
-		b = bd.d.InexactFloat64()
-	}
-	switch av := a.(type) {
-	case float64:
-		bv := toNumber(b)
-		if math.IsNaN(av) || math.IsNaN(bv) {
+	switch {
+	case aNum || bNum:
+		// toNumber of a decimal is its double, and of a double itself.
+		if !aNum {
+			af = toNumber(a)
+		}
+		bf := toNumber(b)
+		if math.IsNaN(af) || math.IsNaN(bf) {
 			return op == "ne"
 		}
-		c = cmpFloat(av, bv)
-	case bool:
-		bv := toBool(b)
-		c = cmpBool(av, bv)
+		c = cmpFloat(af, bf)
 	default:
-		if bf, ok := b.(float64); ok {
-			af := toNumber(a)
-			if math.IsNaN(af) || math.IsNaN(bf) {
-				return op == "ne"
-			}
-			c = cmpFloat(af, bf)
-		} else if bb, ok := b.(bool); ok {
+		if bb, ok := b.(bool); ok {
 			c = cmpBool(toBool(a), bb)
 		} else {
 			c = strings.Compare(toString(a), toString(b))

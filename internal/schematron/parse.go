@@ -61,6 +61,7 @@ type (
 	exPath struct {
 		abs   bool
 		steps []expr // exStep or a filter expression
+		plain plainness
 	}
 	exStep struct {
 		axis  string
@@ -73,11 +74,24 @@ type (
 	}
 )
 
+// plainness tells whether a path is plain (see ctx.plainStart), once env.resolve has
+// found out: the evaluation asks it of every path it meets.
+type plainness uint8
+
+const (
+	plainUnknown plainness = iota
+	plainYes
+	plainNo
+)
+
 // nodeTest is a name test or a kind test.
 type nodeTest struct {
 	kind   string // "name", "node", "text", "element", "attribute", "comment", "document-node"
 	prefix string // "*" for any namespace
 	local  string // "*" for any name
+	// bound tells that prefix is declared and uri is its namespace (see env.resolve).
+	bound bool
+	uri   string
 }
 
 type parser struct {
@@ -358,6 +372,17 @@ func (p *parser) cast() expr {
 var kindTests = map[string]bool{"node": true, "text": true, "element": true, "attribute": true, "comment": true,
 	"document-node": true, "processing-instruction": true}
 
+// knownAxis reports whether the evaluator walks axis: those of axes and the descendant
+// attribute step optimize makes.
+func knownAxis(axis string) bool {
+	switch axis {
+	case "child", "descendant", "descendant-or-self", "self", "parent", "ancestor", "ancestor-or-self",
+		"attribute", "following", "following-sibling", "preceding", "preceding-sibling", "descendant-attribute":
+		return true
+	}
+	return false
+}
+
 var axes = map[string]bool{"child": true, "descendant": true, "descendant-or-self": true, "self": true, "parent": true,
 	"ancestor": true, "ancestor-or-self": true, "attribute": true, "following": true, "following-sibling": true,
 	"preceding": true, "preceding-sibling": true}
@@ -415,7 +440,7 @@ func (p *parser) path() expr {
 			return steps[0]
 		}
 	}
-	return exPath{abs, steps}
+	return exPath{abs: abs, steps: steps}
 }
 
 func descendantOrSelf() exStep {

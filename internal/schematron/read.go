@@ -1,13 +1,14 @@
 package schematron
 
-// One pass over the bytes of a document building both trees a reader needs: the etree
-// document its bindings walk and the Document the rules are evaluated on. encoding/xml,
-// under etree, costs more than the rest of reading an invoice; the documents the product
-// reads are plain (UTF-8, no DTD, ASCII names), and this scanner reads exactly those. It
-// gives up on anything else, a malformed document included, and Read then parses with etree,
-// so that every document gets the trees and the errors it always had.
+// One pass over the bytes of a document building the one tree both the rules and the
+// bindings' readers walk. encoding/xml, under etree, costs more than the rest of reading an
+// invoice; the documents the product reads are plain (UTF-8, no DTD, ASCII names), and this
+// scanner reads exactly those. It gives up on anything else, a malformed document included,
+// and Read then parses with etree, so that every document gets the tree and the error it
+// always had.
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -15,17 +16,17 @@ import (
 	"github.com/beevik/etree"
 )
 
-// Read parses data into an etree document and the Document of the same tree (as FromEtree
-// builds it). The error is etree's.
-func Read(data []byte) (*etree.Document, *Document, error) {
-	if doc, sdoc, ok := scan(data); ok {
-		return doc, sdoc, nil
+// Read parses data into a Document, as FromEtree builds it from etree's tree; the error is
+// etree's. The Document may have no root element (see Element).
+func Read(data []byte) (*Document, error) {
+	if d, ok := Scan(data); ok {
+		return d, nil
 	}
 	doc := etree.NewDocument()
 	if err := doc.ReadFromBytes(data); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return doc, FromEtree(doc), nil
+	return FromEtree(doc), nil
 }
 
 const xmlNamespace = "http://www.w3.org/XML/1998/namespace"
@@ -38,121 +39,134 @@ const maxScanDepth = 1000
 type scanner struct {
 	src   string
 	i     int
-	doc   *etree.Document
 	sdoc  *Document
 	open  []openElement
 	scope []binding // namespace declarations in scope, innermost last
-	order int
+	order int32
 	slab  slabs
 	attrs []scannedAttr // the attributes of the start tag being read
-	// The etree tokens in document order with their parents (numbers into parents, 0 the
-	// document), linked at the end as the nodes are, by link.
-	tokens  []pendingToken
-	parents []*etree.Element
+	// The elements with the number of their expanded name, from which link builds the
+	// document's name index, and the numbers: by qualified name as written (a short key,
+	// right while the prefix keeps its namespace), by expanded name.
+	elems   []numberedElement
+	byQName map[string]nameNumber
+	recent  [64]recentName
+}
+
+type numberedElement struct {
+	n    *Node
+	name int32
+}
+
+type nameNumber struct {
+	space  string
+	number int32
+}
+
+// recentName caches the number of a qualified name: a direct-mapped cache in front of
+// byQName, whose hashing cost more than the rest of reading a start tag.
+type recentName struct {
+	qname string
+	nameNumber
 }
 
 type openElement struct {
 	qname string
-	e     *etree.Element
-	num   int32 // its number in scanner.parents
 	n     *Node
 	scope int // len(scope) before the element's declarations
-}
-
-type pendingToken struct {
-	token  etree.Token
-	parent int32
 }
 
 type binding struct{ prefix, uri string }
 
 type scannedAttr struct{ qname, prefix, local, value string }
 
-// slabs allocate the nodes of a document in blocks rather than one by one.
-type slabs struct {
-	nodes []Node
-	elems []etree.Element
-	texts []etree.CharData
+// declaration tells a namespace declaration (xmlns or xmlns:p), which is no attribute node.
+func (a scannedAttr) declaration() bool {
+	return (a.prefix == "" && a.local == "xmlns") || a.prefix == "xmlns"
 }
 
-const slabSize = 256
-
-func (s *slabs) node() *Node {
-	if len(s.nodes) == cap(s.nodes) {
-		s.nodes = make([]Node, 0, slabSize)
-	}
-	s.nodes = s.nodes[:len(s.nodes)+1]
-	return &s.nodes[len(s.nodes)-1]
-}
-
-func (s *slabs) elem() *etree.Element {
-	if len(s.elems) == cap(s.elems) {
-		s.elems = make([]etree.Element, 0, slabSize)
-	}
-	s.elems = s.elems[:len(s.elems)+1]
-	return &s.elems[len(s.elems)-1]
-}
-
-func (s *slabs) text() *etree.CharData {
-	if len(s.texts) == cap(s.texts) {
-		s.texts = make([]etree.CharData, 0, slabSize)
-	}
-	s.texts = s.texts[:len(s.texts)+1]
-	return &s.texts[len(s.texts)-1]
-}
-
-// scan reads data when it is a document of the plain kind; ok is false for anything else.
-func scan(data []byte) (doc *etree.Document, sdoc *Document, ok bool) {
+// Scan reads data when it is a document of the plain kind (UTF-8, no DTD, ASCII names,
+// nothing but spaces and comments around the root element, well-formed), giving the tree
+// Read gives; ok is false for anything else.
+func Scan(data []byte) (*Document, bool) {
 	s := &scanner{
 		src:   string(data),
-		doc:   etree.NewDocument(),
-		sdoc:  &Document{Root: &Node{Kind: DocumentNode}, byName: map[elemName][]*Node{}},
+		sdoc:  &Document{Root: &Node{Kind: DocumentNode}},
 		scope: []binding{{"xml", xmlNamespace}},
 	}
-	// About one element or text per 25 bytes in the invoices of the examples.
-	s.sdoc.all = append(make([]*Node, 0, len(data)/20), s.sdoc.Root)
-	s.tokens = make([]pendingToken, 0, len(data)/20)
-	s.parents = []*etree.Element{&s.doc.Element}
+	// Tags are about two markups an element, with one text node between markups, and an
+	// invoice has a distinct name every three or four elements.
+	markups := bytes.Count(data, []byte("<"))
+	s.byQName = make(map[string]nameNumber, markups/8)
+	s.sdoc.byName.number = make(map[elemName]int32, markups/8)
+	s.sdoc.all = append(make([]*Node, 0, markups*3/2+2), s.sdoc.Root)
+	s.elems = make([]numberedElement, 0, markups/2+1)
 	if !s.byteOrderMark() || !s.declaration() || !s.content() {
-		return nil, nil, false
+		s.slab.release()
+		return nil, false
 	}
-	s.sdoc.Root.end = len(s.sdoc.all)
+	s.sdoc.Root.end = int32(len(s.sdoc.all))
 	s.link()
-	return s.doc, s.sdoc, true
+	s.sdoc.blocks = s.slab.blocks
+	return s.sdoc, true
 }
 
-// link gives every element its children, etree tokens and nodes, each list allocated at
-// its final size in one array for the document (appending to them while reading made most
-// of the garbage of a read).
+// link gives every node its children, the lists allocated at their final size in one array
+// for the document (appending to them while reading made most of the garbage of a read).
 func (s *scanner) link() {
 	all := s.sdoc.all
-	nodeCounts := make([]int, len(all))
+	nodeCounts := make([]int32, len(all))
 	for _, n := range all[1:] {
 		nodeCounts[n.Parent.at]++
 	}
 	nodes := make([]*Node, 0, len(all)-1)
 	for i, n := range all {
 		if c := nodeCounts[i]; c > 0 {
-			n.Children = nodes[len(nodes) : len(nodes) : len(nodes)+c]
-			nodes = nodes[:len(nodes)+c]
+			n.Children = nodes[len(nodes) : len(nodes) : len(nodes)+int(c)]
+			nodes = nodes[:len(nodes)+int(c)]
 		}
 	}
 	for _, n := range all[1:] {
 		n.Parent.Children = append(n.Parent.Children, n)
 	}
-	tokenCounts := make([]int, len(s.parents))
-	for _, t := range s.tokens {
-		tokenCounts[t.parent]++
+	// The name index, its lists in one array too.
+	x := &s.sdoc.byName
+	nameCounts := make([]int32, len(x.names))
+	for _, e := range s.elems {
+		nameCounts[e.name]++
 	}
-	tokens := make([]etree.Token, 0, len(s.tokens))
-	for i, e := range s.parents {
-		c := tokenCounts[i]
-		e.Child = tokens[len(tokens) : len(tokens) : len(tokens)+c]
-		tokens = tokens[:len(tokens)+c]
+	x.lists = make([][]*Node, len(x.names))
+	elems := make([]*Node, 0, len(s.elems))
+	for i, c := range nameCounts {
+		x.lists[i] = elems[len(elems) : len(elems) : len(elems)+int(c)]
+		elems = elems[:len(elems)+int(c)]
 	}
-	for _, t := range s.tokens {
-		s.parents[t.parent].AddChild(t.token)
+	for _, e := range s.elems {
+		x.lists[e.name] = append(x.lists[e.name], e.n)
 	}
+}
+
+// nameNumber numbers the expanded names of the elements in the order they first occur.
+func (s *scanner) nameNumber(qname, space, local string) int32 {
+	recent := &s.recent[(len(qname)*31+int(qname[len(qname)-1])*7+int(qname[len(qname)/2]))%len(s.recent)]
+	if recent.qname == qname && recent.space == space {
+		return recent.number
+	}
+	n, ok := s.byQName[qname]
+	if !ok || n.space != space {
+		x := &s.sdoc.byName
+		name := elemName{space, local}
+		number, known := x.number[name]
+		if !known {
+			number = int32(len(x.names))
+			x.number[name] = number
+			x.names = append(x.names, name)
+		}
+		n = nameNumber{space, number}
+		s.byQName[qname] = n
+	}
+	*recent = recentName{qname, n}
+	return n.number
 }
 
 const byteOrderMark = "\ufeff"
@@ -171,8 +185,6 @@ func (s *scanner) byteOrderMark() bool {
 	if strings.TrimLeft(lead[len(byteOrderMark):], " \t\r\n") != "" {
 		return false
 	}
-	v, _ := decode(lead)
-	s.charData(v)
 	s.i = end
 	return true
 }
@@ -208,7 +220,6 @@ func (s *scanner) declaration() bool {
 		}
 		rest = tail
 	}
-	s.tokens = append(s.tokens, pendingToken{etree.NewProcInst("xml", inst), 0})
 	s.i += end + 2
 	return true
 }
@@ -255,15 +266,6 @@ func (s *scanner) content() bool {
 		}
 	}
 	return rooted && len(s.open) == 0
-}
-
-// addToken adds an etree token to the innermost open element or the document.
-func (s *scanner) addToken(t etree.Token) {
-	parent := int32(0)
-	if len(s.open) > 0 {
-		parent = s.open[len(s.open)-1].num
-	}
-	s.tokens = append(s.tokens, pendingToken{t, parent})
 }
 
 func (s *scanner) parentNode() *Node {
@@ -315,11 +317,9 @@ func (s *scanner) cdata() bool {
 	return ok
 }
 
-// charData adds a text token to the etree parent and, inside the root, a text node.
+// charData adds a text node inside the root (text outside it is only whitespace, which
+// no node holds).
 func (s *scanner) charData(v string) {
-	cd := s.slab.text()
-	cd.SetData(v)
-	s.addToken(cd)
 	if len(s.open) == 0 {
 		return
 	}
@@ -329,14 +329,13 @@ func (s *scanner) charData(v string) {
 	s.add(n)
 }
 
-// comment reads a comment: an etree token, no node (the rules do not see comments).
+// comment reads a comment: no node (neither the rules nor the readers see comments).
 func (s *scanner) comment() bool {
 	start := s.i + len("<!--")
 	end := strings.Index(s.src[start:], "--")
 	if end < 0 || start+end+2 >= len(s.src) || s.src[start+end+2] != '>' {
 		return false
 	}
-	s.addToken(etree.NewComment(s.src[start : start+end]))
 	s.i = start + end + len("-->")
 	return true
 }
@@ -344,7 +343,7 @@ func (s *scanner) comment() bool {
 // add appends a node that is not an attribute to the document order (link gives it to its
 // parent).
 func (s *scanner) add(n *Node) {
-	n.at = len(s.sdoc.all)
+	n.at = int32(len(s.sdoc.all))
 	n.end = n.at + 1
 	s.sdoc.all = append(s.sdoc.all, n)
 }
@@ -369,20 +368,11 @@ func (s *scanner) startTag() bool {
 			s.scope = append(s.scope, binding{a.local, a.value})
 		}
 	}
-	o.e = s.slab.elem()
-	o.e.Space, o.e.Tag = prefix, local
-	s.addToken(o.e)
-	o.num = int32(len(s.parents))
-	s.parents = append(s.parents, o.e)
 	s.order++
 	o.n = s.slab.node()
-	*o.n = Node{Kind: ElementNode, Space: s.lookup(prefix), Prefix: prefix, Local: local, Parent: s.parentNode(), order: s.order}
-	if prefix != "" {
-		o.n.name = qname
-	}
+	*o.n = Node{Kind: ElementNode, Space: s.lookup(prefix), Local: local, name: qname, Parent: s.parentNode(), order: s.order}
 	s.add(o.n)
-	k := elemName{o.n.Space, local}
-	s.sdoc.byName[k] = append(s.sdoc.byName[k], o.n)
+	s.elems = append(s.elems, numberedElement{o.n, s.nameNumber(qname, o.n.Space, local)})
 	s.attributeNodes(o)
 	if empty {
 		s.scope = s.scope[:o.scope]
@@ -392,17 +382,21 @@ func (s *scanner) startTag() bool {
 	return true
 }
 
-// attributeNodes adds the attributes of the start tag just read to its etree element and,
-// but for namespace declarations, to its node.
+// attributeNodes adds the attributes of the start tag just read, but for namespace
+// declarations, to its node.
 func (s *scanner) attributeNodes(o openElement) {
-	if len(s.attrs) == 0 {
+	count := 0
+	for _, a := range s.attrs {
+		if !a.declaration() {
+			count++
+		}
+	}
+	if count == 0 {
 		return
 	}
-	o.e.Attr = make([]etree.Attr, 0, len(s.attrs))
-	o.n.Attrs = make([]*Node, 0, len(s.attrs))
+	o.n.Attrs = s.slab.pointers(count)
 	for _, a := range s.attrs {
-		o.e.CreateAttr(a.qname, a.value)
-		if (a.prefix == "" && a.local == "xmlns") || a.prefix == "xmlns" {
+		if a.declaration() {
 			continue
 		}
 		space := ""
@@ -414,7 +408,7 @@ func (s *scanner) attributeNodes(o openElement) {
 		}
 		s.order++
 		n := s.slab.node()
-		*n = Node{Kind: AttributeNode, Space: space, Prefix: a.prefix, Local: a.local, Value: a.value, Parent: o.n, order: s.order}
+		*n = Node{Kind: AttributeNode, Space: space, Local: a.local, name: a.qname, Value: a.value, Parent: o.n, order: s.order}
 		o.n.Attrs = append(o.n.Attrs, n)
 	}
 }
@@ -492,7 +486,7 @@ func (s *scanner) endTag() bool {
 		return false
 	}
 	s.i++
-	o.n.end = len(s.sdoc.all)
+	o.n.end = int32(len(s.sdoc.all))
 	s.scope = s.scope[:o.scope]
 	s.open = s.open[:len(s.open)-1]
 	return true

@@ -5,7 +5,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -162,8 +161,9 @@ func (s *Schema) compile() error {
 		e, err := compile(src)
 		if err != nil {
 			errs = append(errs, err)
+			return e
 		}
-		return e
+		return s.env.resolve(e)
 	}
 	for i := range s.Lets {
 		s.Lets[i].expr = comp(s.Lets[i].Value)
@@ -185,7 +185,7 @@ func (s *Schema) compile() error {
 		}
 		for _, r := range p.Rules {
 			if c := comp(r.Context); c != nil {
-				r.match = matcher(c)
+				r.match = s.env.resolve(matcher(c))
 			}
 			for i := range r.Lets {
 				r.Lets[i].expr = comp(r.Lets[i].Value)
@@ -241,7 +241,7 @@ func optimize(p exPath) exPath {
 // order.
 func (s *Schema) Run(doc *Document) []Failure {
 	var out []Failure
-	root := &ctx{item: doc.Root, pos: 1, size: 1, env: s.env, root: doc.Root, all: doc.all, byName: doc.byName}
+	root := &ctx{item: doc.Root, pos: 1, size: 1, env: s.env, root: doc.Root, all: doc.all, byName: &doc.byName}
 	// Lets of the schema and of every pattern are global variables.
 	var globals *scope
 	var globalErr error
@@ -270,13 +270,19 @@ func (s *Schema) Run(doc *Document) []Failure {
 		return out
 	}
 	for _, p := range s.Patterns {
-		type fired struct {
-			node *Node
-			rule *Rule
-		}
-		claimed := make([]bool, len(doc.all)) // by Node.at: elements are never attributes
-		var hits []fired
-		for _, r := range p.Rules {
+		// The rule firing at each element, by Node.at (elements are never attributes): the
+		// first whose context matches it, 1 + its index. Visiting them by position is
+		// visiting them in document order, as the stylesheet's traversal does.
+		firing := make([]int32, len(doc.all))
+		for i, r := range p.Rules {
+			mark := func(n *Node) {
+				if n.Kind == ElementNode && firing[n.at] == 0 {
+					firing[n.at] = int32(i + 1)
+				}
+			}
+			if root.eachPlain(r.match, mark) {
+				continue
+			}
 			nodes, err := safeEval(root, r.match)
 			if err != nil {
 				// The stylesheet would stop: every assert of the rule fails with the error.
@@ -286,24 +292,20 @@ func (s *Schema) Run(doc *Document) []Failure {
 				continue
 			}
 			for _, it := range nodes {
-				n, ok := it.(*Node)
-				if !ok || n.Kind != ElementNode || claimed[n.at] {
-					continue
+				if n, ok := it.(*Node); ok {
+					mark(n)
 				}
-				claimed[n.at] = true
-				hits = append(hits, fired{n, r})
 			}
 		}
-		// Document order, as the stylesheet's traversal visits them.
-		byOrder := func(a, b fired) int { return a.node.order - b.node.order }
-		if !slices.IsSortedFunc(hits, byOrder) {
-			slices.SortFunc(hits, byOrder)
-		}
-		for _, h := range hits {
-			c := root.with(h.node, 1, 1)
-			vals := make([]seq, len(h.rule.Lets))
+		for at, fires := range firing {
+			if fires == 0 {
+				continue
+			}
+			node, rule := doc.all[at], p.Rules[fires-1]
+			c := root.with(node, 1, 1)
+			vals := make([]seq, len(rule.Lets))
 			var letErr error
-			for i, l := range h.rule.Lets {
+			for i, l := range rule.Lets {
 				v, err := safeEval(c, l.expr)
 				if err != nil && letErr == nil {
 					letErr = fmt.Errorf("$%s: %w", l.Name, err)
@@ -313,14 +315,14 @@ func (s *Schema) Run(doc *Document) []Failure {
 			}
 			if letErr != nil {
 				// The stylesheet would stop: every assert of the rule fails with the error.
-				for _, a := range h.rule.Asserts {
-					out = append(out, Failure{Assert: a, Node: h.node, Err: letErr})
+				for _, a := range rule.Asserts {
+					out = append(out, Failure{Assert: a, Node: node, Err: letErr})
 				}
 				continue
 			}
 			bindings := func() []Binding {
 				var bs []Binding
-				for i, l := range h.rule.Lets {
+				for i, l := range rule.Lets {
 					b := Binding{Name: l.Name}
 					for _, it := range vals[i] {
 						b.Values = append(b.Values, toString(it))
@@ -329,18 +331,18 @@ func (s *Schema) Run(doc *Document) []Failure {
 				}
 				return bs
 			}
-			for _, a := range h.rule.Asserts {
+			for _, a := range rule.Asserts {
 				ok, decided := a.decide.decided(present)
 				var err error
 				if !decided {
 					ok, err = safeTruth(c, a.test)
 				}
 				if err != nil {
-					out = append(out, Failure{Assert: a, Node: h.node, Err: err})
+					out = append(out, Failure{Assert: a, Node: node, Err: err})
 					continue
 				}
 				if ok == a.Report {
-					out = append(out, Failure{Assert: a, Node: h.node, Lets: bindings()})
+					out = append(out, Failure{Assert: a, Node: node, Lets: bindings()})
 				}
 			}
 		}
@@ -383,7 +385,8 @@ func (s *Schema) Eval(doc *Document, src string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := safeEval(&ctx{item: doc.Root, pos: 1, size: 1, env: s.env, root: doc.Root, all: doc.all, byName: doc.byName}, e)
+	e = s.env.resolve(e)
+	v, err := safeEval(&ctx{item: doc.Root, pos: 1, size: 1, env: s.env, root: doc.Root, all: doc.all, byName: &doc.byName}, e)
 	if err != nil {
 		return nil, err
 	}

@@ -30,29 +30,30 @@ const (
 // Node is a node of a parsed document: the document itself, an element, an attribute or a
 // text node. Names are resolved: Space is the namespace URI.
 type Node struct {
-	Kind     Kind
 	Space    string // namespace URI of an element or attribute
-	Prefix   string // the prefix the document used (name() shows it)
 	Local    string
 	Value    string // text of a text node, value of an attribute
 	Parent   *Node
 	Children []*Node // elements and text, in document order
 	Attrs    []*Node
-	name     string // prefix:local, made once when the tree is built (name() is called per node)
-	order    int    // position in document order
-	at, end  int    // the node is all[at] of its document, its descendants all[at+1:end]
+	name     string // the name as the document wrote it, made once (name() is called per node)
+	Kind     Kind
+	// Positions, 32 bits so that the fields above stay with Kind in one word: a read makes
+	// a node every 20 bytes of the document, most of them the text between elements.
+	order   int32 // position in document order
+	at, end int32 // the node is all[at] of its document, its descendants all[at+1:end]
 }
 
 // Name is the node's name as the document wrote it (prefix:local), "" for text and
 // document nodes.
-func (n *Node) Name() string {
-	if n.Prefix == "" {
-		return n.Local
+func (n *Node) Name() string { return n.name }
+
+// Prefix is the prefix of the node's name as the document wrote it, "" for none.
+func (n *Node) Prefix() string {
+	if len(n.name) > len(n.Local) {
+		return n.name[:len(n.name)-len(n.Local)-1]
 	}
-	if n.name != "" {
-		return n.name
-	}
-	return n.Prefix + ":" + n.Local
+	return ""
 }
 
 // StringValue is the node's string value: the concatenated text of an element or
@@ -75,6 +76,49 @@ func (n *Node) StringValue() string {
 	}
 	walk(n)
 	return b.String()
+}
+
+// Text is the text before n's first child element, as etree's Element.Text gives it: what
+// the readers take as an element's value.
+func (n *Node) Text() string {
+	first := ""
+	var b []byte
+	for i, c := range n.Children {
+		if c.Kind != TextNode {
+			break
+		}
+		if i == 0 {
+			first = c.Value
+			continue
+		}
+		if b == nil {
+			b = append(make([]byte, 0, 64), first...)
+		}
+		b = append(b, c.Value...)
+	}
+	if b != nil {
+		return string(b)
+	}
+	return first
+}
+
+// AttrValue is the value of n's first attribute of that local name, whatever its namespace
+// (as etree's SelectAttrValue without a prefix), "" when it has none.
+func (n *Node) AttrValue(local string) string {
+	if a := n.Attr(local); a != nil {
+		return a.Value
+	}
+	return ""
+}
+
+// Attr is n's first attribute of that local name, whatever its namespace, or nil.
+func (n *Node) Attr(local string) *Node {
+	for _, a := range n.Attrs {
+		if a.Local == local {
+			return a
+		}
+	}
+	return nil
 }
 
 // Elements returns the child elements of n.
@@ -130,29 +174,71 @@ type Document struct {
 	all  []*Node
 	// The elements by namespace URI and local name, each list in document order, so that
 	// //cac:X finds its elements without testing every node of the document.
-	byName map[elemName][]*Node
+	byName elementIndex
+	blocks [][]Node // the node blocks of a scanned document (see Release)
 }
 
 // elemName is an element's expanded name: namespace URI and local name.
 type elemName struct{ space, local string }
 
-// Parse reads an XML document.
+// elementIndex lists a document's elements by expanded name, each list in document order.
+// The names are numbered in the order they first occur.
+type elementIndex struct {
+	number map[elemName]int32
+	names  []elemName // by number
+	lists  [][]*Node  // by number
+}
+
+// elements is the list of the elements of that name, nil when there are none.
+func (x *elementIndex) elements(name elemName) []*Node {
+	if i, ok := x.number[name]; ok {
+		return x.lists[i]
+	}
+	return nil
+}
+
+// add appends an element of that name.
+func (x *elementIndex) add(name elemName, n *Node) {
+	i, ok := x.number[name]
+	if !ok {
+		if x.number == nil {
+			x.number = map[elemName]int32{}
+		}
+		i = int32(len(x.names))
+		x.number[name] = i
+		x.names = append(x.names, name)
+		x.lists = append(x.lists, nil)
+	}
+	x.lists[i] = append(x.lists[i], n)
+}
+
+// Parse reads an XML document that has a root element.
 func Parse(data []byte) (*Document, error) {
-	doc, d, err := Read(data)
+	d, err := Read(data)
 	if err != nil {
 		return nil, err
 	}
-	if doc.Root() == nil {
+	if d.Element() == nil {
 		return nil, fmt.Errorf("no root element")
 	}
 	return d, nil
+}
+
+// Element is the root element of d, nil when it has none.
+func (d *Document) Element() *Node {
+	for _, c := range d.Root.Children {
+		if c.Kind == ElementNode {
+			return c
+		}
+	}
+	return nil
 }
 
 // FromEtree builds a Document from an etree document, resolving namespace prefixes. It
 // must be called before anything rewrites the elements' prefixes.
 func FromEtree(doc *etree.Document) *Document {
 	root := &Node{Kind: DocumentNode}
-	order := 0
+	var order int32
 	var build func(parent *Node, e *etree.Element, scope map[string]string)
 	build = func(parent *Node, e *etree.Element, scope map[string]string) {
 		copied := false
@@ -173,10 +259,7 @@ func FromEtree(doc *etree.Document) *Document {
 			}
 		}
 		order++
-		n := &Node{Kind: ElementNode, Space: scope[e.Space], Prefix: e.Space, Local: e.Tag, Parent: parent, order: order}
-		if e.Space != "" {
-			n.name = e.Space + ":" + e.Tag
-		}
+		n := &Node{Kind: ElementNode, Space: scope[e.Space], Local: e.Tag, name: e.FullTag(), Parent: parent, order: order}
 		parent.Children = append(parent.Children, n)
 		for _, a := range e.Attr {
 			if (a.Space == "" && a.Key == "xmlns") || a.Space == "xmlns" {
@@ -190,7 +273,7 @@ func FromEtree(doc *etree.Document) *Document {
 					space = "http://www.w3.org/XML/1998/namespace"
 				}
 			}
-			n.Attrs = append(n.Attrs, &Node{Kind: AttributeNode, Space: space, Prefix: a.Space, Local: a.Key, Value: a.Value, Parent: n, order: order})
+			n.Attrs = append(n.Attrs, &Node{Kind: AttributeNode, Space: space, Local: a.Key, name: a.FullKey(), Value: a.Value, Parent: n, order: order})
 		}
 		for _, t := range e.Child {
 			switch c := t.(type) {
@@ -207,21 +290,21 @@ func FromEtree(doc *etree.Document) *Document {
 			build(root, e, map[string]string{"xml": "http://www.w3.org/XML/1998/namespace"})
 		}
 	}
-	d := &Document{Root: root, byName: map[elemName][]*Node{}}
+	d := &Document{Root: root}
 	// Every node but attributes in document order, so that descendant, preceding and
 	// following are slices of it.
 	var index func(n *Node)
 	index = func(n *Node) {
-		n.at = len(d.all)
+		n.at = int32(len(d.all))
 		d.all = append(d.all, n)
 		if n.Kind == ElementNode {
 			k := elemName{n.Space, n.Local}
-			d.byName[k] = append(d.byName[k], n)
+			d.byName.add(k, n)
 		}
 		for _, c := range n.Children {
 			index(c)
 		}
-		n.end = len(d.all)
+		n.end = int32(len(d.all))
 	}
 	index(root)
 	return d

@@ -23,8 +23,46 @@ func (c *ctx) truth(e expr) bool {
 		if v, ok := c.callTruth(x); ok {
 			return v
 		}
+	case exCmp:
+		if v, ok := c.compareCount(x); ok {
+			return v
+		}
 	}
 	return ebv(c.eval(e))
+}
+
+// compareCount is the value of a comparison of count(P), P a plain path (see countPlain),
+// with a number literal, "count(cac:Note) <= 1", the shape of most syntax rules: both
+// operands are single numbers, so that the general and the value comparison are the one
+// comparison of the two, which cannot fail.
+func (c *ctx) compareCount(x exCmp) (v, ok bool) {
+	count, lit := x.l, x.r
+	swapped := false
+	if _, isLit := count.(exLiteral); isLit {
+		count, lit, swapped = x.r, x.l, true
+	}
+	call, isCall := count.(exCall)
+	l, isLit := lit.(exLiteral)
+	if !isCall || !isLit || c.userFunc(call.name) {
+		return false, false
+	}
+	switch l.v.(type) {
+	case dec, float64:
+	default:
+		return false, false
+	}
+	n, plain := c.countPlain(call)
+	if !plain {
+		return false, false
+	}
+	op := x.op
+	if x.general {
+		op = valueOp(op)
+	}
+	if swapped {
+		return compareAtomic(op, l.v, float64(n)), true
+	}
+	return compareAtomic(op, float64(n), l.v), true
 }
 
 // callTruth is the truth of the calls truth knows (not, boolean, exists, empty,
@@ -64,6 +102,14 @@ func (c *ctx) callTruth(x exCall) (v, ok bool) {
 // nameSuffix is the literal of ends-with(name(), 'literal') when the context item is a
 // node, the only case where the call is its name's suffix test.
 func (c *ctx) nameSuffix(x exCall) (string, bool) {
+	if _, isNode := c.item.(*Node); !isNode {
+		return "", false
+	}
+	return c.nameSuffixOf(x)
+}
+
+// nameSuffixOf is the literal of ends-with(name(), 'literal'), whatever the context item.
+func (c *ctx) nameSuffixOf(x exCall) (string, bool) {
 	if len(x.args) != 2 {
 		return "", false
 	}
@@ -73,10 +119,7 @@ func (c *ctx) nameSuffix(x exCall) (string, bool) {
 		return "", false
 	}
 	suffix, isString := lit.v.(string)
-	if _, isNode := c.item.(*Node); !isString || !isNode {
-		return "", false
-	}
-	return suffix, true
+	return suffix, isString
 }
 
 // userFunc reports whether a user function has the name of a standard function.
@@ -97,8 +140,13 @@ func builtin(name string) string { return strings.TrimPrefix(name, "fn:") }
 // a path cannot raise an error, so that stopping at its first node skips nothing the full
 // evaluation would report.
 func (c *ctx) plainStart(p exPath) (*Node, bool) {
-	if len(p.steps) == 0 || !c.plainSteps(p.steps) {
+	switch p.plain {
+	case plainNo:
 		return nil, false
+	case plainUnknown:
+		if len(p.steps) == 0 || !c.plainSteps(p.steps) {
+			return nil, false
+		}
 	}
 	if p.abs {
 		return c.root, true
@@ -111,7 +159,7 @@ func (c *ctx) plainSteps(steps []expr) bool {
 	for i, e := range steps {
 		switch s := e.(type) {
 		case exStep:
-			if len(s.preds) > 0 || !c.resolvable(s.test) || !axes[s.axis] && s.axis != "descendant-attribute" {
+			if len(s.preds) > 0 || !c.resolvable(s.test) || !knownAxis(s.axis) {
 				return false
 			}
 			if i > 0 && s.axis != "child" && s.axis != "attribute" && s.axis != "self" {
@@ -152,7 +200,7 @@ func (c *ctx) plainBranch(u exUnion) bool {
 
 // resolvable reports whether testing a node against t cannot fail.
 func (c *ctx) resolvable(t nodeTest) bool {
-	if t.kind != "name" || t.prefix == "*" || t.prefix == "" {
+	if t.bound || t.kind != "name" || t.prefix == "*" || t.prefix == "" {
 		return true
 	}
 	_, ok := c.env.ns[t.prefix]
@@ -220,4 +268,58 @@ func (c *ctx) countFrom(n *Node, steps []expr) int {
 		return true
 	})
 	return total
+}
+
+// eachPlain calls visit with every node a plain path (see plainStart), or a union of plain
+// paths, selects from the context, in no particular order and possibly more than once,
+// building no sequence; ok is false, and nothing is visited, for any other expression. Run
+// marks the elements a rule context matches with it.
+func (c *ctx) eachPlain(e expr, visit func(*Node)) (ok bool) {
+	if !c.isPlain(e) {
+		return false
+	}
+	switch x := e.(type) {
+	case exUnion:
+		c.eachPlain(x.l, visit)
+		c.eachPlain(x.r, visit)
+	case exPath:
+		from, _ := c.plainStart(x)
+		c.eachFrom(from, x.steps, nil, visit)
+	}
+	return true
+}
+
+// isPlain reports whether eachPlain can visit e.
+func (c *ctx) isPlain(e expr) bool {
+	switch x := e.(type) {
+	case exUnion:
+		return x.op == "union" && c.isPlain(x.l) && c.isPlain(x.r)
+	case exPath:
+		_, ok := c.plainStart(x)
+		return ok
+	}
+	return false
+}
+
+// eachFrom visits the nodes the plain steps, followed by then, select from n (see
+// selectsAny).
+func (c *ctx) eachFrom(n *Node, steps, then []expr, visit func(*Node)) {
+	if len(steps) == 0 {
+		if len(then) == 0 {
+			visit(n)
+			return
+		}
+		c.eachFrom(n, then, nil, visit)
+		return
+	}
+	switch s := steps[0].(type) {
+	case exUnion:
+		c.eachFrom(n, branchSteps(s.l), steps[1:], visit)
+		c.eachFrom(n, branchSteps(s.r), steps[1:], visit)
+	case exStep:
+		c.walk(n, s, func(m *Node) bool {
+			c.eachFrom(m, steps[1:], then, visit)
+			return true
+		})
+	}
 }

@@ -3,6 +3,7 @@ package schematron
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/fluxgate/fluxgate/internal/testutil"
@@ -72,7 +73,7 @@ func TestFastPathsAgree(t *testing.T) {
 }
 
 func fastPathsAgree(t *testing.T, s *Schema, doc *Document, name string) (decided, plain int) {
-	root := &ctx{item: doc.Root, pos: 1, size: 1, env: s.env, root: doc.Root, all: doc.all, byName: doc.byName}
+	root := &ctx{item: doc.Root, pos: 1, size: 1, env: s.env, root: doc.Root, all: doc.all, byName: &doc.byName}
 	var globals *scope
 	for _, l := range s.Lets {
 		c := *root
@@ -93,6 +94,22 @@ func fastPathsAgree(t *testing.T, s *Schema, doc *Document, name string) (decide
 	for _, p := range s.Patterns {
 		for _, r := range p.Rules {
 			nodes, err := safeEval(root, r.match)
+			want, wantErr := safeEval(root, withoutSuffixIndex(r.match))
+			if (err == nil) != (wantErr == nil) || !slices.Equal(nodes, want) {
+				t.Fatalf("%s: context %q selects %d nodes (%v), %d walking every node (%v)", name, r.Context, len(nodes), err, len(want), wantErr)
+			}
+			visited := map[*Node]bool{}
+			if root.eachPlain(r.match, func(n *Node) { visited[n] = true }) {
+				plain++
+				if err != nil || len(visited) != len(nodes) {
+					t.Fatalf("%s: context %q: %d nodes visited, %d selected (%v)", name, r.Context, len(visited), len(nodes), err)
+				}
+				for _, it := range nodes {
+					if !visited[it.(*Node)] {
+						t.Fatalf("%s: context %q: a node selected is not visited", name, r.Context)
+					}
+				}
+			}
 			if err != nil {
 				continue
 			}
@@ -157,4 +174,26 @@ func plainPathsAgree(t *testing.T, c *ctx, e expr, what string) int {
 		return 1
 	}
 	return 0
+}
+
+// withoutSuffixIndex is e with the predicates of its steps made to start with true(), so
+// that no step selects its elements by name suffix (see bySuffix): they walk every node.
+func withoutSuffixIndex(e expr) expr {
+	switch x := e.(type) {
+	case exUnion:
+		return exUnion{x.op, withoutSuffixIndex(x.l), withoutSuffixIndex(x.r)}
+	case exPath:
+		steps := make([]expr, len(x.steps))
+		for i, st := range x.steps {
+			steps[i] = withoutSuffixIndex(st)
+		}
+		return exPath{abs: x.abs, steps: steps}
+	case exStep:
+		if len(x.preds) == 0 {
+			return x
+		}
+		preds := append([]expr{exAnd{exCall{"true", nil}, x.preds[0]}}, x.preds[1:]...)
+		return exStep{axis: x.axis, test: x.test, preds: preds}
+	}
+	return e
 }

@@ -5,6 +5,7 @@ package schematron
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -35,8 +36,12 @@ func ebv(s seq) bool {
 	return true
 }
 
-// atomize replaces nodes by their typed value (untyped atomic).
+// atomize replaces nodes by their typed value (untyped atomic). A sequence without nodes is
+// returned as it is: sequences are never changed in place.
 func atomize(s seq) seq {
+	if !slices.ContainsFunc(s, func(it item) bool { _, ok := it.(*Node); return ok }) {
+		return s
+	}
 	out := make(seq, len(s))
 	for i, it := range s {
 		if n, ok := it.(*Node); ok {

@@ -2,10 +2,9 @@ package cii
 
 import (
 	"fmt"
+	"github.com/fluxgate/fluxgate/internal/schematron"
 	"github.com/fluxgate/fluxgate/internal/xmlw"
 	"strings"
-
-	"github.com/beevik/etree"
 
 	"github.com/fluxgate/fluxgate/invoice"
 )
@@ -22,7 +21,7 @@ func (w *writer) documentAllowanceCharges(s *xmlw.Element) {
 	}
 }
 
-func (r *reader) documentAllowanceCharges(s *etree.Element, inv *invoice.Invoice) {
+func (r *reader) documentAllowanceCharges(s *schematron.Node, inv *invoice.Invoice) {
 	for _, e := range children(s, "SpecifiedTradeAllowanceCharge") {
 		ac, charge := r.allowanceCharge(e, true, "")
 		if charge {
@@ -53,7 +52,7 @@ func allowanceCharge(parent *xmlw.Element, ac *invoice.AllowanceCharge, charge, 
 
 // allowanceCharge reads one ram:SpecifiedTradeAllowanceCharge and tells whether it is a
 // charge; linePath is set for a line allowance or charge (it picks the BT ids of findings).
-func (r *reader) allowanceCharge(e *etree.Element, withTax bool, linePath string) (invoice.AllowanceCharge, bool) {
+func (r *reader) allowanceCharge(e *schematron.Node, withTax bool, linePath string) (invoice.AllowanceCharge, bool) {
 	charge, ok := r.indicator(child(e, "ChargeIndicator"))
 	if !ok {
 		r.finding(e, invoice.Fatal, "CII-SR-463", []string{"BG-20", "BG-21"},
@@ -89,7 +88,7 @@ func (r *reader) allowanceCharge(e *etree.Element, withTax bool, linePath string
 }
 
 // indicator reads a ram:…Indicator holding udt:Indicator (or udt:IndicatorString).
-func (r *reader) indicator(e *etree.Element) (v, ok bool) {
+func (r *reader) indicator(e *schematron.Node) (v, ok bool) {
 	ind := child(e, "Indicator")
 	if ind == nil {
 		ind = child(e, "IndicatorString")

@@ -3,10 +3,9 @@ package cii
 import (
 	"encoding/base64"
 	"fmt"
+	"github.com/fluxgate/fluxgate/internal/schematron"
 	"github.com/fluxgate/fluxgate/internal/xmlw"
 	"strings"
-
-	"github.com/beevik/etree"
 
 	"github.com/fluxgate/fluxgate/invoice"
 )
@@ -36,7 +35,7 @@ func (w *writer) documents(ag *xmlw.Element) {
 
 // document916 reads a header ram:AdditionalReferencedDocument that is neither a tender
 // (50) nor an invoiced object (130) reference.
-func (r *reader) document916(e *etree.Element) invoice.Document {
+func (r *reader) document916(e *schematron.Node) invoice.Document {
 	if tc := textOf(e, "TypeCode"); tc != docTypeSupporting {
 		r.finding(e, invoice.Warning, "", []string{"BG-24"},
 			fmt.Sprintf("document référencé de TypeCode %q lu comme justificatif (916)", tc),
@@ -61,7 +60,7 @@ func (r *reader) document916(e *etree.Element) invoice.Document {
 	return d
 }
 
-func (r *reader) attachment(b *etree.Element) *invoice.Attachment {
+func (r *reader) attachment(b *schematron.Node) *invoice.Attachment {
 	a := &invoice.Attachment{MIMEType: attr(b, "mimeCode"), Filename: attr(b, "filename")}
 	raw := strings.Map(func(c rune) rune {
 		if c == ' ' || c == '\n' || c == '\r' || c == '\t' {

@@ -16,7 +16,6 @@ import (
 	"github.com/fluxgate/fluxgate/internal/schematron"
 	"github.com/fluxgate/fluxgate/internal/xmlw"
 
-	"github.com/beevik/etree"
 	"github.com/shopspring/decimal"
 
 	"github.com/fluxgate/fluxgate/invoice"
@@ -72,7 +71,10 @@ func Write(inv *invoice.Invoice) ([]byte, error) {
 // CrossIndustryInvoice; anything else it cannot understand (a malformed amount or date, a
 // term repeated beyond what the model holds) is returned as a violation next to the model.
 func Read(data []byte) (*invoice.Invoice, []invoice.Violation, error) {
-	inv, vs, _, err := ReadTree(data)
+	inv, vs, doc, err := ReadTree(data)
+	if doc != nil {
+		doc.Release() // nothing read keeps a node
+	}
 	return inv, vs, err
 }
 
@@ -80,16 +82,26 @@ func Read(data []byte) (*invoice.Invoice, []invoice.Violation, error) {
 // on, so that a caller evaluating more rules on it (the French document rules) does not
 // parse the same bytes again.
 func ReadTree(data []byte) (*invoice.Invoice, []invoice.Violation, *schematron.Document, error) {
-	doc, sdoc, err := schematron.Read(data)
+	sdoc, err := schematron.Read(data)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("cii: not an XML document: %w", err)
 	}
-	root := doc.Root()
-	if root == nil {
-		return nil, nil, nil, errors.New("cii: not an XML document: no root element")
+	inv, vs, err := ReadDocument(sdoc)
+	if err != nil {
+		sdoc.Release()
+		return nil, nil, nil, err
 	}
-	if root.Tag != "CrossIndustryInvoice" || root.NamespaceURI() != NamespaceRSM {
-		return nil, nil, nil, fmt.Errorf("cii: root element is {%s}%s, not a CrossIndustryInvoice", root.NamespaceURI(), root.Tag)
+	return inv, vs, sdoc, nil
+}
+
+// ReadDocument is Read of a parsed document.
+func ReadDocument(sdoc *schematron.Document) (*invoice.Invoice, []invoice.Violation, error) {
+	root := sdoc.Element()
+	if root == nil {
+		return nil, nil, errors.New("cii: not an XML document: no root element")
+	}
+	if root.Local != "CrossIndustryInvoice" || root.Space != NamespaceRSM {
+		return nil, nil, fmt.Errorf("cii: root element is {%s}%s, not a CrossIndustryInvoice", root.Space, root.Local)
 	}
 	r := &reader{viol: syntaxViolations(sdoc)}
 	inv := &invoice.Invoice{}
@@ -99,14 +111,16 @@ func ReadTree(data []byte) (*invoice.Invoice, []invoice.Violation, *schematron.D
 		r.agreement(child(tx, "ApplicableHeaderTradeAgreement"), inv)
 		r.delivery(child(tx, "ApplicableHeaderTradeDelivery"), inv)
 		r.settlement(child(tx, "ApplicableHeaderTradeSettlement"), inv)
-		for i, le := range children(tx, "IncludedSupplyChainTradeLineItem") {
+		items := children(tx, "IncludedSupplyChainTradeLineItem")
+		inv.Lines = make([]invoice.Line, 0, len(items))
+		for i, le := range items {
 			inv.Lines = append(inv.Lines, r.line(le, i))
 		}
 	} else {
 		r.finding(root, invoice.Fatal, "", nil, "SupplyChainTradeTransaction est absent", "SupplyChainTradeTransaction is missing")
 	}
 	r.currencies(root)
-	return inv, r.viol, sdoc, nil
+	return inv, r.viol, nil
 }
 
 // writer accumulates the terms it cannot write.
@@ -206,12 +220,12 @@ func indicator(parent *xmlw.Element, tag string, v bool) {
 
 // child returns the first child element with the local name, or nil (also for a nil parent).
 // Namespace prefixes are ignored so that documents with unusual prefixes still read.
-func child(e *etree.Element, local string) *etree.Element {
+func child(e *schematron.Node, local string) *schematron.Node {
 	if e == nil {
 		return nil
 	}
-	for _, c := range e.ChildElements() {
-		if c.Tag == local {
+	for _, c := range e.Children {
+		if c.Kind == schematron.ElementNode && c.Local == local {
 			return c
 		}
 	}
@@ -219,13 +233,13 @@ func child(e *etree.Element, local string) *etree.Element {
 }
 
 // children returns the child elements with the local name.
-func children(e *etree.Element, local string) []*etree.Element {
+func children(e *schematron.Node, local string) []*schematron.Node {
 	if e == nil {
 		return nil
 	}
-	var out []*etree.Element
-	for _, c := range e.ChildElements() {
-		if c.Tag == local {
+	var out []*schematron.Node
+	for _, c := range e.Children {
+		if c.Kind == schematron.ElementNode && c.Local == local {
 			out = append(out, c)
 		}
 	}
@@ -235,7 +249,7 @@ func children(e *etree.Element, local string) []*etree.Element {
 // firstOf returns the first child of e with the local name, or nil. It is for an element
 // the schema allows once: a repetition is reported at the second one (sev, rule, bt, fr,
 // en as for finding) and ignored, so that the reader goes on with the first.
-func (r *reader) firstOf(e *etree.Element, local string, sev invoice.Severity, rule string, bt []string, fr, en string) *etree.Element {
+func (r *reader) firstOf(e *schematron.Node, local string, sev invoice.Severity, rule string, bt []string, fr, en string) *schematron.Node {
 	es := children(e, local)
 	if len(es) == 0 {
 		return nil
@@ -247,7 +261,7 @@ func (r *reader) firstOf(e *etree.Element, local string, sev invoice.Severity, r
 }
 
 // at follows a path of local names from e.
-func at(e *etree.Element, path ...string) *etree.Element {
+func at(e *schematron.Node, path ...string) *schematron.Node {
 	for _, p := range path {
 		e = child(e, p)
 	}
@@ -255,7 +269,7 @@ func at(e *etree.Element, path ...string) *etree.Element {
 }
 
 // value is the trimmed text of e ("" for nil).
-func value(e *etree.Element) string {
+func value(e *schematron.Node) string {
 	if e == nil {
 		return ""
 	}
@@ -263,18 +277,18 @@ func value(e *etree.Element) string {
 }
 
 // textOf is the trimmed text of the first child with the local name.
-func textOf(e *etree.Element, local string) string { return value(child(e, local)) }
+func textOf(e *schematron.Node, local string) string { return value(child(e, local)) }
 
 // attr is the trimmed value of an attribute ("" when e is nil or has none).
-func attr(e *etree.Element, key string) string {
+func attr(e *schematron.Node, key string) string {
 	if e == nil {
 		return ""
 	}
-	return strings.TrimSpace(e.SelectAttrValue(key, ""))
+	return strings.TrimSpace(e.AttrValue(key))
 }
 
 // idOf reads an identifier with its schemeID; an empty identifier is absent, scheme and all.
-func idOf(e *etree.Element) invoice.ID {
+func idOf(e *schematron.Node) invoice.ID {
 	if value(e) == "" {
 		return invoice.ID{}
 	}
@@ -282,7 +296,7 @@ func idOf(e *etree.Element) invoice.ID {
 }
 
 // dec reads a decimal; a malformed one is a finding and reads as absent.
-func (r *reader) dec(e *etree.Element, bt string) *decimal.Decimal {
+func (r *reader) dec(e *schematron.Node, bt string) *decimal.Decimal {
 	if e == nil {
 		return nil
 	}
@@ -299,7 +313,7 @@ func (r *reader) dec(e *etree.Element, bt string) *decimal.Decimal {
 
 // date reads the date held by the container e (udt:DateTimeString, udt:DateString or
 // qdt:DateTimeString, format 102).
-func (r *reader) date(e *etree.Element, bt string) invoice.Date {
+func (r *reader) date(e *schematron.Node, bt string) invoice.Date {
 	if e == nil {
 		return invoice.Date{}
 	}
@@ -347,7 +361,7 @@ func (r *reader) date(e *etree.Element, bt string) invoice.Date {
 // finding records a violation located at e; rule "" means RuleRead. The official syntax
 // rules (CII-SR, CII-DT) are evaluated on the document as the official artefacts state them
 // (syntaxrules.go), so the reader leaves them out here and goes on reading.
-func (r *reader) finding(e *etree.Element, sev invoice.Severity, rule string, bt []string, fr, en string) {
+func (r *reader) finding(e *schematron.Node, sev invoice.Severity, rule string, bt []string, fr, en string) {
 	if strings.HasPrefix(rule, "CII-") {
 		return
 	}
@@ -358,14 +372,14 @@ func (r *reader) finding(e *etree.Element, sev invoice.Severity, rule string, bt
 }
 
 // xpath locates e as /prefix:Name[n]/… (indices only where siblings share the name).
-func xpath(e *etree.Element) string {
+func xpath(e *schematron.Node) string {
 	var parts []string
-	for ; e != nil && e.Tag != ""; e = e.Parent() {
-		seg := e.FullTag()
-		if p := e.Parent(); p != nil {
+	for ; e != nil && e.Kind == schematron.ElementNode; e = e.Parent {
+		seg := e.Name()
+		if p := e.Parent; p != nil {
 			same, idx := 0, 0
-			for _, s := range p.ChildElements() {
-				if s.Tag == e.Tag && s.Space == e.Space {
+			for _, s := range p.Children {
+				if s.Kind == schematron.ElementNode && s.Name() == e.Name() {
 					same++
 					if s == e {
 						idx = same

@@ -1,10 +1,9 @@
 package cii
 
 import (
+	"github.com/fluxgate/fluxgate/internal/schematron"
 	"github.com/fluxgate/fluxgate/internal/xmlw"
 	"strings"
-
-	"github.com/beevik/etree"
 
 	"github.com/fluxgate/fluxgate/invoice"
 )
@@ -30,7 +29,7 @@ func (w *writer) context(root *xmlw.Element) {
 	}
 }
 
-func (r *reader) context(root *etree.Element, inv *invoice.Invoice) {
+func (r *reader) context(root *schematron.Node, inv *invoice.Invoice) {
 	ctx := child(root, "ExchangedDocumentContext")
 	bp := r.firstOf(ctx, "BusinessProcessSpecifiedDocumentContextParameter", invoice.Warning, "CII-SR-003", []string{"BT-23"},
 		"BusinessProcessSpecifiedDocumentContextParameter ne devrait apparaître qu'une fois ; les suivants sont ignorés",
@@ -66,7 +65,7 @@ func (w *writer) document(root *xmlw.Element) {
 	}
 }
 
-func (r *reader) document(root *etree.Element, inv *invoice.Invoice) {
+func (r *reader) document(root *schematron.Node, inv *invoice.Invoice) {
 	d := child(root, "ExchangedDocument")
 	if d == nil {
 		r.finding(root, invoice.Fatal, "", []string{"BT-1", "BT-2", "BT-3"}, "ExchangedDocument est absent", "ExchangedDocument is missing")
@@ -82,7 +81,7 @@ func (r *reader) document(root *etree.Element, inv *invoice.Invoice) {
 
 // noteText joins the ram:Content of a note; several of them are a finding (the model holds
 // one text per note).
-func (r *reader) noteText(ne *etree.Element, rule, bt string) string {
+func (r *reader) noteText(ne *schematron.Node, rule, bt string) string {
 	cs := children(ne, "Content")
 	var parts []string
 	for _, c := range cs {
@@ -128,7 +127,7 @@ func (w *writer) agreement(ag *xmlw.Element) {
 	}
 }
 
-func (r *reader) agreement(ag *etree.Element, inv *invoice.Invoice) {
+func (r *reader) agreement(ag *schematron.Node, inv *invoice.Invoice) {
 	if ag == nil {
 		return
 	}
@@ -194,7 +193,7 @@ func (w *writer) delivery(de *xmlw.Element) {
 	refDoc(de, "ram:ReceivingAdviceReferencedDocument", inv.ReceivingAdviceReference)
 }
 
-func (r *reader) delivery(de *etree.Element, inv *invoice.Invoice) {
+func (r *reader) delivery(de *schematron.Node, inv *invoice.Invoice) {
 	if de == nil {
 		return
 	}
@@ -239,7 +238,7 @@ func (w *writer) settlement(s *xmlw.Element) {
 	}
 }
 
-func (r *reader) settlement(s *etree.Element, inv *invoice.Invoice) {
+func (r *reader) settlement(s *schematron.Node, inv *invoice.Invoice) {
 	if s == nil {
 		return
 	}
@@ -270,7 +269,7 @@ func period(parent *xmlw.Element, p *invoice.Period) {
 	dateTime(e, "ram:EndDateTime", p.End)
 }
 
-func (r *reader) period(e *etree.Element, startBT, endBT string) *invoice.Period {
+func (r *reader) period(e *schematron.Node, startBT, endBT string) *invoice.Period {
 	if e == nil {
 		return nil
 	}
@@ -297,7 +296,7 @@ func (w *writer) preceding(s *xmlw.Element) {
 	dateIn(e, "ram:FormattedIssueDateTime", "qdt:DateTimeString", p.IssueDate)
 }
 
-func (r *reader) preceding(s *etree.Element, inv *invoice.Invoice) {
+func (r *reader) preceding(s *schematron.Node, inv *invoice.Invoice) {
 	for _, e := range children(s, "InvoiceReferencedDocument") {
 		inv.PrecedingInvoices = append(inv.PrecedingInvoices, invoice.PrecedingInvoice{
 			Number:    textOf(e, "IssuerAssignedID"),

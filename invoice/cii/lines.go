@@ -2,9 +2,8 @@ package cii
 
 import (
 	"fmt"
+	"github.com/fluxgate/fluxgate/internal/schematron"
 	"github.com/fluxgate/fluxgate/internal/xmlw"
-
-	"github.com/beevik/etree"
 
 	"github.com/fluxgate/fluxgate/invoice"
 )
@@ -159,7 +158,7 @@ func (w *writer) basisQuantity(price *xmlw.Element, pr invoice.Price, where stri
 	}
 }
 
-func (r *reader) line(li *etree.Element, i int) invoice.Line {
+func (r *reader) line(li *schematron.Node, i int) invoice.Line {
 	first := len(r.viol)
 	defer func() {
 		for k := first; k < len(r.viol); k++ {
@@ -243,7 +242,7 @@ func (r *reader) line(li *etree.Element, i int) invoice.Line {
 	return l
 }
 
-func (r *reader) product(p *etree.Element) invoice.Item {
+func (r *reader) product(p *schematron.Node) invoice.Item {
 	var it invoice.Item
 	if p == nil {
 		return it
@@ -275,7 +274,7 @@ func (r *reader) product(p *etree.Element) invoice.Item {
 	return it
 }
 
-func (r *reader) lineAgreement(ag *etree.Element, l *invoice.Line) {
+func (r *reader) lineAgreement(ag *schematron.Node, l *invoice.Line) {
 	if ag == nil {
 		return
 	}
@@ -305,7 +304,7 @@ func (r *reader) lineAgreement(ag *etree.Element, l *invoice.Line) {
 }
 
 // basisQuantity reads BT-149/BT-150 of a price; the net price's wins over the gross one's.
-func (r *reader) basisQuantity(price *etree.Element, pr *invoice.Price) {
+func (r *reader) basisQuantity(price *schematron.Node, pr *invoice.Price) {
 	q := child(price, "BasisQuantity")
 	if q == nil {
 		return

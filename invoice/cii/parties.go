@@ -2,9 +2,8 @@ package cii
 
 import (
 	"fmt"
+	"github.com/fluxgate/fluxgate/internal/schematron"
 	"github.com/fluxgate/fluxgate/internal/xmlw"
-
-	"github.com/beevik/etree"
 
 	"github.com/fluxgate/fluxgate/invoice"
 )
@@ -45,7 +44,7 @@ func (w *writer) party(parent *xmlw.Element, tag string, p *invoice.Party, selle
 	taxRegistration(e, p.TaxRegistrationID, taxSchemeFiscal)
 }
 
-func (r *reader) party(e *etree.Element, seller bool) invoice.Party {
+func (r *reader) party(e *schematron.Node, seller bool) invoice.Party {
 	var p invoice.Party
 	if e == nil {
 		return p
@@ -123,7 +122,7 @@ func partyID(e *xmlw.Element, id invoice.ID) {
 	}
 }
 
-func (r *reader) partyIDs(e *etree.Element) []invoice.ID {
+func (r *reader) partyIDs(e *schematron.Node) []invoice.ID {
 	var ids []invoice.ID
 	for _, c := range children(e, "ID") {
 		if id := idOf(c); !id.IsZero() {
@@ -144,7 +143,7 @@ func (r *reader) partyIDs(e *etree.Element) []invoice.ID {
 }
 
 // singlePartyID reads the one identifier a party may carry (payee BT-60, delivery BT-71).
-func (r *reader) singlePartyID(e *etree.Element, rule, bt string) invoice.ID {
+func (r *reader) singlePartyID(e *schematron.Node, rule, bt string) invoice.ID {
 	ids := r.partyIDs(e)
 	if len(ids) == 0 {
 		return invoice.ID{}
@@ -183,7 +182,7 @@ func contact(e *xmlw.Element, c *invoice.Contact) {
 	}
 }
 
-func readContact(ce *etree.Element) *invoice.Contact {
+func readContact(ce *schematron.Node) *invoice.Contact {
 	c := invoice.Contact{
 		Name:  textOf(ce, "PersonName"),
 		Phone: textOf(child(ce, "TelephoneUniversalCommunication"), "CompleteNumber"),
@@ -217,7 +216,7 @@ func address(e *xmlw.Element, a *invoice.Address) {
 
 // readAddress reads ram:PostalTradeAddress: nil when absent, an address without terms when
 // the element is empty.
-func readAddress(ae *etree.Element) *invoice.Address {
+func readAddress(ae *schematron.Node) *invoice.Address {
 	if ae == nil {
 		return nil
 	}
@@ -251,7 +250,7 @@ func (w *writer) payee(s *xmlw.Element) {
 	w.legalOrganization(e, p.LegalID, "", "ram:PayeeTradeParty")
 }
 
-func (r *reader) payee(e *etree.Element, inv *invoice.Invoice) {
+func (r *reader) payee(e *schematron.Node, inv *invoice.Invoice) {
 	if e == nil {
 		return
 	}
@@ -276,7 +275,7 @@ func (w *writer) taxRepresentative(ag *xmlw.Element) {
 	taxRegistration(e, t.VATID, taxSchemeVAT)
 }
 
-func (r *reader) taxRepresentative(e *etree.Element, inv *invoice.Invoice) {
+func (r *reader) taxRepresentative(e *schematron.Node, inv *invoice.Invoice) {
 	if e == nil {
 		return
 	}

@@ -1,10 +1,9 @@
 package cii
 
 import (
+	"github.com/fluxgate/fluxgate/internal/schematron"
 	"github.com/fluxgate/fluxgate/internal/xmlw"
 	"strings"
-
-	"github.com/beevik/etree"
 
 	"github.com/fluxgate/fluxgate/invoice"
 )
@@ -109,7 +108,7 @@ func (w *writer) paymentTerms(s *xmlw.Element) {
 }
 
 // payment reads BT-83, BT-90, BG-16..BG-19, BT-9 and BT-20 from the header settlement.
-func (r *reader) payment(s *etree.Element, inv *invoice.Invoice) {
+func (r *reader) payment(s *schematron.Node, inv *invoice.Invoice) {
 	p := &invoice.PaymentInstructions{}
 	dd := &invoice.DirectDebit{CreditorID: textOf(s, "CreditorReferenceID")}
 	ref := r.firstOf(s, "PaymentReference", invoice.Fatal, "CII-SR-469", []string{"BT-83"},
@@ -149,7 +148,7 @@ func (r *reader) payment(s *etree.Element, inv *invoice.Invoice) {
 }
 
 // means reads the i-th ram:SpecifiedTradeSettlementPaymentMeans into p.
-func (r *reader) means(m *etree.Element, i int, p *invoice.PaymentInstructions, dd *invoice.DirectDebit) {
+func (r *reader) means(m *schematron.Node, i int, p *invoice.PaymentInstructions, dd *invoice.DirectDebit) {
 	code := textOf(m, "TypeCode")
 	var infos []string
 	for _, e := range children(m, "Information") {

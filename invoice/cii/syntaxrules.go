@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/beevik/etree"
-
 	"github.com/fluxgate/fluxgate/internal/schematron"
 	"github.com/fluxgate/fluxgate/invoice"
 	"github.com/fluxgate/fluxgate/invoice/internal/docrules"
@@ -35,14 +33,16 @@ func syntaxViolations(doc *schematron.Document) []invoice.Violation {
 }
 
 // currencies reports BR-CL-03 for every currencyID attribute that is not an ISO 4217 code.
-func (r *reader) currencies(e *etree.Element) {
-	if cur := e.SelectAttr("currencyID"); cur != nil && !invoice.InCodeList("ISO4217", cur.Value) {
+func (r *reader) currencies(e *schematron.Node) {
+	if cur := e.Attr("currencyID"); cur != nil && !invoice.InCodeList("ISO4217", cur.Value) {
 		r.finding(e, invoice.Fatal, "BR-CL-03", []string{"BT-5", "BT-6"},
 			fmt.Sprintf("la devise « %s » d'un montant (attribut currencyID) n'est pas un code ISO 4217 alpha-3", cur.Value),
 			fmt.Sprintf("the currency %q of an amount (currencyID attribute) is not an ISO 4217 alpha-3 code", cur.Value))
 	}
-	for _, c := range e.ChildElements() {
-		r.currencies(c)
+	for _, c := range e.Children {
+		if c.Kind == schematron.ElementNode {
+			r.currencies(c)
+		}
 	}
 }
 

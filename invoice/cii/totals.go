@@ -2,8 +2,8 @@ package cii
 
 import (
 	"fmt"
+	"github.com/fluxgate/fluxgate/internal/schematron"
 
-	"github.com/beevik/etree"
 	"github.com/fluxgate/fluxgate/internal/xmlw"
 	"github.com/shopspring/decimal"
 
@@ -48,7 +48,7 @@ func (w *writer) vatBreakdown(s *xmlw.Element) {
 	}
 }
 
-func (r *reader) vatBreakdown(s *etree.Element, inv *invoice.Invoice) {
+func (r *reader) vatBreakdown(s *schematron.Node, inv *invoice.Invoice) {
 	for _, t := range children(s, "ApplicableTradeTax") {
 		v := invoice.VATBreakdown{
 			TaxAmount:           r.dec(child(t, "CalculatedAmount"), "BT-117"),
@@ -121,7 +121,7 @@ func (w *writer) totals(s *xmlw.Element) {
 	amount(m, "ram:DuePayableAmount", t.Payable)
 }
 
-func (r *reader) totals(m *etree.Element, inv *invoice.Invoice) {
+func (r *reader) totals(m *schematron.Node, inv *invoice.Invoice) {
 	if m == nil {
 		return
 	}
@@ -165,7 +165,7 @@ func (r *reader) totals(m *etree.Element, inv *invoice.Invoice) {
 }
 
 // once reads an amount that may occur once; repetitions are findings under rule.
-func (r *reader) once(parent *etree.Element, local, bt, rule string) *decimal.Decimal {
+func (r *reader) once(parent *schematron.Node, local, bt, rule string) *decimal.Decimal {
 	e := r.firstOf(parent, local, invoice.Fatal, rule, []string{bt},
 		local+" ne doit apparaître qu'une fois ; les suivants sont ignorés",
 		local+" shall occur at most once; the others are ignored")

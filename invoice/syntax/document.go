@@ -49,6 +49,7 @@ func CheckDocument(data []byte, p *invoice.Profile) (Syntax, *invoice.Invoice, [
 		// The tree the reader parsed: the document rules do not change it.
 		vs = append(vs, documentViolations(s, doc, p)...)
 	}
+	doc.Release() // the findings keep no node
 	return s, inv, vs, nil
 }
 
@@ -96,6 +97,7 @@ func CheckInvoice(inv *invoice.Invoice, p *invoice.Profile, outputs ...string) [
 				vs = append(vs, v)
 			}
 		}
+		doc.Release()
 	}
 	return vs
 }

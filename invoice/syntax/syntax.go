@@ -124,13 +124,29 @@ func Detect(data []byte) (Syntax, error) {
 // reader; the violations are the reader's findings (each located by an XPath). The error
 // wraps ErrNotXML or ErrNotInvoice.
 func Read(data []byte) (Syntax, *invoice.Invoice, []invoice.Violation, error) {
-	s, inv, vs, _, err := readTree(data)
+	s, inv, vs, doc, err := readTree(data)
+	if doc != nil {
+		doc.Release() // nothing read keeps a node
+	}
 	return s, inv, vs, err
 }
 
 // readTree is Read that also returns the parsed document, for rules evaluated after
 // reading.
 func readTree(data []byte) (Syntax, *invoice.Invoice, []invoice.Violation, *schematron.Document, error) {
+	if doc, plain := schematron.Scan(data); plain {
+		// Its root element says what Detect would, without parsing the prologue again.
+		if s, known := syntaxOf(doc.Element()); known {
+			read := ubl.ReadDocument
+			if s == CII {
+				read = cii.ReadDocument
+			}
+			if inv, vs, err := read(doc); err == nil {
+				return s, inv, vs, doc, nil
+			}
+		}
+		doc.Release()
+	}
 	s, err := Detect(data)
 	if err != nil {
 		return "", nil, nil, nil, err
@@ -145,6 +161,20 @@ func readTree(data []byte) (Syntax, *invoice.Invoice, []invoice.Violation, *sche
 		return s, nil, nil, nil, fmt.Errorf("%w: %v", ErrNotXML, err)
 	}
 	return s, inv, vs, doc, nil
+}
+
+// syntaxOf is the syntax whose root element root is, as Detect tells it.
+func syntaxOf(root *schematron.Node) (Syntax, bool) {
+	switch {
+	case root == nil:
+	case root.Local == "Invoice" && root.Space == ubl.NSInvoice:
+		return UBLInvoice, true
+	case root.Local == "CreditNote" && root.Space == ubl.NSCreditNote:
+		return UBLCreditNote, true
+	case root.Local == "CrossIndustryInvoice" && root.Space == cii.NamespaceRSM:
+		return CII, true
+	}
+	return "", false
 }
 
 // Writer returns the writer of the output syntax name ("ubl", "cii" or "facturx"; UBL

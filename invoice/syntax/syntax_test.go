@@ -2,10 +2,14 @@ package syntax
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 
+	"github.com/fluxgate/fluxgate/internal/schematron"
 	"github.com/fluxgate/fluxgate/internal/testutil"
 	"github.com/fluxgate/fluxgate/invoice"
 )
@@ -141,5 +145,79 @@ func TestEmptyAddress(t *testing.T) {
 			t.Errorf("%s: BR-08 %v BR-09 %v BR-10 %v BR-11 %v, want false true true false", to,
 				fired["BR-08"], fired["BR-09"], fired["BR-10"], fired["BR-11"])
 		}
+	}
+}
+
+// TestReadKeepsNoReleasedNode reads every shared example twice: with Read, which releases
+// each document's nodes to the next read, and with readTree, which keeps them. What Read
+// returns must not change as the released nodes become other documents'.
+func TestReadKeepsNoReleasedNode(t *testing.T) {
+	var files []string
+	for _, dir := range []string{"ubl", "cii"} {
+		fs, _ := filepath.Glob(filepath.Join(testutil.Shared(t, "examples", "invoices", dir), "*.xml"))
+		files = append(files, fs...)
+	}
+	if len(files) < 10 {
+		testutil.Missing(t, "only %d examples", len(files))
+	}
+	type read struct {
+		inv *invoice.Invoice
+		vs  []invoice.Violation
+	}
+	var released, kept []read
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, inv, vs, err := Read(data)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		released = append(released, read{inv, vs})
+		_, inv, vs, _, _ = readTree(data)
+		kept = append(kept, read{inv, vs})
+	}
+	for i := range files {
+		if !reflect.DeepEqual(released[i], kept[i]) {
+			t.Errorf("%s: what Read returned changed after its nodes were released", files[i])
+		}
+	}
+}
+
+// TestSyntaxOfAgreesWithDetect: on every shared document the scanner reads, the syntax Read
+// takes from the root element is Detect's.
+func TestSyntaxOfAgreesWithDetect(t *testing.T) {
+	root, err := filepath.EvalSymlinks(testutil.Shared(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	err = filepath.WalkDir(root, func(path string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() || !strings.HasSuffix(strings.ToLower(path), ".xml") {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		doc, plain := schematron.Scan(data)
+		if !plain {
+			return nil
+		}
+		defer doc.Release()
+		if s, known := syntaxOf(doc.Element()); known {
+			checked++
+			if d, err := Detect(data); d != s || err != nil {
+				t.Errorf("%s: root says %q, Detect %q (%v)", path, s, d, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked < 100 {
+		testutil.Missing(t, "only %d invoices under %s", checked, root)
 	}
 }

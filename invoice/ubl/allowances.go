@@ -1,10 +1,10 @@
 package ubl
 
 import (
+	"github.com/fluxgate/fluxgate/internal/schematron"
 	"github.com/fluxgate/fluxgate/internal/xmlw"
 	"strings"
 
-	"github.com/beevik/etree"
 	"github.com/fluxgate/fluxgate/invoice"
 )
 
@@ -59,14 +59,14 @@ func allowanceTerms(group string) [5]string {
 }
 
 // readAllowancesCharges reads the document level allowances and charges.
-func (r *reader) readAllowancesCharges(root *etree.Element) {
+func (r *reader) readAllowancesCharges(root *schematron.Node) {
 	r.inv.Allowances, r.inv.Charges = r.readAllowanceCharges(root, "", "BG-20", "BG-21", true)
 }
 
 // readAllowanceCharges reads the cac:AllowanceCharge children of parent into allowances and
 // charges; prefix ("" or "BG-25[n]/") and the group ids build the finding paths.
-func (r *reader) readAllowanceCharges(parent *etree.Element, prefix, allowanceGroup, chargeGroup string, doc bool) (allowances, charges []invoice.AllowanceCharge) {
-	for _, e := range parent.SelectElements("cac:AllowanceCharge") {
+func (r *reader) readAllowanceCharges(parent *schematron.Node, prefix, allowanceGroup, chargeGroup string, doc bool) (allowances, charges []invoice.AllowanceCharge) {
+	for _, e := range elements(parent, "cac:AllowanceCharge") {
 		ind := child(e, "cbc:ChargeIndicator")
 		charge, ok := parseBool(textOf(ind))
 		group, n := allowanceGroup, len(allowances)+1

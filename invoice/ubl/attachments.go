@@ -2,10 +2,10 @@ package ubl
 
 import (
 	"encoding/base64"
+	"github.com/fluxgate/fluxgate/internal/schematron"
 	"github.com/fluxgate/fluxgate/internal/xmlw"
 	"strings"
 
-	"github.com/beevik/etree"
 	"github.com/fluxgate/fluxgate/invoice"
 )
 
@@ -35,7 +35,7 @@ func (w *writer) document(root *xmlw.Element, d *invoice.Document) {
 }
 
 // readDocument reads a supporting document; i is its 0-based index in BG-24.
-func (r *reader) readDocument(e *etree.Element, i int) invoice.Document {
+func (r *reader) readDocument(e *schematron.Node, i int) invoice.Document {
 	path := "BG-24[" + itoa(i+1) + "]"
 	d := invoice.Document{
 		ID:          textOf(child(e, "cbc:ID")),

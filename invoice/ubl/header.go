@@ -1,10 +1,10 @@
 package ubl
 
 import (
+	"github.com/fluxgate/fluxgate/internal/schematron"
 	"github.com/fluxgate/fluxgate/internal/xmlw"
 	"regexp"
 
-	"github.com/beevik/etree"
 	"github.com/fluxgate/fluxgate/invoice"
 )
 
@@ -121,7 +121,7 @@ func docRef(root *xmlw.Element, tag, value string) {
 var noteCode = regexp.MustCompile(`(?s)^#([A-Za-z0-9]{1,4})#(.*)$`)
 
 // readHeader reads the document head.
-func (r *reader) readHeader(root *etree.Element) {
+func (r *reader) readHeader(root *schematron.Node) {
 	inv := r.inv
 	inv.Specification = textOf(r.one(root, "cbc:CustomizationID", "", "BT-24"))
 	inv.BusinessProcess = textOf(r.one(root, "cbc:ProfileID", "", "BT-23"))
@@ -133,7 +133,7 @@ func (r *reader) readHeader(root *etree.Element) {
 		typeTag = "cbc:CreditNoteTypeCode"
 	}
 	inv.TypeCode = textOf(r.one(root, typeTag, "", "BT-3"))
-	for _, e := range root.SelectElements("cbc:Note") {
+	for _, e := range elements(root, "cbc:Note") {
 		t := textOf(e)
 		if m := noteCode.FindStringSubmatch(t); m != nil {
 			inv.Notes = append(inv.Notes, invoice.Note{SubjectCode: m[1], Text: m[2]})
@@ -149,7 +149,7 @@ func (r *reader) readHeader(root *etree.Element) {
 }
 
 // readReferences reads the invoicing period and the document references.
-func (r *reader) readReferences(root *etree.Element) {
+func (r *reader) readReferences(root *schematron.Node) {
 	inv := r.inv
 	if e := r.one(root, "cac:InvoicePeriod", "BG-14", "BG-14"); e != nil {
 		p := invoice.Period{
@@ -170,7 +170,7 @@ func (r *reader) readReferences(root *etree.Element) {
 			inv.PurchaseOrderReference = ""
 		}
 	}
-	for i, e := range root.SelectElements("cac:BillingReference") {
+	for i, e := range elements(root, "cac:BillingReference") {
 		// An empty BillingReference is a BG-3 without BT-25, as the official BR-55 sees it.
 		d := child(e, "cac:InvoiceDocumentReference")
 		path := "BG-3[" + itoa(i+1) + "]"
@@ -184,7 +184,7 @@ func (r *reader) readReferences(root *etree.Element) {
 	inv.TenderOrLotReference = textOf(child(r.one(root, "cac:OriginatorDocumentReference", "", "BT-17"), "cbc:ID"))
 	inv.ContractReference = textOf(child(r.one(root, "cac:ContractDocumentReference", "", "BT-12"), "cbc:ID"))
 	inv.ProjectReference = textOf(child(r.one(root, "cac:ProjectReference", "", "BT-11"), "cbc:ID"))
-	for _, e := range root.SelectElements("cac:AdditionalDocumentReference") {
+	for _, e := range elements(root, "cac:AdditionalDocumentReference") {
 		switch textOf(child(e, "cbc:DocumentTypeCode")) {
 		case docTypeInvoicedObject:
 			if inv.InvoicedObject.IsZero() {

@@ -2,9 +2,9 @@ package ubl
 
 import (
 	"fmt"
+	"github.com/fluxgate/fluxgate/internal/schematron"
 	"github.com/fluxgate/fluxgate/internal/xmlw"
 
-	"github.com/beevik/etree"
 	"github.com/fluxgate/fluxgate/invoice"
 	"github.com/shopspring/decimal"
 )
@@ -116,7 +116,7 @@ func (w *writer) linePrice(parent *xmlw.Element, p *invoice.Price) {
 }
 
 // readLine reads one invoice line; i is its 0-based index.
-func (r *reader) readLine(e *etree.Element, i int) invoice.Line {
+func (r *reader) readLine(e *schematron.Node, i int) invoice.Line {
 	path := invoice.LinePath(i)
 	l := invoice.Line{
 		ID:                       textOf(child(e, "cbc:ID")),
@@ -140,7 +140,7 @@ func (r *reader) readLine(e *etree.Element, i int) invoice.Line {
 	// A line's BillingReference is the invoice it corrects (EXT-FR-FE-136/138); one with a
 	// DocumentStatusCode is a multi-vendor line's reference to its own invoice (EXT-FR-FE-163),
 	// which the model does not hold.
-	for _, b := range e.SelectElements("cac:BillingReference") {
+	for _, b := range elements(e, "cac:BillingReference") {
 		d := child(b, "cac:InvoiceDocumentReference")
 		switch {
 		case d == nil:
@@ -159,7 +159,7 @@ func (r *reader) readLine(e *etree.Element, i int) invoice.Line {
 	}
 	// Only a DocumentReference with DocumentTypeCode 130 is the object identifier BT-128
 	// (as the official BR-CL-07 reads it).
-	for _, d := range e.SelectElements("cac:DocumentReference") {
+	for _, d := range elements(e, "cac:DocumentReference") {
 		code := textOf(child(d, "cbc:DocumentTypeCode"))
 		switch {
 		case code != docTypeInvoicedObject:
@@ -184,7 +184,7 @@ func (r *reader) readLine(e *etree.Element, i int) invoice.Line {
 }
 
 // readItem reads cac:Item into the line's item and VAT category.
-func (r *reader) readItem(e *etree.Element, path string, l *invoice.Line) {
+func (r *reader) readItem(e *schematron.Node, path string, l *invoice.Line) {
 	it := &l.Item
 	it.Description = textOf(r.one(e, "cbc:Description", path, "BT-154"))
 	it.Name = textOf(r.one(e, "cbc:Name", path, "BT-153"))
@@ -192,8 +192,8 @@ func (r *reader) readItem(e *etree.Element, path string, l *invoice.Line) {
 	it.SellerID = textOf(child(e, "cac:SellersItemIdentification", "cbc:ID"))
 	it.StandardID = idOf(child(e, "cac:StandardItemIdentification", "cbc:ID"))
 	it.OriginCountry = textOf(child(e, "cac:OriginCountry", "cbc:IdentificationCode"))
-	for _, c := range e.SelectElements("cac:CommodityClassification") {
-		for _, code := range c.SelectElements("cbc:ItemClassificationCode") {
+	for _, c := range elements(e, "cac:CommodityClassification") {
+		for _, code := range elements(c, "cbc:ItemClassificationCode") {
 			it.Classifications = append(it.Classifications, invoice.Classification{
 				Code:          textOf(code),
 				Scheme:        attr(code, "listID"),
@@ -205,7 +205,7 @@ func (r *reader) readItem(e *etree.Element, path string, l *invoice.Line) {
 		l.VATCategory = textOf(child(tc, "cbc:ID"))
 		l.VATRate = r.dec(child(tc, "cbc:Percent"), path, "BT-152")
 	}
-	for _, p := range e.SelectElements("cac:AdditionalItemProperty") {
+	for _, p := range elements(e, "cac:AdditionalItemProperty") {
 		it.Attributes = append(it.Attributes, invoice.Attribute{
 			Name:  textOf(child(p, "cbc:Name")),
 			Value: textOf(child(p, "cbc:Value")),
@@ -214,7 +214,7 @@ func (r *reader) readItem(e *etree.Element, path string, l *invoice.Line) {
 }
 
 // readPrice reads cac:Price (BG-29).
-func (r *reader) readPrice(e *etree.Element, path string, p *invoice.Price) {
+func (r *reader) readPrice(e *schematron.Node, path string, p *invoice.Price) {
 	p.Net = r.amount(child(e, "cbc:PriceAmount"), path, "BT-146", r.inv.Currency)
 	bq := child(e, "cbc:BaseQuantity")
 	p.BaseQuantity = r.dec(bq, path, "BT-149")

@@ -2,10 +2,10 @@ package ubl
 
 import (
 	"fmt"
+	"github.com/fluxgate/fluxgate/internal/schematron"
 	"github.com/fluxgate/fluxgate/internal/xmlw"
 	"strings"
 
-	"github.com/beevik/etree"
 	"github.com/fluxgate/fluxgate/invoice"
 )
 
@@ -138,7 +138,7 @@ func (w *writer) delivery(root *xmlw.Element) {
 }
 
 // readParties reads the seller, buyer, payee and tax representative.
-func (r *reader) readParties(root *etree.Element) {
+func (r *reader) readParties(root *schematron.Node) {
 	inv := r.inv
 	if e := child(r.one(root, "cac:AccountingSupplierParty", partySeller, partySeller), "cac:Party"); e != nil {
 		inv.Seller = r.readParty(e, partySeller)
@@ -151,7 +151,7 @@ func (r *reader) readParties(root *etree.Element) {
 			Name:    textOf(child(r.one(e, "cac:PartyName", partyPayee, "BT-59"), "cbc:Name")),
 			LegalID: idOf(child(e, "cac:PartyLegalEntity", "cbc:CompanyID")),
 		}
-		for _, pi := range e.SelectElements("cac:PartyIdentification") {
+		for _, pi := range elements(e, "cac:PartyIdentification") {
 			v := idOf(child(pi, "cbc:ID"))
 			if r.creditorID(v) {
 				continue
@@ -171,7 +171,7 @@ func (r *reader) readParties(root *etree.Element) {
 			Address: r.readAddress(r.one(e, "cac:PostalAddress", partyTaxRep, "BG-12")),
 		}
 		// Only a VAT scheme holds BT-63, as the official BR-56 reads it.
-		for _, s := range e.SelectElements("cac:PartyTaxScheme") {
+		for _, s := range elements(e, "cac:PartyTaxScheme") {
 			scheme := strings.ToUpper(textOf(child(s, "cac:TaxScheme", "cbc:ID")))
 			switch {
 			case scheme != schemeVAT:
@@ -203,21 +203,21 @@ func (r *reader) creditorID(v invoice.ID) bool {
 }
 
 // readParty reads a seller or buyer cac:Party.
-func (r *reader) readParty(e *etree.Element, path string) invoice.Party {
+func (r *reader) readParty(e *schematron.Node, path string) invoice.Party {
 	seller := path == partySeller
 	p := invoice.Party{
 		ElectronicAddress: idOf(r.one(e, "cbc:EndpointID", path, "BT-34")),
 		TradingName:       textOf(child(r.one(e, "cac:PartyName", path, "BT-28"), "cbc:Name")),
 		Address:           r.readAddress(r.one(e, "cac:PostalAddress", path, "BG-5")),
 	}
-	for _, pi := range e.SelectElements("cac:PartyIdentification") {
+	for _, pi := range elements(e, "cac:PartyIdentification") {
 		v := idOf(child(pi, "cbc:ID"))
 		if seller && r.creditorID(v) {
 			continue
 		}
 		p.IDs = append(p.IDs, v)
 	}
-	for _, s := range e.SelectElements("cac:PartyTaxScheme") {
+	for _, s := range elements(e, "cac:PartyTaxScheme") {
 		company := textOf(child(s, "cbc:CompanyID"))
 		isVAT := textOf(child(s, "cac:TaxScheme", "cbc:ID")) == schemeVAT
 		switch {
@@ -250,7 +250,7 @@ func (r *reader) readParty(e *etree.Element, path string) invoice.Party {
 
 // readAddress reads a postal address; a nil element is an absent address (nil), an empty
 // element an address without terms.
-func (r *reader) readAddress(e *etree.Element) *invoice.Address {
+func (r *reader) readAddress(e *schematron.Node) *invoice.Address {
 	if e == nil {
 		return nil
 	}
@@ -266,7 +266,7 @@ func (r *reader) readAddress(e *etree.Element) *invoice.Address {
 }
 
 // readDelivery reads cac:Delivery (BG-13).
-func (r *reader) readDelivery(root *etree.Element) {
+func (r *reader) readDelivery(root *schematron.Node) {
 	e := r.one(root, "cac:Delivery", partyDeliverTo, partyDeliverTo)
 	if e == nil {
 		return

@@ -1,7 +1,7 @@
 package ubl
 
 import (
-	"github.com/beevik/etree"
+	"github.com/fluxgate/fluxgate/internal/schematron"
 	"github.com/fluxgate/fluxgate/internal/xmlw"
 	"github.com/fluxgate/fluxgate/invoice"
 )
@@ -69,9 +69,9 @@ func (w *writer) payment(root *xmlw.Element) {
 }
 
 // readPayment reads the payment means and terms.
-func (r *reader) readPayment(root *etree.Element) {
+func (r *reader) readPayment(root *schematron.Node) {
 	inv := r.inv
-	for i, e := range root.SelectElements("cac:PaymentMeans") {
+	for i, e := range elements(root, "cac:PaymentMeans") {
 		code := r.one(e, "cbc:PaymentMeansCode", pathPayment, "BT-81")
 		if i == 0 {
 			inv.Payment = &invoice.PaymentInstructions{
@@ -88,7 +88,7 @@ func (r *reader) readPayment(root *etree.Element) {
 		if inv.DueDate.IsZero() {
 			inv.DueDate = r.date(child(e, "cbc:PaymentDueDate"), pathPayment, "BT-9")
 		}
-		for _, fa := range e.SelectElements("cac:PayeeFinancialAccount") {
+		for _, fa := range elements(e, "cac:PayeeFinancialAccount") {
 			p.CreditTransfer = append(p.CreditTransfer, invoice.CreditTransfer{
 				AccountID:   textOf(child(fa, "cbc:ID")),
 				AccountName: textOf(child(fa, "cbc:Name")),

@@ -1,7 +1,7 @@
 package ubl
 
 import (
-	"github.com/beevik/etree"
+	"github.com/fluxgate/fluxgate/internal/schematron"
 	"github.com/fluxgate/fluxgate/internal/xmlw"
 	"github.com/fluxgate/fluxgate/invoice"
 	"github.com/shopspring/decimal"
@@ -61,14 +61,14 @@ func (w *writer) totals(root *xmlw.Element) {
 
 // readTotals reads the tax totals, the VAT breakdown and the monetary totals. The tax total
 // without subtotals whose currency is the VAT accounting currency (BT-6) is BT-111.
-func (r *reader) readTotals(root *etree.Element) {
+func (r *reader) readTotals(root *schematron.Node) {
 	inv := r.inv
 	t := &inv.Totals
 	seenDoc := false
-	for _, tt := range root.SelectElements("cac:TaxTotal") {
+	for _, tt := range elements(root, "cac:TaxTotal") {
 		amt := r.one(tt, "cbc:TaxAmount", pathTotals, "BT-110")
 		cur := attr(amt, "currencyID")
-		subs := tt.SelectElements("cac:TaxSubtotal")
+		subs := elements(tt, "cac:TaxSubtotal")
 		acct := len(subs) == 0 && inv.TaxCurrency != "" &&
 			((cur == inv.TaxCurrency && cur != inv.Currency) || seenDoc)
 		if acct {

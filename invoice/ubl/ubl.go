@@ -22,10 +22,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/fluxgate/fluxgate/internal/xmlw"
-
-	"github.com/beevik/etree"
 	"github.com/fluxgate/fluxgate/internal/schematron"
+	"github.com/fluxgate/fluxgate/internal/xmlw"
 	"github.com/fluxgate/fluxgate/invoice"
 )
 
@@ -85,31 +83,43 @@ func Write(inv *invoice.Invoice) ([]byte, error) {
 // more often than the model holds becomes a Violation (rule RuleRead, Location an XPath) and
 // reading goes on. It returns an error only when data is not XML or its root is neither.
 func Read(data []byte) (*invoice.Invoice, []invoice.Violation, error) {
-	inv, vs, _, err := ReadTree(data)
+	inv, vs, doc, err := ReadTree(data)
+	if doc != nil {
+		doc.Release() // nothing read keeps a node
+	}
 	return inv, vs, err
 }
 
 // ReadTree is Read that also returns the parsed document as the official rules saw it, so
 // that a caller evaluating more rules on it (the French document rules) does not parse the
-// same bytes again.
+// same bytes again. The reader walks the same tree, by namespace URI, whatever prefixes the
+// document used.
 func ReadTree(data []byte) (*invoice.Invoice, []invoice.Violation, *schematron.Document, error) {
-	// The official rules read the prefixes as written: sdoc is built before canonical.
-	doc, sdoc, err := schematron.Read(data)
+	doc, err := schematron.Read(data)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("ubl: not XML: %w", err)
 	}
-	root := doc.Root()
-	if root == nil {
-		return nil, nil, nil, errors.New("ubl: not XML: no root element")
+	inv, vs, err := ReadDocument(doc)
+	if err != nil {
+		doc.Release()
+		return nil, nil, nil, err
 	}
-	canonical(root, nil)
+	return inv, vs, doc, nil
+}
+
+// ReadDocument is Read of a parsed document.
+func ReadDocument(doc *schematron.Document) (*invoice.Invoice, []invoice.Violation, error) {
+	root := doc.Element()
+	if root == nil {
+		return nil, nil, errors.New("ubl: not XML: no root element")
+	}
 	r := &reader{inv: &invoice.Invoice{}}
 	switch {
-	case root.Tag == "Invoice" && root.Space == spaceInvoice:
-	case root.Tag == "CreditNote" && root.Space == spaceCreditNote:
+	case root.Local == "Invoice" && root.Space == NSInvoice:
+	case root.Local == "CreditNote" && root.Space == NSCreditNote:
 		r.credit = true
 	default:
-		return nil, nil, nil, fmt.Errorf("ubl: root element %s is not a UBL 2.1 Invoice or CreditNote", root.FullTag())
+		return nil, nil, fmt.Errorf("ubl: root element %s:%s is not a UBL 2.1 Invoice or CreditNote", canonicalPrefix(root.Space), root.Local)
 	}
 	r.readHeader(root)
 	r.readReferences(root)
@@ -122,80 +132,72 @@ func ReadTree(data []byte) (*invoice.Invoice, []invoice.Violation, *schematron.D
 	if r.credit {
 		lineTag = "cac:CreditNoteLine"
 	}
-	for i, e := range root.SelectElements(lineTag) {
+	lines := elements(root, lineTag)
+	r.inv.Lines = make([]invoice.Line, 0, len(lines))
+	for i, e := range lines {
 		r.inv.Lines = append(r.inv.Lines, r.readLine(e, i))
 	}
 	if r.credit {
 		// Lenient: an InvoiceLine inside a CreditNote is still a line.
-		for _, e := range root.SelectElements("cac:InvoiceLine") {
+		for _, e := range elements(root, "cac:InvoiceLine") {
 			r.inv.Lines = append(r.inv.Lines, r.readLine(e, len(r.inv.Lines)))
 		}
 	}
-	r.readSyntaxRules(sdoc, root)
-	return r.inv, r.vs, sdoc, nil
+	r.readSyntaxRules(doc, root)
+	return r.inv, r.vs, nil
 }
 
-// Canonical prefixes the reader gives every element, whatever prefixes the document used.
-const (
-	spaceInvoice    = "inv"
-	spaceCreditNote = "cn"
-	spaceOther      = "?"
-)
-
-// canonical rewrites the namespace prefix of e and its descendants to cbc, cac, inv or cn
-// according to their namespace URI (anything else becomes "?"), so that lookups by "cbc:ID"
-// match whatever prefixes the document used.
-func canonical(e *etree.Element, scope map[string]string) {
-	copied := false
-	for _, a := range e.Attr {
-		prefix, ok := "", false
-		switch {
-		case a.Space == "" && a.Key == "xmlns":
-			ok = true
-		case a.Space == "xmlns":
-			prefix, ok = a.Key, true
-		}
-		if !ok {
-			continue
-		}
-		if !copied {
-			next := make(map[string]string, len(scope)+4)
-			for k, v := range scope {
-				next[k] = v
-			}
-			scope, copied = next, true
-		}
-		scope[prefix] = a.Value
-	}
-	switch scope[e.Space] {
+// canonicalPrefix is the prefix the reader names a namespace by, whatever prefix the
+// document bound it to: cbc, cac, inv or cn, and "?" for any other namespace.
+func canonicalPrefix(uri string) string {
+	switch uri {
 	case NSCBC:
-		e.Space = "cbc"
+		return "cbc"
 	case NSCAC:
-		e.Space = "cac"
+		return "cac"
 	case NSInvoice:
-		e.Space = spaceInvoice
+		return "inv"
 	case NSCreditNote:
-		e.Space = spaceCreditNote
-	default:
-		e.Space = spaceOther
+		return "cn"
 	}
-	for _, c := range e.ChildElements() {
-		canonical(c, scope)
+	return "?"
+}
+
+// namespaceOf is the namespace URI of a canonical prefix (see canonicalPrefix); "" for no
+// prefix, which matches any namespace.
+func namespaceOf(prefix string) string {
+	switch prefix {
+	case "cbc":
+		return NSCBC
+	case "cac":
+		return NSCAC
+	case "inv":
+		return NSInvoice
+	case "cn":
+		return NSCreditNote
+	case "":
+		return ""
 	}
+	return "?"
+}
+
+// sameName reports whether two elements have the same local name and canonical prefix.
+func sameName(a, b *schematron.Node) bool {
+	return a.Local == b.Local && (a.Space == b.Space || canonicalPrefix(a.Space) == canonicalPrefix(b.Space))
 }
 
 // xpath locates e for a finding: "/Invoice/cac:InvoiceLine[2]/cbc:LineExtensionAmount".
-func xpath(e *etree.Element) string {
+func xpath(e *schematron.Node) string {
 	var parts []string
-	for ; e != nil; e = e.Parent() {
-		name := e.Tag
-		if e.Space == "cbc" || e.Space == "cac" {
-			name = e.Space + ":" + e.Tag
+	for ; e != nil && e.Kind == schematron.ElementNode; e = e.Parent {
+		name := e.Local
+		if p := canonicalPrefix(e.Space); p == "cbc" || p == "cac" {
+			name = p + ":" + e.Local
 		}
-		if p := e.Parent(); p != nil {
+		if p := e.Parent; p != nil {
 			n, at := 0, 0
-			for _, s := range p.ChildElements() {
-				if s.Space == e.Space && s.Tag == e.Tag {
+			for _, s := range p.Children {
+				if s.Kind == schematron.ElementNode && sameName(s, e) {
 					n++
 					if s == e {
 						at = n
@@ -205,8 +207,6 @@ func xpath(e *etree.Element) string {
 			if n > 1 {
 				name = fmt.Sprintf("%s[%d]", name, at)
 			}
-		} else if e.Tag == "" {
-			break // the document node
 		}
 		parts = append(parts, name)
 	}

@@ -2,11 +2,11 @@ package ubl
 
 import (
 	"fmt"
+	"github.com/fluxgate/fluxgate/internal/schematron"
 	"github.com/fluxgate/fluxgate/internal/xmlw"
 	"strconv"
 	"strings"
 
-	"github.com/beevik/etree"
 	"github.com/fluxgate/fluxgate/invoice"
 	"github.com/shopspring/decimal"
 )
@@ -118,7 +118,7 @@ type reader struct {
 }
 
 // finding records a reader violation at e.
-func (r *reader) finding(sev invoice.Severity, e *etree.Element, path, en, fr string, bt ...string) {
+func (r *reader) finding(sev invoice.Severity, e *schematron.Node, path, en, fr string, bt ...string) {
 	r.vs = append(r.vs, invoice.Violation{
 		Rule: RuleRead, Severity: sev, BT: bt, Path: path, Location: xpath(e), EN: en, FR: fr,
 	})
@@ -126,17 +126,20 @@ func (r *reader) finding(sev invoice.Severity, e *etree.Element, path, en, fr st
 
 // one returns the first child element tag of e (nil if none, or e is nil) and records a
 // warning when the child occurs more often than the model can hold.
-func (r *reader) one(e *etree.Element, tag, path string, bt ...string) *etree.Element {
+func (r *reader) one(e *schematron.Node, tag, path string, bt ...string) *schematron.Node {
 	if e == nil {
 		return nil
 	}
-	var first *etree.Element
+	space, local := splitTag(tag)
+	var first *schematron.Node
 	n := 0
-	for c := range e.SelectElementsSeq(tag) {
-		if n == 0 {
-			first = c
+	for _, c := range e.Children {
+		if isElement(c, space, local) {
+			if n == 0 {
+				first = c
+			}
+			n++
 		}
-		n++
 	}
 	// A repetition an official syntax rule forbids is reported by that rule.
 	if n > 1 && maxOnceRule(tag, path, bt) == "" {
@@ -190,20 +193,55 @@ func maxOnceRule(tag, path string, bt []string) string {
 	return maxOnceRules[tag+" "+bt[0]]
 }
 
-// child follows a path of child tags from e, taking the first match at each step; nil when
-// any step is missing.
-func child(e *etree.Element, tags ...string) *etree.Element {
+// child follows a path of child tags ("cbc:ID", with a canonical prefix) from e, taking the
+// first match at each step; nil when any step is missing.
+func child(e *schematron.Node, tags ...string) *schematron.Node {
 	for _, t := range tags {
 		if e == nil {
 			return nil
 		}
-		e = e.SelectElement(t)
+		space, local := splitTag(t)
+		var found *schematron.Node
+		for _, c := range e.Children {
+			if isElement(c, space, local) {
+				found = c
+				break
+			}
+		}
+		e = found
 	}
 	return e
 }
 
+// elements lists the child elements of e of a tag ("cac:InvoiceLine", with a canonical
+// prefix).
+func elements(e *schematron.Node, tag string) []*schematron.Node {
+	space, local := splitTag(tag)
+	var out []*schematron.Node
+	for _, c := range e.Children {
+		if isElement(c, space, local) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// splitTag is the namespace URI ("" for any) and local name of a tag with a canonical prefix.
+func splitTag(tag string) (space, local string) {
+	prefix, local, ok := strings.Cut(tag, ":")
+	if !ok {
+		return "", tag
+	}
+	return namespaceOf(prefix), local
+}
+
+// isElement reports whether n is an element of that namespace ("" for any) and local name.
+func isElement(n *schematron.Node, space, local string) bool {
+	return n.Kind == schematron.ElementNode && n.Local == local && (space == "" || n.Space == space)
+}
+
 // textOf is the trimmed text of e, or "" for a nil element.
-func textOf(e *etree.Element) string {
+func textOf(e *schematron.Node) string {
 	if e == nil {
 		return ""
 	}
@@ -211,21 +249,21 @@ func textOf(e *etree.Element) string {
 }
 
 // attr is the trimmed value of attribute key of e, or "".
-func attr(e *etree.Element, key string) string {
+func attr(e *schematron.Node, key string) string {
 	if e == nil {
 		return ""
 	}
-	return strings.TrimSpace(e.SelectAttrValue(key, ""))
+	return strings.TrimSpace(e.AttrValue(key))
 }
 
 // idOf reads an identifier and its schemeID.
-func idOf(e *etree.Element) invoice.ID {
+func idOf(e *schematron.Node) invoice.ID {
 	return invoice.ID{Value: textOf(e), Scheme: attr(e, "schemeID")}
 }
 
 // dec parses the decimal content of e (nil when e is nil or empty); a malformed value
 // becomes a fatal finding and nil.
-func (r *reader) dec(e *etree.Element, path, bt string) *decimal.Decimal {
+func (r *reader) dec(e *schematron.Node, path, bt string) *decimal.Decimal {
 	s := textOf(e)
 	if s == "" {
 		return nil
@@ -242,7 +280,7 @@ func (r *reader) dec(e *etree.Element, path, bt string) *decimal.Decimal {
 
 // amount parses an amount like dec; a currencyID other than want (BT-5, or BT-6 for BT-111)
 // cannot be kept by the model and becomes a warning.
-func (r *reader) amount(e *etree.Element, path, bt, want string) *decimal.Decimal {
+func (r *reader) amount(e *schematron.Node, path, bt, want string) *decimal.Decimal {
 	d := r.dec(e, path, bt)
 	if cur := attr(e, "currencyID"); d != nil && cur != want {
 		r.finding(invoice.Warning, e, path,
@@ -254,7 +292,7 @@ func (r *reader) amount(e *etree.Element, path, bt, want string) *decimal.Decima
 
 // date parses the YYYY-MM-DD content of e (a time zone suffix is ignored); an empty element
 // is an absent date, a malformed date becomes a fatal finding and the zero date.
-func (r *reader) date(e *etree.Element, path, bt string) invoice.Date {
+func (r *reader) date(e *schematron.Node, path, bt string) invoice.Date {
 	s := textOf(e)
 	if s == "" {
 		return invoice.Date{}
