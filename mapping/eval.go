@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/beevik/etree"
 	"github.com/shopspring/decimal"
 
 	"github.com/fluxgate/fluxgate/invoice"
@@ -18,8 +17,8 @@ type assign struct {
 	line   int // BG-25 index, -1 for the document
 	inst   int // 1-based index of the group instance, 0 outside groups
 	t      *term
-	rec    *record        // the record the scope read
-	el     *etree.Element // xml: the scope's element
+	rec    *record  // the record the scope read
+	el     *xmlNode // xml: the scope's element
 	org    origin
 	hasOrg bool
 	has    bool // the term got a value
@@ -64,7 +63,7 @@ func (rn *run) build(b *bucket) *Result {
 		if m.line.kind >= 0 && rec.kind != m.line.kind {
 			continue
 		}
-		els := []*etree.Element{rec.el}
+		els := []*xmlNode{rec.el}
 		if m.line.sel != nil && rec.el != nil {
 			els = m.line.sel.all(rec.el)
 			if w := rn.paths; w != nil && !w.done {
@@ -93,7 +92,7 @@ func (rn *run) build(b *bucket) *Result {
 
 // evalScope fills dst (the invoice, or line li) from rec (and el); recs are the invoice's
 // records, for groups and terms that read another kind of record.
-func (rn *run) evalScope(sc *scope, dst any, li int, rec *record, el *etree.Element, res *Result, recs []*record) {
+func (rn *run) evalScope(sc *scope, dst any, li int, rec *record, el *xmlNode, res *Result, recs []*record) {
 	for _, t := range sc.direct {
 		r, e := rec, el
 		if t.kind >= 0 && t.kind != rec.kind {
@@ -112,7 +111,7 @@ func (rn *run) evalScope(sc *scope, dst any, li int, rec *record, el *etree.Elem
 	for _, in := range sc.insts {
 		type ctx struct {
 			rec *record
-			el  *etree.Element
+			el  *xmlNode
 		}
 		var ctxs []ctx
 		if in.kind >= 0 {
@@ -159,7 +158,7 @@ func (rn *run) evalScope(sc *scope, dst any, li int, rec *record, el *etree.Elem
 
 // eval returns the value of t on rec (nil: absent, or not mappable, a problem then being
 // recorded) and records where it came from.
-func (rn *run) eval(t *term, rec *record, el *etree.Element, res *Result, li, inst int) *value {
+func (rn *run) eval(t *term, rec *record, el *xmlNode, res *Result, li, inst int) *value {
 	a := assign{line: li, inst: inst, t: t, rec: rec, el: el}
 	if t.static != nil {
 		a.has = true
@@ -381,7 +380,7 @@ func layoutFR(l string) string {
 
 // position is where origin o was read; rec and el are the scope's record and element when
 // no field was read.
-func (rn *run) position(o origin, has bool, rec *record, el *etree.Element) Position {
+func (rn *run) position(o origin, has bool, rec *record, el *xmlNode) Position {
 	p := Position{File: rn.file}
 	if has && o.rec != nil {
 		rec = o.rec

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/beevik/etree"
 )
 
 // expr is a term's expression. eval returns its text; ok is false when a problem has been
@@ -23,8 +21,8 @@ type evalCtx struct {
 	res     *Result
 	t       *term
 	rec     *record
-	el      *etree.Element // xml: the context element (the record, or what select= chose)
-	org     origin         // the first source field read
+	el      *xmlNode // xml: the context element (the record, or what select= chose)
+	org     origin   // the first source field read
 	hasOrg  bool
 	explain bool
 	steps   []string
@@ -36,7 +34,7 @@ type evalCtx struct {
 type origin struct {
 	rec *record
 	ref *fieldRef
-	el  *etree.Element
+	el  *xmlNode
 }
 
 func (c *evalCtx) step(format string, args ...any) {
@@ -54,23 +52,21 @@ func (x *fieldExpr) eval(c *evalCtx) (string, bool) {
 	}
 	r := x.ref
 	var s string
-	var el *etree.Element
+	var el *xmlNode
 	if r.path != nil {
 		if c.el != nil {
 			el = r.path.first(c.el)
 		}
 		if el != nil {
 			if r.attr != "" {
-				a := el.SelectAttr(r.attr)
-				if a != nil {
-					s = strings.TrimSpace(a.Value)
-				}
-				c.absent = c.absent || a == nil
+				v, found := el.attr(r.attr)
+				s = strings.TrimSpace(v)
+				c.absent = c.absent || !found
 				if w := c.rn.paths; w != nil && !w.done {
-					w.track(r, c.el, a != nil)
+					w.track(r, c.el, found)
 				}
 			} else {
-				s = strings.TrimSpace(el.Text())
+				s = strings.TrimSpace(el.text())
 				if w := c.rn.paths; w != nil && !w.done {
 					w.track(r, c.el, true)
 				}

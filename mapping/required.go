@@ -342,7 +342,7 @@ type pathWatch struct {
 }
 
 // track records that ref was evaluated on ctx and whether it matched.
-func (w *pathWatch) track(ref *fieldRef, ctx *etree.Element, hit bool) {
+func (w *pathWatch) track(ref *fieldRef, ctx *xmlNode, hit bool) {
 	if hit {
 		w.hit[ref.id] = true
 		return
@@ -355,10 +355,11 @@ func (w *pathWatch) track(ref *fieldRef, ctx *etree.Element, hit bool) {
 
 // pathHint says what ctx holds where the path p stops matching: "under e:Header: e:Number,
 // e:Kind, …".
-func pathHint(ctx *etree.Element, p string) string {
-	if ctx == nil {
+func pathHint(node *xmlNode, p string) string {
+	if node == nil {
 		return ""
 	}
+	ctx := node.etree() // asked of the first records only
 	p = strings.TrimSuffix(p, "/")
 	if i := strings.LastIndex(p, "/@"); i >= 0 {
 		p = p[:i]

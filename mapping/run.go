@@ -302,9 +302,10 @@ func (rn *run) keyOf(rec *record) (string, bool) {
 			return "", true
 		}
 		if r.attr != "" {
-			return strings.TrimSpace(el.SelectAttrValue(r.attr, "")), true
+			v, _ := el.attr(r.attr)
+			return strings.TrimSpace(v), true
 		}
-		return strings.TrimSpace(el.Text()), true
+		return strings.TrimSpace(el.text()), true
 	}
 	sl := rn.slot(rec.kind, r.id)
 	if sl.idx < 0 {

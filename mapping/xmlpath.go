@@ -7,9 +7,9 @@ import (
 )
 
 // xmlPath is a term's or a select='s etree path, compiled. Most are a plain chain of child
-// tags ("e:Header/e:Number", "e:Lines/e:Line", "."): those are walked directly, which finds
-// the same elements in the same order as etree without its per-query queue and map, the
-// larger part of evaluating an XML term. Other paths (filters, //, .., *) go to etree.
+// tags ("e:Header/e:Number", "e:Lines/e:Line", "."): those are walked on the record's own
+// tree, which finds the same elements in the same order as etree would. Other paths
+// (filters, //, .., *) go to etree, on a copy of the record made for them (xmldoc.go).
 type xmlPath struct {
 	etree.Path
 	chain []xmlTag // the plain chain; nil when plain is false (or the path is ".")
@@ -46,48 +46,55 @@ func compileXMLTermPath(p string) (*xmlPath, error) {
 	return x, nil
 }
 
-func (t xmlTag) matches(e *etree.Element) bool {
-	return t.tag == e.Tag && (t.space == "" || t.space == e.Space)
+func (t xmlTag) matches(e *xmlNode) bool {
+	return t.tag == e.tag && (t.space == "" || t.space == e.space)
 }
 
 // first is the first element the path finds from e in document order, nil for none.
-func (p *xmlPath) first(e *etree.Element) *etree.Element {
+func (p *xmlPath) first(e *xmlNode) *xmlNode {
 	if !p.plain {
-		return e.FindElementPath(p.Path)
+		d := e.rec.etreeDoc()
+		return d.node(e.rec, e.etree().FindElementPath(p.Path))
 	}
 	return firstInChain(e, p.chain)
 }
 
-func firstInChain(e *etree.Element, chain []xmlTag) *etree.Element {
+func firstInChain(e *xmlNode, chain []xmlTag) *xmlNode {
 	if len(chain) == 0 {
 		return e
 	}
-	for _, t := range e.Child {
-		if c, ok := t.(*etree.Element); ok && chain[0].matches(c) {
-			if found := firstInChain(c, chain[1:]); found != nil {
-				return found
-			}
+	var found *xmlNode
+	e.children(func(c *xmlNode) bool {
+		if chain[0].matches(c) {
+			found = firstInChain(c, chain[1:])
 		}
-	}
-	return nil
+		return found == nil
+	})
+	return found
 }
 
 // all is every element the path finds from e, in document order.
-func (p *xmlPath) all(e *etree.Element) []*etree.Element {
+func (p *xmlPath) all(e *xmlNode) []*xmlNode {
 	if !p.plain {
-		return e.FindElementsPath(p.Path)
+		d := e.rec.etreeDoc()
+		var out []*xmlNode
+		for _, f := range e.etree().FindElementsPath(p.Path) {
+			out = append(out, d.node(e.rec, f))
+		}
+		return out
 	}
 	return appendChain(nil, e, p.chain)
 }
 
-func appendChain(out []*etree.Element, e *etree.Element, chain []xmlTag) []*etree.Element {
+func appendChain(out []*xmlNode, e *xmlNode, chain []xmlTag) []*xmlNode {
 	if len(chain) == 0 {
 		return append(out, e)
 	}
-	for _, t := range e.Child {
-		if c, ok := t.(*etree.Element); ok && chain[0].matches(c) {
+	e.children(func(c *xmlNode) bool {
+		if chain[0].matches(c) {
 			out = appendChain(out, c, chain[1:])
 		}
-	}
+		return true
+	})
 	return out
 }

@@ -28,6 +28,7 @@ type xmlScanner struct {
 	open     []openElem  // the elements not closed yet, root first
 	ns       []nsBinding // the namespace declarations in scope, innermost last
 	attrs    []scanAttr  // of the start tag just read
+	attrData []byte      // their values, end to end
 	text     []byte      // of the text token just read
 	scratch  []byte
 	names    map[string]*qname // interned names, so that reading a name does not allocate
@@ -44,11 +45,13 @@ type xmlName struct {
 }
 
 // qname is a name as written (full), split into prefix (empty for none) and local part.
-// Interned, it also keeps the tag the reader last made of it, and for which namespace.
+// Interned, it also keeps the tag the reader last made of it (split as etree splits it),
+// and for which namespace.
 type qname struct {
 	full, prefix, local string
 	colons              int
-	tagURI, tag         string
+	tagURI              string
+	tagSpace, tagLocal  string
 	hasTag              bool
 }
 
@@ -60,9 +63,11 @@ func newQName(full string) *qname {
 	return q
 }
 
+// scanAttr is an attribute of the start tag just read; its value is
+// xmlScanner.attrData[lo:hi].
 type scanAttr struct {
-	name  xmlName
-	value string
+	name   xmlName
+	lo, hi int
 }
 
 type openElem struct {
@@ -182,7 +187,7 @@ func (s *xmlScanner) startTag() (xmlTok, error) {
 	if !ok {
 		return 0, s.expected("element name after <")
 	}
-	s.attrs = s.attrs[:0]
+	s.attrs, s.attrData = s.attrs[:0], s.attrData[:0]
 	for {
 		s.space()
 		b, ok := s.mustgetc()
@@ -224,7 +229,9 @@ func (s *xmlScanner) startTag() (xmlTok, error) {
 		if !s.readText(int(b), false) {
 			return 0, s.err
 		}
-		a.value = string(s.text)
+		a.lo = len(s.attrData)
+		s.attrData = append(s.attrData, s.text...)
+		a.hi = len(s.attrData)
 		s.attrs = append(s.attrs, a)
 	}
 	s.pushElem(name)
@@ -235,12 +242,12 @@ func (s *xmlScanner) startTag() (xmlTok, error) {
 // to its own name and attributes.
 func (s *xmlScanner) pushElem(name xmlName) {
 	mark := len(s.ns)
-	for _, a := range s.attrs {
+	for i, a := range s.attrs {
 		switch {
 		case a.name.prefix == "xmlns":
-			s.ns = append(s.ns, nsBinding{a.name.local, a.value})
+			s.ns = append(s.ns, nsBinding{a.name.local, string(s.attrValue(i))})
 		case a.name.prefix == "" && a.name.local == "xmlns":
-			s.ns = append(s.ns, nsBinding{"", a.value})
+			s.ns = append(s.ns, nsBinding{"", string(s.attrValue(i))})
 		}
 	}
 	name.uri = s.translate(name, true)
@@ -256,6 +263,10 @@ func (s *xmlScanner) popElem() {
 	clear(s.ns[top.nsMark:])
 	s.ns = s.ns[:top.nsMark]
 }
+
+// attrValue is the value of the i-th attribute of the start tag just read, valid until the
+// next token.
+func (s *xmlScanner) attrValue(i int) []byte { return s.attrData[s.attrs[i].lo:s.attrs[i].hi] }
 
 // top is the element whose start tag was just read.
 func (s *xmlScanner) top() xmlName { return s.open[len(s.open)-1].name }

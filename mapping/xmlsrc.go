@@ -8,8 +8,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-
-	"github.com/beevik/etree"
 )
 
 // xmlStep is one step of a record path: an element name (with its namespace URI when the
@@ -72,39 +70,23 @@ func matchSteps(steps []xmlStep, open []openElem) bool {
 	return st.desc && matchSteps(steps, open[1:]) // skip an ancestor
 }
 
-// xmlRec is what an XML record knows of its element tree: the line each element starts on,
-// and its own path in the document.
-type xmlRec struct {
-	starts []elemStart // in document order
-	path   string      // /Export/Invoice[3]
-}
-
-type elemStart struct {
-	el   *etree.Element
-	line int
-}
-
-// lineOf is the line e starts on. It is asked for positions only (a problem, a lineage):
-// a scan, where a map filled for every element cost the reader a tenth of its time.
-func (xr *xmlRec) lineOf(e *etree.Element) (int, bool) {
-	for _, s := range xr.starts {
-		if s.el == e {
-			return s.line, true
-		}
+// lineOf is the line e starts on, when it is an element of this record.
+func (xr *xmlRec) lineOf(e *xmlNode) (int, bool) {
+	if e.rec != xr {
+		return 0, false
 	}
-	return 0, false
+	return e.line, true
 }
 
 // xmlReader streams an XML export and returns each element that a record path matches,
 // with its subtree, as a record. Only one record's tree is in memory at a time.
 type xmlReader struct {
-	file     string
-	sc       *xmlScanner
-	in       *readErr
-	src      *source
-	count    []int // per kind, records seen
-	lastSize int   // elements in the last record, to size the next
-	tree     treeBuilder
+	file  string
+	sc    *xmlScanner
+	in    *readErr
+	src   *source
+	count []int // per kind, records seen
+	tree  treeBuilder
 }
 
 // readErr remembers the last error of the reader under the XML scanner, so that a failure
@@ -156,18 +138,19 @@ func (x *xmlReader) fail(err error) error {
 		EN: fmt.Sprintf("the file is not well-formed XML (line %d): %s", line, msg)}
 }
 
-// tag is how the mapping's paths name n: with the mapping's prefix for its namespace,
-// bare when the mapping declares none for it.
-func (x *xmlReader) tag(n xmlName) string {
+// tag is how the mapping's paths name n, split at its first colon as etree splits it:
+// with the mapping's prefix for its namespace, bare when the mapping declares none for it.
+func (x *xmlReader) tag(n xmlName) (space, local string) {
 	if n.hasTag && n.tagURI == n.uri {
-		return n.tag
+		return n.tagSpace, n.tagLocal
 	}
 	t := n.local
 	if p, ok := x.src.nsPrefix[n.uri]; ok && n.uri != "" {
 		t = p + ":" + n.local
 	}
-	n.tagURI, n.tag, n.hasTag = n.uri, t, true
-	return t
+	n.tagURI, n.hasTag = n.uri, true
+	n.tagSpace, n.tagLocal = splitTag(t)
+	return n.tagSpace, n.tagLocal
 }
 
 func (x *xmlReader) next() (*record, error) {
@@ -194,8 +177,9 @@ func (x *xmlReader) next() (*record, error) {
 // subtree reads the element just opened to its end into a record.
 func (x *xmlReader) subtree(k *recKind) (*record, error) {
 	line := x.sc.startRow
-	xr := &xmlRec{starts: make([]elemStart, 0, x.lastSize), path: x.recordPath(k)}
-	rec := &record{kind: k.idx, line: line, el: x.element(xr, line), x: xr}
+	xr := &xmlRec{path: x.recordPath(k)}
+	x.element(xr, line)
+	rec := &record{kind: k.idx, line: line, x: xr}
 	for {
 		tok, err := x.sc.next()
 		if err != nil { // io.EOF included: the scanner tells an unclosed element
@@ -206,11 +190,11 @@ func (x *xmlReader) subtree(k *recKind) (*record, error) {
 			x.element(xr, x.sc.startRow)
 		case tokText:
 			if len(bytes.TrimSpace(x.sc.text)) > 0 {
-				x.tree.text(string(x.sc.text))
+				x.tree.text(x.sc.text)
 			}
 		case tokEnd:
 			if x.tree.end() {
-				rec.end, x.lastSize = x.sc.line, len(xr.starts)
+				rec.end, rec.el = x.sc.line, &xr.nodes[0]
 				return rec, nil
 			}
 		}
@@ -223,7 +207,13 @@ func (x *xmlReader) recordPath(k *recKind) string {
 	var b strings.Builder
 	for _, o := range x.sc.open {
 		b.WriteByte('/')
-		b.WriteString(x.tag(o.name))
+		if space, local := x.tag(o.name); space != "" {
+			b.WriteString(space)
+			b.WriteByte(':')
+			b.WriteString(local)
+		} else {
+			b.WriteString(local)
+		}
 	}
 	b.WriteString("[" + strconv.Itoa(x.count[k.idx]) + "]")
 	return b.String()
@@ -231,34 +221,35 @@ func (x *xmlReader) recordPath(k *recKind) string {
 
 // element opens the element whose start tag was just read, without the namespace
 // declarations.
-func (x *xmlReader) element(xr *xmlRec, line int) *etree.Element {
-	e := x.tree.start(x.tag(x.sc.top()), len(x.sc.attrs))
-	for _, a := range x.sc.attrs {
+func (x *xmlReader) element(xr *xmlRec, line int) {
+	space, local := x.tag(x.sc.top())
+	x.tree.start(xr, space, local, line)
+	for i, a := range x.sc.attrs {
 		if a.name.uri == "xmlns" || a.name.uri == "" && a.name.local == "xmlns" {
 			continue // a namespace declaration
 		}
-		e.CreateAttr(x.tag(a.name), a.value)
+		space, local := x.tag(a.name)
+		x.tree.attr(space, local, x.sc.attrValue(i))
 	}
-	xr.starts = append(xr.starts, elemStart{e, line})
-	return e
 }
 
 // elemPath is the path of e in the document: the record's path, then e's steps under it
 // (with a position when e has same-named siblings).
-func (xr *xmlRec) elemPath(root, e *etree.Element) string {
+func (xr *xmlRec) elemPath(root, e *xmlNode) string {
 	var segs []string
-	for c := e; c != nil && c != root; c = c.Parent() {
-		seg := c.FullTag()
-		if p := c.Parent(); p != nil {
+	for c := e; c != nil && c != root; c = c.parentNode() {
+		seg := c.fullTag()
+		if p := c.parentNode(); p != nil {
 			n, at := 0, 0
-			for _, s := range p.ChildElements() {
-				if s.FullTag() == seg {
+			p.children(func(s *xmlNode) bool {
+				if s.fullTag() == seg {
 					n++
 					if s == c {
 						at = n
 					}
 				}
-			}
+				return true
+			})
 			if n > 1 {
 				seg += "[" + strconv.Itoa(at) + "]"
 			}

@@ -59,12 +59,30 @@ func dumpRecords(src *source, data []byte, newReader func(io.Reader, string, *so
 			return b.String()
 		}
 		fmt.Fprintf(&b, "record kind %d lines %d-%d %s\n", rec.kind, rec.line, rec.end, rec.x.path)
-		dumpElement(&b, rec.el, rec.x, "  ")
+		dumpTree(&b, rd, rec, "  ")
 	}
 }
 
-func dumpElement(b *strings.Builder, e *etree.Element, xr *xmlRec, indent string) {
-	fmt.Fprintf(b, "%s<%s> line %d", indent, e.FullTag(), lineOf(xr, e))
+// dumpTree writes down a record's tree: the reference reader's etree; the scanner's own
+// tree, and its etree copy when that differs (which it should not).
+func dumpTree(b *strings.Builder, rd recordReader, rec *record, indent string) {
+	if ref, ok := rd.(*oldXMLReader); ok {
+		tree := ref.trees[rec.x]
+		dumpElement(b, tree.root, func(e *etree.Element) int { return tree.lines[e] }, indent)
+		return
+	}
+	var own, copied strings.Builder
+	dumpNode(&own, rec.el, indent)
+	d := rec.x.etreeDoc()
+	dumpElement(&copied, rec.el.etree(), func(e *etree.Element) int { return d.node(rec.x, e).line }, indent)
+	b.WriteString(own.String())
+	if own.String() != copied.String() {
+		b.WriteString("etree copy differs:\n" + copied.String())
+	}
+}
+
+func dumpElement(b *strings.Builder, e *etree.Element, lineOf func(*etree.Element) int, indent string) {
+	fmt.Fprintf(b, "%s<%s> line %d", indent, e.FullTag(), lineOf(e))
 	for _, a := range e.Attr {
 		fmt.Fprintf(b, " %s=%q", a.FullKey(), a.Value)
 	}
@@ -72,7 +90,7 @@ func dumpElement(b *strings.Builder, e *etree.Element, xr *xmlRec, indent string
 	for _, c := range e.Child {
 		switch c := c.(type) {
 		case *etree.Element:
-			dumpElement(b, c, xr, indent+"  ")
+			dumpElement(b, c, lineOf, indent+"  ")
 		case *etree.CharData:
 			fmt.Fprintf(b, "%s  %q\n", indent, c.Data)
 		default:
@@ -81,9 +99,28 @@ func dumpElement(b *strings.Builder, e *etree.Element, xr *xmlRec, indent string
 	}
 }
 
-func lineOf(xr *xmlRec, e *etree.Element) int {
-	l, _ := xr.lineOf(e)
-	return l
+// dumpNode writes down n as dumpElement writes down an etree element.
+func dumpNode(b *strings.Builder, n *xmlNode, indent string) {
+	l, _ := n.rec.lineOf(n)
+	fmt.Fprintf(b, "%s<%s> line %d", indent, n.fullTag(), l)
+	for _, a := range n.rec.attrs[n.lo:n.hi] {
+		key := a.key
+		if a.space != "" {
+			key = a.space + ":" + key
+		}
+		fmt.Fprintf(b, " %s=%q", key, n.rec.data[a.lo:a.hi])
+	}
+	b.WriteByte('\n')
+	for j := n.idx + 1; j < n.end; {
+		c := &n.rec.nodes[j]
+		if c.isText {
+			fmt.Fprintf(b, "%s  %q\n", indent, n.rec.data[c.lo:c.hi])
+			j++
+			continue
+		}
+		dumpNode(b, c, indent+"  ")
+		j = c.end
+	}
 }
 
 func newScanReader(r io.Reader, file string, src *source) recordReader {
@@ -248,7 +285,7 @@ func TestXMLScannerLastBytesWithError(t *testing.T) {
 				if err != nil {
 					return b.String() + err.Error()
 				}
-				dumpElement(&b, rec.el, rec.x, "")
+				dumpTree(&b, rd, rec, "")
 			}
 		}
 		got, want := dump(newScanReader), dump(newRefReader)

@@ -1,64 +1,169 @@
 package mapping
 
-import "github.com/beevik/etree"
+import "strings"
 
-// treeBuilder makes the element tree of an XML record with few allocations: elements,
-// texts, child lists and attribute lists are carved from slabs, and an element's children
-// are given to it once it ends, in a list of the right size. etree's own constructors
-// allocate every node and grow every list one append at a time: that was a third of the
-// reader's time.
-type treeBuilder struct {
-	elems slab[etree.Element]
-	texts slab[etree.CharData]
-	toks  slab[etree.Token]
-	attrs slab[etree.Attr]
-	open  []*etree.Element // the record's elements not ended yet, its own first
-	kids  []etree.Token    // their children so far, not given to them yet
-	marks []int            // per open element, where its children start in kids
+// xmlNode is an element or a text of an XML record. A record's nodes are one slice in
+// document order: an element's descendants follow it up to its end, and its own text is
+// the texts right after it. The mapping's paths are walked on them; etree, whose syntax
+// the paths use, gets a copy of the record only for the paths the walk does not do
+// (xmldoc.go). An etree per record, however carefully built, was most of the XML
+// source's cost.
+type xmlNode struct {
+	rec        *xmlRec
+	space, tag string // elements: the mapping's name for it, split at its first colon as etree does
+	line       int    // elements: the line its start tag is on
+	idx        int32  // in rec.nodes
+	parent     int32  // -1 for the record's own element
+	end        int32  // elements: past its last descendant
+	lo, hi     int32  // texts: in rec.data; elements: attributes in rec.attrs
+	isText     bool
 }
 
-// start opens an element with room for nattr attributes, under the open one if any.
-func (b *treeBuilder) start(tag string, nattr int) *etree.Element {
-	var e *etree.Element
+// nodeAttr is an attribute of an element, named as etree would name it; its value is
+// rec.data[lo:hi].
+type nodeAttr struct {
+	space, key string
+	lo, hi     int32
+}
+
+// xmlRec is a record's element tree: its nodes, attributes and the text both refer to,
+// and its own path in the document.
+type xmlRec struct {
+	nodes []xmlNode
+	attrs []nodeAttr
+	data  string // the texts and attribute values, end to end: one string per record
+	path  string // /Export/Invoice[3]
+	doc   *xmlDoc
+}
+
+func (n *xmlNode) fullTag() string {
+	if n.space == "" {
+		return n.tag
+	}
+	return n.space + ":" + n.tag
+}
+
+func (n *xmlNode) parentNode() *xmlNode {
+	if n.parent < 0 {
+		return nil
+	}
+	return &n.rec.nodes[n.parent]
+}
+
+// children calls f with each child element of n, in order, until f returns false.
+func (n *xmlNode) children(f func(c *xmlNode) bool) {
+	nodes := n.rec.nodes
+	for j := n.idx + 1; j < n.end; {
+		c := &nodes[j]
+		if c.isText {
+			j++
+			continue
+		}
+		if !f(c) {
+			return
+		}
+		j = c.end
+	}
+}
+
+// text is n's text as etree's Text gives it: its texts before its first child element.
+func (n *xmlNode) text() string {
+	nodes, data := n.rec.nodes, n.rec.data
+	j := n.idx + 1
+	if j >= n.end || !nodes[j].isText {
+		return ""
+	}
+	s := data[nodes[j].lo:nodes[j].hi]
+	if j+1 >= n.end || !nodes[j+1].isText {
+		return s // the common case: one text, shared with the record's data
+	}
+	var b strings.Builder
+	for ; j < n.end && nodes[j].isText; j++ {
+		b.WriteString(data[nodes[j].lo:nodes[j].hi])
+	}
+	return b.String()
+}
+
+// attr is the value of the attribute key names ("code", "x:lang"), as etree's
+// SelectAttr finds it: a key without prefix matches the attribute in any namespace.
+func (n *xmlNode) attr(key string) (string, bool) {
+	space, local := splitTag(key)
+	for _, a := range n.rec.attrs[n.lo:n.hi] {
+		if (space == "" || space == a.space) && local == a.key {
+			return n.rec.data[a.lo:a.hi], true
+		}
+	}
+	return "", false
+}
+
+// treeBuilder makes the element tree of an XML record with few allocations: a slice of
+// nodes, one of attributes and one string for all the record's text.
+type treeBuilder struct {
+	rec   *xmlRec
+	data  []byte  // the record's text so far, reused from record to record
+	open  []int32 // the record's elements not ended yet, its own first
+	sizes [2]int  // nodes and attributes of the last record, to size the next
+}
+
+// start opens an element under the open one, if any (else it starts rec).
+func (b *treeBuilder) start(rec *xmlRec, space, tag string, line int) {
 	if len(b.open) == 0 {
-		b.elems.reset()
-		b.texts.reset()
-		b.toks.reset()
-		b.attrs.reset()
-		e = etree.NewElement(tag)
-	} else {
-		e = &b.elems.take(1)[0]
-		e.Space, e.Tag = splitTag(tag)
-		b.kids = append(b.kids, e)
+		b.rec, b.data = rec, b.data[:0]
+		rec.nodes = make([]xmlNode, 0, max(b.sizes[0], 8))
+		rec.attrs = make([]nodeAttr, 0, b.sizes[1])
 	}
-	if nattr > 0 {
-		e.Attr = b.attrs.take(nattr)[:0]
+	parent := int32(-1)
+	if len(b.open) > 0 {
+		parent = b.open[len(b.open)-1]
 	}
-	b.open = append(b.open, e)
-	b.marks = append(b.marks, len(b.kids))
-	return e
+	r := b.rec
+	i := int32(len(r.nodes))
+	at := int32(len(r.attrs))
+	r.nodes = append(r.nodes, xmlNode{rec: r, space: space, tag: tag, line: line, idx: i, parent: parent, lo: at, hi: at})
+	b.open = append(b.open, i)
+}
+
+// attr gives the element just opened an attribute; a second one of the same name (as the
+// mapping names them) replaces the first's value, as etree's CreateAttr does.
+func (b *treeBuilder) attr(space, key string, value []byte) {
+	r := b.rec
+	e := &r.nodes[len(r.nodes)-1]
+	lo := int32(len(b.data))
+	b.data = append(b.data, value...)
+	hi := int32(len(b.data))
+	for i := e.lo; i < e.hi; i++ {
+		if a := &r.attrs[i]; a.space == space && a.key == key {
+			a.lo, a.hi = lo, hi
+			return
+		}
+	}
+	r.attrs = append(r.attrs, nodeAttr{space: space, key: key, lo: lo, hi: hi})
+	e.hi++
 }
 
 // text adds text to the open element.
-func (b *treeBuilder) text(s string) {
-	t := &b.texts.take(1)[0]
-	t.Data = s
-	b.kids = append(b.kids, t)
+func (b *treeBuilder) text(s []byte) {
+	r := b.rec
+	lo := int32(len(b.data))
+	b.data = append(b.data, s...)
+	r.nodes = append(r.nodes, xmlNode{rec: r, idx: int32(len(r.nodes)), parent: b.open[len(b.open)-1],
+		lo: lo, hi: int32(len(b.data)), isText: true})
 }
 
-// end closes the innermost open element; done is true when it is the record's own.
+// end closes the innermost open element; done is true when it is the record's own, whose
+// text is then made the record's.
 func (b *treeBuilder) end() (done bool) {
+	r := b.rec
 	last := len(b.open) - 1
-	e, mark := b.open[last], b.marks[last]
-	if kids := b.kids[mark:]; len(kids) > 0 {
-		e.Child = b.toks.take(len(kids))[:0]
-		for _, k := range kids {
-			e.AddChild(k)
-		}
+	r.nodes[b.open[last]].end = int32(len(r.nodes))
+	b.open = b.open[:last]
+	if last > 0 {
+		return false
 	}
-	clear(b.kids[mark:])
-	b.kids, b.open, b.marks = b.kids[:mark], b.open[:last], b.marks[:last]
-	return last == 0
+	r.data = string(b.data)
+	b.sizes = [2]int{len(r.nodes), len(r.attrs)}
+	b.rec = nil
+	return true
 }
 
 // splitTag splits a tag at its first colon, as etree's CreateElement does.
@@ -69,27 +174,4 @@ func splitTag(tag string) (space, local string) {
 		}
 	}
 	return "", tag
-}
-
-// slab hands out values of T from chunks allocated together. A chunk is never grown in
-// place, so what it handed out stays where it is. Each record has chunks of its own: a
-// chunk lives as long as any of its values, and the tree of a record that shared one with
-// the next would keep it alive, and that one the next: every tree read.
-type slab[T any] struct {
-	chunk      []T
-	used, last int // values taken for this record, for the last one
-}
-
-// reset starts a record, whose first chunk is sized by the last record.
-func (s *slab[T]) reset() { s.chunk, s.last, s.used = nil, s.used, 0 }
-
-// take returns n zero values.
-func (s *slab[T]) take(n int) []T {
-	if cap(s.chunk)-len(s.chunk) < n {
-		s.chunk = make([]T, 0, max(n, s.last-s.used, 16))
-	}
-	s.used += n
-	l := len(s.chunk)
-	s.chunk = s.chunk[:l+n]
-	return s.chunk[l : l+n : l+n]
 }
