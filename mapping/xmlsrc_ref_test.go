@@ -45,7 +45,7 @@ type oldXMLReader struct {
 	in    *readErr
 	src   *source
 	stack []xml.Name
-	count []int                // per kind, records seen
+	count []int               // per kind, records seen
 	trees map[*xmlRec]refTree // the tree each record was read into
 }
 
