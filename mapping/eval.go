@@ -54,40 +54,66 @@ func (rn *run) build(b *bucket) *Result {
 		}
 	}
 	res.first = head
-	res.assigns = make([]assign, 0, rn.m.headTerms+len(b.recs)*rn.m.lineTerms)
+	lines := rn.lineSources(b.recs)
+	// Records other than lines' may give the invoice group instances: a record of each
+	// kind is counted as a line's worth.
+	res.assigns = make([]assign, 0, rn.m.headTerms+max(len(lines), len(b.recs))*rn.m.lineTerms)
 	rn.evalScope(m.head, inv, -1, head, head.el, res, b.recs)
 	if m.key == nil {
 		res.Key = inv.Number
 	}
-	for _, rec := range b.recs {
-		if m.line.kind >= 0 && rec.kind != m.line.kind {
-			continue
+	inv.Lines = make([]invoice.Line, len(lines))
+	res.rows = make([]*record, len(lines))
+	for i, src := range lines {
+		l := &inv.Lines[i]
+		rn.evalScope(m.line, l, i, src.rec, src.el, res, nil)
+		if m.autoID {
+			l.ID = strconv.Itoa(i + 1)
 		}
-		els := []*xmlNode{rec.el}
-		if m.line.sel != nil && rec.el != nil {
-			els = m.line.sel.all(rec.el)
-			if w := rn.paths; w != nil && !w.done {
-				if !w.lineUsed {
-					w.lineUsed, w.lineHint = true, pathHint(rec.el, m.line.selTxt)
-				}
-				w.lineHit = w.lineHit || len(els) > 0
-			}
-		}
-		for _, el := range els {
-			inv.Lines = append(inv.Lines, invoice.Line{})
-			i := len(inv.Lines) - 1
-			l := &inv.Lines[i]
-			rn.evalScope(m.line, l, i, rec, el, res, nil)
-			if m.autoID {
-				l.ID = strconv.Itoa(i + 1)
-			}
-			res.rows = append(res.rows, rec)
-		}
+		res.rows[i] = src.rec
+	}
+	if len(lines) == 0 {
+		inv.Lines, res.rows = nil, nil // as they were before any line was mapped
 	}
 	slices.SortStableFunc(res.Problems, func(a, b Problem) int { return a.Position.Line - b.Position.Line })
 	res.Problems = dedupe(res.Problems)
 	rn.finish(res)
 	return res
+}
+
+// lineSource is what an invoice line is read from: a record, and for XML the element
+// <line select=> chose in it.
+type lineSource struct {
+	rec *record
+	el  *xmlNode
+}
+
+// lineSources are the invoice's lines, in order, in a slice reused from invoice to invoice.
+func (rn *run) lineSources(recs []*record) []lineSource {
+	m := rn.m
+	lines := rn.lines[:0]
+	for _, rec := range recs {
+		if m.line.kind >= 0 && rec.kind != m.line.kind {
+			continue
+		}
+		if m.line.sel == nil || rec.el == nil {
+			lines = append(lines, lineSource{rec, rec.el})
+			continue
+		}
+		els := m.line.sel.all(rec.el)
+		if w := rn.paths; w != nil && !w.done {
+			if !w.lineUsed {
+				w.lineUsed, w.lineHint = true, pathHint(rec.el, m.line.selTxt)
+			}
+			w.lineHit = w.lineHit || len(els) > 0
+		}
+		for _, el := range els {
+			lines = append(lines, lineSource{rec, el})
+		}
+	}
+	clear(lines[len(lines):cap(lines)]) // keep no record of an earlier invoice alive
+	rn.lines = lines
+	return lines
 }
 
 // evalScope fills dst (the invoice, or line li) from rec (and el); recs are the invoice's

@@ -272,8 +272,9 @@ type run struct {
 	slots   []slot // field index of each reference (by fieldRef.id) per record kind
 	width   int    // number of header columns, -1 without header
 	explain bool
-	c       evalCtx    // reused by each evaluation
-	paths   *pathWatch // xml: which paths matched in the first records
+	c       evalCtx      // reused by each evaluation
+	paths   *pathWatch   // xml: which paths matched in the first records
+	lines   []lineSource // the lines of the invoice being built
 }
 
 type slot struct{ idx, decimals int }
