@@ -22,13 +22,9 @@ func (r *xmlRec) etreeDoc() *xmlDoc {
 			d.elems[n.parent].AddChild(etree.NewText(r.data[n.lo:n.hi]))
 			continue
 		}
-		e := etree.NewElement(n.fullTag())
+		e := etree.NewElement(n.name.written)
 		for _, a := range r.attrs[n.lo:n.hi] {
-			key := a.key
-			if a.space != "" {
-				key = a.space + ":" + key
-			}
-			e.CreateAttr(key, r.data[a.lo:a.hi])
+			e.CreateAttr(a.name.written, r.data[a.lo:a.hi])
 		}
 		if n.parent >= 0 {
 			d.elems[n.parent].AddChild(e)

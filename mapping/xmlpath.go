@@ -47,7 +47,7 @@ func compileXMLTermPath(p string) (*xmlPath, error) {
 }
 
 func (t xmlTag) matches(e *xmlNode) bool {
-	return t.tag == e.tag && (t.space == "" || t.space == e.space)
+	return t.tag == e.name.local && (t.space == "" || t.space == e.name.space)
 }
 
 // first is the first element the path finds from e in document order, nil for none.

@@ -51,7 +51,7 @@ type qname struct {
 	full, prefix, local string
 	colons              int
 	tagURI              string
-	tagSpace, tagLocal  string
+	tag                 *tagName
 	hasTag              bool
 }
 

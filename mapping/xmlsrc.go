@@ -140,17 +140,16 @@ func (x *xmlReader) fail(err error) error {
 
 // tag is how the mapping's paths name n, split at its first colon as etree splits it:
 // with the mapping's prefix for its namespace, bare when the mapping declares none for it.
-func (x *xmlReader) tag(n xmlName) (space, local string) {
+func (x *xmlReader) tag(n xmlName) *tagName {
 	if n.hasTag && n.tagURI == n.uri {
-		return n.tagSpace, n.tagLocal
+		return n.tag
 	}
 	t := n.local
 	if p, ok := x.src.nsPrefix[n.uri]; ok && n.uri != "" {
 		t = p + ":" + n.local
 	}
-	n.tagURI, n.hasTag = n.uri, true
-	n.tagSpace, n.tagLocal = splitTag(t)
-	return n.tagSpace, n.tagLocal
+	n.tagURI, n.tag, n.hasTag = n.uri, newTagName(t), true
+	return n.tag
 }
 
 func (x *xmlReader) next() (*record, error) {
@@ -207,13 +206,7 @@ func (x *xmlReader) recordPath(k *recKind) string {
 	var b strings.Builder
 	for _, o := range x.sc.open {
 		b.WriteByte('/')
-		if space, local := x.tag(o.name); space != "" {
-			b.WriteString(space)
-			b.WriteByte(':')
-			b.WriteString(local)
-		} else {
-			b.WriteString(local)
-		}
+		b.WriteString(x.tag(o.name).written)
 	}
 	b.WriteString("[" + strconv.Itoa(x.count[k.idx]) + "]")
 	return b.String()
@@ -222,14 +215,12 @@ func (x *xmlReader) recordPath(k *recKind) string {
 // element opens the element whose start tag was just read, without the namespace
 // declarations.
 func (x *xmlReader) element(xr *xmlRec, line int) {
-	space, local := x.tag(x.sc.top())
-	x.tree.start(xr, space, local, line)
+	x.tree.start(xr, x.tag(x.sc.top()), line)
 	for i, a := range x.sc.attrs {
 		if a.name.uri == "xmlns" || a.name.uri == "" && a.name.local == "xmlns" {
 			continue // a namespace declaration
 		}
-		space, local := x.tag(a.name)
-		x.tree.attr(space, local, x.sc.attrValue(i))
+		x.tree.attr(x.tag(a.name), x.sc.attrValue(i))
 	}
 }
 

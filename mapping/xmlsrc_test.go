@@ -104,11 +104,7 @@ func dumpNode(b *strings.Builder, n *xmlNode, indent string) {
 	l, _ := n.rec.lineOf(n)
 	fmt.Fprintf(b, "%s<%s> line %d", indent, n.fullTag(), l)
 	for _, a := range n.rec.attrs[n.lo:n.hi] {
-		key := a.key
-		if a.space != "" {
-			key = a.space + ":" + key
-		}
-		fmt.Fprintf(b, " %s=%q", key, n.rec.data[a.lo:a.hi])
+		fmt.Fprintf(b, " %s=%q", a.name.full, n.rec.data[a.lo:a.hi])
 	}
 	b.WriteByte('\n')
 	for j := n.idx + 1; j < n.end; {

@@ -9,21 +9,34 @@ import "strings"
 // (xmldoc.go). An etree per record, however carefully built, was most of the XML
 // source's cost.
 type xmlNode struct {
-	rec        *xmlRec
-	space, tag string // elements: the mapping's name for it, split at its first colon as etree does
-	line       int    // elements: the line its start tag is on
-	idx        int32  // in rec.nodes
-	parent     int32  // -1 for the record's own element
-	end        int32  // elements: past its last descendant
-	lo, hi     int32  // texts: in rec.data; elements: attributes in rec.attrs
-	isText     bool
+	rec    *xmlRec
+	name   *tagName // elements
+	line   int      // elements: the line its start tag is on
+	idx    int32    // in rec.nodes
+	parent int32    // -1 for the record's own element
+	end    int32    // elements: past its last descendant
+	lo, hi int32    // texts: in rec.data; elements: attributes in rec.attrs
+	isText bool
 }
 
-// nodeAttr is an attribute of an element, named as etree would name it; its value is
-// rec.data[lo:hi].
+// tagName is the mapping's name for an element or attribute (written), split at its
+// first colon as etree splits it, and joined again as etree's FullTag joins it (full). The
+// reader makes one per name and namespace.
+type tagName struct{ written, space, local, full string }
+
+func newTagName(written string) *tagName {
+	t := &tagName{written: written, full: written}
+	t.space, t.local = splitTag(written)
+	if t.space == "" {
+		t.full = t.local
+	}
+	return t
+}
+
+// nodeAttr is an attribute of an element; its value is rec.data[lo:hi].
 type nodeAttr struct {
-	space, key string
-	lo, hi     int32
+	name   *tagName
+	lo, hi int32
 }
 
 // xmlRec is a record's element tree: its nodes, attributes and the text both refer to,
@@ -36,12 +49,7 @@ type xmlRec struct {
 	doc   *xmlDoc
 }
 
-func (n *xmlNode) fullTag() string {
-	if n.space == "" {
-		return n.tag
-	}
-	return n.space + ":" + n.tag
-}
+func (n *xmlNode) fullTag() string { return n.name.full }
 
 func (n *xmlNode) parentNode() *xmlNode {
 	if n.parent < 0 {
@@ -89,7 +97,7 @@ func (n *xmlNode) text() string {
 func (n *xmlNode) attr(key string) (string, bool) {
 	space, local := splitTag(key)
 	for _, a := range n.rec.attrs[n.lo:n.hi] {
-		if (space == "" || space == a.space) && local == a.key {
+		if (space == "" || space == a.name.space) && local == a.name.local {
 			return n.rec.data[a.lo:a.hi], true
 		}
 	}
@@ -106,7 +114,7 @@ type treeBuilder struct {
 }
 
 // start opens an element under the open one, if any (else it starts rec).
-func (b *treeBuilder) start(rec *xmlRec, space, tag string, line int) {
+func (b *treeBuilder) start(rec *xmlRec, name *tagName, line int) {
 	if len(b.open) == 0 {
 		b.rec, b.data = rec, b.data[:0]
 		rec.nodes = make([]xmlNode, 0, max(b.sizes[0], 8))
@@ -119,25 +127,25 @@ func (b *treeBuilder) start(rec *xmlRec, space, tag string, line int) {
 	r := b.rec
 	i := int32(len(r.nodes))
 	at := int32(len(r.attrs))
-	r.nodes = append(r.nodes, xmlNode{rec: r, space: space, tag: tag, line: line, idx: i, parent: parent, lo: at, hi: at})
+	r.nodes = append(r.nodes, xmlNode{rec: r, name: name, line: line, idx: i, parent: parent, lo: at, hi: at})
 	b.open = append(b.open, i)
 }
 
 // attr gives the element just opened an attribute; a second one of the same name (as the
 // mapping names them) replaces the first's value, as etree's CreateAttr does.
-func (b *treeBuilder) attr(space, key string, value []byte) {
+func (b *treeBuilder) attr(name *tagName, value []byte) {
 	r := b.rec
 	e := &r.nodes[len(r.nodes)-1]
 	lo := int32(len(b.data))
 	b.data = append(b.data, value...)
 	hi := int32(len(b.data))
 	for i := e.lo; i < e.hi; i++ {
-		if a := &r.attrs[i]; a.space == space && a.key == key {
+		if a := &r.attrs[i]; a.name.space == name.space && a.name.local == name.local {
 			a.lo, a.hi = lo, hi
 			return
 		}
 	}
-	r.attrs = append(r.attrs, nodeAttr{space: space, key: key, lo: lo, hi: hi})
+	r.attrs = append(r.attrs, nodeAttr{name: name, lo: lo, hi: hi})
 	e.hi++
 }
 
