@@ -33,6 +33,7 @@ type xmlScanner struct {
 	scratch  []byte
 	names    map[string]*qname // interned names, so that reading a name does not allocate
 	recent   [64]*qname        // of those, the last read per hash of a few of its bytes
+	lastName *qname            // the last element or attribute name read
 	closing  bool              // the start tag just read was empty (<a/>): its end comes next
 	startRow int               // line of the token just read
 }
@@ -50,6 +51,7 @@ type xmlName struct {
 type qname struct {
 	full, prefix, local string
 	colons              int
+	next                *qname // the element or attribute name read after it last time
 	tagURI              string
 	tag                 *tagName
 	hasTag              bool
@@ -478,8 +480,45 @@ func (s *xmlScanner) nsname(likely *qname) (xmlName, bool) {
 	return xmlName{qname: q}, true
 }
 
-// name reads a name, interned. Names interned are valid: only new ones are checked.
+// name reads a name, interned. Names interned are valid: only new ones are checked. An
+// export repeats the same names in the same order: the name read after the last element or
+// attribute name last time is tried first, and found without scanning for its end.
 func (s *xmlScanner) name(likely *qname) (*qname, bool) {
+	if likely == nil {
+		q, ok := s.nextName()
+		if ok && s.lastName != nil {
+			s.lastName.next = q
+		}
+		s.lastName = q
+		return q, ok
+	}
+	if s.isNext(likely) {
+		return likely, true
+	}
+	return s.readQName(likely)
+}
+
+// nextName reads an element or attribute name.
+func (s *xmlScanner) nextName() (*qname, bool) {
+	if s.lastName != nil && s.lastName.next != nil && s.isNext(s.lastName.next) {
+		return s.lastName.next, true
+	}
+	return s.readQName(nil)
+}
+
+// isNext reports whether the buffer holds q next, followed by what ends a name, and then
+// reads it.
+func (s *xmlScanner) isNext(q *qname) bool {
+	n := len(q.full)
+	if s.pos+n >= s.end || nameByte[s.buf[s.pos+n]] || string(s.buf[s.pos:s.pos+n]) != q.full {
+		return false
+	}
+	s.pos += n // no line end in a name
+	return true
+}
+
+// readQName reads a name and finds it among the interned.
+func (s *xmlScanner) readQName(likely *qname) (*qname, bool) {
 	b, ok := s.nameBytes()
 	if !ok {
 		return nil, false
@@ -510,7 +549,7 @@ func (s *xmlScanner) name(likely *qname) (*qname, bool) {
 // often straight from the buffer.
 func (s *xmlScanner) nameBytes() ([]byte, bool) {
 	i := s.pos
-	for i < s.end && (s.buf[i] >= utf8.RuneSelf || isNameByte(s.buf[i])) {
+	for i < s.end && nameByte[s.buf[i]] {
 		i++
 	}
 	if i > s.pos && i < s.end { // the name and what ends it are buffered: no line end in it
@@ -547,6 +586,14 @@ func (s *xmlScanner) readName(dst []byte) ([]byte, bool) {
 	}
 }
 
+// nameByte are the bytes a name is read with: those of isNameByte, and any non-ASCII one.
+var nameByte = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c >= utf8.RuneSelf || isNameByte(byte(c))
+	}
+	return t
+}()
+
 func isNameByte(c byte) bool {
 	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
 		c == '_' || c == ':' || c == '.' || c == '-'
@@ -574,12 +621,16 @@ func isXMLName(b []byte) bool {
 
 func (s *xmlScanner) space() {
 	for {
-		b, ok := s.getc()
-		if !ok {
-			return
+		for ; s.pos < s.end; s.pos++ {
+			switch s.buf[s.pos] {
+			case ' ', '\r', '\t':
+			case '\n':
+				s.line++
+			default:
+				return
+			}
 		}
-		if b != ' ' && b != '\r' && b != '\n' && b != '\t' {
-			s.ungetc()
+		if !s.fill() {
 			return
 		}
 	}

@@ -326,7 +326,13 @@ func FuzzXMLScanner(f *testing.F) {
 		f.Add(data)
 	}
 	src := diffSource(f)
+	m, err := Load(xmlMapping)
+	if err != nil {
+		f.Fatal(err)
+	}
+	paths := append(mappingPaths(m), shapePaths(f)...)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkSameAsRef(t, src, data)
+		pathsAgreeWithEtree(t, &Mapping{src: *src}, src, data, paths)
 	})
 }
