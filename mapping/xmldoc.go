@@ -18,13 +18,16 @@ func (r *xmlRec) etreeDoc() *xmlDoc {
 	d := &xmlDoc{elems: make([]*etree.Element, len(r.nodes)), nodes: make(map[*etree.Element]int32, len(r.nodes))}
 	for i := range r.nodes {
 		n := &r.nodes[i]
-		if n.isText {
-			d.elems[n.parent].AddChild(etree.NewText(r.data[n.lo:n.hi]))
+		if n.isText() {
+			d.elems[n.parent].AddChild(etree.NewText(r.data[n.tlo:n.thi]))
 			continue
 		}
 		e := etree.NewElement(n.name.written)
-		for _, a := range r.attrs[n.lo:n.hi] {
+		for _, a := range r.attrs[n.alo:n.ahi] {
 			e.CreateAttr(a.name.written, r.data[a.lo:a.hi])
+		}
+		if n.tlo < n.thi {
+			e.AddChild(etree.NewText(r.data[n.tlo:n.thi]))
 		}
 		if n.parent >= 0 {
 			d.elems[n.parent].AddChild(e)

@@ -46,7 +46,7 @@ func TestXMLPathFindsAsEtree(t *testing.T) {
 	others := []string{"a[2]/b", "a/b[c]", "//b", "a//c", "a/b/..", "*/b", "/r/a", "a[@k='v']", "a/b[@k='w']", "a[b='9']"}
 	var els []*xmlNode
 	for i := range rec.x.nodes {
-		if n := &rec.x.nodes[i]; !n.isText {
+		if n := &rec.x.nodes[i]; !n.isText() {
 			els = append(els, n)
 		}
 	}
@@ -89,7 +89,7 @@ func TestXMLNodeTextAndAttrsAsEtree(t *testing.T) {
 	rec := readOneRecord(t, `<r xmlns:e="urn:e" xmlns:g="urn:g"><a k="1" e:k="2" g:k="3">x<![CDATA[y]]>z<b/>t</a><a> </a><a e:k="4" k="5"/><a k="6" k="7"/></r>`)
 	for i := range rec.x.nodes {
 		n := &rec.x.nodes[i]
-		if n.isText {
+		if n.isText() {
 			continue
 		}
 		e := n.etree()

@@ -65,7 +65,7 @@ func checkPathsAsEtree(t testing.TB, rec *record, paths []pathCheck) int {
 	checked := 0
 	for i := range xr.nodes {
 		n := &xr.nodes[i]
-		if n.isText {
+		if n.isText() {
 			continue
 		}
 		if got, want := n.text(), n.etree().Text(); got != want {

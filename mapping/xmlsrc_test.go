@@ -103,14 +103,17 @@ func dumpElement(b *strings.Builder, e *etree.Element, lineOf func(*etree.Elemen
 func dumpNode(b *strings.Builder, n *xmlNode, indent string) {
 	l, _ := n.rec.lineOf(n)
 	fmt.Fprintf(b, "%s<%s> line %d", indent, n.fullTag(), l)
-	for _, a := range n.rec.attrs[n.lo:n.hi] {
+	for _, a := range n.rec.attrs[n.alo:n.ahi] {
 		fmt.Fprintf(b, " %s=%q", a.name.full, n.rec.data[a.lo:a.hi])
 	}
 	b.WriteByte('\n')
+	if n.tlo < n.thi {
+		fmt.Fprintf(b, "%s  %q\n", indent, n.rec.data[n.tlo:n.thi])
+	}
 	for j := n.idx + 1; j < n.end; {
 		c := &n.rec.nodes[j]
-		if c.isText {
-			fmt.Fprintf(b, "%s  %q\n", indent, n.rec.data[c.lo:c.hi])
+		if c.isText() {
+			fmt.Fprintf(b, "%s  %q\n", indent, n.rec.data[c.tlo:c.thi])
 			j++
 			continue
 		}

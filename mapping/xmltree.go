@@ -1,23 +1,24 @@
 package mapping
 
-import "strings"
-
 // xmlNode is an element or a text of an XML record. A record's nodes are one slice in
-// document order: an element's descendants follow it up to its end, and its own text is
-// the texts right after it. The mapping's paths are walked on them; etree, whose syntax
+// document order: an element's descendants follow it up to its end. An element holds its
+// first text itself (most hold one, or none); a text after it, or after a child element,
+// is a node of its own. The mapping's paths are walked on them; etree, whose syntax
 // the paths use, gets a copy of the record only for the paths the walk does not do
 // (xmldoc.go). An etree per record, however carefully built, was most of the XML
 // source's cost.
 type xmlNode struct {
-	rec    *xmlRec
-	name   *tagName // elements
-	line   int      // elements: the line its start tag is on
-	idx    int32    // in rec.nodes
-	parent int32    // -1 for the record's own element
-	end    int32    // elements: past its last descendant
-	lo, hi int32    // texts: in rec.data; elements: attributes in rec.attrs
-	isText bool
+	rec      *xmlRec
+	name     *tagName // nil for a text
+	line     int      // elements: the line its start tag is on
+	idx      int32    // in rec.nodes
+	parent   int32    // -1 for the record's own element
+	end      int32    // elements: past its last descendant
+	alo, ahi int32    // elements: attributes in rec.attrs
+	tlo, thi int32    // in rec.data: an element's first text (if before any child), a text
 }
+
+func (n *xmlNode) isText() bool { return n.name == nil }
 
 // tagName is the mapping's name for an element or attribute (written), split at its
 // first colon as etree splits it, and joined again as etree's FullTag joins it (full). The
@@ -63,7 +64,7 @@ func (n *xmlNode) children(f func(c *xmlNode) bool) {
 	nodes := n.rec.nodes
 	for j := n.idx + 1; j < n.end; {
 		c := &nodes[j]
-		if c.isText {
+		if c.isText() {
 			j++
 			continue
 		}
@@ -74,29 +75,24 @@ func (n *xmlNode) children(f func(c *xmlNode) bool) {
 	}
 }
 
-// text is n's text as etree's Text gives it: its texts before its first child element.
+// text is n's text as etree's Text gives it: its texts before its first child element,
+// which follow each other in the record's data.
 func (n *xmlNode) text() string {
-	nodes, data := n.rec.nodes, n.rec.data
-	j := n.idx + 1
-	if j >= n.end || !nodes[j].isText {
+	if n.tlo == n.thi {
 		return ""
 	}
-	s := data[nodes[j].lo:nodes[j].hi]
-	if j+1 >= n.end || !nodes[j+1].isText {
-		return s // the common case: one text, shared with the record's data
+	hi, nodes := n.thi, n.rec.nodes
+	for j := n.idx + 1; j < n.end && nodes[j].isText(); j++ {
+		hi = nodes[j].thi
 	}
-	var b strings.Builder
-	for ; j < n.end && nodes[j].isText; j++ {
-		b.WriteString(data[nodes[j].lo:nodes[j].hi])
-	}
-	return b.String()
+	return n.rec.data[n.tlo:hi]
 }
 
 // attr is the value of the attribute key names ("code", "x:lang"), as etree's
 // SelectAttr finds it: a key without prefix matches the attribute in any namespace.
 func (n *xmlNode) attr(key string) (string, bool) {
 	space, local := splitTag(key)
-	for _, a := range n.rec.attrs[n.lo:n.hi] {
+	for _, a := range n.rec.attrs[n.alo:n.ahi] {
 		if (space == "" || space == a.name.space) && local == a.name.local {
 			return n.rec.data[a.lo:a.hi], true
 		}
@@ -127,7 +123,7 @@ func (b *treeBuilder) start(rec *xmlRec, name *tagName, line int) {
 	r := b.rec
 	i := int32(len(r.nodes))
 	at := int32(len(r.attrs))
-	r.nodes = append(r.nodes, xmlNode{rec: r, name: name, line: line, idx: i, parent: parent, lo: at, hi: at})
+	r.nodes = append(r.nodes, xmlNode{rec: r, name: name, line: line, idx: i, parent: parent, alo: at, ahi: at})
 	b.open = append(b.open, i)
 }
 
@@ -139,23 +135,28 @@ func (b *treeBuilder) attr(name *tagName, value []byte) {
 	lo := int32(len(b.data))
 	b.data = append(b.data, value...)
 	hi := int32(len(b.data))
-	for i := e.lo; i < e.hi; i++ {
+	for i := e.alo; i < e.ahi; i++ {
 		if a := &r.attrs[i]; a.name.space == name.space && a.name.local == name.local {
 			a.lo, a.hi = lo, hi
 			return
 		}
 	}
 	r.attrs = append(r.attrs, nodeAttr{name: name, lo: lo, hi: hi})
-	e.hi++
+	e.ahi++
 }
 
-// text adds text to the open element.
+// text adds text to the open element: its first text, when it has nothing yet, is its own.
 func (b *treeBuilder) text(s []byte) {
 	r := b.rec
 	lo := int32(len(b.data))
 	b.data = append(b.data, s...)
-	r.nodes = append(r.nodes, xmlNode{rec: r, idx: int32(len(r.nodes)), parent: b.open[len(b.open)-1],
-		lo: lo, hi: int32(len(b.data)), isText: true})
+	hi := int32(len(b.data))
+	open := b.open[len(b.open)-1]
+	if e := &r.nodes[open]; int(open) == len(r.nodes)-1 && e.tlo == e.thi {
+		e.tlo, e.thi = lo, hi
+		return
+	}
+	r.nodes = append(r.nodes, xmlNode{rec: r, idx: int32(len(r.nodes)), parent: open, tlo: lo, thi: hi})
 }
 
 // end closes the innermost open element; done is true when it is the record's own, whose
