@@ -29,7 +29,8 @@ type xmlScanner struct {
 	ns       []nsBinding // the namespace declarations in scope, innermost last
 	attrs    []scanAttr  // of the start tag just read
 	attrData []byte      // their values, end to end
-	text     []byte      // of the text token just read
+	text     []byte      // of the text token just read: in textBuf, or straight in buf
+	textBuf  []byte
 	scratch  []byte
 	names    map[string]*qname // interned names, so that reading a name does not allocate
 	recent   [64]*qname        // of those, the last read per hash of a few of its bytes
