@@ -100,10 +100,10 @@ func (rn *run) lineSources(recs []*record) []lineSource {
 			lines = append(lines, lineSource{rec, rec.el})
 			continue
 		}
-		els := m.line.sel.all(rec.el)
+		els := m.line.sel.all(rec.x, rec.el)
 		if w := rn.paths; w != nil && !w.done {
 			if !w.lineUsed {
-				w.lineUsed, w.lineHint = true, pathHint(rec.el, m.line.selTxt)
+				w.lineUsed, w.lineHint = true, pathHint(rec.x, rec.el, m.line.selTxt)
 			}
 			w.lineHit = w.lineHit || len(els) > 0
 		}
@@ -153,7 +153,7 @@ func (rn *run) evalScope(sc *scope, dst any, li int, rec *record, el *xmlNode, r
 			var sub []ctx
 			for _, c := range ctxs {
 				if c.el != nil {
-					for _, e := range in.sel.all(c.el) {
+					for _, e := range in.sel.all(c.rec.x, c.el) {
 						sub = append(sub, ctx{c.rec, e})
 					}
 				}

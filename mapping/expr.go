@@ -55,26 +55,26 @@ func (x *fieldExpr) eval(c *evalCtx) (string, bool) {
 	var el *xmlNode
 	if r.path != nil {
 		if c.el != nil {
-			el = r.path.first(c.el)
+			el = r.path.first(c.rec.x, c.el)
 		}
 		if el != nil {
 			if r.attr != "" {
-				v, found := el.attr(r.attr)
+				v, found := c.rec.x.attr(el, r.attr)
 				s = strings.TrimSpace(v)
 				c.absent = c.absent || !found
 				if w := c.rn.paths; w != nil && !w.done {
-					w.track(r, c.el, found)
+					w.track(r, c.rec.x, c.el, found)
 				}
 			} else {
-				s = strings.TrimSpace(el.text())
+				s = strings.TrimSpace(c.rec.x.text(el))
 				if w := c.rn.paths; w != nil && !w.done {
-					w.track(r, c.el, true)
+					w.track(r, c.rec.x, c.el, true)
 				}
 			}
 		} else {
 			c.absent = true
 			if w := c.rn.paths; w != nil && !w.done && c.el != nil {
-				w.track(r, c.el, false)
+				w.track(r, c.rec.x, c.el, false)
 			}
 		}
 	} else {

@@ -298,15 +298,15 @@ func (rn *run) kindCodes() string {
 func (rn *run) keyOf(rec *record) (string, bool) {
 	r := rn.m.key
 	if r.path != nil {
-		el := r.path.first(rec.el)
+		el := r.path.first(rec.x, rec.el)
 		if el == nil {
 			return "", true
 		}
 		if r.attr != "" {
-			v, _ := el.attr(r.attr)
+			v, _ := rec.x.attr(el, r.attr)
 			return strings.TrimSpace(v), true
 		}
-		return strings.TrimSpace(el.text()), true
+		return strings.TrimSpace(rec.x.text(el)), true
 	}
 	sl := rn.slot(rec.kind, r.id)
 	if sl.idx < 0 {

@@ -22,9 +22,9 @@ func (r *xmlRec) etreeDoc() *xmlDoc {
 			d.elems[n.parent].AddChild(etree.NewText(r.data[n.tlo:n.thi]))
 			continue
 		}
-		e := etree.NewElement(n.name.written)
+		e := etree.NewElement(r.tags[n.name].written)
 		for _, a := range r.attrs[n.alo:n.ahi] {
-			e.CreateAttr(a.name.written, r.data[a.lo:a.hi])
+			e.CreateAttr(r.tags[a.name].written, r.data[a.lo:a.hi])
 		}
 		if n.tlo < n.thi {
 			e.AddChild(etree.NewText(r.data[n.tlo:n.thi]))
@@ -38,13 +38,13 @@ func (r *xmlRec) etreeDoc() *xmlDoc {
 	return d
 }
 
-// etree is n's element in the record's etree copy.
-func (n *xmlNode) etree() *etree.Element { return n.rec.etreeDoc().elems[n.idx] }
+// etreeOf is n's element in the record's etree copy.
+func (r *xmlRec) etreeOf(n *xmlNode) *etree.Element { return r.etreeDoc().elems[n.idx] }
 
-// node is the node of e, an element of the copy; nil for nil.
-func (d *xmlDoc) node(r *xmlRec, e *etree.Element) *xmlNode {
+// node is the node of e, an element of r's copy; nil for nil.
+func (r *xmlRec) node(e *etree.Element) *xmlNode {
 	if e == nil {
 		return nil
 	}
-	return &r.nodes[d.nodes[e]]
+	return &r.nodes[r.etreeDoc().nodes[e]]
 }

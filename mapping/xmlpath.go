@@ -46,55 +46,65 @@ func compileXMLTermPath(p string) (*xmlPath, error) {
 	return x, nil
 }
 
-func (t xmlTag) matches(e *xmlNode) bool {
-	return t.tag == e.name.local && (t.space == "" || t.space == e.name.space)
+func (t xmlTag) matches(e *tagName) bool {
+	return t.tag == e.local && (t.space == "" || t.space == e.space)
 }
 
-// first is the first element the path finds from e in document order, nil for none.
-func (p *xmlPath) first(e *xmlNode) *xmlNode {
+// first is the first element the path finds from e, an element of r, in document order;
+// nil for none.
+func (p *xmlPath) first(r *xmlRec, e *xmlNode) *xmlNode {
 	if !p.plain {
-		d := e.rec.etreeDoc()
-		return d.node(e.rec, e.etree().FindElementPath(p.Path))
+		return r.node(r.etreeOf(e).FindElementPath(p.Path))
 	}
-	return firstInChain(e, p.chain)
+	return firstInChain(r, e, p.chain)
 }
 
-func firstInChain(e *xmlNode, chain []xmlTag) *xmlNode {
+func firstInChain(r *xmlRec, e *xmlNode, chain []xmlTag) *xmlNode {
 	if len(chain) == 0 {
 		return e
 	}
-	var found *xmlNode
-	e.children(func(c *xmlNode) bool {
-		if chain[0].matches(c) {
-			found = firstInChain(c, chain[1:])
+	for j := e.idx + 1; j < e.end; {
+		c := &r.nodes[j]
+		if c.isText() {
+			j++
+			continue
 		}
-		return found == nil
-	})
-	return found
+		j = c.end
+		if chain[0].matches(r.tags[c.name]) {
+			if found := firstInChain(r, c, chain[1:]); found != nil {
+				return found
+			}
+		}
+	}
+	return nil
 }
 
-// all is every element the path finds from e, in document order.
-func (p *xmlPath) all(e *xmlNode) []*xmlNode {
+// all is every element the path finds from e, an element of r, in document order.
+func (p *xmlPath) all(r *xmlRec, e *xmlNode) []*xmlNode {
 	if !p.plain {
-		d := e.rec.etreeDoc()
 		var out []*xmlNode
-		for _, f := range e.etree().FindElementsPath(p.Path) {
-			out = append(out, d.node(e.rec, f))
+		for _, f := range r.etreeOf(e).FindElementsPath(p.Path) {
+			out = append(out, r.node(f))
 		}
 		return out
 	}
-	return appendChain(nil, e, p.chain)
+	return appendChain(nil, r, e, p.chain)
 }
 
-func appendChain(out []*xmlNode, e *xmlNode, chain []xmlTag) []*xmlNode {
+func appendChain(out []*xmlNode, r *xmlRec, e *xmlNode, chain []xmlTag) []*xmlNode {
 	if len(chain) == 0 {
 		return append(out, e)
 	}
-	e.children(func(c *xmlNode) bool {
-		if chain[0].matches(c) {
-			out = appendChain(out, c, chain[1:])
+	for j := e.idx + 1; j < e.end; {
+		c := &r.nodes[j]
+		if c.isText() {
+			j++
+			continue
 		}
-		return true
-	})
+		j = c.end
+		if chain[0].matches(r.tags[c.name]) {
+			out = appendChain(out, r, c, chain[1:])
+		}
+	}
 	return out
 }

@@ -41,7 +41,7 @@ func readOneRecord(t testing.TB, data string) *record {
 // left to etree.
 func TestXMLPathFindsAsEtree(t *testing.T) {
 	rec := readOneRecord(t, pathDoc)
-	d := rec.x.etreeDoc()
+	xr := rec.x
 	plain := []string{".", "a", "e:a", "a/b", "a/e:b", "e:a/b", "a/b/c", "a/./b", "./a/b/c", "x/a/b", "b", "a/f:b/c", "q:a", ":a", "a:"}
 	others := []string{"a[2]/b", "a/b[c]", "//b", "a//c", "a/b/..", "*/b", "/r/a", "a[@k='v']", "a/b[@k='w']", "a[b='9']"}
 	var els []*xmlNode
@@ -63,16 +63,16 @@ func TestXMLPathFindsAsEtree(t *testing.T) {
 		}
 		found := 0
 		for _, e := range els {
-			if got, want := xp.first(e), d.node(rec.x, e.etree().FindElementPath(xp.Path)); got != want {
-				t.Errorf("%s from <%s>: first %v, etree %v", p, e.fullTag(), got, want)
+			if got, want := xp.first(xr, e), xr.node(xr.etreeOf(e).FindElementPath(xp.Path)); got != want {
+				t.Errorf("%s from <%s>: first %v, etree %v", p, xr.tag(e).full, got, want)
 			}
 			var want []*xmlNode
-			for _, w := range e.etree().FindElementsPath(xp.Path) {
-				want = append(want, d.node(rec.x, w))
+			for _, w := range xr.etreeOf(e).FindElementsPath(xp.Path) {
+				want = append(want, xr.node(w))
 			}
-			got := xp.all(e)
+			got := xp.all(xr, e)
 			if !slices.Equal(got, want) {
-				t.Errorf("%s from <%s>: all %v, etree %v", p, e.fullTag(), got, want)
+				t.Errorf("%s from <%s>: all %v, etree %v", p, xr.tag(e).full, got, want)
 			}
 			found += len(got)
 		}
@@ -92,19 +92,20 @@ func TestXMLNodeTextAndAttrsAsEtree(t *testing.T) {
 		if n.isText() {
 			continue
 		}
-		e := n.etree()
-		if got, want := n.text(), e.Text(); got != want {
-			t.Errorf("<%s>: text %q, etree %q", n.fullTag(), got, want)
+		xr := rec.x
+		e := xr.etreeOf(n)
+		if got, want := xr.text(n), e.Text(); got != want {
+			t.Errorf("<%s>: text %q, etree %q", xr.tag(n).full, got, want)
 		}
 		for _, key := range []string{"k", "e:k", "g:k", "x:k", "q"} {
-			v, ok := n.attr(key)
+			v, ok := xr.attr(n, key)
 			a := e.SelectAttr(key)
 			if ok != (a != nil) || ok && v != a.Value {
-				t.Errorf("<%s> @%s: %q %v, etree %v", n.fullTag(), key, v, ok, a)
+				t.Errorf("<%s> @%s: %q %v, etree %v", xr.tag(n).full, key, v, ok, a)
 			}
 		}
 	}
-	if got := rec.x.nodes[1].text(); got != "xyz" {
+	if got := rec.x.text(&rec.x.nodes[1]); got != "xyz" {
 		t.Errorf("text %q, want xyz", got)
 	}
 }

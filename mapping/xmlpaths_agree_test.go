@@ -61,32 +61,31 @@ func shapePaths(t testing.TB) []pathCheck {
 func checkPathsAsEtree(t testing.TB, rec *record, paths []pathCheck) int {
 	t.Helper()
 	xr := rec.x
-	d := xr.etreeDoc()
 	checked := 0
 	for i := range xr.nodes {
 		n := &xr.nodes[i]
 		if n.isText() {
 			continue
 		}
-		if got, want := n.text(), n.etree().Text(); got != want {
+		if got, want := xr.text(n), xr.etreeOf(n).Text(); got != want {
 			t.Fatalf("%s: text %q, etree %q", xr.elemPath(rec.el, n), got, want)
 		}
 		for _, p := range paths {
-			e := n.etree()
-			first := p.path.first(n)
-			if want := d.node(xr, e.FindElementPath(p.path.Path)); first != want {
+			e := xr.etreeOf(n)
+			first := p.path.first(xr, n)
+			if want := xr.node(e.FindElementPath(p.path.Path)); first != want {
 				t.Fatalf("%s from %s: found %v, etree %v", p.path.Path, xr.elemPath(rec.el, n), first, want)
 			}
 			var want []*xmlNode
 			for _, w := range e.FindElementsPath(p.path.Path) {
-				want = append(want, d.node(xr, w))
+				want = append(want, xr.node(w))
 			}
-			if got := p.path.all(n); !slices.Equal(got, want) {
+			if got := p.path.all(xr, n); !slices.Equal(got, want) {
 				t.Fatalf("%s from %s: all %v, etree %v", p.path.Path, xr.elemPath(rec.el, n), got, want)
 			}
 			if first != nil && p.attr != "" {
-				v, ok := first.attr(p.attr)
-				a := first.etree().SelectAttr(p.attr)
+				v, ok := xr.attr(first, p.attr)
+				a := xr.etreeOf(first).SelectAttr(p.attr)
 				if ok != (a != nil) || ok && v != a.Value {
 					t.Fatalf("%s/@%s from %s: %q %v, etree %v", p.path.Path, p.attr, xr.elemPath(rec.el, n), v, ok, a)
 				}

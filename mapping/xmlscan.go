@@ -29,12 +29,16 @@ type xmlScanner struct {
 	ns       []nsBinding // the namespace declarations in scope, innermost last
 	attrs    []scanAttr  // of the start tag just read
 	attrData []byte      // their values, end to end
-	text     []byte      // of the text token just read: in textBuf, or straight in buf
+	text     []byte      // of the text token just read, when read in pieces (see textBytes)
 	textBuf  []byte
+	inBuf    bool // the text just read is buf[textLo:textHi]
+	textLo   int
+	textHi   int
 	scratch  []byte
 	names    map[string]*qname // interned names, so that reading a name does not allocate
 	recent   [64]*qname        // of those, the last read per hash of a few of its bytes
-	lastName *qname            // the last element or attribute name read
+	byID     []*qname          // the interned names, by id
+	lastName int32             // id of the last element or attribute name read, -1 for none
 	closing  bool              // the start tag just read was empty (<a/>): its end comes next
 	startRow int               // line of the token just read
 }
@@ -52,14 +56,14 @@ type xmlName struct {
 type qname struct {
 	full, prefix, local string
 	colons              int
-	next                *qname // the element or attribute name read after it last time
+	id, next            int32 // interned: its id; the element or attribute name's read after it last time (-1: none)
 	tagURI              string
-	tag                 *tagName
-	hasTag              bool
+	tagGen              int // of the reader's tag table the number is in; 0: none
+	tagID               int32
 }
 
 func newQName(full string) *qname {
-	q := &qname{full: full, local: full, colons: strings.Count(full, ":")}
+	q := &qname{full: full, local: full, colons: strings.Count(full, ":"), id: -1, next: -1}
 	if prefix, local, cut := strings.Cut(full, ":"); cut && prefix != "" && local != "" {
 		q.prefix, q.local = prefix, local
 	}
@@ -94,7 +98,7 @@ const (
 )
 
 func newXMLScanner(r io.Reader, charset func(string, io.Reader) (io.Reader, error)) *xmlScanner {
-	return &xmlScanner{r: r, buf: make([]byte, 64<<10), line: 1, charset: charset, names: map[string]*qname{}}
+	return &xmlScanner{r: r, buf: make([]byte, 64<<10), line: 1, charset: charset, names: map[string]*qname{}, lastName: -1}
 }
 
 // next reads the next start tag, end tag or text. It returns io.EOF at the end of a file
@@ -233,9 +237,9 @@ func (s *xmlScanner) startTag() (xmlTok, error) {
 			return 0, s.err
 		}
 		a.lo = len(s.attrData)
-		s.attrData = append(s.attrData, s.text...)
+		s.attrData = append(s.attrData, s.textBytes()...)
 		a.hi = len(s.attrData)
-		s.attrs = append(s.attrs, a)
+		s.attrs = appendReusing(s.attrs, a)
 	}
 	s.pushElem(name)
 	return tokStart, nil
@@ -257,7 +261,20 @@ func (s *xmlScanner) pushElem(name xmlName) {
 	for i := range s.attrs {
 		s.attrs[i].name.uri = s.translate(s.attrs[i].name, false)
 	}
-	s.open = append(s.open, openElem{name: name, nsMark: mark})
+	s.open = appendReusing(s.open, openElem{name: name, nsMark: mark})
+}
+
+// appendReusing appends v, writing the slot past the end only if it held something else:
+// exports repeat their structure, and what is not written takes no GC write barrier.
+func appendReusing[T comparable](s []T, v T) []T {
+	if len(s) == cap(s) {
+		return append(s, v)
+	}
+	s = s[:len(s)+1]
+	if p := &s[len(s)-1]; *p != v {
+		*p = v
+	}
+	return s
 }
 
 func (s *xmlScanner) popElem() {
@@ -487,10 +504,15 @@ func (s *xmlScanner) nsname(likely *qname) (xmlName, bool) {
 func (s *xmlScanner) name(likely *qname) (*qname, bool) {
 	if likely == nil {
 		q, ok := s.nextName()
-		if ok && s.lastName != nil {
-			s.lastName.next = q
+		if !ok {
+			s.lastName = -1
+			return q, ok
 		}
-		s.lastName = q
+		// Ids, not pointers: what changes at each name is written without a GC write barrier.
+		if s.lastName >= 0 && s.byID[s.lastName].next != q.id {
+			s.byID[s.lastName].next = q.id
+		}
+		s.lastName = q.id
 		return q, ok
 	}
 	if s.isNext(likely) {
@@ -501,8 +523,10 @@ func (s *xmlScanner) name(likely *qname) (*qname, bool) {
 
 // nextName reads an element or attribute name.
 func (s *xmlScanner) nextName() (*qname, bool) {
-	if s.lastName != nil && s.lastName.next != nil && s.isNext(s.lastName.next) {
-		return s.lastName.next, true
+	if s.lastName >= 0 {
+		if next := s.byID[s.lastName].next; next >= 0 && s.isNext(s.byID[next]) {
+			return s.byID[next], true
+		}
 	}
 	return s.readQName(nil)
 }
@@ -542,6 +566,8 @@ func (s *xmlScanner) readQName(likely *qname) (*qname, bool) {
 	q := newQName(string(b))
 	if len(s.names) < maxInterned {
 		s.names[q.full], s.recent[h] = q, q
+		q.id = int32(len(s.byID))
+		s.byID = append(s.byID, q)
 	}
 	return q, true
 }

@@ -14,15 +14,16 @@ func (s *xmlScanner) readText(quote int, cdata bool) bool {
 	if !cdata && s.pos < s.end {
 		// Most text is plain and buffered to its end: it is read where it is, not copied.
 		if c := s.buf[s.pos]; quote < 0 && c == '<' || quote >= 0 && c == byte(quote) {
+			s.inBuf, s.textLo, s.textHi = true, s.pos-len(run), s.pos
 			if quote >= 0 {
 				s.pos++
 			}
-			s.text = run // valid until the next token
 			return valid || s.checkChars(run)
 		}
 	}
 	var b0, b1 byte
 	trunc := 0
+	s.inBuf = false
 	s.text = append(s.textBuf[:0], run...)
 	defer func() { s.textBuf = s.text[:0] }()
 	if len(run) > 0 {
@@ -88,6 +89,16 @@ func (s *xmlScanner) readText(quote int, cdata bool) bool {
 	}
 	s.text = s.text[:len(s.text)-trunc]
 	return s.checkChars(s.text)
+}
+
+// textBytes is the text token or attribute value just read, valid until the next read:
+// most often straight in the buffer (kept as offsets, which the garbage collector does not
+// guard as it guards a slice).
+func (s *xmlScanner) textBytes() []byte {
+	if s.inBuf {
+		return s.buf[s.textLo:s.textHi]
+	}
+	return s.text
 }
 
 // textClass tells how readText reads a byte: one by one (notPlain), with the characters to

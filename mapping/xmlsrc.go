@@ -72,7 +72,7 @@ func matchSteps(steps []xmlStep, open []openElem) bool {
 
 // lineOf is the line e starts on, when it is an element of this record.
 func (xr *xmlRec) lineOf(e *xmlNode) (int, bool) {
-	if e.rec != xr {
+	if !xr.owns(e) {
 		return 0, false
 	}
 	return e.line, true
@@ -138,18 +138,18 @@ func (x *xmlReader) fail(err error) error {
 		EN: fmt.Sprintf("the file is not well-formed XML (line %d): %s", line, msg)}
 }
 
-// tag is how the mapping's paths name n, split at its first colon as etree splits it:
-// with the mapping's prefix for its namespace, bare when the mapping declares none for it.
-func (x *xmlReader) tag(n xmlName) *tagName {
-	if n.hasTag && n.tagURI == n.uri {
-		return n.tag
+// tag is the number in the tree's table of how the mapping's paths name n: with the
+// mapping's prefix for its namespace, bare when the mapping declares none for it.
+func (x *xmlReader) tag(n xmlName) int32 {
+	if n.tagGen == x.tree.gen && n.tagURI == n.uri {
+		return n.tagID
 	}
 	t := n.local
 	if p, ok := x.src.nsPrefix[n.uri]; ok && n.uri != "" {
 		t = p + ":" + n.local
 	}
-	n.tagURI, n.tag, n.hasTag = n.uri, newTagName(t), true
-	return n.tag
+	n.tagURI, n.tagGen, n.tagID = n.uri, x.tree.gen, x.tree.tagID(newTagName(t))
+	return n.tagID
 }
 
 func (x *xmlReader) next() (*record, error) {
@@ -176,6 +176,7 @@ func (x *xmlReader) next() (*record, error) {
 // subtree reads the element just opened to its end into a record.
 func (x *xmlReader) subtree(k *recKind) (*record, error) {
 	line := x.sc.startRow
+	x.tree.newRecord()
 	xr := &xmlRec{path: x.recordPath(k)}
 	x.element(xr, line)
 	rec := &record{kind: k.idx, line: line, x: xr}
@@ -188,8 +189,8 @@ func (x *xmlReader) subtree(k *recKind) (*record, error) {
 		case tokStart:
 			x.element(xr, x.sc.startRow)
 		case tokText:
-			if len(bytes.TrimSpace(x.sc.text)) > 0 {
-				x.tree.text(x.sc.text)
+			if t := x.sc.textBytes(); len(bytes.TrimSpace(t)) > 0 {
+				x.tree.text(t)
 			}
 		case tokEnd:
 			if x.tree.end() {
@@ -206,7 +207,7 @@ func (x *xmlReader) recordPath(k *recKind) string {
 	var b strings.Builder
 	for _, o := range x.sc.open {
 		b.WriteByte('/')
-		b.WriteString(x.tag(o.name).written)
+		b.WriteString(x.tree.tags[x.tag(o.name)].written)
 	}
 	b.WriteString("[" + strconv.Itoa(x.count[k.idx]) + "]")
 	return b.String()
@@ -227,13 +228,16 @@ func (x *xmlReader) element(xr *xmlRec, line int) {
 // elemPath is the path of e in the document: the record's path, then e's steps under it
 // (with a position when e has same-named siblings).
 func (xr *xmlRec) elemPath(root, e *xmlNode) string {
+	if !xr.owns(e) {
+		return xr.path
+	}
 	var segs []string
-	for c := e; c != nil && c != root; c = c.parentNode() {
-		seg := c.fullTag()
-		if p := c.parentNode(); p != nil {
+	for c := e; c != nil && c != root; c = xr.parent(c) {
+		seg := xr.tag(c).full
+		if p := xr.parent(c); p != nil {
 			n, at := 0, 0
-			p.children(func(s *xmlNode) bool {
-				if s.fullTag() == seg {
+			xr.children(p, func(s *xmlNode) bool {
+				if xr.tag(s).full == seg {
 					n++
 					if s == c {
 						at = n

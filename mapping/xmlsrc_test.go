@@ -72,9 +72,8 @@ func dumpTree(b *strings.Builder, rd recordReader, rec *record, indent string) {
 		return
 	}
 	var own, copied strings.Builder
-	dumpNode(&own, rec.el, indent)
-	d := rec.x.etreeDoc()
-	dumpElement(&copied, rec.el.etree(), func(e *etree.Element) int { return d.node(rec.x, e).line }, indent)
+	dumpNode(&own, rec.x, rec.el, indent)
+	dumpElement(&copied, rec.x.etreeOf(rec.el), func(e *etree.Element) int { return rec.x.node(e).line }, indent)
 	b.WriteString(own.String())
 	if own.String() != copied.String() {
 		b.WriteString("etree copy differs:\n" + copied.String())
@@ -100,24 +99,24 @@ func dumpElement(b *strings.Builder, e *etree.Element, lineOf func(*etree.Elemen
 }
 
 // dumpNode writes down n as dumpElement writes down an etree element.
-func dumpNode(b *strings.Builder, n *xmlNode, indent string) {
-	l, _ := n.rec.lineOf(n)
-	fmt.Fprintf(b, "%s<%s> line %d", indent, n.fullTag(), l)
-	for _, a := range n.rec.attrs[n.alo:n.ahi] {
-		fmt.Fprintf(b, " %s=%q", a.name.full, n.rec.data[a.lo:a.hi])
+func dumpNode(b *strings.Builder, xr *xmlRec, n *xmlNode, indent string) {
+	l, _ := xr.lineOf(n)
+	fmt.Fprintf(b, "%s<%s> line %d", indent, xr.tag(n).full, l)
+	for _, a := range xr.attrs[n.alo:n.ahi] {
+		fmt.Fprintf(b, " %s=%q", xr.tags[a.name].full, xr.data[a.lo:a.hi])
 	}
 	b.WriteByte('\n')
 	if n.tlo < n.thi {
-		fmt.Fprintf(b, "%s  %q\n", indent, n.rec.data[n.tlo:n.thi])
+		fmt.Fprintf(b, "%s  %q\n", indent, xr.data[n.tlo:n.thi])
 	}
 	for j := n.idx + 1; j < n.end; {
-		c := &n.rec.nodes[j]
+		c := &xr.nodes[j]
 		if c.isText() {
-			fmt.Fprintf(b, "%s  %q\n", indent, n.rec.data[c.tlo:c.thi])
+			fmt.Fprintf(b, "%s  %q\n", indent, xr.data[c.tlo:c.thi])
 			j++
 			continue
 		}
-		dumpNode(b, c, indent+"  ")
+		dumpNode(b, xr, c, indent+"  ")
 		j = c.end
 	}
 }

@@ -7,18 +7,21 @@ package mapping
 // the paths use, gets a copy of the record only for the paths the walk does not do
 // (xmldoc.go). An etree per record, however carefully built, was most of the XML
 // source's cost.
+//
+// Nodes hold no pointer (their record names their tags, holds their text): a record's
+// nodes are one allocation the garbage collector neither scans nor guards writes to. A node
+// is read with the record it belongs to, the record's methods taking it.
 type xmlNode struct {
-	rec      *xmlRec
-	name     *tagName // nil for a text
-	line     int      // elements: the line its start tag is on
-	idx      int32    // in rec.nodes
-	parent   int32    // -1 for the record's own element
-	end      int32    // elements: past its last descendant
-	alo, ahi int32    // elements: attributes in rec.attrs
-	tlo, thi int32    // in rec.data: an element's first text (if before any child), a text
+	line     int   // elements: the line its start tag is on
+	name     int32 // elements: in rec.tags; -1 for a text
+	idx      int32 // in rec.nodes
+	parent   int32 // -1 for the record's own element
+	end      int32 // elements: past its last descendant
+	alo, ahi int32 // elements: attributes in rec.attrs
+	tlo, thi int32 // in rec.data: an element's first text (if before any child), a text
 }
 
-func (n *xmlNode) isText() bool { return n.name == nil }
+func (n *xmlNode) isText() bool { return n.name < 0 }
 
 // tagName is the mapping's name for an element or attribute (written), split at its
 // first colon as etree splits it, and joined again as etree's FullTag joins it (full). The
@@ -36,34 +39,39 @@ func newTagName(written string) *tagName {
 
 // nodeAttr is an attribute of an element; its value is rec.data[lo:hi].
 type nodeAttr struct {
-	name   *tagName
+	name   int32 // in rec.tags
 	lo, hi int32
 }
 
-// xmlRec is a record's element tree: its nodes, attributes and the text both refer to,
-// and its own path in the document.
+// xmlRec is a record's element tree: its nodes, their attributes, the tag names and the
+// text they refer to, and its own path in the document.
 type xmlRec struct {
 	nodes []xmlNode
 	attrs []nodeAttr
-	data  string // the texts and attribute values, end to end: one string per record
-	path  string // /Export/Invoice[3]
+	tags  []*tagName // the reader's, as they were when the record was read
+	data  string     // the texts and attribute values, end to end: one string per record
+	path  string     // /Export/Invoice[3]
 	doc   *xmlDoc
 }
 
-func (n *xmlNode) fullTag() string { return n.name.full }
+// owns reports whether n is one of the record's nodes.
+func (r *xmlRec) owns(n *xmlNode) bool {
+	return n != nil && int(n.idx) < len(r.nodes) && &r.nodes[n.idx] == n
+}
 
-func (n *xmlNode) parentNode() *xmlNode {
+func (r *xmlRec) tag(n *xmlNode) *tagName { return r.tags[n.name] }
+
+func (r *xmlRec) parent(n *xmlNode) *xmlNode {
 	if n.parent < 0 {
 		return nil
 	}
-	return &n.rec.nodes[n.parent]
+	return &r.nodes[n.parent]
 }
 
 // children calls f with each child element of n, in order, until f returns false.
-func (n *xmlNode) children(f func(c *xmlNode) bool) {
-	nodes := n.rec.nodes
+func (r *xmlRec) children(n *xmlNode, f func(c *xmlNode) bool) {
 	for j := n.idx + 1; j < n.end; {
-		c := &nodes[j]
+		c := &r.nodes[j]
 		if c.isText() {
 			j++
 			continue
@@ -77,24 +85,24 @@ func (n *xmlNode) children(f func(c *xmlNode) bool) {
 
 // text is n's text as etree's Text gives it: its texts before its first child element,
 // which follow each other in the record's data.
-func (n *xmlNode) text() string {
+func (r *xmlRec) text(n *xmlNode) string {
 	if n.tlo == n.thi {
 		return ""
 	}
-	hi, nodes := n.thi, n.rec.nodes
-	for j := n.idx + 1; j < n.end && nodes[j].isText(); j++ {
-		hi = nodes[j].thi
+	hi := n.thi
+	for j := n.idx + 1; j < n.end && r.nodes[j].isText(); j++ {
+		hi = r.nodes[j].thi
 	}
-	return n.rec.data[n.tlo:hi]
+	return r.data[n.tlo:hi]
 }
 
-// attr is the value of the attribute key names ("code", "x:lang"), as etree's
-// SelectAttr finds it: a key without prefix matches the attribute in any namespace.
-func (n *xmlNode) attr(key string) (string, bool) {
+// attr is the value of n's attribute key names ("code", "x:lang"), as etree's SelectAttr
+// finds it: a key without prefix matches the attribute in any namespace.
+func (r *xmlRec) attr(n *xmlNode, key string) (string, bool) {
 	space, local := splitTag(key)
-	for _, a := range n.rec.attrs[n.alo:n.ahi] {
-		if (space == "" || space == a.name.space) && local == a.name.local {
-			return n.rec.data[a.lo:a.hi], true
+	for _, a := range r.attrs[n.alo:n.ahi] {
+		if t := r.tags[a.name]; (space == "" || space == t.space) && local == t.local {
+			return r.data[a.lo:a.hi], true
 		}
 	}
 	return "", false
@@ -103,6 +111,8 @@ func (n *xmlNode) attr(key string) (string, bool) {
 // treeBuilder makes the element tree of an XML record with few allocations: a slice of
 // nodes, one of attributes and one string for all the record's text.
 type treeBuilder struct {
+	tags  []*tagName // numbered for the nodes (a record keeps the slice as it was)
+	gen   int        // of tags: a qname's tag number is tags' if it was made in this one
 	rec   *xmlRec
 	data  []byte  // the record's text so far, reused from record to record
 	open  []int32 // the record's elements not ended yet, its own first
@@ -110,7 +120,7 @@ type treeBuilder struct {
 }
 
 // start opens an element under the open one, if any (else it starts rec).
-func (b *treeBuilder) start(rec *xmlRec, name *tagName, line int) {
+func (b *treeBuilder) start(rec *xmlRec, name int32, line int) {
 	if len(b.open) == 0 {
 		b.rec, b.data = rec, b.data[:0]
 		rec.nodes = make([]xmlNode, 0, max(b.sizes[0], 8))
@@ -123,20 +133,20 @@ func (b *treeBuilder) start(rec *xmlRec, name *tagName, line int) {
 	r := b.rec
 	i := int32(len(r.nodes))
 	at := int32(len(r.attrs))
-	r.nodes = append(r.nodes, xmlNode{rec: r, name: name, line: line, idx: i, parent: parent, alo: at, ahi: at})
+	r.nodes = append(r.nodes, xmlNode{name: name, line: line, idx: i, parent: parent, alo: at, ahi: at})
 	b.open = append(b.open, i)
 }
 
 // attr gives the element just opened an attribute; a second one of the same name (as the
-// mapping names them) replaces the first's value, as etree's CreateAttr does.
-func (b *treeBuilder) attr(name *tagName, value []byte) {
+// mapping names them: same tag) replaces the first's value, as etree's CreateAttr does.
+func (b *treeBuilder) attr(name int32, value []byte) {
 	r := b.rec
 	e := &r.nodes[len(r.nodes)-1]
 	lo := int32(len(b.data))
 	b.data = append(b.data, value...)
 	hi := int32(len(b.data))
 	for i := e.alo; i < e.ahi; i++ {
-		if a := &r.attrs[i]; a.name.space == name.space && a.name.local == name.local {
+		if a := &r.attrs[i]; a.name == name || b.sameTag(a.name, name) {
 			a.lo, a.hi = lo, hi
 			return
 		}
@@ -156,7 +166,7 @@ func (b *treeBuilder) text(s []byte) {
 		e.tlo, e.thi = lo, hi
 		return
 	}
-	r.nodes = append(r.nodes, xmlNode{rec: r, idx: int32(len(r.nodes)), parent: open, tlo: lo, thi: hi})
+	r.nodes = append(r.nodes, xmlNode{name: -1, idx: int32(len(r.nodes)), parent: open, tlo: lo, thi: hi})
 }
 
 // end closes the innermost open element; done is true when it is the record's own, whose
@@ -169,10 +179,31 @@ func (b *treeBuilder) end() (done bool) {
 	if last > 0 {
 		return false
 	}
-	r.data = string(b.data)
+	r.data, r.tags = string(b.data), b.tags
 	b.sizes = [2]int{len(r.nodes), len(r.attrs)}
 	b.rec = nil
 	return true
+}
+
+func (b *treeBuilder) sameTag(i, j int32) bool {
+	return b.tags[i].space == b.tags[j].space && b.tags[i].local == b.tags[j].local
+}
+
+// tagID numbers a new tag name.
+func (b *treeBuilder) tagID(t *tagName) int32 {
+	b.tags = append(b.tags, t)
+	return int32(len(b.tags) - 1)
+}
+
+// maxTags is how many tag names a table numbers before records start a new one: an
+// export of ever new names must not grow memory.
+const maxTags = 2 * maxInterned
+
+// newRecord starts a new table of tags if the last is full: the records read keep theirs.
+func (b *treeBuilder) newRecord() {
+	if b.gen == 0 || len(b.tags) >= maxTags {
+		b.tags, b.gen = nil, b.gen+1
+	}
 }
 
 // splitTag splits a tag at its first colon, as etree's CreateElement does.
