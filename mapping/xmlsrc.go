@@ -197,6 +197,13 @@ func (x *xmlReader) subtree(k *recKind) (*record, error) {
 				rec.end, rec.el = x.sc.line, &xr.nodes[0]
 				return rec, nil
 			}
+			continue
+		}
+		if x.tree.tooBig() {
+			tag := x.tree.tags[xr.nodes[0].name].written
+			return nil, &FileError{File: x.file, Line: line,
+				FR: fmt.Sprintf("l'élément <%s> ligne %d est trop grand pour être lu comme un enregistrement (2 Go de texte ou plus) : ce n'est pas un export", tag, line),
+				EN: fmt.Sprintf("element <%s> at line %d is too large to be read as one record (2 GB of text or more): this is not an export", tag, line)}
 		}
 	}
 }

@@ -338,3 +338,19 @@ func FuzzXMLScanner(f *testing.F) {
 		pathsAgreeWithEtree(t, &Mapping{src: *src}, src, data, paths)
 	})
 }
+
+// A record too large for its offsets is refused as a file error naming it, not read wrong.
+func TestXMLRecordTooLarge(t *testing.T) {
+	src := diffSource(t)
+	data := "<Export>\n<Row n=\"1\">short</Row>\n<Row>" + strings.Repeat("x", 300) + "</Row></Export>"
+	rd := newXMLReader(strings.NewReader(data), "f.xml", src)
+	rd.tree.limit = 100
+	if _, err := rd.next(); err != nil {
+		t.Fatalf("first record: %v", err)
+	}
+	_, err := rd.next()
+	var fe *FileError
+	if !errors.As(err, &fe) || fe.Line != 3 || !strings.Contains(fe.EN, "element <Row> at line 3 is too large") {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -1,5 +1,7 @@
 package mapping
 
+import "math"
+
 // xmlNode is an element or a text of an XML record. A record's nodes are one slice in
 // document order: an element's descendants follow it up to its end. An element holds its
 // first text itself (most hold one, or none); a text after it, or after a child element,
@@ -111,6 +113,7 @@ func (r *xmlRec) attr(n *xmlNode, key string) (string, bool) {
 // treeBuilder makes the element tree of an XML record with few allocations: a slice of
 // nodes, one of attributes and one string for all the record's text.
 type treeBuilder struct {
+	limit int        // of a record's text bytes, nodes and attributes (their offsets are int32); 0: math.MaxInt32
 	tags  []*tagName // numbered for the nodes (a record keeps the slice as it was)
 	gen   int        // of tags: a qname's tag number is tags' if it was made in this one
 	rec   *xmlRec
@@ -183,6 +186,16 @@ func (b *treeBuilder) end() (done bool) {
 	b.sizes = [2]int{len(r.nodes), len(r.attrs)}
 	b.rec = nil
 	return true
+}
+
+// tooBig reports whether the record being built holds more than the limit, past which
+// its offsets would overflow.
+func (b *treeBuilder) tooBig() bool {
+	limit := b.limit
+	if limit == 0 {
+		limit = math.MaxInt32
+	}
+	return len(b.data) > limit || len(b.rec.nodes) > limit || len(b.rec.attrs) > limit
 }
 
 func (b *treeBuilder) sameTag(i, j int32) bool {
