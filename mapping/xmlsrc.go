@@ -81,12 +81,13 @@ func (xr *xmlRec) lineOf(e *xmlNode) (int, bool) {
 // xmlReader streams an XML export and returns each element that a record path matches,
 // with its subtree, as a record. Only one record's tree is in memory at a time.
 type xmlReader struct {
-	file  string
-	sc    *xmlScanner
-	in    *readErr
-	src   *source
-	count []int // per kind, records seen
-	tree  treeBuilder
+	file    string
+	sc      *xmlScanner
+	in      *readErr
+	src     *source
+	count   []int // per kind, records seen
+	tree    treeBuilder
+	pathBuf []byte // a record's path being written
 }
 
 // readErr remembers the last error of the reader under the XML scanner, so that a failure
@@ -177,9 +178,14 @@ func (x *xmlReader) next() (*record, error) {
 func (x *xmlReader) subtree(k *recKind) (*record, error) {
 	line := x.sc.startRow
 	x.tree.newRecord()
-	xr := &xmlRec{path: x.recordPath(k)}
+	both := &struct { // one allocation for the two
+		rec record
+		xr  xmlRec
+	}{}
+	rec, xr := &both.rec, &both.xr
+	*rec = record{kind: k.idx, line: line, x: xr}
+	xr.path = x.recordPath(k)
 	x.element(xr, line)
-	rec := &record{kind: k.idx, line: line, x: xr}
 	for {
 		tok, err := x.sc.next()
 		if err != nil { // io.EOF included: the scanner tells an unclosed element
@@ -211,13 +217,16 @@ func (x *xmlReader) subtree(k *recKind) (*record, error) {
 // recordPath is the path of the record just opened, with its rank among the records of
 // its kind: /e:Export/e:Invoice[3].
 func (x *xmlReader) recordPath(k *recKind) string {
-	var b strings.Builder
+	b := x.pathBuf[:0]
 	for _, o := range x.sc.open {
-		b.WriteByte('/')
-		b.WriteString(x.tree.tags[x.tag(o.name)].written)
+		b = append(b, '/')
+		b = append(b, x.tree.tags[x.tag(o.name)].written...)
 	}
-	b.WriteString("[" + strconv.Itoa(x.count[k.idx]) + "]")
-	return b.String()
+	b = append(b, '[')
+	b = strconv.AppendInt(b, int64(x.count[k.idx]), 10)
+	b = append(b, ']')
+	x.pathBuf = b
+	return string(b)
 }
 
 // element opens the element whose start tag was just read, without the namespace
