@@ -207,7 +207,7 @@ func (rn *run) eval(t *term, rec *record, el *xmlNode, res *Result, li, inst int
 		return nil
 	}
 	c := &rn.c
-	*c = evalCtx{rn: rn, res: res, t: t, rec: rec, el: el, explain: rn.explain}
+	c.reset(rn, res, t, rec, el)
 	v := rn.evalTerm(t, c)
 	a.org, a.hasOrg, a.has = c.org, c.hasOrg, v != nil
 	if rn.explain {

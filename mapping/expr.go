@@ -37,6 +37,36 @@ type origin struct {
 	el  *xmlNode
 }
 
+// reset makes c what evalCtx{rn: rn, res: res, t: t, rec: rec, el: el, explain:
+// rn.explain} is, writing only the fields that change: a whole-struct write takes a GC
+// write barrier for each of its pointers while the collector marks, which at the mapping's
+// rate of allocation is most of the time, and it was a twelfth of mapping an XML export.
+func (c *evalCtx) reset(rn *run, res *Result, t *term, rec *record, el *xmlNode) {
+	if c.rn != rn {
+		c.rn = rn
+	}
+	if c.res != res {
+		c.res = res
+	}
+	c.t = t
+	if c.rec != rec {
+		c.rec = rec
+	}
+	if c.el != el {
+		c.el = el
+	}
+	if c.org != (origin{}) {
+		c.org = origin{}
+	}
+	if c.steps != nil {
+		c.steps = nil
+	}
+	if c.loadErr != "" {
+		c.loadErr = ""
+	}
+	c.hasOrg, c.explain, c.absent = false, rn.explain, false
+}
+
 func (c *evalCtx) step(format string, args ...any) {
 	if c.explain {
 		c.steps = append(c.steps, fmt.Sprintf(format, args...))
