@@ -10,7 +10,11 @@ import (
 // an attribute value up to the quote. Entities and character references are replaced, line
 // ends made \n.
 func (s *xmlScanner) readText(quote int, cdata bool) bool {
-	run, valid := s.plainRun()
+	stop := uint8(notPlain)
+	if quote >= 0 {
+		stop |= isQuote
+	}
+	run, valid := s.plainRun(stop)
 	if !cdata && s.pos < s.end {
 		// Most text is plain and buffered to its end: it is read where it is, not copied.
 		if c := s.buf[s.pos]; quote < 0 && c == '<' || quote >= 0 && c == byte(quote) {
@@ -34,7 +38,7 @@ func (s *xmlScanner) readText(quote int, cdata bool) bool {
 	}
 	for {
 		if b1 != '\r' { // else a \n next is dropped: byte by byte
-			if run, _ := s.plainRun(); len(run) > 0 {
+			if run, _ := s.plainRun(stop); len(run) > 0 {
 				s.text = append(s.text, run...)
 				b0, b1 = b1, run[len(run)-1]
 				if len(run) > 1 {
@@ -101,10 +105,12 @@ func (s *xmlScanner) textBytes() []byte {
 	return s.text
 }
 
-// textClass tells how readText reads a byte: one by one (notPlain), with the characters to
-// check (checkChars: controls, non-ASCII), as a line end.
+// textClass tells how readText reads a byte: one by one (notPlain, and a quote in an
+// attribute value), with the characters to check (checkChars: controls, non-ASCII), as a
+// line end.
 const (
 	notPlain = 1 << iota
+	isQuote
 	toCheck
 	lineEnd
 )
@@ -112,8 +118,10 @@ const (
 var textClass = func() (t [256]uint8) {
 	for c := range t {
 		switch {
-		case c == '<' || c == '>' || c == '&' || c == '\r' || c == '"' || c == '\'':
+		case c == '<' || c == '>' || c == '&' || c == '\r':
 			t[c] = notPlain
+		case c == '"' || c == '\'':
+			t[c] = isQuote
 		case c == '\n':
 			t[c] = lineEnd
 		case c < 0x20 && c != '\t' || c >= utf8.RuneSelf:
@@ -123,14 +131,14 @@ var textClass = func() (t [256]uint8) {
 	return t
 }()
 
-// plainRun reads the bytes up to the next one that is not plain or the end of the buffer;
+// plainRun reads the bytes up to the next one of class stop or the end of the buffer;
 // valid is true when they need no checkChars.
-func (s *xmlScanner) plainRun() (run []byte, valid bool) {
+func (s *xmlScanner) plainRun(stop uint8) (run []byte, valid bool) {
 	i := s.pos
 	var seen uint8
 	for ; i < s.end; i++ {
 		c := textClass[s.buf[i]]
-		if c&notPlain != 0 {
+		if c&stop != 0 {
 			break
 		}
 		seen |= c

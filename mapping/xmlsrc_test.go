@@ -147,6 +147,7 @@ var xmlCases = []string{
 	"<a><b>1 &lt; 2 &amp;&gt;&apos;&quot; &#65;&#x42;&#x1F600; &#xD800;</b></a>",
 	"<a><b><![CDATA[<x> & ]] > ]]><![CDATA[]]>t<!-- c -->u<?pi data?>v</b></a>",
 	"<a><b>x<!--c--> <!--d-->y</b><b>\u00a0</b><b>  </b></a>",
+	`<a><b t="l'eau">l'eau "x" d'Anjou</b><c t='"q"'>'</c><c t="a'b"c"/></a>`,
 	`<e:Export xmlns:e="urn:example:erp:export:2"><e:Invoice id="1" xml:lang="fr" xmlns:f="urn:f" f:k="v"><e:N>1</e:N><N xmlns="urn:example:erp:export:2">2</N></e:Invoice></e:Export>`,
 	`<Export xmlns="urn:example:erp:export:2"><Invoice><Row/></Invoice><e:Invoice xmlns:e="urn:other"/><Invoice xmlns="">3</Invoice></Export>`,
 	`<Export><u:Row xmlns:u="urn:u"/><Row><z:b/></Row><p:Row/><Row xmlns:p="xmlns" p:q="1" a="1" a="2"/></Export>`,
