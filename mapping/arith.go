@@ -266,7 +266,7 @@ func operand(c *evalCtx, x expr, op string, line int) (decimal.Decimal, bool, bo
 	if ref := firstRef(x); ref != nil && c.rec != nil {
 		c.org, c.hasOrg = origin{rec: c.rec, ref: ref}, true
 		if ref.path != nil && c.el != nil {
-			c.org.el = ref.path.first(c.el)
+			c.org.el = ref.path.first(c.rec.x, c.el)
 		}
 	}
 	sepFR, sepEN := "", ""

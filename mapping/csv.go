@@ -7,8 +7,6 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/beevik/etree"
 )
 
 // record is one row of the source with where it came from. Readers for other formats
@@ -17,7 +15,7 @@ type record struct {
 	kind      int      // index of its kind in source.kinds, -1 for a type code the mapping does not declare
 	line, end int      // first and last physical line, 1-based (a quoted field may span lines)
 	fields    []string // decoded values, not trimmed
-	el        *etree.Element
+	el        *xmlNode
 	x         *xmlRec // xml: element lines and the record's path
 }
 

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/beevik/etree"
 	"github.com/shopspring/decimal"
 
 	"github.com/fluxgate/fluxgate/invoice"
@@ -18,8 +17,8 @@ type assign struct {
 	line   int // BG-25 index, -1 for the document
 	inst   int // 1-based index of the group instance, 0 outside groups
 	t      *term
-	rec    *record        // the record the scope read
-	el     *etree.Element // xml: the scope's element
+	rec    *record  // the record the scope read
+	el     *xmlNode // xml: the scope's element
 	org    origin
 	hasOrg bool
 	has    bool // the term got a value
@@ -55,35 +54,26 @@ func (rn *run) build(b *bucket) *Result {
 		}
 	}
 	res.first = head
-	res.assigns = make([]assign, 0, rn.m.headTerms+len(b.recs)*rn.m.lineTerms)
+	lines := rn.lineSources(b.recs)
+	// Records other than lines' may give the invoice group instances: a record of each
+	// kind is counted as a line's worth.
+	res.assigns = make([]assign, 0, rn.m.headTerms+max(len(lines), len(b.recs))*rn.m.lineTerms)
 	rn.evalScope(m.head, inv, -1, head, head.el, res, b.recs)
 	if m.key == nil {
 		res.Key = inv.Number
 	}
-	for _, rec := range b.recs {
-		if m.line.kind >= 0 && rec.kind != m.line.kind {
-			continue
+	inv.Lines = make([]invoice.Line, len(lines))
+	res.rows = make([]*record, len(lines))
+	for i, src := range lines {
+		l := &inv.Lines[i]
+		rn.evalScope(m.line, l, i, src.rec, src.el, res, nil)
+		if m.autoID {
+			l.ID = strconv.Itoa(i + 1)
 		}
-		els := []*etree.Element{rec.el}
-		if m.line.sel != nil && rec.el != nil {
-			els = m.line.sel.all(rec.el)
-			if w := rn.paths; w != nil && !w.done {
-				if !w.lineUsed {
-					w.lineUsed, w.lineHint = true, pathHint(rec.el, m.line.selTxt)
-				}
-				w.lineHit = w.lineHit || len(els) > 0
-			}
-		}
-		for _, el := range els {
-			inv.Lines = append(inv.Lines, invoice.Line{})
-			i := len(inv.Lines) - 1
-			l := &inv.Lines[i]
-			rn.evalScope(m.line, l, i, rec, el, res, nil)
-			if m.autoID {
-				l.ID = strconv.Itoa(i + 1)
-			}
-			res.rows = append(res.rows, rec)
-		}
+		res.rows[i] = src.rec
+	}
+	if len(lines) == 0 {
+		inv.Lines, res.rows = nil, nil // as they were before any line was mapped
 	}
 	slices.SortStableFunc(res.Problems, func(a, b Problem) int { return a.Position.Line - b.Position.Line })
 	res.Problems = dedupe(res.Problems)
@@ -91,9 +81,44 @@ func (rn *run) build(b *bucket) *Result {
 	return res
 }
 
+// lineSource is what an invoice line is read from: a record, and for XML the element
+// <line select=> chose in it.
+type lineSource struct {
+	rec *record
+	el  *xmlNode
+}
+
+// lineSources are the invoice's lines, in order, in a slice reused from invoice to invoice.
+func (rn *run) lineSources(recs []*record) []lineSource {
+	m := rn.m
+	lines := rn.lines[:0]
+	for _, rec := range recs {
+		if m.line.kind >= 0 && rec.kind != m.line.kind {
+			continue
+		}
+		if m.line.sel == nil || rec.el == nil {
+			lines = append(lines, lineSource{rec, rec.el})
+			continue
+		}
+		els := m.line.sel.all(rec.x, rec.el)
+		if w := rn.paths; w != nil && !w.done {
+			if !w.lineUsed {
+				w.lineUsed, w.lineHint = true, pathHint(rec.x, rec.el, m.line.selTxt)
+			}
+			w.lineHit = w.lineHit || len(els) > 0
+		}
+		for _, el := range els {
+			lines = append(lines, lineSource{rec, el})
+		}
+	}
+	clear(lines[len(lines):cap(lines)]) // keep no record of an earlier invoice alive
+	rn.lines = lines
+	return lines
+}
+
 // evalScope fills dst (the invoice, or line li) from rec (and el); recs are the invoice's
 // records, for groups and terms that read another kind of record.
-func (rn *run) evalScope(sc *scope, dst any, li int, rec *record, el *etree.Element, res *Result, recs []*record) {
+func (rn *run) evalScope(sc *scope, dst any, li int, rec *record, el *xmlNode, res *Result, recs []*record) {
 	for _, t := range sc.direct {
 		r, e := rec, el
 		if t.kind >= 0 && t.kind != rec.kind {
@@ -112,7 +137,7 @@ func (rn *run) evalScope(sc *scope, dst any, li int, rec *record, el *etree.Elem
 	for _, in := range sc.insts {
 		type ctx struct {
 			rec *record
-			el  *etree.Element
+			el  *xmlNode
 		}
 		var ctxs []ctx
 		if in.kind >= 0 {
@@ -128,7 +153,7 @@ func (rn *run) evalScope(sc *scope, dst any, li int, rec *record, el *etree.Elem
 			var sub []ctx
 			for _, c := range ctxs {
 				if c.el != nil {
-					for _, e := range in.sel.all(c.el) {
+					for _, e := range in.sel.all(c.rec.x, c.el) {
 						sub = append(sub, ctx{c.rec, e})
 					}
 				}
@@ -159,7 +184,7 @@ func (rn *run) evalScope(sc *scope, dst any, li int, rec *record, el *etree.Elem
 
 // eval returns the value of t on rec (nil: absent, or not mappable, a problem then being
 // recorded) and records where it came from.
-func (rn *run) eval(t *term, rec *record, el *etree.Element, res *Result, li, inst int) *value {
+func (rn *run) eval(t *term, rec *record, el *xmlNode, res *Result, li, inst int) *value {
 	a := assign{line: li, inst: inst, t: t, rec: rec, el: el}
 	if t.static != nil {
 		a.has = true
@@ -182,7 +207,7 @@ func (rn *run) eval(t *term, rec *record, el *etree.Element, res *Result, li, in
 		return nil
 	}
 	c := &rn.c
-	*c = evalCtx{rn: rn, res: res, t: t, rec: rec, el: el, explain: rn.explain}
+	c.reset(rn, res, t, rec, el)
 	v := rn.evalTerm(t, c)
 	a.org, a.hasOrg, a.has = c.org, c.hasOrg, v != nil
 	if rn.explain {
@@ -381,7 +406,7 @@ func layoutFR(l string) string {
 
 // position is where origin o was read; rec and el are the scope's record and element when
 // no field was read.
-func (rn *run) position(o origin, has bool, rec *record, el *etree.Element) Position {
+func (rn *run) position(o origin, has bool, rec *record, el *xmlNode) Position {
 	p := Position{File: rn.file}
 	if has && o.rec != nil {
 		rec = o.rec

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/beevik/etree"
 )
 
 // expr is a term's expression. eval returns its text; ok is false when a problem has been
@@ -23,8 +21,8 @@ type evalCtx struct {
 	res     *Result
 	t       *term
 	rec     *record
-	el      *etree.Element // xml: the context element (the record, or what select= chose)
-	org     origin         // the first source field read
+	el      *xmlNode // xml: the context element (the record, or what select= chose)
+	org     origin   // the first source field read
 	hasOrg  bool
 	explain bool
 	steps   []string
@@ -36,7 +34,37 @@ type evalCtx struct {
 type origin struct {
 	rec *record
 	ref *fieldRef
-	el  *etree.Element
+	el  *xmlNode
+}
+
+// reset makes c what evalCtx{rn: rn, res: res, t: t, rec: rec, el: el, explain:
+// rn.explain} is, writing only the fields that change: a whole-struct write takes a GC
+// write barrier for each of its pointers while the collector marks, which at the mapping's
+// rate of allocation is most of the time, and it was a twelfth of mapping an XML export.
+func (c *evalCtx) reset(rn *run, res *Result, t *term, rec *record, el *xmlNode) {
+	if c.rn != rn {
+		c.rn = rn
+	}
+	if c.res != res {
+		c.res = res
+	}
+	c.t = t
+	if c.rec != rec {
+		c.rec = rec
+	}
+	if c.el != el {
+		c.el = el
+	}
+	if c.org != (origin{}) {
+		c.org = origin{}
+	}
+	if c.steps != nil {
+		c.steps = nil
+	}
+	if c.loadErr != "" {
+		c.loadErr = ""
+	}
+	c.hasOrg, c.explain, c.absent = false, rn.explain, false
 }
 
 func (c *evalCtx) step(format string, args ...any) {
@@ -54,31 +82,29 @@ func (x *fieldExpr) eval(c *evalCtx) (string, bool) {
 	}
 	r := x.ref
 	var s string
-	var el *etree.Element
+	var el *xmlNode
 	if r.path != nil {
 		if c.el != nil {
-			el = r.path.first(c.el)
+			el = r.path.first(c.rec.x, c.el)
 		}
 		if el != nil {
 			if r.attr != "" {
-				a := el.SelectAttr(r.attr)
-				if a != nil {
-					s = strings.TrimSpace(a.Value)
-				}
-				c.absent = c.absent || a == nil
+				v, found := c.rec.x.attr(el, r.attr)
+				s = strings.TrimSpace(v)
+				c.absent = c.absent || !found
 				if w := c.rn.paths; w != nil && !w.done {
-					w.track(r, c.el, a != nil)
+					w.track(r, c.rec.x, c.el, found)
 				}
 			} else {
-				s = strings.TrimSpace(el.Text())
+				s = strings.TrimSpace(c.rec.x.text(el))
 				if w := c.rn.paths; w != nil && !w.done {
-					w.track(r, c.el, true)
+					w.track(r, c.rec.x, c.el, true)
 				}
 			}
 		} else {
 			c.absent = true
 			if w := c.rn.paths; w != nil && !w.done && c.el != nil {
-				w.track(r, c.el, false)
+				w.track(r, c.rec.x, c.el, false)
 			}
 		}
 	} else {

@@ -10,7 +10,8 @@ import (
 )
 
 // FuzzMapFixedAndXML feeds the fixed-width and XML example mappings arbitrary exports: Map
-// must end with invoices, problems or a FileError, never a panic or another error.
+// must end with invoices, problems or a FileError, never a panic or another error; the XML
+// mapping's paths walked on the records find what etree finds.
 func FuzzMapFixedAndXML(f *testing.F) {
 	fixed, err := Load(fixedMapping)
 	if err != nil {
@@ -25,7 +26,9 @@ func FuzzMapFixedAndXML(f *testing.F) {
 			f.Add(data)
 		}
 	}
+	paths := append(mappingPaths(xmlm), shapePaths(f)...)
 	f.Fuzz(func(t *testing.T, data []byte) {
+		pathsAgreeWithEtree(t, xmlm, &xmlm.src, data, paths) // the walk finds what etree finds
 		for _, m := range []*Mapping{fixed, xmlm} {
 			err := m.Map(context.Background(), bytes.NewReader(data), "fuzz", func(r *Result) error { return nil })
 			var fe *FileError

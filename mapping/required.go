@@ -342,23 +342,24 @@ type pathWatch struct {
 }
 
 // track records that ref was evaluated on ctx and whether it matched.
-func (w *pathWatch) track(ref *fieldRef, ctx *etree.Element, hit bool) {
+func (w *pathWatch) track(ref *fieldRef, xr *xmlRec, ctx *xmlNode, hit bool) {
 	if hit {
 		w.hit[ref.id] = true
 		return
 	}
 	if !w.used[ref.id] {
 		w.used[ref.id] = true
-		w.hint[ref.id] = pathHint(ctx, ref.text)
+		w.hint[ref.id] = pathHint(xr, ctx, ref.text)
 	}
 }
 
 // pathHint says what ctx holds where the path p stops matching: "under e:Header: e:Number,
 // e:Kind, …".
-func pathHint(ctx *etree.Element, p string) string {
-	if ctx == nil {
+func pathHint(xr *xmlRec, node *xmlNode, p string) string {
+	if node == nil {
 		return ""
 	}
+	ctx := xr.etreeOf(node) // asked of the first records only
 	p = strings.TrimSuffix(p, "/")
 	if i := strings.LastIndex(p, "/@"); i >= 0 {
 		p = p[:i]

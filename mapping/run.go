@@ -272,8 +272,9 @@ type run struct {
 	slots   []slot // field index of each reference (by fieldRef.id) per record kind
 	width   int    // number of header columns, -1 without header
 	explain bool
-	c       evalCtx    // reused by each evaluation
-	paths   *pathWatch // xml: which paths matched in the first records
+	c       evalCtx      // reused by each evaluation
+	paths   *pathWatch   // xml: which paths matched in the first records
+	lines   []lineSource // the lines of the invoice being built
 }
 
 type slot struct{ idx, decimals int }
@@ -297,14 +298,15 @@ func (rn *run) kindCodes() string {
 func (rn *run) keyOf(rec *record) (string, bool) {
 	r := rn.m.key
 	if r.path != nil {
-		el := r.path.first(rec.el)
+		el := r.path.first(rec.x, rec.el)
 		if el == nil {
 			return "", true
 		}
 		if r.attr != "" {
-			return strings.TrimSpace(el.SelectAttrValue(r.attr, "")), true
+			v, _ := rec.x.attr(el, r.attr)
+			return strings.TrimSpace(v), true
 		}
-		return strings.TrimSpace(el.Text()), true
+		return strings.TrimSpace(rec.x.text(el)), true
 	}
 	sl := rn.slot(rec.kind, r.id)
 	if sl.idx < 0 {

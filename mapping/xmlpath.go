@@ -7,9 +7,9 @@ import (
 )
 
 // xmlPath is a term's or a select='s etree path, compiled. Most are a plain chain of child
-// tags ("e:Header/e:Number", "e:Lines/e:Line", "."): those are walked directly, which finds
-// the same elements in the same order as etree without its per-query queue and map, the
-// larger part of evaluating an XML term. Other paths (filters, //, .., *) go to etree.
+// tags ("e:Header/e:Number", "e:Lines/e:Line", "."): those are walked on the record's own
+// tree, which finds the same elements in the same order as etree would. Other paths
+// (filters, //, .., *) go to etree, on a copy of the record made for them (xmldoc.go).
 type xmlPath struct {
 	etree.Path
 	chain []xmlTag // the plain chain; nil when plain is false (or the path is ".")
@@ -46,25 +46,32 @@ func compileXMLTermPath(p string) (*xmlPath, error) {
 	return x, nil
 }
 
-func (t xmlTag) matches(e *etree.Element) bool {
-	return t.tag == e.Tag && (t.space == "" || t.space == e.Space)
+func (t xmlTag) matches(e *tagName) bool {
+	return t.tag == e.local && (t.space == "" || t.space == e.space)
 }
 
-// first is the first element the path finds from e in document order, nil for none.
-func (p *xmlPath) first(e *etree.Element) *etree.Element {
+// first is the first element the path finds from e, an element of r, in document order;
+// nil for none.
+func (p *xmlPath) first(r *xmlRec, e *xmlNode) *xmlNode {
 	if !p.plain {
-		return e.FindElementPath(p.Path)
+		return r.node(r.etreeOf(e).FindElementPath(p.Path))
 	}
-	return firstInChain(e, p.chain)
+	return firstInChain(r, e, p.chain)
 }
 
-func firstInChain(e *etree.Element, chain []xmlTag) *etree.Element {
+func firstInChain(r *xmlRec, e *xmlNode, chain []xmlTag) *xmlNode {
 	if len(chain) == 0 {
 		return e
 	}
-	for _, t := range e.Child {
-		if c, ok := t.(*etree.Element); ok && chain[0].matches(c) {
-			if found := firstInChain(c, chain[1:]); found != nil {
+	for j := e.idx + 1; j < e.end; {
+		c := &r.nodes[j]
+		if c.isText() {
+			j++
+			continue
+		}
+		j = c.end
+		if chain[0].matches(r.tags[c.name]) {
+			if found := firstInChain(r, c, chain[1:]); found != nil {
 				return found
 			}
 		}
@@ -72,21 +79,31 @@ func firstInChain(e *etree.Element, chain []xmlTag) *etree.Element {
 	return nil
 }
 
-// all is every element the path finds from e, in document order.
-func (p *xmlPath) all(e *etree.Element) []*etree.Element {
+// all is every element the path finds from e, an element of r, in document order.
+func (p *xmlPath) all(r *xmlRec, e *xmlNode) []*xmlNode {
 	if !p.plain {
-		return e.FindElementsPath(p.Path)
+		var out []*xmlNode
+		for _, f := range r.etreeOf(e).FindElementsPath(p.Path) {
+			out = append(out, r.node(f))
+		}
+		return out
 	}
-	return appendChain(nil, e, p.chain)
+	return appendChain(nil, r, e, p.chain)
 }
 
-func appendChain(out []*etree.Element, e *etree.Element, chain []xmlTag) []*etree.Element {
+func appendChain(out []*xmlNode, r *xmlRec, e *xmlNode, chain []xmlTag) []*xmlNode {
 	if len(chain) == 0 {
 		return append(out, e)
 	}
-	for _, t := range e.Child {
-		if c, ok := t.(*etree.Element); ok && chain[0].matches(c) {
-			out = appendChain(out, c, chain[1:])
+	for j := e.idx + 1; j < e.end; {
+		c := &r.nodes[j]
+		if c.isText() {
+			j++
+			continue
+		}
+		j = c.end
+		if chain[0].matches(r.tags[c.name]) {
+			out = appendChain(out, r, c, chain[1:])
 		}
 	}
 	return out

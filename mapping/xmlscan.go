@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode/utf8"
 )
 
 // xmlScanner tokenizes an XML export for the XML source: start and end tags with their
@@ -28,10 +27,17 @@ type xmlScanner struct {
 	open     []openElem  // the elements not closed yet, root first
 	ns       []nsBinding // the namespace declarations in scope, innermost last
 	attrs    []scanAttr  // of the start tag just read
-	text     []byte      // of the text token just read
+	attrData []byte      // their values, end to end
+	text     []byte      // of the text token just read, when read in pieces (see textBytes)
+	textBuf  []byte
+	inBuf    bool // the text just read is buf[textLo:textHi]
+	textLo   int
+	textHi   int
 	scratch  []byte
 	names    map[string]*qname // interned names, so that reading a name does not allocate
 	recent   [64]*qname        // of those, the last read per hash of a few of its bytes
+	byID     []*qname          // the interned names, by id
+	lastName int32             // id of the last element or attribute name read, -1 for none
 	closing  bool              // the start tag just read was empty (<a/>): its end comes next
 	startRow int               // line of the token just read
 }
@@ -44,25 +50,30 @@ type xmlName struct {
 }
 
 // qname is a name as written (full), split into prefix (empty for none) and local part.
-// Interned, it also keeps the tag the reader last made of it, and for which namespace.
+// Interned, it also keeps the tag the reader last made of it (split as etree splits it),
+// and for which namespace.
 type qname struct {
 	full, prefix, local string
 	colons              int
-	tagURI, tag         string
-	hasTag              bool
+	id, next            int32 // interned: its id, and that of the element or attribute name read after it last time; -1: none
+	tagURI              string
+	tagGen              int // of the reader's tag table the number is in; 0: none
+	tagID               int32
 }
 
 func newQName(full string) *qname {
-	q := &qname{full: full, local: full, colons: strings.Count(full, ":")}
+	q := &qname{full: full, local: full, colons: strings.Count(full, ":"), id: -1, next: -1}
 	if prefix, local, cut := strings.Cut(full, ":"); cut && prefix != "" && local != "" {
 		q.prefix, q.local = prefix, local
 	}
 	return q
 }
 
+// scanAttr is an attribute of the start tag just read; its value is
+// xmlScanner.attrData[lo:hi].
 type scanAttr struct {
-	name  xmlName
-	value string
+	name   xmlName
+	lo, hi int
 }
 
 type openElem struct {
@@ -86,7 +97,7 @@ const (
 )
 
 func newXMLScanner(r io.Reader, charset func(string, io.Reader) (io.Reader, error)) *xmlScanner {
-	return &xmlScanner{r: r, buf: make([]byte, 64<<10), line: 1, charset: charset, names: map[string]*qname{}}
+	return &xmlScanner{r: r, buf: make([]byte, 64<<10), line: 1, charset: charset, names: map[string]*qname{}, lastName: -1}
 }
 
 // next reads the next start tag, end tag or text. It returns io.EOF at the end of a file
@@ -182,7 +193,7 @@ func (s *xmlScanner) startTag() (xmlTok, error) {
 	if !ok {
 		return 0, s.expected("element name after <")
 	}
-	s.attrs = s.attrs[:0]
+	s.attrs, s.attrData = s.attrs[:0], s.attrData[:0]
 	for {
 		s.space()
 		b, ok := s.mustgetc()
@@ -224,8 +235,10 @@ func (s *xmlScanner) startTag() (xmlTok, error) {
 		if !s.readText(int(b), false) {
 			return 0, s.err
 		}
-		a.value = string(s.text)
-		s.attrs = append(s.attrs, a)
+		a.lo = len(s.attrData)
+		s.attrData = append(s.attrData, s.textBytes()...)
+		a.hi = len(s.attrData)
+		s.attrs = appendReusing(s.attrs, a)
 	}
 	s.pushElem(name)
 	return tokStart, nil
@@ -235,19 +248,32 @@ func (s *xmlScanner) startTag() (xmlTok, error) {
 // to its own name and attributes.
 func (s *xmlScanner) pushElem(name xmlName) {
 	mark := len(s.ns)
-	for _, a := range s.attrs {
+	for i, a := range s.attrs {
 		switch {
 		case a.name.prefix == "xmlns":
-			s.ns = append(s.ns, nsBinding{a.name.local, a.value})
+			s.ns = append(s.ns, nsBinding{a.name.local, string(s.attrValue(i))})
 		case a.name.prefix == "" && a.name.local == "xmlns":
-			s.ns = append(s.ns, nsBinding{"", a.value})
+			s.ns = append(s.ns, nsBinding{"", string(s.attrValue(i))})
 		}
 	}
 	name.uri = s.translate(name, true)
 	for i := range s.attrs {
 		s.attrs[i].name.uri = s.translate(s.attrs[i].name, false)
 	}
-	s.open = append(s.open, openElem{name: name, nsMark: mark})
+	s.open = appendReusing(s.open, openElem{name: name, nsMark: mark})
+}
+
+// appendReusing appends v, writing the slot past the end only if it held something else:
+// exports repeat their structure, and what is not written takes no GC write barrier.
+func appendReusing[T comparable](s []T, v T) []T {
+	if len(s) == cap(s) {
+		return append(s, v)
+	}
+	s = s[:len(s)+1]
+	if p := &s[len(s)-1]; *p != v {
+		*p = v
+	}
+	return s
 }
 
 func (s *xmlScanner) popElem() {
@@ -256,6 +282,10 @@ func (s *xmlScanner) popElem() {
 	clear(s.ns[top.nsMark:])
 	s.ns = s.ns[:top.nsMark]
 }
+
+// attrValue is the value of the i-th attribute of the start tag just read, valid until the
+// next token.
+func (s *xmlScanner) attrValue(i int) []byte { return s.attrData[s.attrs[i].lo:s.attrs[i].hi] }
 
 // top is the element whose start tag was just read.
 func (s *xmlScanner) top() xmlName { return s.open[len(s.open)-1].name }
@@ -456,119 +486,18 @@ func (s *xmlScanner) directive() error {
 	}
 }
 
-// nsname reads a name; ok is false without error when there is none or it has more than
-// one colon, for the caller to say what it expected. likely is a name it may well be: an
-// end tag's is most often its element's.
-func (s *xmlScanner) nsname(likely *qname) (xmlName, bool) {
-	q, ok := s.name(likely)
-	if !ok || q.colons > 1 {
-		return xmlName{}, false
-	}
-	return xmlName{qname: q}, true
-}
-
-// name reads a name, interned. Names interned are valid: only new ones are checked.
-func (s *xmlScanner) name(likely *qname) (*qname, bool) {
-	b, ok := s.nameBytes()
-	if !ok {
-		return nil, false
-	}
-	if likely != nil && string(b) == likely.full {
-		return likely, true
-	}
-	h := (len(b)*31 + int(b[0])*7 + int(b[len(b)-1])) % len(s.recent)
-	if q := s.recent[h]; q != nil && q.full == string(b) {
-		return q, true
-	}
-	if q, seen := s.names[string(b)]; seen {
-		s.recent[h] = q
-		return q, true
-	}
-	if !isXMLName(b) {
-		s.fail("invalid XML name: " + string(b))
-		return nil, false
-	}
-	q := newQName(string(b))
-	if len(s.names) < maxInterned {
-		s.names[q.full], s.recent[h] = q, q
-	}
-	return q, true
-}
-
-// nameBytes reads the bytes of a name (see readName), valid until the next read: most
-// often straight from the buffer.
-func (s *xmlScanner) nameBytes() ([]byte, bool) {
-	i := s.pos
-	for i < s.end && (s.buf[i] >= utf8.RuneSelf || isNameByte(s.buf[i])) {
-		i++
-	}
-	if i > s.pos && i < s.end { // the name and what ends it are buffered: no line end in it
-		b := s.buf[s.pos:i]
-		s.pos = i
-		return b, true
-	}
-	var ok bool
-	s.scratch, ok = s.readName(s.scratch[:0])
-	return s.scratch, ok
-}
-
-// readName appends to dst the bytes of a name: ASCII name characters and any non-ASCII byte
-// (isXMLName judges those).
-func (s *xmlScanner) readName(dst []byte) ([]byte, bool) {
-	b, ok := s.mustgetc()
-	if !ok {
-		return dst, false
-	}
-	if b < utf8.RuneSelf && !isNameByte(b) {
-		s.ungetc()
-		return dst, false
-	}
-	dst = append(dst, b)
-	for {
-		if b, ok = s.mustgetc(); !ok {
-			return dst, false
-		}
-		if b < utf8.RuneSelf && !isNameByte(b) {
-			s.ungetc()
-			return dst, true
-		}
-		dst = append(dst, b)
-	}
-}
-
-func isNameByte(c byte) bool {
-	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
-		c == '_' || c == ':' || c == '.' || c == '-'
-}
-
-// isXMLName reports whether b is a name. ASCII names are judged here; for others, whose
-// character tables encoding/xml does not export, encoding/xml is asked (with colons, valid
-// anywhere in a name, made underscores, so that only the characters are judged).
-func isXMLName(b []byte) bool {
-	if len(b) == 0 {
-		return false
-	}
-	ascii := true
-	for _, c := range b {
-		ascii = ascii && c < utf8.RuneSelf
-	}
-	if !ascii {
-		tag := append([]byte("<"), bytes.ReplaceAll(b, []byte(":"), []byte("_"))...)
-		_, err := xml.NewDecoder(bytes.NewReader(append(tag, "/>"...))).RawToken()
-		return err == nil
-	}
-	c := b[0]
-	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || c == '_' || c == ':'
-}
-
 func (s *xmlScanner) space() {
 	for {
-		b, ok := s.getc()
-		if !ok {
-			return
+		for ; s.pos < s.end; s.pos++ {
+			switch s.buf[s.pos] {
+			case ' ', '\r', '\t':
+			case '\n':
+				s.line++
+			default:
+				return
+			}
 		}
-		if b != ' ' && b != '\r' && b != '\n' && b != '\t' {
-			s.ungetc()
+		if !s.fill() {
 			return
 		}
 	}

@@ -10,12 +10,35 @@ import (
 // an attribute value up to the quote. Entities and character references are replaced, line
 // ends made \n.
 func (s *xmlScanner) readText(quote int, cdata bool) bool {
+	stop := uint8(notPlain)
+	if quote >= 0 {
+		stop |= isQuote
+	}
+	run, valid := s.plainRun(stop)
+	if !cdata && s.pos < s.end {
+		// Most text is plain and buffered to its end: it is read where it is, not copied.
+		if c := s.buf[s.pos]; quote < 0 && c == '<' || quote >= 0 && c == byte(quote) {
+			s.inBuf, s.textLo, s.textHi = true, s.pos-len(run), s.pos
+			if quote >= 0 {
+				s.pos++
+			}
+			return valid || s.checkChars(run)
+		}
+	}
 	var b0, b1 byte
 	trunc := 0
-	s.text = s.text[:0]
+	s.inBuf = false
+	s.text = append(s.textBuf[:0], run...)
+	defer func() { s.textBuf = s.text[:0] }()
+	if len(run) > 0 {
+		b1 = run[len(run)-1]
+		if len(run) > 1 {
+			b0 = run[len(run)-2]
+		}
+	}
 	for {
 		if b1 != '\r' { // else a \n next is dropped: byte by byte
-			if run := s.plainRun(); len(run) > 0 {
+			if run, _ := s.plainRun(stop); len(run) > 0 {
 				s.text = append(s.text, run...)
 				b0, b1 = b1, run[len(run)-1]
 				if len(run) > 1 {
@@ -72,20 +95,60 @@ func (s *xmlScanner) readText(quote int, cdata bool) bool {
 	return s.checkChars(s.text)
 }
 
-// notPlain are the bytes readText looks at one by one: all others are copied as they are.
-var notPlain = [256]bool{'<': true, '>': true, '&': true, '\r': true, '"': true, '\'': true}
+// textBytes is the text token or attribute value just read, valid until the next read:
+// most often straight in the buffer (kept as offsets, which the garbage collector does not
+// guard as it guards a slice).
+func (s *xmlScanner) textBytes() []byte {
+	if s.inBuf {
+		return s.buf[s.textLo:s.textHi]
+	}
+	return s.text
+}
 
-// plainRun reads the bytes up to the next one that is not plain or the end of the buffer.
-func (s *xmlScanner) plainRun() []byte {
+// textClass tells how readText reads a byte: one by one (notPlain, and a quote in an
+// attribute value), with the characters to check (checkChars: controls, non-ASCII), as a
+// line end.
+const (
+	notPlain = 1 << iota
+	isQuote
+	toCheck
+	lineEnd
+)
+
+var textClass = func() (t [256]uint8) {
+	for c := range t {
+		switch {
+		case c == '<' || c == '>' || c == '&' || c == '\r':
+			t[c] = notPlain
+		case c == '"' || c == '\'':
+			t[c] = isQuote
+		case c == '\n':
+			t[c] = lineEnd
+		case c < 0x20 && c != '\t' || c >= utf8.RuneSelf:
+			t[c] = toCheck
+		}
+	}
+	return t
+}()
+
+// plainRun reads the bytes up to the next one of class stop or the end of the buffer;
+// valid is true when they need no checkChars.
+func (s *xmlScanner) plainRun(stop uint8) (run []byte, valid bool) {
 	i := s.pos
-	for ; i < s.end && !notPlain[s.buf[i]]; i++ {
-		if s.buf[i] == '\n' {
+	var seen uint8
+	for ; i < s.end; i++ {
+		c := textClass[s.buf[i]]
+		if c&stop != 0 {
+			break
+		}
+		seen |= c
+		if c&lineEnd != 0 {
 			s.line++
 		}
 	}
-	run := s.buf[s.pos:i]
+	run = s.buf[s.pos:i]
 	s.pos = i
-	return run
+	return run, seen&toCheck == 0
 }
 
 // checkChars refuses invalid UTF-8 and the characters XML does not allow.

@@ -8,8 +8,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-
-	"github.com/beevik/etree"
 )
 
 // xmlStep is one step of a record path: an element name (with its namespace URI when the
@@ -72,39 +70,24 @@ func matchSteps(steps []xmlStep, open []openElem) bool {
 	return st.desc && matchSteps(steps, open[1:]) // skip an ancestor
 }
 
-// xmlRec is what an XML record knows of its element tree: the line each element starts on,
-// and its own path in the document.
-type xmlRec struct {
-	starts []elemStart // in document order
-	path   string      // /Export/Invoice[3]
-}
-
-type elemStart struct {
-	el   *etree.Element
-	line int
-}
-
-// lineOf is the line e starts on. It is asked for positions only (a problem, a lineage):
-// a scan, where a map filled for every element cost the reader a tenth of its time.
-func (xr *xmlRec) lineOf(e *etree.Element) (int, bool) {
-	for _, s := range xr.starts {
-		if s.el == e {
-			return s.line, true
-		}
+// lineOf is the line e starts on, when it is an element of this record.
+func (xr *xmlRec) lineOf(e *xmlNode) (int, bool) {
+	if !xr.owns(e) {
+		return 0, false
 	}
-	return 0, false
+	return e.line, true
 }
 
 // xmlReader streams an XML export and returns each element that a record path matches,
 // with its subtree, as a record. Only one record's tree is in memory at a time.
 type xmlReader struct {
-	file     string
-	sc       *xmlScanner
-	in       *readErr
-	src      *source
-	count    []int // per kind, records seen
-	lastSize int   // elements in the last record, to size the next
-	tree     treeBuilder
+	file    string
+	sc      *xmlScanner
+	in      *readErr
+	src     *source
+	count   []int // per kind, records seen
+	tree    treeBuilder
+	pathBuf []byte // a record's path being written
 }
 
 // readErr remembers the last error of the reader under the XML scanner, so that a failure
@@ -156,18 +139,18 @@ func (x *xmlReader) fail(err error) error {
 		EN: fmt.Sprintf("the file is not well-formed XML (line %d): %s", line, msg)}
 }
 
-// tag is how the mapping's paths name n: with the mapping's prefix for its namespace,
-// bare when the mapping declares none for it.
-func (x *xmlReader) tag(n xmlName) string {
-	if n.hasTag && n.tagURI == n.uri {
-		return n.tag
+// tag is the number in the tree's table of how the mapping's paths name n: with the
+// mapping's prefix for its namespace, bare when the mapping declares none for it.
+func (x *xmlReader) tag(n xmlName) int32 {
+	if n.tagGen == x.tree.gen && n.tagURI == n.uri {
+		return n.tagID
 	}
 	t := n.local
 	if p, ok := x.src.nsPrefix[n.uri]; ok && n.uri != "" {
 		t = p + ":" + n.local
 	}
-	n.tagURI, n.tag, n.hasTag = n.uri, t, true
-	return t
+	n.tagURI, n.tagGen, n.tagID = n.uri, x.tree.gen, x.tree.tagID(newTagName(t))
+	return n.tagID
 }
 
 func (x *xmlReader) next() (*record, error) {
@@ -194,8 +177,15 @@ func (x *xmlReader) next() (*record, error) {
 // subtree reads the element just opened to its end into a record.
 func (x *xmlReader) subtree(k *recKind) (*record, error) {
 	line := x.sc.startRow
-	xr := &xmlRec{starts: make([]elemStart, 0, x.lastSize), path: x.recordPath(k)}
-	rec := &record{kind: k.idx, line: line, el: x.element(xr, line), x: xr}
+	x.tree.newRecord()
+	both := &struct { // one allocation for the two
+		rec record
+		xr  xmlRec
+	}{}
+	rec, xr := &both.rec, &both.xr
+	*rec = record{kind: k.idx, line: line, x: xr}
+	xr.path = x.recordPath(k)
+	x.element(xr, line)
 	for {
 		tok, err := x.sc.next()
 		if err != nil { // io.EOF included: the scanner tells an unclosed element
@@ -205,14 +195,21 @@ func (x *xmlReader) subtree(k *recKind) (*record, error) {
 		case tokStart:
 			x.element(xr, x.sc.startRow)
 		case tokText:
-			if len(bytes.TrimSpace(x.sc.text)) > 0 {
-				x.tree.text(string(x.sc.text))
+			if t := x.sc.textBytes(); len(bytes.TrimSpace(t)) > 0 {
+				x.tree.text(t)
 			}
 		case tokEnd:
 			if x.tree.end() {
-				rec.end, x.lastSize = x.sc.line, len(xr.starts)
+				rec.end, rec.el = x.sc.line, &xr.nodes[0]
 				return rec, nil
 			}
+			continue
+		}
+		if x.tree.tooBig() {
+			tag := x.tree.tags[xr.nodes[0].name].written
+			return nil, &FileError{File: x.file, Line: line,
+				FR: fmt.Sprintf("l'élément <%s> ligne %d est trop grand pour être lu comme un enregistrement (2 Go de texte ou plus) : ce n'est pas un export", tag, line),
+				EN: fmt.Sprintf("element <%s> at line %d is too large to be read as one record (2 GB of text or more): this is not an export", tag, line)}
 		}
 	}
 }
@@ -220,45 +217,50 @@ func (x *xmlReader) subtree(k *recKind) (*record, error) {
 // recordPath is the path of the record just opened, with its rank among the records of
 // its kind: /e:Export/e:Invoice[3].
 func (x *xmlReader) recordPath(k *recKind) string {
-	var b strings.Builder
+	b := x.pathBuf[:0]
 	for _, o := range x.sc.open {
-		b.WriteByte('/')
-		b.WriteString(x.tag(o.name))
+		b = append(b, '/')
+		b = append(b, x.tree.tags[x.tag(o.name)].written...)
 	}
-	b.WriteString("[" + strconv.Itoa(x.count[k.idx]) + "]")
-	return b.String()
+	b = append(b, '[')
+	b = strconv.AppendInt(b, int64(x.count[k.idx]), 10)
+	b = append(b, ']')
+	x.pathBuf = b
+	return string(b)
 }
 
 // element opens the element whose start tag was just read, without the namespace
 // declarations.
-func (x *xmlReader) element(xr *xmlRec, line int) *etree.Element {
-	e := x.tree.start(x.tag(x.sc.top()), len(x.sc.attrs))
-	for _, a := range x.sc.attrs {
+func (x *xmlReader) element(xr *xmlRec, line int) {
+	x.tree.start(xr, x.tag(x.sc.top()), line)
+	for i, a := range x.sc.attrs {
 		if a.name.uri == "xmlns" || a.name.uri == "" && a.name.local == "xmlns" {
 			continue // a namespace declaration
 		}
-		e.CreateAttr(x.tag(a.name), a.value)
+		x.tree.attr(x.tag(a.name), x.sc.attrValue(i))
 	}
-	xr.starts = append(xr.starts, elemStart{e, line})
-	return e
 }
 
 // elemPath is the path of e in the document: the record's path, then e's steps under it
 // (with a position when e has same-named siblings).
-func (xr *xmlRec) elemPath(root, e *etree.Element) string {
+func (xr *xmlRec) elemPath(root, e *xmlNode) string {
+	if !xr.owns(e) {
+		return xr.path
+	}
 	var segs []string
-	for c := e; c != nil && c != root; c = c.Parent() {
-		seg := c.FullTag()
-		if p := c.Parent(); p != nil {
+	for c := e; c != nil && c != root; c = xr.parent(c) {
+		seg := xr.tag(c).full
+		if p := xr.parent(c); p != nil {
 			n, at := 0, 0
-			for _, s := range p.ChildElements() {
-				if s.FullTag() == seg {
+			xr.children(p, func(s *xmlNode) bool {
+				if xr.tag(s).full == seg {
 					n++
 					if s == c {
 						at = n
 					}
 				}
-			}
+				return true
+			})
 			if n > 1 {
 				seg += "[" + strconv.Itoa(at) + "]"
 			}

@@ -45,7 +45,15 @@ type oldXMLReader struct {
 	in    *readErr
 	src   *source
 	stack []xml.Name
-	count []int // per kind, records seen
+	count []int               // per kind, records seen
+	trees map[*xmlRec]refTree // the tree each record was read into
+}
+
+// refTree is a record's element tree as the reader built it: in etree, with the line each
+// element starts on.
+type refTree struct {
+	root  *etree.Element
+	lines map[*etree.Element]int
 }
 
 func newOldXMLReader(r io.Reader, file string, src *source) *oldXMLReader {
@@ -60,7 +68,7 @@ func newOldXMLReader(r io.Reader, file string, src *source) *oldXMLReader {
 		}
 		return nil, fmt.Errorf("unsupported encoding %q", label)
 	}
-	return &oldXMLReader{file: file, dec: d, in: in, src: src, count: make([]int, len(src.kinds))}
+	return &oldXMLReader{file: file, dec: d, in: in, src: src, count: make([]int, len(src.kinds)), trees: map[*xmlRec]refTree{}}
 }
 
 func (x *oldXMLReader) fail(err error) error {
@@ -123,6 +131,7 @@ func (x *oldXMLReader) next() (*record, error) {
 // subtree reads the element just opened to its end into a record.
 func (x *oldXMLReader) subtree(start xml.StartElement, line int, k *recKind) (*record, error) {
 	xr := &xmlRec{}
+	tree := refTree{lines: map[*etree.Element]int{}}
 	var b strings.Builder
 	for i, n := range x.stack {
 		sp, l := x.name(n)
@@ -158,11 +167,13 @@ func (x *oldXMLReader) subtree(start xml.StartElement, line int, k *recKind) (*r
 			}
 			e.CreateAttr(al, a.Value)
 		}
-		xr.starts = append(xr.starts, elemStart{e, line})
+		tree.lines[e] = line
 		return e
 	}
 	root := mk(start, nil, line)
-	rec := &record{kind: k.idx, line: line, el: root, x: xr}
+	tree.root = root
+	x.trees[xr] = tree
+	rec := &record{kind: k.idx, line: line, x: xr}
 	cur := root
 	depth := 0
 	for {

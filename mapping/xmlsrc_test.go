@@ -59,12 +59,29 @@ func dumpRecords(src *source, data []byte, newReader func(io.Reader, string, *so
 			return b.String()
 		}
 		fmt.Fprintf(&b, "record kind %d lines %d-%d %s\n", rec.kind, rec.line, rec.end, rec.x.path)
-		dumpElement(&b, rec.el, rec.x, "  ")
+		dumpTree(&b, rd, rec, "  ")
 	}
 }
 
-func dumpElement(b *strings.Builder, e *etree.Element, xr *xmlRec, indent string) {
-	fmt.Fprintf(b, "%s<%s> line %d", indent, e.FullTag(), lineOf(xr, e))
+// dumpTree writes down a record's tree: the reference reader's etree; the scanner's own
+// tree, and its etree copy when that differs (which it should not).
+func dumpTree(b *strings.Builder, rd recordReader, rec *record, indent string) {
+	if ref, ok := rd.(*oldXMLReader); ok {
+		tree := ref.trees[rec.x]
+		dumpElement(b, tree.root, func(e *etree.Element) int { return tree.lines[e] }, indent)
+		return
+	}
+	var own, copied strings.Builder
+	dumpNode(&own, rec.x, rec.el, indent)
+	dumpElement(&copied, rec.x.etreeOf(rec.el), func(e *etree.Element) int { return rec.x.node(e).line }, indent)
+	b.WriteString(own.String())
+	if own.String() != copied.String() {
+		b.WriteString("etree copy differs:\n" + copied.String())
+	}
+}
+
+func dumpElement(b *strings.Builder, e *etree.Element, lineOf func(*etree.Element) int, indent string) {
+	fmt.Fprintf(b, "%s<%s> line %d", indent, e.FullTag(), lineOf(e))
 	for _, a := range e.Attr {
 		fmt.Fprintf(b, " %s=%q", a.FullKey(), a.Value)
 	}
@@ -72,7 +89,7 @@ func dumpElement(b *strings.Builder, e *etree.Element, xr *xmlRec, indent string
 	for _, c := range e.Child {
 		switch c := c.(type) {
 		case *etree.Element:
-			dumpElement(b, c, xr, indent+"  ")
+			dumpElement(b, c, lineOf, indent+"  ")
 		case *etree.CharData:
 			fmt.Fprintf(b, "%s  %q\n", indent, c.Data)
 		default:
@@ -81,9 +98,27 @@ func dumpElement(b *strings.Builder, e *etree.Element, xr *xmlRec, indent string
 	}
 }
 
-func lineOf(xr *xmlRec, e *etree.Element) int {
-	l, _ := xr.lineOf(e)
-	return l
+// dumpNode writes down n as dumpElement writes down an etree element.
+func dumpNode(b *strings.Builder, xr *xmlRec, n *xmlNode, indent string) {
+	l, _ := xr.lineOf(n)
+	fmt.Fprintf(b, "%s<%s> line %d", indent, xr.tag(n).full, l)
+	for _, a := range xr.attrs[n.alo:n.ahi] {
+		fmt.Fprintf(b, " %s=%q", xr.tags[a.name].full, xr.data[a.lo:a.hi])
+	}
+	b.WriteByte('\n')
+	if n.tlo < n.thi {
+		fmt.Fprintf(b, "%s  %q\n", indent, xr.data[n.tlo:n.thi])
+	}
+	for j := n.idx + 1; j < n.end; {
+		c := &xr.nodes[j]
+		if c.isText() {
+			fmt.Fprintf(b, "%s  %q\n", indent, xr.data[c.tlo:c.thi])
+			j++
+			continue
+		}
+		dumpNode(b, xr, c, indent+"  ")
+		j = c.end
+	}
 }
 
 func newScanReader(r io.Reader, file string, src *source) recordReader {
@@ -112,6 +147,7 @@ var xmlCases = []string{
 	"<a><b>1 &lt; 2 &amp;&gt;&apos;&quot; &#65;&#x42;&#x1F600; &#xD800;</b></a>",
 	"<a><b><![CDATA[<x> & ]] > ]]><![CDATA[]]>t<!-- c -->u<?pi data?>v</b></a>",
 	"<a><b>x<!--c--> <!--d-->y</b><b>\u00a0</b><b>  </b></a>",
+	`<a><b t="l'eau">l'eau "x" d'Anjou</b><c t='"q"'>'</c><c t="a'b"c"/></a>`,
 	`<e:Export xmlns:e="urn:example:erp:export:2"><e:Invoice id="1" xml:lang="fr" xmlns:f="urn:f" f:k="v"><e:N>1</e:N><N xmlns="urn:example:erp:export:2">2</N></e:Invoice></e:Export>`,
 	`<Export xmlns="urn:example:erp:export:2"><Invoice><Row/></Invoice><e:Invoice xmlns:e="urn:other"/><Invoice xmlns="">3</Invoice></Export>`,
 	`<Export><u:Row xmlns:u="urn:u"/><Row><z:b/></Row><p:Row/><Row xmlns:p="xmlns" p:q="1" a="1" a="2"/></Export>`,
@@ -248,7 +284,7 @@ func TestXMLScannerLastBytesWithError(t *testing.T) {
 				if err != nil {
 					return b.String() + err.Error()
 				}
-				dumpElement(&b, rec.el, rec.x, "")
+				dumpTree(&b, rd, rec, "")
 			}
 		}
 		got, want := dump(newScanReader), dump(newRefReader)
@@ -293,7 +329,29 @@ func FuzzXMLScanner(f *testing.F) {
 		f.Add(data)
 	}
 	src := diffSource(f)
+	m, err := Load(xmlMapping)
+	if err != nil {
+		f.Fatal(err)
+	}
+	paths := append(mappingPaths(m), shapePaths(f)...)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkSameAsRef(t, src, data)
+		pathsAgreeWithEtree(t, &Mapping{src: *src}, src, data, paths)
 	})
+}
+
+// A record too large for its offsets is refused as a file error naming it, not read wrong.
+func TestXMLRecordTooLarge(t *testing.T) {
+	src := diffSource(t)
+	data := "<Export>\n<Row n=\"1\">short</Row>\n<Row>" + strings.Repeat("x", 300) + "</Row></Export>"
+	rd := newXMLReader(strings.NewReader(data), "f.xml", src)
+	rd.tree.limit = 100
+	if _, err := rd.next(); err != nil {
+		t.Fatalf("first record: %v", err)
+	}
+	_, err := rd.next()
+	var fe *FileError
+	if !errors.As(err, &fe) || fe.Line != 3 || !strings.Contains(fe.EN, "element <Row> at line 3 is too large") {
+		t.Fatalf("got %v", err)
+	}
 }

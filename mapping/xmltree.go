@@ -1,64 +1,222 @@
 package mapping
 
-import "github.com/beevik/etree"
+import "math"
 
-// treeBuilder makes the element tree of an XML record with few allocations: elements,
-// texts, child lists and attribute lists are carved from slabs, and an element's children
-// are given to it once it ends, in a list of the right size. etree's own constructors
-// allocate every node and grow every list one append at a time: that was a third of the
-// reader's time.
-type treeBuilder struct {
-	elems slab[etree.Element]
-	texts slab[etree.CharData]
-	toks  slab[etree.Token]
-	attrs slab[etree.Attr]
-	open  []*etree.Element // the record's elements not ended yet, its own first
-	kids  []etree.Token    // their children so far, not given to them yet
-	marks []int            // per open element, where its children start in kids
+// xmlNode is an element or a text of an XML record. A record's nodes are one slice in
+// document order: an element's descendants follow it up to its end. An element holds its
+// first text itself (most hold one, or none); a text after it, or after a child element,
+// is a node of its own. The mapping's paths are walked on them; etree, whose syntax
+// the paths use, gets a copy of the record only for the paths the walk does not do
+// (xmldoc.go). An etree per record, however carefully built, was most of the XML
+// source's cost.
+//
+// Nodes hold no pointer (their record names their tags, holds their text): a record's
+// nodes are one allocation the garbage collector neither scans nor guards writes to. A node
+// is read with the record it belongs to, the record's methods taking it.
+type xmlNode struct {
+	line     int   // elements: the line its start tag is on
+	name     int32 // elements: in rec.tags; -1 for a text
+	idx      int32 // in rec.nodes
+	parent   int32 // -1 for the record's own element
+	end      int32 // elements: past its last descendant
+	alo, ahi int32 // elements: attributes in rec.attrs
+	tlo, thi int32 // in rec.data: an element's first text (if before any child), a text
 }
 
-// start opens an element with room for nattr attributes, under the open one if any.
-func (b *treeBuilder) start(tag string, nattr int) *etree.Element {
-	var e *etree.Element
-	if len(b.open) == 0 {
-		b.elems.reset()
-		b.texts.reset()
-		b.toks.reset()
-		b.attrs.reset()
-		e = etree.NewElement(tag)
-	} else {
-		e = &b.elems.take(1)[0]
-		e.Space, e.Tag = splitTag(tag)
-		b.kids = append(b.kids, e)
+func (n *xmlNode) isText() bool { return n.name < 0 }
+
+// tagName is the mapping's name for an element or attribute (written), split at its
+// first colon as etree splits it, and joined again as etree's FullTag joins it (full). The
+// reader makes one per name and namespace.
+type tagName struct{ written, space, local, full string }
+
+func newTagName(written string) *tagName {
+	t := &tagName{written: written, full: written}
+	t.space, t.local = splitTag(written)
+	if t.space == "" {
+		t.full = t.local
 	}
-	if nattr > 0 {
-		e.Attr = b.attrs.take(nattr)[:0]
+	return t
+}
+
+// nodeAttr is an attribute of an element; its value is rec.data[lo:hi].
+type nodeAttr struct {
+	name   int32 // in rec.tags
+	lo, hi int32
+}
+
+// xmlRec is a record's element tree: its nodes, their attributes, the tag names and the
+// text they refer to, and its own path in the document.
+type xmlRec struct {
+	nodes []xmlNode
+	attrs []nodeAttr
+	tags  []*tagName // the reader's, as they were when the record was read
+	data  string     // the texts and attribute values, end to end: one string per record
+	path  string     // /Export/Invoice[3]
+	doc   *xmlDoc
+}
+
+// owns reports whether n is one of the record's nodes.
+func (r *xmlRec) owns(n *xmlNode) bool {
+	return n != nil && int(n.idx) < len(r.nodes) && &r.nodes[n.idx] == n
+}
+
+func (r *xmlRec) tag(n *xmlNode) *tagName { return r.tags[n.name] }
+
+func (r *xmlRec) parent(n *xmlNode) *xmlNode {
+	if n.parent < 0 {
+		return nil
 	}
-	b.open = append(b.open, e)
-	b.marks = append(b.marks, len(b.kids))
-	return e
+	return &r.nodes[n.parent]
 }
 
-// text adds text to the open element.
-func (b *treeBuilder) text(s string) {
-	t := &b.texts.take(1)[0]
-	t.Data = s
-	b.kids = append(b.kids, t)
+// children calls f with each child element of n, in order, until f returns false.
+func (r *xmlRec) children(n *xmlNode, f func(c *xmlNode) bool) {
+	for j := n.idx + 1; j < n.end; {
+		c := &r.nodes[j]
+		if c.isText() {
+			j++
+			continue
+		}
+		if !f(c) {
+			return
+		}
+		j = c.end
+	}
 }
 
-// end closes the innermost open element; done is true when it is the record's own.
-func (b *treeBuilder) end() (done bool) {
-	last := len(b.open) - 1
-	e, mark := b.open[last], b.marks[last]
-	if kids := b.kids[mark:]; len(kids) > 0 {
-		e.Child = b.toks.take(len(kids))[:0]
-		for _, k := range kids {
-			e.AddChild(k)
+// text is n's text as etree's Text gives it: its texts before its first child element,
+// which follow each other in the record's data.
+func (r *xmlRec) text(n *xmlNode) string {
+	if n.tlo == n.thi {
+		return ""
+	}
+	hi := n.thi
+	for j := n.idx + 1; j < n.end && r.nodes[j].isText(); j++ {
+		hi = r.nodes[j].thi
+	}
+	return r.data[n.tlo:hi]
+}
+
+// attr is the value of n's attribute key names ("code", "x:lang"), as etree's SelectAttr
+// finds it: a key without prefix matches the attribute in any namespace.
+func (r *xmlRec) attr(n *xmlNode, key string) (string, bool) {
+	space, local := splitTag(key)
+	for _, a := range r.attrs[n.alo:n.ahi] {
+		if t := r.tags[a.name]; (space == "" || space == t.space) && local == t.local {
+			return r.data[a.lo:a.hi], true
 		}
 	}
-	clear(b.kids[mark:])
-	b.kids, b.open, b.marks = b.kids[:mark], b.open[:last], b.marks[:last]
-	return last == 0
+	return "", false
+}
+
+// treeBuilder makes the element tree of an XML record with few allocations: a slice of
+// nodes, one of attributes and one string for all the record's text.
+type treeBuilder struct {
+	limit int        // of a record's text bytes, nodes and attributes (their offsets are int32); 0: math.MaxInt32
+	tags  []*tagName // numbered for the nodes (a record keeps the slice as it was)
+	gen   int        // of tags: a qname's tag number is tags' if it was made in this one
+	rec   *xmlRec
+	data  []byte  // the record's text so far, reused from record to record
+	open  []int32 // the record's elements not ended yet, its own first
+	sizes [2]int  // nodes and attributes of the last record, to size the next
+}
+
+// start opens an element under the open one, if any (else it starts rec).
+func (b *treeBuilder) start(rec *xmlRec, name int32, line int) {
+	if len(b.open) == 0 {
+		b.rec, b.data = rec, b.data[:0]
+		rec.nodes = make([]xmlNode, 0, max(b.sizes[0], 8))
+		rec.attrs = make([]nodeAttr, 0, b.sizes[1])
+	}
+	parent := int32(-1)
+	if len(b.open) > 0 {
+		parent = b.open[len(b.open)-1]
+	}
+	r := b.rec
+	i := int32(len(r.nodes))
+	at := int32(len(r.attrs))
+	r.nodes = append(r.nodes, xmlNode{name: name, line: line, idx: i, parent: parent, alo: at, ahi: at})
+	b.open = append(b.open, i)
+}
+
+// attr gives the element just opened an attribute; a second one of the same name (as the
+// mapping names them: same tag) replaces the first's value, as etree's CreateAttr does.
+func (b *treeBuilder) attr(name int32, value []byte) {
+	r := b.rec
+	e := &r.nodes[len(r.nodes)-1]
+	lo := int32(len(b.data))
+	b.data = append(b.data, value...)
+	hi := int32(len(b.data))
+	for i := e.alo; i < e.ahi; i++ {
+		if a := &r.attrs[i]; a.name == name || b.sameTag(a.name, name) {
+			a.lo, a.hi = lo, hi
+			return
+		}
+	}
+	r.attrs = append(r.attrs, nodeAttr{name: name, lo: lo, hi: hi})
+	e.ahi++
+}
+
+// text adds text to the open element: its first text, when it has nothing yet, is its own.
+func (b *treeBuilder) text(s []byte) {
+	r := b.rec
+	lo := int32(len(b.data))
+	b.data = append(b.data, s...)
+	hi := int32(len(b.data))
+	open := b.open[len(b.open)-1]
+	if e := &r.nodes[open]; int(open) == len(r.nodes)-1 && e.tlo == e.thi {
+		e.tlo, e.thi = lo, hi
+		return
+	}
+	r.nodes = append(r.nodes, xmlNode{name: -1, idx: int32(len(r.nodes)), parent: open, tlo: lo, thi: hi})
+}
+
+// end closes the innermost open element; done is true when it is the record's own, whose
+// text is then made the record's.
+func (b *treeBuilder) end() (done bool) {
+	r := b.rec
+	last := len(b.open) - 1
+	r.nodes[b.open[last]].end = int32(len(r.nodes))
+	b.open = b.open[:last]
+	if last > 0 {
+		return false
+	}
+	r.data, r.tags = string(b.data), b.tags
+	b.sizes = [2]int{len(r.nodes), len(r.attrs)}
+	b.rec = nil
+	return true
+}
+
+// tooBig reports whether the record being built holds more than the limit, past which
+// its offsets would overflow.
+func (b *treeBuilder) tooBig() bool {
+	limit := b.limit
+	if limit == 0 {
+		limit = math.MaxInt32
+	}
+	return len(b.data) > limit || len(b.rec.nodes) > limit || len(b.rec.attrs) > limit
+}
+
+func (b *treeBuilder) sameTag(i, j int32) bool {
+	return b.tags[i].space == b.tags[j].space && b.tags[i].local == b.tags[j].local
+}
+
+// tagID numbers a new tag name.
+func (b *treeBuilder) tagID(t *tagName) int32 {
+	b.tags = append(b.tags, t)
+	return int32(len(b.tags) - 1)
+}
+
+// maxTags is how many tag names a table numbers before records start a new one: an
+// export of ever new names must not grow memory.
+const maxTags = 2 * maxInterned
+
+// newRecord starts a new table of tags if the last is full: the records read keep theirs.
+func (b *treeBuilder) newRecord() {
+	if b.gen == 0 || len(b.tags) >= maxTags {
+		b.tags, b.gen = nil, b.gen+1
+	}
 }
 
 // splitTag splits a tag at its first colon, as etree's CreateElement does.
@@ -69,27 +227,4 @@ func splitTag(tag string) (space, local string) {
 		}
 	}
 	return "", tag
-}
-
-// slab hands out values of T from chunks allocated together. A chunk is never grown in
-// place, so what it handed out stays where it is. Each record has chunks of its own: a
-// chunk lives as long as any of its values, and the tree of a record that shared one with
-// the next would keep it alive, and that one the next: every tree read.
-type slab[T any] struct {
-	chunk      []T
-	used, last int // values taken for this record, for the last one
-}
-
-// reset starts a record, whose first chunk is sized by the last record.
-func (s *slab[T]) reset() { s.chunk, s.last, s.used = nil, s.used, 0 }
-
-// take returns n zero values.
-func (s *slab[T]) take(n int) []T {
-	if cap(s.chunk)-len(s.chunk) < n {
-		s.chunk = make([]T, 0, max(n, s.last-s.used, 16))
-	}
-	s.used += n
-	l := len(s.chunk)
-	s.chunk = s.chunk[:l+n]
-	return s.chunk[l : l+n : l+n]
 }
