@@ -39,9 +39,24 @@ func (g *Gateway) writeAcks(ctx context.Context, ids []int64) error {
 	var alone []int64         // written on their own: their acks folder cannot sync at once
 	lags := map[int64]int64{} // the acks written, with the lag each shows
 	var temps []written
+	// Each file's ack lock is held from the journal's read to the end, so that no other
+	// writer renames an ack read earlier over this one (LockAck); taken in the order of the
+	// ids, so that two batches never wait for each other.
+	var unlocks []func()
+	defer func() {
+		for _, unlock := range unlocks {
+			unlock()
+		}
+	}()
 	for _, id := range slices.Sorted(slices.Values(ids)) {
+		unlock, err := g.journal.LockAck(ctx, id)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
 		a, err := g.prepareAck(ctx, id, "")
 		if err != nil {
+			unlock()
 			errs = append(errs, err)
 			continue
 		}
@@ -55,9 +70,11 @@ func (g *Gateway) writeAcks(ctx context.Context, ids []int64) error {
 			ok = err == nil
 		}
 		if !ok {
+			unlock() // written on its own, which takes it again
 			alone = append(alone, id)
 			continue
 		}
+		unlocks = append(unlocks, unlock)
 		var mine []written
 		for _, format := range a.route.cfg.Ack.Format {
 			name := ack.FileName(a.name, format)

@@ -447,14 +447,24 @@ const (
 	lockClassName = 0x6e616d // one claimer per dropped name at a time
 )
 
-// LockAck serialises, across instances, the writing of file id's ack: each writer reads
-// the journal and writes the ack while holding it, so the last ack written shows the
-// latest state, never an older read written late. A lone instance has nothing to wait for.
+// LockAck serialises the writing of file id's ack: each writer reads the journal and
+// writes the ack while holding it, so the last ack written shows the latest state, never
+// an older read written late. Within an instance too: the worker that finished a file and
+// the deposit round that took its fluxes at once write the same ack, and the one that read
+// first could rename its ack over the newer one, whose writer had cleared the ack's lag: the
+// ack would then say "queued" for good. Among several instances it is a lock of the
+// database.
 func (j *Journal) LockAck(ctx context.Context, id int64) (unlock func(), err error) {
-	if j.instance == "" {
-		return func() {}, nil
+	unlockHere, err := j.ackLocks.lock(ctx, id)
+	if err != nil || j.instance == "" {
+		return unlockHere, err
 	}
-	return j.advisoryLock(ctx, lockClassAck, int32(id), true)
+	unlockDB, err := j.advisoryLock(ctx, lockClassAck, int32(id), true)
+	if err != nil {
+		unlockHere()
+		return nil, err
+	}
+	return func() { unlockDB(); unlockHere() }, nil
 }
 
 // TryLockName takes, without waiting, the right to claim the file dropped as name in

@@ -105,3 +105,48 @@ func TestConcurrentTransactionsCommitTogether(t *testing.T) {
 		t.Errorf("kept %v, want %s: the failed ones rolled back alone", kept, want)
 	}
 }
+
+// Two writers of the same file's ack take turns, also within one instance: the second
+// waits until the first unlocks. Another file's ack is not held up.
+func TestLockAckWithinAnInstance(t *testing.T) {
+	ctx := context.Background()
+	j := openTest(t)
+	unlock, err := j.LockAck(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := j.LockAck(ctx, 2)
+	if err != nil {
+		t.Fatalf("another file's ack lock: %v", err)
+	}
+	other()
+	second := make(chan func(), 1)
+	go func() {
+		u, err := j.LockAck(ctx, 1)
+		if err != nil {
+			t.Error(err)
+			u = func() {}
+		}
+		second <- u
+	}()
+	select {
+	case u := <-second:
+		u()
+		t.Fatal("a second writer got the ack lock while the first held it")
+	case <-time.After(50 * time.Millisecond):
+	}
+	unlock()
+	select {
+	case u := <-second:
+		u()
+	case <-time.After(10 * time.Second):
+		t.Fatal("the second writer did not get the lock once the first unlocked")
+	}
+	waiting, cancel := context.WithCancel(ctx)
+	unlock, _ = j.LockAck(ctx, 1)
+	defer unlock()
+	cancel()
+	if _, err := j.LockAck(waiting, 1); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a writer whose context ends while it waits: %v", err)
+	}
+}

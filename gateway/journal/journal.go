@@ -135,6 +135,8 @@ type Journal struct {
 	staleAfter time.Duration // 0: StaleAfter
 	// group gathers concurrent transactions into one commit (group.go); nil: each its own.
 	group *groupCommit
+	// ackLocks makes the writers of one file's ack take turns in this process (LockAck).
+	ackLocks keyedLocks
 }
 
 // sqlitePragmas set up each connection of the pipeline's SQLite journal:
