@@ -27,6 +27,7 @@ func (g *Gateway) writeAcks(ctx context.Context, ids []int64) error {
 	type written struct {
 		id        int64
 		acks      folder.Folder
+		dir       folder.FSSyncer // acks, able to sync at once
 		tmp, name string
 	}
 	batches := map[folder.FSSyncer]*folder.FSSync{}
@@ -87,7 +88,7 @@ func (g *Gateway) writeAcks(ctx context.Context, ids []int64) error {
 			if err != nil {
 				break
 			}
-			mine = append(mine, written{id, a.route.acks, tmp, name})
+			mine = append(mine, written{id, a.route.acks, dir, tmp, name})
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("write ack of %s: %w", a.file.Name, err))
@@ -114,7 +115,7 @@ func (g *Gateway) writeAcks(ctx context.Context, ids []int64) error {
 		return errors.Join(append(errs, err, g.writeAcksEach(ctx, alone))...)
 	}
 	for _, w := range temps {
-		if err := w.acks.(folder.FSSyncer).CommitTemp(ctx, w.tmp, w.name); err != nil {
+		if err := w.dir.CommitTemp(ctx, w.tmp, w.name); err != nil {
 			errs = append(errs, err)
 			delete(lags, w.id) // stale: written again later
 		}

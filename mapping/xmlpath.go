@@ -63,20 +63,14 @@ func firstInChain(r *xmlRec, e *xmlNode, chain []xmlTag) *xmlNode {
 	if len(chain) == 0 {
 		return e
 	}
-	for j := e.idx + 1; j < e.end; {
-		c := &r.nodes[j]
-		if c.isText() {
-			j++
-			continue
-		}
-		j = c.end
+	var found *xmlNode
+	r.children(e, func(c *xmlNode) bool {
 		if chain[0].matches(r.tags[c.name]) {
-			if found := firstInChain(r, c, chain[1:]); found != nil {
-				return found
-			}
+			found = firstInChain(r, c, chain[1:])
 		}
-	}
-	return nil
+		return found == nil
+	})
+	return found
 }
 
 // all is every element the path finds from e, an element of r, in document order.
@@ -95,16 +89,11 @@ func appendChain(out []*xmlNode, r *xmlRec, e *xmlNode, chain []xmlTag) []*xmlNo
 	if len(chain) == 0 {
 		return append(out, e)
 	}
-	for j := e.idx + 1; j < e.end; {
-		c := &r.nodes[j]
-		if c.isText() {
-			j++
-			continue
-		}
-		j = c.end
+	r.children(e, func(c *xmlNode) bool {
 		if chain[0].matches(r.tags[c.name]) {
 			out = appendChain(out, r, c, chain[1:])
 		}
-	}
+		return true
+	})
 	return out
 }

@@ -232,19 +232,22 @@ func (j *Journal) finishFile(ctx context.Context, tx *sql.Tx, fileID int64, stat
 // MoveFile records that the file is about to be (or was) moved to storedName, in the given
 // state.
 func (j *Journal) MoveFile(ctx context.Context, fileID int64, storedName, state string) error {
-	err := j.inTx(ctx, func(tx *sql.Tx) error {
-		if err := j.fence(ctx, tx, fileID); err != nil { // cluster.go
-			return err
-		}
-		if _, err := j.exec(ctx, tx, `UPDATE files SET stored_name = ?, state = ? WHERE id = ?`, storedName, state, fileID); err != nil {
-			return err
-		}
-		return j.event(ctx, tx, fileID, 0, EventMoved, state+" "+storedName)
-	})
+	err := j.inTx(ctx, func(tx *sql.Tx) error { return j.moveFile(ctx, tx, fileID, storedName, state) })
 	if err != nil {
 		return fmt.Errorf("journal: move file %d to %s: %w", fileID, storedName, err)
 	}
 	return nil
+}
+
+// moveFile is MoveFile within tx.
+func (j *Journal) moveFile(ctx context.Context, tx *sql.Tx, fileID int64, storedName, state string) error {
+	if err := j.fence(ctx, tx, fileID); err != nil { // cluster.go
+		return err
+	}
+	if _, err := j.exec(ctx, tx, `UPDATE files SET stored_name = ?, state = ? WHERE id = ?`, storedName, state, fileID); err != nil {
+		return err
+	}
+	return j.event(ctx, tx, fileID, 0, EventMoved, state+" "+storedName)
 }
 
 // AcceptedInvoiceContent is AcceptedInvoice with the digest of the prior invoice's content
@@ -323,13 +326,7 @@ func (j *Journal) AcksWritten(ctx context.Context, lags map[int64]int64) error {
 // cleared, since the ack was rendered with the file done (Gateway.finish).
 func (j *Journal) FileDone(ctx context.Context, fileID int64, storedName string, lag int64) error {
 	err := j.inTx(ctx, func(tx *sql.Tx) error {
-		if err := j.fence(ctx, tx, fileID); err != nil { // cluster.go
-			return err
-		}
-		if _, err := j.exec(ctx, tx, `UPDATE files SET stored_name = ?, state = ? WHERE id = ?`, storedName, FileDone, fileID); err != nil {
-			return err
-		}
-		if err := j.event(ctx, tx, fileID, 0, EventMoved, FileDone+" "+storedName); err != nil {
+		if err := j.moveFile(ctx, tx, fileID, storedName, FileDone); err != nil {
 			return err
 		}
 		if lag < 0 {
