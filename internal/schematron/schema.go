@@ -62,6 +62,7 @@ type Assert struct {
 	Report         bool   // a report fires when its test is true
 	Message        string // its text, whitespace collapsed, computed parts (value-of) left out
 	test           expr
+	cond           cond     // test compiled
 	decide         *decider // nil when no missing element name decides the test
 }
 
@@ -192,6 +193,7 @@ func (s *Schema) compile() error {
 			}
 			for _, a := range r.Asserts {
 				a.test = comp(a.Test)
+				a.cond = s.env.condOf(a.test)
 				a.decide = s.deciderOf(a.test)
 			}
 		}
@@ -297,54 +299,93 @@ func (s *Schema) Run(doc *Document) []Failure {
 				}
 			}
 		}
+		plans := make([][]planned, len(p.Rules))
+		node := *root // the context of each element, reused
 		for at, fires := range firing {
 			if fires == 0 {
 				continue
 			}
-			node, rule := doc.all[at], p.Rules[fires-1]
-			c := root.with(node, 1, 1)
-			vals := make([]seq, len(rule.Lets))
-			var letErr error
-			for i, l := range rule.Lets {
-				v, err := safeEval(c, l.expr)
-				if err != nil && letErr == nil {
-					letErr = fmt.Errorf("$%s: %w", l.Name, err)
-				}
-				vals[i] = v
-				c.vars = c.vars.bind(l.Name, v)
+			rule := p.Rules[fires-1]
+			if plans[fires-1] == nil {
+				plans[fires-1] = rule.plan(present)
 			}
-			if letErr != nil {
-				// The stylesheet would stop: every assert of the rule fails with the error.
-				for _, a := range rule.Asserts {
-					out = append(out, Failure{Assert: a, Node: node, Err: letErr})
-				}
-				continue
+			node.item, node.vars = doc.all[at], root.vars
+			out = rule.check(&node, plans[fires-1], out)
+		}
+	}
+	return out
+}
+
+// planned is an assert of a rule as the names of a document leave it (see decider): to
+// evaluate at each element, or failing at each without evaluation.
+type planned struct {
+	*Assert
+	fails bool
+}
+
+// plan lists the asserts of r that the names present do not decide to hold, in order.
+func (r *Rule) plan(present []bool) []planned {
+	out := make([]planned, 0, len(r.Asserts))
+	for _, a := range r.Asserts {
+		ok, decided := a.decide.decided(present)
+		if !decided {
+			out = append(out, planned{Assert: a})
+		} else if ok == a.Report {
+			out = append(out, planned{Assert: a, fails: true})
+		}
+	}
+	return out
+}
+
+// check evaluates the lets of r, then its planned asserts, at c's context element,
+// appending their failures to out.
+func (r *Rule) check(c *ctx, plan []planned, out []Failure) []Failure {
+	node := c.item.(*Node)
+	vals := make([]seq, len(r.Lets))
+	var letErr error
+	for i, l := range r.Lets {
+		v, err := safeEval(c, l.expr)
+		if err != nil && letErr == nil {
+			letErr = fmt.Errorf("$%s: %w", l.Name, err)
+		}
+		vals[i] = v
+		c.vars = c.vars.bind(l.Name, v)
+	}
+	if letErr != nil {
+		// The stylesheet would stop: every assert of the rule fails with the error.
+		for _, a := range r.Asserts {
+			out = append(out, Failure{Assert: a, Node: node, Err: letErr})
+		}
+		return out
+	}
+	bindings := func() []Binding {
+		var bs []Binding
+		for i, l := range r.Lets {
+			b := Binding{Name: l.Name}
+			for _, it := range vals[i] {
+				b.Values = append(b.Values, toString(it))
 			}
-			bindings := func() []Binding {
-				var bs []Binding
-				for i, l := range rule.Lets {
-					b := Binding{Name: l.Name}
-					for _, it := range vals[i] {
-						b.Values = append(b.Values, toString(it))
-					}
-					bs = append(bs, b)
-				}
-				return bs
-			}
-			for _, a := range rule.Asserts {
-				ok, decided := a.decide.decided(present)
-				var err error
-				if !decided {
-					ok, err = safeTruth(c, a.test)
-				}
-				if err != nil {
-					out = append(out, Failure{Assert: a, Node: node, Err: err})
-					continue
-				}
-				if ok == a.Report {
-					out = append(out, Failure{Assert: a, Node: node, Lets: bindings()})
-				}
-			}
+			bs = append(bs, b)
+		}
+		return bs
+	}
+	for _, a := range plan {
+		var ok bool
+		var err error
+		switch {
+		case a.fails:
+			ok = a.Report
+		case a.cond.safe:
+			ok = a.cond.holds(c, node)
+		default:
+			ok, err = safeHolds(c, node, a.cond)
+		}
+		if err != nil {
+			out = append(out, Failure{Assert: a.Assert, Node: node, Err: err})
+			continue
+		}
+		if ok == a.Report {
+			out = append(out, Failure{Assert: a.Assert, Node: node, Lets: bindings()})
 		}
 	}
 	return out
@@ -361,6 +402,20 @@ func safeEval(c *ctx, e expr) (v seq, err error) {
 		}
 	}()
 	return c.eval(e), nil
+}
+
+// safeHolds is the value of a compiled test at n, or the error that stopped its evaluation.
+func safeHolds(c *ctx, n *Node, k cond) (b bool, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if ee, ok := r.(evalError); ok {
+				err = ee
+				return
+			}
+			panic(r)
+		}
+	}()
+	return k.holds(c, n), nil
 }
 
 // safeTruth is the effective boolean value of e (see truth), or the error that stopped its
