@@ -49,6 +49,9 @@ func (en *env) compileCond(e expr) (cond, bool) {
 		if k, ok := en.compileCount(x); ok {
 			return k, true
 		}
+		if k, ok := en.compileBoolCmp(x); ok {
+			return k, true
+		}
 		return en.compileStringCmp(x)
 	}
 	return cond{}, false
@@ -77,6 +80,15 @@ func (en *env) compileCall(x exCall) (cond, bool) {
 			return cond{p.any, true}, true
 		}
 		return cond{func(c *ctx, n *Node) bool { return !p.any(c, n) }, true}, true
+	case en.standard(x, "contains", 2), en.standard(x, "starts-with", 2), en.standard(x, "ends-with", 2):
+		s, ok := en.compileString(x.args[0])
+		sub, ok2 := en.compileString(x.args[1])
+		if !ok || !ok2 {
+			return cond{}, false
+		}
+		f := map[string]func(string, string) bool{"contains": strings.Contains, "starts-with": strings.HasPrefix,
+			"ends-with": strings.HasSuffix}[x.name]
+		return cond{func(_ *ctx, n *Node) bool { return f(s(n), sub(n)) }, true}, true
 	}
 	return cond{}, false
 }
@@ -175,9 +187,37 @@ func (en *env) compileStringCmp(x exCmp) (cond, bool) {
 	return cond{func(c *ctx, n *Node) bool { return p.anyValue(c, n, compare) }, true}, true
 }
 
+// compileBoolCmp compiles a plain path compared with true() or false(), as in
+// cac:AllowanceCharge[cbc:ChargeIndicator = false()]: a node's untyped value is cast to a
+// boolean (toBool), which cannot fail.
+func (en *env) compileBoolCmp(x exCmp) (cond, bool) {
+	operand, lit := x.l, x.r
+	swapped := false
+	if _, isCall := operand.(exCall); isCall {
+		operand, lit, swapped = x.r, x.l, true
+	}
+	call, isCall := lit.(exCall)
+	if !isCall || !x.general || !(en.standard(call, "true", 0) || en.standard(call, "false", 0)) {
+		return cond{}, false
+	}
+	p, ok := compilePath(operand)
+	if !ok {
+		return cond{}, false
+	}
+	want, op := call.name == "true", valueOp(x.op)
+	return cond{func(c *ctx, n *Node) bool {
+		return p.anyValue(c, n, func(v string) bool {
+			if swapped {
+				return cmpResult(op, cmpBool(want, toBool(v)))
+			}
+			return cmpResult(op, cmpBool(toBool(v), want))
+		})
+	}, true}, true
+}
+
 // compileString compiles an expression whose value is one string computed from the context
-// node alone: ".", a string literal, and normalize-space, upper-case, lower-case,
-// substring-before and substring-after of such.
+// node alone: ".", a string literal, name(), local-name(), and normalize-space, upper-case,
+// lower-case, substring-before and substring-after of such.
 func (en *env) compileString(e expr) (func(*Node) string, bool) {
 	switch x := e.(type) {
 	case exContext:
@@ -188,6 +228,10 @@ func (en *env) compileString(e expr) (func(*Node) string, bool) {
 		}
 	case exCall:
 		switch {
+		case en.standard(x, "name", 0):
+			return (*Node).Name, true
+		case en.standard(x, "local-name", 0):
+			return func(n *Node) string { return n.Local }, true
 		case en.standard(x, "normalize-space", 0):
 			return func(n *Node) string { return normalizeSpace(stringValue(n)) }, true
 		case en.standard(x, "normalize-space", 1), en.standard(x, "upper-case", 1), en.standard(x, "lower-case", 1):

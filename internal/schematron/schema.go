@@ -53,7 +53,8 @@ type Rule struct {
 	Context string
 	Lets    []Let
 	Asserts []*Assert
-	match   expr // the context as an absolute expression selecting every matching node
+	match   expr          // the context as an absolute expression selecting every matching node
+	context *contextMatch // the context compiled for matching, nil when it cannot be
 }
 
 // Assert is an assert (or, with Report, a report) of a rule.
@@ -187,6 +188,7 @@ func (s *Schema) compile() error {
 		for _, r := range p.Rules {
 			if c := comp(r.Context); c != nil {
 				r.match = s.env.resolve(matcher(c))
+				r.context, _ = s.env.compileContext(r.match)
 			}
 			for i := range r.Lets {
 				r.Lets[i].expr = comp(r.Lets[i].Value)
@@ -276,7 +278,12 @@ func (s *Schema) Run(doc *Document) []Failure {
 		// first whose context matches it, 1 + its index. Visiting them by position is
 		// visiting them in document order, as the stylesheet's traversal does.
 		firing := make([]int32, len(doc.all))
+		matching := *root // the context of the compiled contexts' predicates
 		for i, r := range p.Rules {
+			if r.context != nil {
+				r.context.mark(&matching, doc, firing, int32(i+1))
+				continue
+			}
 			mark := func(n *Node) {
 				if n.Kind == ElementNode && firing[n.at] == 0 {
 					firing[n.at] = int32(i + 1)
@@ -462,7 +469,7 @@ func (s *Schema) Filter(keep func(*Assert) bool) *Schema {
 		np := &Pattern{ID: p.ID, Lets: p.Lets}
 		last := -1
 		for _, r := range p.Rules {
-			nr := &Rule{Context: r.Context, Lets: r.Lets, match: r.match}
+			nr := &Rule{Context: r.Context, Lets: r.Lets, match: r.match, context: r.context}
 			for _, a := range r.Asserts {
 				if keep(a) {
 					nr.Asserts = append(nr.Asserts, a)

@@ -100,6 +100,10 @@ func fastPathsAgree(t *testing.T, s *Schema, doc *Document, name string) (decide
 			if (err == nil) != (wantErr == nil) || !slices.Equal(nodes, want) {
 				t.Fatalf("%s: context %q selects %d nodes (%v), %d walking every node (%v)", name, r.Context, len(nodes), err, len(want), wantErr)
 			}
+			if r.context != nil {
+				contextsAgree(t, root, doc, r, nodes, err, name)
+				compiled++
+			}
 			visited := map[*Node]bool{}
 			if root.eachPlain(r.match, func(n *Node) { visited[n] = true }) {
 				plain++
@@ -140,6 +144,32 @@ func fastPathsAgree(t *testing.T, s *Schema, doc *Document, name string) (decide
 		}
 	}
 	return decided, plain, compiled
+}
+
+// contextsAgree checks that a compiled rule context marks the elements its evaluation
+// selects, and that the evaluation cannot fail.
+func contextsAgree(t *testing.T, root *ctx, doc *Document, r *Rule, nodes seq, err error, name string) {
+	if err != nil {
+		t.Fatalf("%s: context %q compiled, but its evaluation fails: %v", name, r.Context, err)
+	}
+	var want []*Node
+	for _, it := range nodes {
+		if n, ok := it.(*Node); ok && n.Kind == ElementNode {
+			want = append(want, n)
+		}
+	}
+	firing := make([]int32, len(doc.all))
+	c := *root
+	r.context.mark(&c, doc, firing, 1)
+	var got []*Node
+	for at, f := range firing {
+		if f != 0 {
+			got = append(got, doc.all[at])
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("%s: context %q compiled marks %d elements, its evaluation selects %d", name, r.Context, len(got), len(want))
+	}
 }
 
 // condsAgree checks that e and each of its operands, compiled (see condOf), have the value
