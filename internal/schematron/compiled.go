@@ -9,6 +9,7 @@ package schematron
 // the errors of the interpreted one; TestCompiledAgreesWithInterpreter checks it.
 
 import (
+	"math"
 	"strings"
 	"unicode/utf8"
 )
@@ -120,12 +121,16 @@ func compareOp(x exCmp) (op string, l, r expr, swapped bool) {
 	return op, x.l, x.r, false
 }
 
-// compareNumbers is compareAtomic of two doubles, a the count or length, b the literal.
+// compareNumbers is compareAtomic of two doubles, a the count or length, b the literal,
+// without boxing them.
 func compareNumbers(op string, a, b float64, swapped bool) bool {
 	if swapped {
 		a, b = b, a
 	}
-	return compareAtomic(op, a, b)
+	if math.IsNaN(a) || math.IsNaN(b) {
+		return op == "ne"
+	}
+	return cmpResult(op, cmpFloat(a, b))
 }
 
 // compileCount compiles count(P) compared with a number literal, P a plain path without a

@@ -307,14 +307,15 @@ func (s *Schema) Run(doc *Document) []Failure {
 			}
 		}
 		plans := make([][]planned, len(p.Rules))
-		node := *root // the context of each element, reused
+		var planBuf []planned // backs the plans
+		node := *root         // the context of each element, reused
 		for at, fires := range firing {
 			if fires == 0 {
 				continue
 			}
 			rule := p.Rules[fires-1]
 			if plans[fires-1] == nil {
-				plans[fires-1] = rule.plan(present)
+				plans[fires-1], planBuf = rule.plan(present, planBuf)
 			}
 			node.item, node.vars = doc.all[at], root.vars
 			out = rule.check(&node, plans[fires-1], out)
@@ -330,18 +331,19 @@ type planned struct {
 	fails bool
 }
 
-// plan lists the asserts of r that the names present do not decide to hold, in order.
-func (r *Rule) plan(present []bool) []planned {
-	out := make([]planned, 0, len(r.Asserts))
+// plan lists the asserts of r that the names present do not decide to hold, in order,
+// appending them to buf: it returns them and buf.
+func (r *Rule) plan(present []bool, buf []planned) (plan, rest []planned) {
+	start := len(buf)
 	for _, a := range r.Asserts {
 		ok, decided := a.decide.decided(present)
 		if !decided {
-			out = append(out, planned{Assert: a})
+			buf = append(buf, planned{Assert: a})
 		} else if ok == a.Report {
-			out = append(out, planned{Assert: a, fails: true})
+			buf = append(buf, planned{Assert: a, fails: true})
 		}
 	}
-	return out
+	return buf[start:len(buf):len(buf)], buf
 }
 
 // check evaluates the lets of r, then its planned asserts, at c's context element,
