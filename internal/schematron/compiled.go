@@ -41,7 +41,7 @@ func (en *env) compileCond(e expr) (cond, bool) {
 		l, r := en.condOf(x.l), en.condOf(x.r)
 		return cond{func(c *ctx, n *Node) bool { return l.holds(c, n) && r.holds(c, n) }, l.safe && r.safe}, true
 	case exPath:
-		if p, ok := compilePath(x); ok {
+		if p, ok := en.compilePath(x); ok {
 			return cond{p.any, true}, true
 		}
 	case exCall:
@@ -73,7 +73,7 @@ func (en *env) compileCall(x exCall) (cond, bool) {
 	case en.standard(x, "boolean", 1):
 		return en.condOf(x.args[0]), true
 	case en.standard(x, "exists", 1), en.standard(x, "empty", 1):
-		p, ok := compilePath(x.args[0])
+		p, ok := en.compilePath(x.args[0])
 		if !ok {
 			return cond{}, false
 		}
@@ -144,7 +144,7 @@ func (en *env) compileCount(x exCmp) (cond, bool) {
 	}
 	switch {
 	case en.standard(c, "count", 1):
-		p, ok := compilePath(c.args[0])
+		p, ok := en.compilePath(c.args[0])
 		if !ok || p.heads != nil {
 			return cond{}, false
 		}
@@ -185,7 +185,7 @@ func (en *env) compileStringCmp(x exCmp) (cond, bool) {
 	if s, ok := en.compileString(operand); ok {
 		return cond{func(_ *ctx, n *Node) bool { return compare(s(n)) }, true}, true
 	}
-	p, ok := compilePath(operand)
+	p, ok := en.compilePath(operand)
 	if !ok || !x.general {
 		return cond{}, false // a value comparison of a path fails on two nodes
 	}
@@ -205,7 +205,7 @@ func (en *env) compileBoolCmp(x exCmp) (cond, bool) {
 	if !isCall || !x.general || !(en.standard(call, "true", 0) || en.standard(call, "false", 0)) {
 		return cond{}, false
 	}
-	p, ok := compilePath(operand)
+	p, ok := en.compilePath(operand)
 	if !ok {
 		return cond{}, false
 	}

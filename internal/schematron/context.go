@@ -63,7 +63,7 @@ func (en *env) compileMatchPath(x exPath) (matchPath, bool) {
 		if st.axis != "child" && !(i == 0 && st.axis == "descendant") {
 			return p, false
 		}
-		compiled, ok := compileSteps([]expr{exStep{axis: st.axis, test: st.test}})
+		compiled, ok := en.compileSteps([]expr{exStep{axis: st.axis, test: st.test}})
 		if !ok || compiled[0].kind != tkName {
 			return p, false
 		}

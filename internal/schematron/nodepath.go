@@ -1,10 +1,12 @@
 package schematron
 
-// Plain paths (see ctx.plainStart) compiled once per schema: their axes and name tests
-// decoded into plain values, so that testing a path for a node or counting its nodes is a
-// loop over the tree, with no expression to switch on, no closure and no sequence.
+// Paths compiled once per schema: their axes and name tests decoded into plain values, so
+// that testing a path for a node or counting its nodes is a loop over the tree, with no
+// expression to switch on and no sequence.
 
-// nodePath is a compiled plain path.
+// nodePath is a compiled path: a plain path (see ctx.plainStart) but that its steps may
+// have predicates that compile safe (see cond), which cannot fail nor depend on the
+// position, so that the path reaches each node once and cannot fail either.
 type nodePath struct {
 	abs bool
 	// heads are the branches of a union first step, each a list of steps, then followed
@@ -21,6 +23,7 @@ type nodeStep struct {
 	local    string // the local name of a name test, unless anyLocal
 	anySpace bool
 	anyLocal bool
+	preds    []cond // safe, and not reading c.item
 }
 
 type axisKind uint8
@@ -56,37 +59,58 @@ const (
 var testKinds = map[string]testKind{"name": tkName, "node": tkNode, "text": tkText, "element": tkElement,
 	"attribute": tkAttribute, "document-node": tkDocument, "comment": tkNone, "processing-instruction": tkNone}
 
-// compilePath compiles a resolved plain path (see env.resolve); ok is false for any other
-// expression, and for the axes it does not walk.
-func compilePath(e expr) (p nodePath, ok bool) {
+// compilePath compiles a resolved path of that shape (see env.resolve); ok is false for any
+// other expression, and for the axes it does not walk.
+func (en *env) compilePath(e expr) (p nodePath, ok bool) {
 	x, isPath := e.(exPath)
-	if !isPath || x.plain != plainYes {
+	if !isPath || len(x.steps) == 0 {
 		return p, false
 	}
 	p.abs = x.abs
 	steps := optimize(exPath{steps: x.steps}).steps
 	if u, isUnion := steps[0].(exUnion); isUnion {
-		if p.heads, ok = compileBranches(u, nil); !ok {
+		if p.heads, ok = en.compileBranches(u, nil); !ok {
 			return p, false
 		}
 		steps = steps[1:]
 	}
-	p.steps, ok = compileSteps(steps)
-	return p, ok
+	if p.steps, ok = en.compileSteps(steps); !ok {
+		return p, false
+	}
+	// After the first step, only axes that reach a node once from each node.
+	for i, s := range p.steps {
+		if (i > 0 || p.heads != nil) && s.axis != axChild && s.axis != axAttribute && s.axis != axSelf {
+			return p, false
+		}
+	}
+	for _, h := range p.heads {
+		for _, s := range h[1:] {
+			if s.axis != axChild && s.axis != axAttribute && s.axis != axSelf {
+				return p, false
+			}
+		}
+	}
+	return p, true
 }
 
 // compileBranches appends the branches of a plain union (see ctx.plainBranch) to heads.
-func compileBranches(u exUnion, heads [][]nodeStep) ([][]nodeStep, bool) {
+func (en *env) compileBranches(u exUnion, heads [][]nodeStep) ([][]nodeStep, bool) {
+	if u.op != "union" {
+		return nil, false
+	}
 	for _, e := range []expr{u.l, u.r} {
 		switch x := e.(type) {
 		case exUnion:
 			var ok bool
-			if heads, ok = compileBranches(x, heads); !ok {
+			if heads, ok = en.compileBranches(x, heads); !ok {
 				return nil, false
 			}
 		case exPath:
-			steps, ok := compileSteps(optimize(exPath{steps: x.steps}).steps)
-			if !ok || len(steps) == 0 {
+			if x.abs || len(x.steps) == 0 {
+				return nil, false
+			}
+			steps, ok := en.compileSteps(optimize(exPath{steps: x.steps}).steps)
+			if !ok {
 				return nil, false
 			}
 			heads = append(heads, steps)
@@ -97,11 +121,11 @@ func compileBranches(u exUnion, heads [][]nodeStep) ([][]nodeStep, bool) {
 	return heads, true
 }
 
-func compileSteps(steps []expr) ([]nodeStep, bool) {
+func (en *env) compileSteps(steps []expr) ([]nodeStep, bool) {
 	out := make([]nodeStep, 0, len(steps))
 	for _, e := range steps {
 		s, isStep := e.(exStep)
-		if !isStep || len(s.preds) > 0 {
+		if !isStep {
 			return nil, false
 		}
 		axis, known := axisKinds[s.axis]
@@ -120,6 +144,13 @@ func compileSteps(steps []expr) ([]nodeStep, bool) {
 			default:
 				return nil, false // an undeclared prefix: testing a node fails
 			}
+		}
+		for _, p := range s.preds {
+			k, ok := en.compileCond(p)
+			if !ok || !k.safe {
+				return nil, false
+			}
+			ns.preds = append(ns.preds, k)
 		}
 		out = append(out, ns)
 	}
@@ -188,6 +219,19 @@ func (p *nodePath) count(c *ctx, n *Node) int {
 	return w.count
 }
 
+// pass reports whether m passes the node test and the predicates of s.
+func (w *pathWalk) pass(s *nodeStep, m *Node, principal Kind) bool {
+	if !s.accepts(m, principal) {
+		return false
+	}
+	for _, k := range s.preds {
+		if !k.holds(w.c, m) {
+			return false
+		}
+	}
+	return true
+}
+
 // smallSubtree is the number of nodes under which a descendant step tests each node rather
 // than looking its name up in the name index (hashing a namespace URI).
 const smallSubtree = 64
@@ -208,13 +252,13 @@ func (w *pathWalk) from(n *Node, steps, then []nodeStep) bool {
 	switch s.axis {
 	case axChild:
 		for _, m := range n.Children {
-			if s.accepts(m, ElementNode) && w.from(m, rest, then) {
+			if w.pass(s, m, ElementNode) && w.from(m, rest, then) {
 				return true
 			}
 		}
 	case axAttribute:
 		for _, a := range n.Attrs {
-			if s.accepts(a, AttributeNode) && w.from(a, rest, then) {
+			if w.pass(s, a, AttributeNode) && w.from(a, rest, then) {
 				return true
 			}
 		}
@@ -223,16 +267,16 @@ func (w *pathWalk) from(n *Node, steps, then []nodeStep) bool {
 		if n.Kind == AttributeNode {
 			principal = AttributeNode
 		}
-		return s.accepts(n, principal) && w.from(n, rest, then)
+		return w.pass(s, n, principal) && w.from(n, rest, then)
 	case axParent:
-		return n.Parent != nil && s.accepts(n.Parent, ElementNode) && w.from(n.Parent, rest, then)
+		return n.Parent != nil && w.pass(s, n.Parent, ElementNode) && w.from(n.Parent, rest, then)
 	case axAncestor, axAncestorOrSelf:
 		m := n.Parent
 		if s.axis == axAncestorOrSelf {
 			m = n
 		}
 		for ; m != nil; m = m.Parent {
-			if s.accepts(m, ElementNode) && w.from(m, rest, then) {
+			if w.pass(s, m, ElementNode) && w.from(m, rest, then) {
 				return true
 			}
 		}
@@ -242,14 +286,14 @@ func (w *pathWalk) from(n *Node, steps, then []nodeStep) bool {
 		}
 		for _, m := range w.c.all[n.at:n.end] {
 			for _, a := range m.Attrs {
-				if s.accepts(a, AttributeNode) && w.from(a, rest, then) {
+				if w.pass(s, a, AttributeNode) && w.from(a, rest, then) {
 					return true
 				}
 			}
 		}
 	case axDescendant, axDescendantOrSelf:
 		if n.Kind == AttributeNode {
-			return s.axis == axDescendantOrSelf && s.accepts(n, AttributeNode) && w.from(n, rest, then)
+			return s.axis == axDescendantOrSelf && w.pass(s, n, AttributeNode) && w.from(n, rest, then)
 		}
 		from := n.at + 1
 		if s.axis == axDescendantOrSelf {
@@ -259,7 +303,7 @@ func (w *pathWalk) from(n *Node, steps, then []nodeStep) bool {
 			return w.named(n, from, s, rest, then)
 		}
 		for _, m := range w.c.all[from:n.end] {
-			if s.accepts(m, ElementNode) && w.from(m, rest, then) {
+			if w.pass(s, m, ElementNode) && w.from(m, rest, then) {
 				return true
 			}
 		}
@@ -274,7 +318,7 @@ func (w *pathWalk) named(n *Node, at int32, s *nodeStep, rest, then []nodeStep) 
 		if m.at >= n.end {
 			break
 		}
-		if w.from(m, rest, then) {
+		if w.pass(s, m, ElementNode) && w.from(m, rest, then) {
 			return true
 		}
 	}
