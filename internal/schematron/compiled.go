@@ -210,14 +210,13 @@ func (en *env) compileBoolCmp(x exCmp) (cond, bool) {
 		return cond{}, false
 	}
 	want, op := call.name == "true", valueOp(x.op)
-	return cond{func(c *ctx, n *Node) bool {
-		return p.anyValue(c, n, func(v string) bool {
-			if swapped {
-				return cmpResult(op, cmpBool(want, toBool(v)))
-			}
-			return cmpResult(op, cmpBool(toBool(v), want))
-		})
-	}, true}, true
+	compare := func(v string) bool {
+		if swapped {
+			return cmpResult(op, cmpBool(want, toBool(v)))
+		}
+		return cmpResult(op, cmpBool(toBool(v), want))
+	}
+	return cond{func(c *ctx, n *Node) bool { return p.anyValue(c, n, compare) }, true}, true
 }
 
 // compileString compiles an expression whose value is one string computed from the context
@@ -300,26 +299,15 @@ func stringValue(n *Node) string {
 // anyValue reports whether p selects, with n as context item, a node whose string value
 // passes test.
 func (p *nodePath) anyValue(c *ctx, n *Node, test func(string) bool) bool {
-	found := false
-	p.each(c, n, func(m *Node) bool {
-		found = test(stringValue(m))
-		return !found
-	})
-	return found
-}
-
-// each calls visit with the nodes p selects, possibly more than once, until it returns
-// false.
-func (p *nodePath) each(c *ctx, n *Node, visit func(*Node) bool) {
-	w := pathWalk{c: c, visit: visit}
+	w := pathWalk{c: c, value: test}
 	from := p.start(c, n)
 	if p.heads == nil {
-		w.from(from, p.steps, nil)
-		return
+		return w.from(from, p.steps, nil)
 	}
 	for _, h := range p.heads {
 		if w.from(from, h, p.steps) {
-			return
+			return true
 		}
 	}
+	return false
 }

@@ -186,7 +186,7 @@ type pathWalk struct {
 	c     *ctx
 	first bool // stop at the first node
 	count int
-	visit func(*Node) bool // when set, called with each node instead, until it returns false
+	value func(string) bool // when set, stop at the first node whose string value passes it
 }
 
 // start is the node p starts from with n as context item.
@@ -242,8 +242,8 @@ func (w *pathWalk) from(n *Node, steps, then []nodeStep) bool {
 		if len(then) > 0 {
 			return w.from(n, then, nil)
 		}
-		if w.visit != nil {
-			return !w.visit(n)
+		if w.value != nil {
+			return w.value(stringValue(n))
 		}
 		w.count++
 		return w.first
