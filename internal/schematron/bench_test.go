@@ -8,7 +8,17 @@ import (
 // BenchmarkRunUBLSyntax evaluates the official UBL syntax rules (756 asserts) on the first
 // official UBL example.
 func BenchmarkRunUBLSyntax(b *testing.B) {
-	rules, err := os.ReadFile("../../invoice/ubl/en16931-syntax.sch")
+	benchRun(b, "../../invoice/ubl/en16931-syntax.sch", "../../../shared/examples/invoices/ubl/ubl-tc434-example1.xml")
+}
+
+// BenchmarkRunCIISyntax evaluates the official CII syntax rules (583 asserts) on the first
+// official CII example.
+func BenchmarkRunCIISyntax(b *testing.B) {
+	benchRun(b, "../../invoice/cii/en16931-syntax.sch", "../../../shared/examples/invoices/cii/CII_example1.xml")
+}
+
+func benchRun(b *testing.B, schema, document string) {
+	rules, err := os.ReadFile(schema)
 	if err != nil {
 		b.Skip(err)
 	}
@@ -16,7 +26,7 @@ func BenchmarkRunUBLSyntax(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	data, err := os.ReadFile("../../../shared/examples/invoices/ubl/ubl-tc434-example1.xml")
+	data, err := os.ReadFile(document)
 	if err != nil {
 		b.Skip(err)
 	}

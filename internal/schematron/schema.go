@@ -53,7 +53,8 @@ type Rule struct {
 	Context string
 	Lets    []Let
 	Asserts []*Assert
-	match   expr // the context as an absolute expression selecting every matching node
+	match   expr          // the context as an absolute expression selecting every matching node
+	context *contextMatch // the context compiled for matching, nil when it cannot be
 }
 
 // Assert is an assert (or, with Report, a report) of a rule.
@@ -62,6 +63,7 @@ type Assert struct {
 	Report         bool   // a report fires when its test is true
 	Message        string // its text, whitespace collapsed, computed parts (value-of) left out
 	test           expr
+	cond           cond     // test compiled
 	decide         *decider // nil when no missing element name decides the test
 }
 
@@ -186,12 +188,14 @@ func (s *Schema) compile() error {
 		for _, r := range p.Rules {
 			if c := comp(r.Context); c != nil {
 				r.match = s.env.resolve(matcher(c))
+				r.context, _ = s.env.compileContext(r.match)
 			}
 			for i := range r.Lets {
 				r.Lets[i].expr = comp(r.Lets[i].Value)
 			}
 			for _, a := range r.Asserts {
 				a.test = comp(a.Test)
+				a.cond = s.env.condOf(a.test)
 				a.decide = s.deciderOf(a.test)
 			}
 		}
@@ -274,7 +278,12 @@ func (s *Schema) Run(doc *Document) []Failure {
 		// first whose context matches it, 1 + its index. Visiting them by position is
 		// visiting them in document order, as the stylesheet's traversal does.
 		firing := make([]int32, len(doc.all))
+		matching := *root // the context of the compiled contexts' predicates
 		for i, r := range p.Rules {
+			if r.context != nil {
+				r.context.mark(&matching, doc, firing, int32(i+1))
+				continue
+			}
 			mark := func(n *Node) {
 				if n.Kind == ElementNode && firing[n.at] == 0 {
 					firing[n.at] = int32(i + 1)
@@ -297,54 +306,95 @@ func (s *Schema) Run(doc *Document) []Failure {
 				}
 			}
 		}
+		plans := make([][]planned, len(p.Rules))
+		var planBuf []planned // backs the plans
+		node := *root         // the context of each element, reused
 		for at, fires := range firing {
 			if fires == 0 {
 				continue
 			}
-			node, rule := doc.all[at], p.Rules[fires-1]
-			c := root.with(node, 1, 1)
-			vals := make([]seq, len(rule.Lets))
-			var letErr error
-			for i, l := range rule.Lets {
-				v, err := safeEval(c, l.expr)
-				if err != nil && letErr == nil {
-					letErr = fmt.Errorf("$%s: %w", l.Name, err)
-				}
-				vals[i] = v
-				c.vars = c.vars.bind(l.Name, v)
+			rule := p.Rules[fires-1]
+			if plans[fires-1] == nil {
+				plans[fires-1], planBuf = rule.plan(present, planBuf)
 			}
-			if letErr != nil {
-				// The stylesheet would stop: every assert of the rule fails with the error.
-				for _, a := range rule.Asserts {
-					out = append(out, Failure{Assert: a, Node: node, Err: letErr})
-				}
-				continue
+			node.item, node.vars = doc.all[at], root.vars
+			out = rule.check(&node, plans[fires-1], out)
+		}
+	}
+	return out
+}
+
+// planned is an assert of a rule as the names of a document leave it (see decider): to
+// evaluate at each element, or failing at each without evaluation.
+type planned struct {
+	*Assert
+	fails bool
+}
+
+// plan lists the asserts of r that the names present do not decide to hold, in order,
+// appending them to buf: it returns them and buf.
+func (r *Rule) plan(present []bool, buf []planned) (plan, rest []planned) {
+	start := len(buf)
+	for _, a := range r.Asserts {
+		ok, decided := a.decide.decided(present)
+		if !decided {
+			buf = append(buf, planned{Assert: a})
+		} else if ok == a.Report {
+			buf = append(buf, planned{Assert: a, fails: true})
+		}
+	}
+	return buf[start:len(buf):len(buf)], buf
+}
+
+// check evaluates the lets of r, then its planned asserts, at c's context element,
+// appending their failures to out.
+func (r *Rule) check(c *ctx, plan []planned, out []Failure) []Failure {
+	node := c.item.(*Node)
+	vals := make([]seq, len(r.Lets))
+	var letErr error
+	for i, l := range r.Lets {
+		v, err := safeEval(c, l.expr)
+		if err != nil && letErr == nil {
+			letErr = fmt.Errorf("$%s: %w", l.Name, err)
+		}
+		vals[i] = v
+		c.vars = c.vars.bind(l.Name, v)
+	}
+	if letErr != nil {
+		// The stylesheet would stop: every assert of the rule fails with the error.
+		for _, a := range r.Asserts {
+			out = append(out, Failure{Assert: a, Node: node, Err: letErr})
+		}
+		return out
+	}
+	bindings := func() []Binding {
+		var bs []Binding
+		for i, l := range r.Lets {
+			b := Binding{Name: l.Name}
+			for _, it := range vals[i] {
+				b.Values = append(b.Values, toString(it))
 			}
-			bindings := func() []Binding {
-				var bs []Binding
-				for i, l := range rule.Lets {
-					b := Binding{Name: l.Name}
-					for _, it := range vals[i] {
-						b.Values = append(b.Values, toString(it))
-					}
-					bs = append(bs, b)
-				}
-				return bs
-			}
-			for _, a := range rule.Asserts {
-				ok, decided := a.decide.decided(present)
-				var err error
-				if !decided {
-					ok, err = safeTruth(c, a.test)
-				}
-				if err != nil {
-					out = append(out, Failure{Assert: a, Node: node, Err: err})
-					continue
-				}
-				if ok == a.Report {
-					out = append(out, Failure{Assert: a, Node: node, Lets: bindings()})
-				}
-			}
+			bs = append(bs, b)
+		}
+		return bs
+	}
+	for _, a := range plan {
+		var ok bool
+		var err error
+		switch {
+		case a.fails:
+			ok = a.Report
+		case a.cond.safe:
+			ok = a.cond.holds(c, node)
+		default:
+			ok, err = safeHolds(c, node, a.cond)
+		}
+		if err != nil {
+			out = append(out, Failure{Assert: a.Assert, Node: node, Err: err})
+			continue
+		}
+		if ok == a.Report {
+			out = append(out, Failure{Assert: a.Assert, Node: node, Lets: bindings()})
 		}
 	}
 	return out
@@ -361,6 +411,20 @@ func safeEval(c *ctx, e expr) (v seq, err error) {
 		}
 	}()
 	return c.eval(e), nil
+}
+
+// safeHolds is the value of a compiled test at n, or the error that stopped its evaluation.
+func safeHolds(c *ctx, n *Node, k cond) (b bool, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if ee, ok := r.(evalError); ok {
+				err = ee
+				return
+			}
+			panic(r)
+		}
+	}()
+	return k.holds(c, n), nil
 }
 
 // safeTruth is the effective boolean value of e (see truth), or the error that stopped its
@@ -407,7 +471,7 @@ func (s *Schema) Filter(keep func(*Assert) bool) *Schema {
 		np := &Pattern{ID: p.ID, Lets: p.Lets}
 		last := -1
 		for _, r := range p.Rules {
-			nr := &Rule{Context: r.Context, Lets: r.Lets, match: r.match}
+			nr := &Rule{Context: r.Context, Lets: r.Lets, match: r.match, context: r.context}
 			for _, a := range r.Asserts {
 				if keep(a) {
 					nr.Asserts = append(nr.Asserts, a)

@@ -1,6 +1,7 @@
 package schematron
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -51,7 +52,7 @@ func TestFastPathsAgree(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		decided, plain := 0, 0
+		decided, plain, compiled := 0, 0, 0
 		for _, f := range exampleFiles(t, set.syntax) {
 			data, err := os.ReadFile(f)
 			if err != nil {
@@ -61,18 +62,19 @@ func TestFastPathsAgree(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", f, err)
 			}
-			d, p := fastPathsAgree(t, s, doc, filepath.Base(f))
+			d, p, k := fastPathsAgree(t, s, doc, filepath.Base(f))
 			decided += d
 			plain += p
+			compiled += k
 		}
-		t.Logf("%s: %d decisions, %d plain paths checked", filepath.Base(set.sch), decided, plain)
-		if decided+plain == 0 {
+		t.Logf("%s: %d decisions, %d plain paths, %d compiled tests checked", filepath.Base(set.sch), decided, plain, compiled)
+		if decided+plain == 0 || compiled == 0 {
 			t.Errorf("%s: nothing checked", set.sch)
 		}
 	}
 }
 
-func fastPathsAgree(t *testing.T, s *Schema, doc *Document, name string) (decided, plain int) {
+func fastPathsAgree(t *testing.T, s *Schema, doc *Document, name string) (decided, plain, compiled int) {
 	root := &ctx{item: doc.Root, pos: 1, size: 1, env: s.env, root: doc.Root, all: doc.all, byName: &doc.byName}
 	var globals *scope
 	for _, l := range s.Lets {
@@ -97,6 +99,10 @@ func fastPathsAgree(t *testing.T, s *Schema, doc *Document, name string) (decide
 			want, wantErr := safeEval(root, withoutSuffixIndex(r.match))
 			if (err == nil) != (wantErr == nil) || !slices.Equal(nodes, want) {
 				t.Fatalf("%s: context %q selects %d nodes (%v), %d walking every node (%v)", name, r.Context, len(nodes), err, len(want), wantErr)
+			}
+			if r.context != nil {
+				contextsAgree(t, root, doc, r, nodes, err, name)
+				compiled++
 			}
 			visited := map[*Node]bool{}
 			if root.eachPlain(r.match, func(n *Node) { visited[n] = true }) {
@@ -132,11 +138,69 @@ func fastPathsAgree(t *testing.T, s *Schema, doc *Document, name string) (decide
 						}
 					}
 					plain += plainPathsAgree(t, c, a.test, name+": "+a.ID)
+					compiled += condsAgree(t, s.env, c, a.test, name+": "+a.ID)
 				}
 			}
 		}
 	}
-	return decided, plain
+	return decided, plain, compiled
+}
+
+// contextsAgree checks that a compiled rule context marks the elements its evaluation
+// selects, and that the evaluation cannot fail.
+func contextsAgree(t *testing.T, root *ctx, doc *Document, r *Rule, nodes seq, err error, name string) {
+	if err != nil {
+		t.Fatalf("%s: context %q compiled, but its evaluation fails: %v", name, r.Context, err)
+	}
+	var want []*Node
+	for _, it := range nodes {
+		if n, ok := it.(*Node); ok && n.Kind == ElementNode {
+			want = append(want, n)
+		}
+	}
+	firing := make([]int32, len(doc.all))
+	c := *root
+	r.context.mark(&c, doc, firing, 1)
+	var got []*Node
+	for at, f := range firing {
+		if f != 0 {
+			got = append(got, doc.all[at])
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("%s: context %q compiled marks %d elements, its evaluation selects %d", name, r.Context, len(got), len(want))
+	}
+}
+
+// condsAgree checks that e and each of its operands, compiled (see condOf), have the value
+// and the error of their general evaluation, and reports how many compiled tests it checked.
+func condsAgree(t *testing.T, en *env, c *ctx, e expr, what string) int {
+	checked := 0
+	switch x := e.(type) {
+	case exOr:
+		checked += condsAgree(t, en, c, x.l, what) + condsAgree(t, en, c, x.r, what)
+	case exAnd:
+		checked += condsAgree(t, en, c, x.l, what) + condsAgree(t, en, c, x.r, what)
+	case exCmp:
+		checked += condsAgree(t, en, c, x.l, what) + condsAgree(t, en, c, x.r, what)
+	case exCall:
+		for _, a := range x.args {
+			checked += condsAgree(t, en, c, a, what)
+		}
+	}
+	k, ok := en.compileCond(e)
+	if !ok {
+		return checked
+	}
+	want, wantErr := evalTruth(c, e)
+	got, err := safeHolds(c, c.item.(*Node), k)
+	if fmt.Sprint(err) != fmt.Sprint(wantErr) || err == nil && got != want {
+		t.Fatalf("%s: compiled %#v: %v (%v), evaluation %v (%v)", what, e, got, err, want, wantErr)
+	}
+	if k.safe && wantErr != nil {
+		t.Fatalf("%s: compiled %#v is safe, but its evaluation fails: %v", what, e, wantErr)
+	}
+	return checked + 1
 }
 
 // plainPathsAgree checks the shortcuts on the paths a test applies not, exists, empty or

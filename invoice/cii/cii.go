@@ -250,14 +250,28 @@ func children(e *schematron.Node, local string) []*schematron.Node {
 // the schema allows once: a repetition is reported at the second one (sev, rule, bt, fr,
 // en as for finding) and ignored, so that the reader goes on with the first.
 func (r *reader) firstOf(e *schematron.Node, local string, sev invoice.Severity, rule string, bt []string, fr, en string) *schematron.Node {
-	es := children(e, local)
-	if len(es) == 0 {
-		return nil
+	first, second := firstTwo(e, local)
+	if second != nil {
+		r.finding(second, sev, rule, bt, fr, en)
 	}
-	if len(es) > 1 {
-		r.finding(es[1], sev, rule, bt, fr, en)
+	return first
+}
+
+// firstTwo returns the first and second child elements of e with the local name, nil for
+// those it lacks, without collecting them all.
+func firstTwo(e *schematron.Node, local string) (first, second *schematron.Node) {
+	if e == nil {
+		return nil, nil
 	}
-	return es[0]
+	for _, c := range e.Children {
+		if c.Kind == schematron.ElementNode && c.Local == local {
+			if first != nil {
+				return first, c
+			}
+			first = c
+		}
+	}
+	return first, nil
 }
 
 // at follows a path of local names from e.

@@ -188,15 +188,14 @@ func (r *reader) line(li *schematron.Node, i int) invoice.Line {
 		l.UnitCode = attr(q, "unitCode")
 	}
 	s := child(li, "SpecifiedLineTradeSettlement")
-	taxes := children(s, "ApplicableTradeTax")
-	if len(taxes) > 0 {
-		l.VATCategory = textOf(taxes[0], "CategoryCode")
-		l.VATRate = r.dec(child(taxes[0], "RateApplicablePercent"), "BT-152")
-	}
-	if len(taxes) > 1 {
-		r.finding(taxes[1], invoice.Warning, "CII-SR-454", []string{"BG-30"},
-			"une seule TVA par ligne devrait être présente ; les suivantes sont ignorées",
-			"only one ApplicableTradeTax should be present; the others are ignored")
+	if tax, again := firstTwo(s, "ApplicableTradeTax"); tax != nil {
+		l.VATCategory = textOf(tax, "CategoryCode")
+		l.VATRate = r.dec(child(tax, "RateApplicablePercent"), "BT-152")
+		if again != nil {
+			r.finding(again, invoice.Warning, "CII-SR-454", []string{"BG-30"},
+				"une seule TVA par ligne devrait être présente ; les suivantes sont ignorées",
+				"only one ApplicableTradeTax should be present; the others are ignored")
+		}
 	}
 	l.Period = r.period(child(s, "BillingSpecifiedPeriod"), "BT-134", "BT-135")
 	for _, e := range children(s, "SpecifiedTradeAllowanceCharge") {
@@ -282,19 +281,18 @@ func (r *reader) lineAgreement(ag *schematron.Node, l *invoice.Line) {
 	if g := child(ag, "GrossPriceProductTradePrice"); g != nil {
 		l.Price.Gross = r.once(g, "ChargeAmount", "BT-148", "CII-SR-439")
 		r.basisQuantity(g, &l.Price)
-		acs := children(g, "AppliedTradeAllowanceCharge")
-		if len(acs) > 0 {
-			if charge, _ := r.indicator(child(acs[0], "ChargeIndicator")); charge {
-				r.finding(acs[0], invoice.Warning, "CII-SR-119", []string{"BT-147"},
+		if ac, again := firstTwo(g, "AppliedTradeAllowanceCharge"); ac != nil {
+			if charge, _ := r.indicator(child(ac, "ChargeIndicator")); charge {
+				r.finding(ac, invoice.Warning, "CII-SR-119", []string{"BT-147"},
 					"seules des remises sur le prix devraient être présentes",
 					"only allowances on price a price should be present")
 			}
-			l.Price.Discount = r.once(acs[0], "ActualAmount", "BT-147", "CII-SR-440")
-		}
-		if len(acs) > 1 {
-			r.finding(acs[1], invoice.Warning, "", []string{"BT-147"},
-				"une seule remise sur le prix est admise ; les suivantes sont ignorées",
-				"only one price discount is allowed; the others are ignored")
+			l.Price.Discount = r.once(ac, "ActualAmount", "BT-147", "CII-SR-440")
+			if again != nil {
+				r.finding(again, invoice.Warning, "", []string{"BT-147"},
+					"une seule remise sur le prix est admise ; les suivantes sont ignorées",
+					"only one price discount is allowed; the others are ignored")
+			}
 		}
 	}
 	if n := child(ag, "NetPriceProductTradePrice"); n != nil {

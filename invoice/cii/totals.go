@@ -166,9 +166,12 @@ func (r *reader) totals(m *schematron.Node, inv *invoice.Invoice) {
 
 // once reads an amount that may occur once; repetitions are findings under rule.
 func (r *reader) once(parent *schematron.Node, local, bt, rule string) *decimal.Decimal {
-	e := r.firstOf(parent, local, invoice.Fatal, rule, []string{bt},
-		local+" ne doit apparaître qu'une fois ; les suivants sont ignorés",
-		local+" shall occur at most once; the others are ignored")
+	e, again := firstTwo(parent, local)
+	if again != nil { // the messages are built only then
+		r.finding(again, invoice.Fatal, rule, []string{bt},
+			local+" ne doit apparaître qu'une fois ; les suivants sont ignorés",
+			local+" shall occur at most once; the others are ignored")
+	}
 	if e == nil {
 		return nil
 	}

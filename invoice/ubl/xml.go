@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"github.com/fluxgate/fluxgate/internal/schematron"
 	"github.com/fluxgate/fluxgate/internal/xmlw"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -143,9 +144,10 @@ func (r *reader) one(e *schematron.Node, tag, path string, bt ...string) *schema
 	}
 	// A repetition an official syntax rule forbids is reported by that rule.
 	if n > 1 && maxOnceRule(tag, path, bt) == "" {
+		// A copy, so that bt does not escape and callers' lists stay on their stacks.
 		r.finding(invoice.Warning, first, path,
 			fmt.Sprintf("%s occurs %d times; only the first is kept", tag, n),
-			fmt.Sprintf("%s apparaît %d fois ; seule la première occurrence est conservée", tag, n), bt...)
+			fmt.Sprintf("%s apparaît %d fois ; seule la première occurrence est conservée", tag, n), slices.Clone(bt)...)
 	}
 	return first
 }
