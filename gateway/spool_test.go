@@ -162,3 +162,45 @@ func TestSpoolWriterReplacesWhole(t *testing.T) {
 		t.Errorf("%d entries in the spool, want 3 (no temporary file left)", len(entries))
 	}
 }
+
+// On Linux, a chunk of at most syncEachMax flux files (a small export) is synced file by
+// file and by one directory sync, never by a syncfs, which would wait for every other
+// program's writes; one more file and the chunk is left to one syncfs. Either way every
+// file is whole under its name after flush.
+func TestSpoolWriterSyncsFewFilesAlone(t *testing.T) {
+	for _, n := range []int{0, 1, syncEachMax, syncEachMax + 1, 3 * syncEachMax} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			dir := t.TempDir()
+			l, err := folder.OpenLocal(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			w := newSpoolWriter(context.Background(), l)
+			if w.fss == nil {
+				w.stop()
+				t.Skip("no syncfs here")
+			}
+			for i := range n {
+				if err := w.write(fmt.Sprintf("1-%d-cii.xml", i), []byte(strings.Repeat("y", i+1))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.flush(); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := w.unsynced.Load(), n > syncEachMax; got != want {
+				t.Errorf("%d files: left to syncfs = %v, want %v", n, got, want)
+			}
+			for i := range n {
+				data, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("1-%d-cii.xml", i)))
+				if err != nil || len(data) != i+1 {
+					t.Errorf("file %d: %d bytes, %v", i, len(data), err)
+				}
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != n {
+				t.Errorf("%d entries in the spool, want %d", len(entries), n)
+			}
+		})
+	}
+}
