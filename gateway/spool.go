@@ -17,21 +17,22 @@ import (
 const spoolWorkers = 8
 
 // syncEachMax is how many flux files of a chunk are synced one by one on Linux, the spool
-// directory then synced once, before the chunk's other files are left to one syncfs. syncfs
-// waits for everything dirty on the file system, other programs' writes too: on a busy
-// machine it took from 2 to over 100 ms for the ten flux files of a small export, where
-// their own fsyncs, eight at once, and the directory's took a few ms at most. The ack of a
-// small file dropped into an idle daemon waits for this sync; a big file pays syncEachMax
-// fsyncs more, made by the writers while its mapping goes on.
+// directory then synced once, before the chunk's other files are left to one syncfs, when
+// the file is the only one in process (Gateway.spoolSyncEach). syncfs waits for everything
+// dirty on the file system, other programs' writes too: on a busy machine it took from 2
+// to over 100 ms for the ten flux files of a small export, where their own fsyncs, eight at
+// once, and the directory's took a few ms at most. The ack of a small file dropped into an
+// idle daemon waits for this sync. Files processed together (a batch) keep one syncfs
+// each, which the files written meanwhile share, and one sync call per chunk.
 const syncEachMax = 16
 
 // spoolWriter writes the flux files of one input file into the spool while its mapping goes
 // on, and makes them durable together, in flush. On Linux (folder.FSSyncer) each file is
 // created under its final name (no temporary name, no rename: one inode creation per file,
-// the bulk of a big file's cost); the first syncEachMax are synced as they are written, and
-// when there are no more, one sync of the spool directory makes their names durable; past
-// that, the others are written unsynced and one syncfs of the spool's file system makes all
-// of them durable, data and names. Elsewhere each file is synced before it is renamed into
+// the bulk of a big file's cost); the first syncEach (0 or syncEachMax) are synced as they
+// are written, and when there are no more, one sync of the spool directory makes their
+// names durable; past that, the others are written unsynced and one syncfs of the spool's
+// file system makes all of them durable, data and names. Elsewhere each file is synced before it is renamed into
 // place and the spool directory is synced once for all of them.
 //
 // Crash safety: nothing refers to a spool file before flush returned: the journal records
@@ -46,7 +47,8 @@ const syncEachMax = 16
 type spoolWriter struct {
 	spool    folder.Folder
 	fss      *folder.FSSync // syncs the files on Linux, or nil: synced one by one
-	started  atomic.Int64   // files given to fss, to sync the first syncEachMax one by one
+	syncEach int64          // how many files given to fss are synced one by one, the first
+	started  atomic.Int64   // files given to fss
 	unsynced atomic.Bool    // some file given to fss was not synced alone: flush runs syncfs
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -62,9 +64,11 @@ type spoolJob struct {
 	data []byte
 }
 
-func newSpoolWriter(ctx context.Context, spool folder.Folder) *spoolWriter {
+// newSpoolWriter starts the writer of a chunk's flux files into spool; on Linux the first
+// syncEach files are synced one by one (syncEachMax).
+func newSpoolWriter(ctx context.Context, spool folder.Folder, syncEach int) *spoolWriter {
 	ctx, cancel := context.WithCancel(ctx)
-	w := &spoolWriter{spool: spool, ctx: ctx, cancel: cancel, jobs: make(chan spoolJob, spoolWorkers)}
+	w := &spoolWriter{spool: spool, syncEach: int64(syncEach), ctx: ctx, cancel: cancel, jobs: make(chan spoolJob, spoolWorkers)}
 	if fs, ok := spool.(folder.FSSyncer); ok {
 		// Opened before the writes, so that syncfs reports their write-back errors.
 		if fss, err := fs.StartFSSync(ctx); err == nil {
@@ -95,7 +99,7 @@ func (w *spoolWriter) work() {
 			// whole, by a rename, never written into (a deposit may have linked it), and
 			// left to syncfs.
 			create := w.fss.Create
-			if w.started.Add(1) <= syncEachMax {
+			if w.started.Add(1) <= w.syncEach {
 				create = w.fss.CreateSynced
 			} else {
 				w.unsynced.Store(true)
