@@ -73,7 +73,7 @@ const chunkInvoices = 1000
 var errDuplicateFile = errors.New("the same file was accepted before")
 
 func newFileRun(ctx context.Context, g *Gateway, r *route, f journal.File) *fileRun {
-	return &fileRun{g: g, r: r, file: f, fileID: f.ID, spool: newSpoolWriter(ctx, g.spool, g.spoolSyncEach()),
+	return &fileRun{g: g, r: r, file: f, fileID: f.ID, spool: newSpoolWriter(ctx, g.spool),
 		writers: make(chan struct{}, runtime.GOMAXPROCS(0)),
 		keys:    map[string]int{}, contents: map[string]string{}}
 }
@@ -280,7 +280,7 @@ func (run *fileRun) recordChunk(ctx context.Context) error {
 	run.invoices, run.spooled, run.earlier = nil, nil, nil
 	clear(run.keys)
 	clear(run.contents)
-	run.spool = newSpoolWriter(ctx, run.g.spool, run.g.spoolSyncEach())
+	run.spool = newSpoolWriter(ctx, run.g.spool)
 	return nil
 }
 

@@ -14,7 +14,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/fluxgate/fluxgate/gateway/folder"
@@ -50,9 +49,6 @@ type Gateway struct {
 	decide sync.Mutex
 	// chunkInvoices is how many invoices of a big file are recorded at once (filerun.go).
 	chunkInvoices int
-	// inProcess counts the files in process (process.go): one alone has its spool files
-	// synced one by one.
-	inProcess atomic.Int32
 	// acksAfterDeposit is set during RunOnce: the acks of files with invoices to deposit
 	// are written after the run's deposit round (ackDone).
 	acksAfterDeposit bool

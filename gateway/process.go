@@ -124,8 +124,6 @@ func (g *Gateway) inProcessing(ctx context.Context, r *route, f journal.File) bo
 // run at once; what depends on the files recorded before (duplicates, final names) and the
 // recording itself are one file at a time, under g.decide (filerun.go).
 func (g *Gateway) process(ctx context.Context, r *route, f journal.File) error {
-	g.inProcess.Add(1)
-	defer g.inProcess.Add(-1)
 	if !nameFits(f.Name) {
 		return g.journal.RecordResult(ctx, f.ID, journal.StatusRejected, []journal.Problem{nameTooLong(f.Name)}, nil, "")
 	}
@@ -206,17 +204,6 @@ func (g *Gateway) process(ctx context.Context, r *route, f journal.File) error {
 			FR: "Le fichier ne contient aucune facture.", EN: "The file holds no invoice."})
 	}
 	return run.record(ctx, fileProblems, true)
-}
-
-// spoolSyncEach is how many flux files of a chunk the spool syncs one by one (spool.go):
-// syncEachMax for a file processed alone, as a daemon does with a file dropped while it is
-// idle, whose ack waits for the sync; none when other files are in process, as in a batch,
-// whose files keep one syncfs each.
-func (g *Gateway) spoolSyncEach() int {
-	if g.inProcess.Load() > 1 {
-		return 0
-	}
-	return syncEachMax
 }
 
 // duplicateFile records f DUPLICATE, and reports it, when the same bytes were accepted

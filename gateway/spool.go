@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 
 	"github.com/fluxgate/fluxgate/gateway/folder"
 )
@@ -16,24 +15,12 @@ import (
 // system (one journal commit of ext4, XFS…), so eight at once cost about what one costs.
 const spoolWorkers = 8
 
-// syncEachMax is how many flux files of a chunk are synced one by one on Linux, the spool
-// directory then synced once, before the chunk's other files are left to one syncfs, when
-// the file is the only one in process (Gateway.spoolSyncEach). syncfs waits for everything
-// dirty on the file system, other programs' writes too: on a busy machine it took from 2
-// to over 100 ms for the ten flux files of a small export, where their own fsyncs, eight at
-// once, and the directory's took a few ms at most. The ack of a small file dropped into an
-// idle daemon waits for this sync. Files processed together (a batch) keep one syncfs
-// each, which the files written meanwhile share, and one sync call per chunk.
-const syncEachMax = 16
-
 // spoolWriter writes the flux files of one input file into the spool while its mapping goes
 // on, and makes them durable together, in flush. On Linux (folder.FSSyncer) each file is
-// created under its final name (no temporary name, no rename: one inode creation per file,
-// the bulk of a big file's cost); the first syncEach (0 or syncEachMax) are synced as they
-// are written, and when there are no more, one sync of the spool directory makes their
-// names durable; past that, the others are written unsynced and one syncfs of the spool's
-// file system makes all of them durable, data and names. Elsewhere each file is synced before it is renamed into
-// place and the spool directory is synced once for all of them.
+// created under its final name, unsynced (no temporary name, no rename: one inode creation
+// per file, the bulk of a big file's cost), and one syncfs of the spool's file system makes
+// all of them durable, data and names; elsewhere each file is synced before it is renamed
+// into place and the spool directory is synced once for all of them.
 //
 // Crash safety: nothing refers to a spool file before flush returned: the journal records
 // the fluxes after it, in one transaction (process). A crash before (a SIGKILL while a file
@@ -42,21 +29,17 @@ const syncEachMax = 16
 // removes every spool file no flux names, and the input file, not recorded processed, is
 // processed again and writes them again under the same names, which no other file uses
 // (they start with its journal id). So a partial file under a final name is never read:
-// what the journal names was whole when the syncfs (or the fsyncs and the directory's sync)
-// returned, and is never written again.
+// what the journal names was whole when the syncfs returned, and is never written again.
 type spoolWriter struct {
-	spool    folder.Folder
-	fss      *folder.FSSync // syncs the files on Linux, or nil: synced one by one
-	syncEach int64          // how many files given to fss are synced one by one, the first
-	started  atomic.Int64   // files given to fss
-	unsynced atomic.Bool    // some file given to fss was not synced alone: flush runs syncfs
-	ctx      context.Context
-	cancel   context.CancelFunc
-	jobs     chan spoolJob
-	wg       sync.WaitGroup
-	mu       sync.Mutex
-	err      error // the first write that failed
-	closed   bool  // jobs is closed
+	spool  folder.Folder
+	fss    *folder.FSSync // one syncfs for all the files, or nil: synced one by one
+	ctx    context.Context
+	cancel context.CancelFunc
+	jobs   chan spoolJob
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	err    error // the first write that failed
+	closed bool  // jobs is closed
 }
 
 type spoolJob struct {
@@ -64,11 +47,9 @@ type spoolJob struct {
 	data []byte
 }
 
-// newSpoolWriter starts the writer of a chunk's flux files into spool; on Linux the first
-// syncEach files are synced one by one (syncEachMax).
-func newSpoolWriter(ctx context.Context, spool folder.Folder, syncEach int) *spoolWriter {
+func newSpoolWriter(ctx context.Context, spool folder.Folder) *spoolWriter {
 	ctx, cancel := context.WithCancel(ctx)
-	w := &spoolWriter{spool: spool, syncEach: int64(syncEach), ctx: ctx, cancel: cancel, jobs: make(chan spoolJob, spoolWorkers)}
+	w := &spoolWriter{spool: spool, ctx: ctx, cancel: cancel, jobs: make(chan spoolJob, spoolWorkers)}
 	if fs, ok := spool.(folder.FSSyncer); ok {
 		// Opened before the writes, so that syncfs reports their write-back errors.
 		if fss, err := fs.StartFSSync(ctx); err == nil {
@@ -93,19 +74,11 @@ func (w *spoolWriter) work() {
 		var err error
 		switch {
 		case w.fss != nil:
-			// Under its name at once, synced alone or not: flush makes it durable before
+			// Unsynced, under its name at once: flush's syncfs makes it durable before
 			// anything refers to it. A name there already is a file of an earlier attempt
 			// at the same input file (a chunk recorded held, then a failure): replaced
-			// whole, by a rename, never written into (a deposit may have linked it), and
-			// left to syncfs.
-			create := w.fss.Create
-			if w.started.Add(1) <= w.syncEach {
-				create = w.fss.CreateSynced
-			} else {
-				w.unsynced.Store(true)
-			}
-			if err = create(job.name, job.data); errors.Is(err, folder.ErrExist) {
-				w.unsynced.Store(true)
+			// whole, by a rename, never written into (a deposit may have linked it).
+			if err = w.fss.Create(job.name, job.data); errors.Is(err, folder.ErrExist) {
 				var tmp string
 				if tmp, err = fs.WriteTempUnsynced(w.ctx, job.name, bytes.NewReader(job.data)); err == nil {
 					err = fs.CommitTemp(w.ctx, tmp, job.name)
@@ -164,11 +137,7 @@ func (w *spoolWriter) flush() error {
 		return err
 	}
 	if w.fss != nil {
-		sync := w.fss.SyncDir // every file was synced alone: their names remain
-		if w.unsynced.Load() {
-			sync = w.fss.Sync
-		}
-		if err := sync(); err != nil {
+		if err := w.fss.Sync(); err != nil {
 			return fmt.Errorf("spool: %w", err)
 		}
 		return nil

@@ -72,7 +72,7 @@ func testSpoolWriterSyncsOnce(t *testing.T, syncfs bool) {
 		}
 		fss.Close()
 	}
-	w := newSpoolWriter(context.Background(), spool, 0)
+	w := newSpoolWriter(context.Background(), spool)
 	const n = 100
 	for i := range n {
 		if err := w.write(fmt.Sprintf("1-%d-ubl.xml", i), []byte(strings.Repeat("x", i))); err != nil {
@@ -109,7 +109,7 @@ func TestSpoolWriterFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	w := newSpoolWriter(context.Background(), l, syncEachMax)
+	w := newSpoolWriter(context.Background(), l)
 	defer w.stop()
 	if err := w.write("missing/1-1-ubl.xml", []byte("x")); err != nil {
 		t.Fatal(err) // queued: it fails in its worker
@@ -142,7 +142,7 @@ func TestSpoolWriterReplacesWhole(t *testing.T) {
 	if err := os.Link(spooled, linked); err != nil {
 		t.Skipf("no hard links here: %v", err)
 	}
-	w := newSpoolWriter(context.Background(), l, syncEachMax)
+	w := newSpoolWriter(context.Background(), l)
 	if err := w.write("1-1-ubl.xml", []byte("new")); err != nil {
 		t.Fatal(err)
 	}
@@ -160,68 +160,5 @@ func TestSpoolWriterReplacesWhole(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 3 {
 		t.Errorf("%d entries in the spool, want 3 (no temporary file left)", len(entries))
-	}
-}
-
-// On Linux, a chunk of at most syncEachMax flux files of a file processed alone (a small
-// export dropped into an idle daemon) is synced file by file and by one directory sync,
-// never by a syncfs, which would wait for every other program's writes; one more file and
-// the chunk is left to one syncfs, as every chunk is when files are processed together.
-// Either way every file is whole under its name after flush.
-func TestSpoolWriterSyncsFewFilesAlone(t *testing.T) {
-	for _, syncEach := range []int{syncEachMax, 0} {
-		for _, n := range []int{0, 1, syncEachMax, syncEachMax + 1, 3 * syncEachMax} {
-			t.Run(fmt.Sprint(syncEach, "/", n), func(t *testing.T) {
-				testSpoolWriterSyncs(t, syncEach, n, n > syncEach)
-			})
-		}
-	}
-}
-
-func testSpoolWriterSyncs(t *testing.T, syncEach, n int, syncfs bool) {
-	dir := t.TempDir()
-	l, err := folder.OpenLocal(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	w := newSpoolWriter(context.Background(), l, syncEach)
-	if w.fss == nil {
-		w.stop()
-		t.Skip("no syncfs here")
-	}
-	for i := range n {
-		if err := w.write(fmt.Sprintf("1-%d-cii.xml", i), []byte(strings.Repeat("y", i+1))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.flush(); err != nil {
-		t.Fatal(err)
-	}
-	if got := w.unsynced.Load(); got != syncfs {
-		t.Errorf("%d files, %d synced alone at most: left to syncfs = %v, want %v", n, syncEach, got, syncfs)
-	}
-	for i := range n {
-		data, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("1-%d-cii.xml", i)))
-		if err != nil || len(data) != i+1 {
-			t.Errorf("file %d: %d bytes, %v", i, len(data), err)
-		}
-	}
-	if entries, _ := os.ReadDir(dir); len(entries) != n {
-		t.Errorf("%d entries in the spool, want %d", len(entries), n)
-	}
-}
-
-// A file processed alone has its spool files synced one by one; while another one is in
-// process, none are.
-func TestSpoolSyncEachAlone(t *testing.T) {
-	var g Gateway
-	g.inProcess.Add(1)
-	if n := g.spoolSyncEach(); n != syncEachMax {
-		t.Errorf("alone: %d files synced one by one, want %d", n, syncEachMax)
-	}
-	g.inProcess.Add(1)
-	if n := g.spoolSyncEach(); n != 0 {
-		t.Errorf("with another file: %d files synced one by one, want 0", n)
 	}
 }

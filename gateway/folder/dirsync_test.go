@@ -170,37 +170,3 @@ func TestFSSyncCreate(t *testing.T) {
 		t.Errorf("%d entries, want a.xml, empty.xml, link.xml and sub: %v", len(entries), entries)
 	}
 }
-
-// CreateSynced creates like Create (a new file only, never through a link) and syncs it;
-// SyncDir then makes the names durable.
-func TestFSSyncCreateSynced(t *testing.T) {
-	dir := t.TempDir()
-	l, err := OpenLocal(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	fss, err := l.StartFSSync(context.Background())
-	if err != nil {
-		t.Skipf("no syncfs here: %v", err)
-	}
-	defer fss.Close()
-	if err := fss.CreateSynced("a.xml", []byte("content of a.xml")); err != nil {
-		t.Fatal(err)
-	}
-	if err := fss.CreateSynced("a.xml", []byte("other")); !errors.Is(err, ErrExist) {
-		t.Errorf("an existing name: %v, want ErrExist", err)
-	}
-	if err := fss.CreateSynced("../out.xml", []byte("x")); !errors.Is(err, ErrOutside) {
-		t.Errorf("a name outside: %v, want ErrOutside", err)
-	}
-	if err := fss.SyncDir(); err != nil {
-		t.Fatal(err)
-	}
-	if data, err := os.ReadFile(filepath.Join(dir, "a.xml")); err != nil || string(data) != "content of a.xml" {
-		t.Errorf("a.xml = %q, %v", data, err)
-	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
-		t.Errorf("%d entries, want 1", len(entries))
-	}
-}

@@ -61,31 +61,11 @@ func (s *FSSync) Close() error { return s.f.Close() }
 // after it is synced, so a hard link to it stays the same bytes). On failure nothing is
 // left.
 func (s *FSSync) Create(name string, data []byte) error {
-	return s.create(name, data, false)
-}
-
-// CreateSynced is Create that also syncs the file (fsync) before it returns: its data are
-// durable then, and its name once SyncDir returned. For a few files, this costs less than
-// Sync, which waits for everything dirty on the file system, other programs' files too.
-func (s *FSSync) CreateSynced(name string, data []byte) error {
-	return s.create(name, data, true)
-}
-
-func (s *FSSync) create(name string, data []byte, sync bool) error {
 	if !isBaseName(name) {
 		return s.fail(name, fmt.Errorf("not a plain file name: %w", ErrOutside))
 	}
-	if err := createAt(s.f, name, data, sync); err != nil {
+	if err := createAt(s.f, name, data); err != nil {
 		return s.fail(name, err)
-	}
-	return nil
-}
-
-// SyncDir syncs the directory StartFSSync was called on: the names created in it are
-// durable when it returns nil (their data too, for those CreateSynced wrote).
-func (s *FSSync) SyncDir() error {
-	if err := s.f.Sync(); err != nil {
-		return fmt.Errorf("folder %s: sync the directory: %w", s.what, err)
 	}
 	return nil
 }

@@ -15,11 +15,10 @@ func syncfs(f *os.File) error {
 }
 
 // createAt writes data into the new file name of directory dir: openat(2) with O_EXCL and
-// O_NOFOLLOW (an existing name, symbolic link or not, fails with EEXIST), then write,
-// fsync when sync is set, and close, without the file being registered with Go's poller (a
-// regular file gains nothing from it, and it costs four more system calls). On failure the
-// file made is unlinked.
-func createAt(dir *os.File, name string, data []byte, sync bool) (err error) {
+// O_NOFOLLOW (an existing name, symbolic link or not, fails with EEXIST), then write and
+// close, without the file being registered with Go's poller (a regular file gains nothing
+// from it, and it costs four more system calls). On failure the file made is unlinked.
+func createAt(dir *os.File, name string, data []byte) (err error) {
 	d := int(dir.Fd())
 	fd, err := unix.Openat(d, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o666)
 	if err != nil {
@@ -42,13 +41,6 @@ func createAt(dir *os.File, name string, data []byte, sync bool) (err error) {
 			return &os.PathError{Op: "write", Path: name, Err: err}
 		}
 		data = data[n:]
-	}
-	if sync {
-		for err = unix.Fsync(fd); errors.Is(err, unix.EINTR); err = unix.Fsync(fd) {
-		}
-		if err != nil {
-			return &os.PathError{Op: "sync", Path: name, Err: err}
-		}
 	}
 	return nil
 }

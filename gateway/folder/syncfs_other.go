@@ -14,4 +14,4 @@ func syncfs(*os.File) error { return errors.ErrUnsupported }
 func syncfsWorks() bool { return false }
 
 // createAt is never called off Linux: there is no FSSync there.
-func createAt(*os.File, string, []byte, bool) error { return errors.ErrUnsupported }
+func createAt(*os.File, string, []byte) error { return errors.ErrUnsupported }
