@@ -109,6 +109,12 @@ func TestBigFileIsPaged(t *testing.T) {
 		t.Fatalf("walked %d invoices in %d pages, of %d", seen, pages, d.InvoiceCount)
 	}
 
+	for _, q := range []string{"limit=0", "limit=1001", "after=-1", "after=x"} {
+		if code, body, _ := do(t, srv, call{path: fmt.Sprintf("/api/v1/files/%d?%s", big, q)}); code != http.StatusBadRequest {
+			t.Errorf("?%s: %d %.200s", q, code, body)
+		}
+	}
+
 	code, html, _ := do(t, srv, call{path: fmt.Sprintf("/files/%d", big)})
 	next := fmt.Sprintf(`href="/files/%d?after=`, big)
 	if code != 200 || strings.Count(html, `class="card invoice"`) != 100 || !strings.Contains(html, fmt.Sprint(n)+" ") ||

@@ -185,18 +185,17 @@ type invoicePage struct {
 // moved, the first deposits); the ack has every invoice's outcome.
 const maxEvents = 500
 
-// pageOf reads the invoice page a file's page or API is asked for: ?after=ID&limit=N.
+// defaultInvoicePage is how many invoices a file's page shows unless asked otherwise.
+const defaultInvoicePage = 100
+
+// pageOf reads the invoice page a file's page or API is asked for: ?after=ID&limit=N (other
+// parameters are ignored, as they were before pages).
 func pageOf(q url.Values) (invoicePage, error) {
-	for key := range q {
-		if !slices.Contains([]string{"after", "limit", "lang"}, key) {
-			return invoicePage{}, badInput(http.StatusBadRequest, "unknown parameter %q: use after (an invoice id) and limit", key)
-		}
-	}
 	after, err := intParam(q, "after", 0, 0, math.MaxInt)
 	if err != nil {
 		return invoicePage{}, err
 	}
-	limit, err := intParam(q, "limit", 100, 1, 1000)
+	limit, err := intParam(q, "limit", defaultInvoicePage, 1, 1000)
 	return invoicePage{After: int64(after), Limit: limit}, err
 }
 
@@ -229,7 +228,7 @@ func (s *Server) fileDetail(ctx context.Context, id int64, page invoicePage, bas
 		if after > 0 {
 			q.Set("after", strconv.FormatInt(after, 10))
 		}
-		if page.Limit != 100 {
+		if page.Limit != defaultInvoicePage {
 			q.Set("limit", strconv.Itoa(page.Limit))
 		}
 		if len(q) == 0 {
