@@ -236,20 +236,23 @@ const sharedCleanAge = time.Hour
 // sharedCleanAge goes; the destinations' own temporary files are left to a lone start.
 func (g *Gateway) cleanUpShared(ctx context.Context) error {
 	before := g.now().Add(-sharedCleanAge)
-	clean := func(f folder.Folder, dir string, keep func(string) bool) error {
-		entries, err := f.List(ctx, dir)
-		if err != nil {
-			return err
-		}
-		for _, e := range entries {
+	remove := func(f folder.Folder, dir string, entries []folder.FileInfo, keep func(int, string) bool) {
+		for i, e := range entries {
 			name := path.Base(e.Name)
-			if e.IsDir || e.Size < 0 || !e.ModTime.Before(before) || keep(name) {
+			if e.IsDir || e.Size < 0 || !e.ModTime.Before(before) || keep(i, name) {
 				continue
 			}
 			if err := f.Remove(ctx, path.Join(dir, name)); err != nil {
 				g.log.Warn("stale file not removed", "folder", f, "file", name, "err", err)
 			}
 		}
+	}
+	clean := func(f folder.Folder, dir string, keep func(string) bool) error {
+		entries, err := f.List(ctx, dir)
+		if err != nil {
+			return err
+		}
+		remove(f, dir, entries, func(_ int, name string) bool { return keep(name) })
 		return nil
 	}
 	notTemp := func(name string) bool { return !folder.IsTempName(name) }
@@ -263,13 +266,18 @@ func (g *Gateway) cleanUpShared(ctx context.Context) error {
 			}
 		}
 	}
-	needed, err := g.journal.SpoolNames(ctx)
+	spooled, err := g.spool.List(ctx, ".")
 	if err != nil {
 		return err
 	}
-	return clean(g.spool, ".", func(name string) bool {
-		return needed[name] || (strings.HasPrefix(name, ".") && !folder.IsTempName(name))
+	needed, err := g.spoolNeeded(ctx, spooled)
+	if err != nil {
+		return err
+	}
+	remove(g.spool, ".", spooled, func(i int, name string) bool {
+		return needed[i] || (strings.HasPrefix(name, ".") && !folder.IsTempName(name))
 	})
+	return nil
 }
 
 // orphanTicker ticks, among several instances, at the pace at which an instance is taken

@@ -17,8 +17,18 @@ import (
 // FileReport is what became of one input file, for `fluxgate status`.
 type FileReport struct {
 	journal.File
+	// Invoices are the first invoices of the file, in file order: all of them when they
+	// are no more than the report was asked to list.
 	Invoices []journal.Invoice `json:"invoices"`
+	// InvoiceCount is how many invoices the file has, listed or not; InvoiceCounts how
+	// many are in each status (QUEUED, REJECTED…).
+	InvoiceCount  int            `json:"invoiceCount"`
+	InvoiceCounts map[string]int `json:"invoiceCounts"`
 }
+
+// StatusInvoices is how many invoices of each file Status lists: a file of a million
+// invoices is summed up by its counts, not loaded.
+const StatusInvoices = 100
 
 // WaitingReport is a file seen in a source folder and not taken (yet), with the reason.
 type WaitingReport struct {
@@ -55,6 +65,12 @@ type StatusReport struct {
 // folder that cannot be listed (its server unreachable) does not fail the report: its
 // error is in Sources.
 func (g *Gateway) Status(ctx context.Context, since time.Time) (StatusReport, error) {
+	return g.StatusListing(ctx, since, StatusInvoices)
+}
+
+// StatusListing is Status listing the first invoices of each file up to invoices (every
+// one when invoices is negative, read a page at a time; EachInvoice streams them instead).
+func (g *Gateway) StatusListing(ctx context.Context, since time.Time, invoices int) (StatusReport, error) {
 	var rep StatusReport
 	files, err := g.journal.Files(ctx, since)
 	if err != nil {
@@ -64,11 +80,11 @@ func (g *Gateway) Status(ctx context.Context, since time.Time) (StatusReport, er
 		return rep, err
 	}
 	for _, f := range files {
-		invs, err := g.journal.Invoices(ctx, f.ID)
+		fr, err := g.fileReport(ctx, f, invoices)
 		if err != nil {
 			return rep, err
 		}
-		rep.Files = append(rep.Files, FileReport{File: f, Invoices: invs})
+		rep.Files = append(rep.Files, fr)
 	}
 	for _, r := range g.routes {
 		ready, waiting, err := r.watcher.Scan(ctx)
@@ -91,6 +107,35 @@ func (g *Gateway) Status(ctx context.Context, since time.Time) (StatusReport, er
 		}
 	}
 	return rep, nil
+}
+
+// fileReport counts the invoices of f and lists the first of them, up to limit (all when
+// limit is negative).
+func (g *Gateway) fileReport(ctx context.Context, f journal.File, limit int) (FileReport, error) {
+	fr := FileReport{File: f}
+	var err error
+	if fr.InvoiceCounts, err = g.journal.InvoiceCounts(ctx, f.ID); err != nil {
+		return fr, err
+	}
+	for _, n := range fr.InvoiceCounts {
+		fr.InvoiceCount += n
+	}
+	switch {
+	case limit < 0:
+		err = g.journal.EachInvoice(ctx, f.ID, func(inv journal.Invoice) error {
+			fr.Invoices = append(fr.Invoices, inv)
+			return nil
+		})
+	case limit > 0 && fr.InvoiceCount > 0:
+		fr.Invoices, err = g.journal.InvoicePage(ctx, f.ID, 0, limit)
+	}
+	return fr, err
+}
+
+// EachInvoice calls fn with each invoice of a file in file order, a page at a time: a
+// listing of every invoice in bounded memory.
+func (g *Gateway) EachInvoice(ctx context.Context, fileID int64, fn func(journal.Invoice) error) error {
+	return g.journal.EachInvoice(ctx, fileID, fn)
 }
 
 // waitingReport describes a file not taken, and says when its bytes were processed before.

@@ -104,16 +104,16 @@ func (g *Gateway) cleanUp(ctx context.Context) error {
 // cleanSpool removes spool files that no queued flux refers to: left by a crash after a
 // deposit was recorded, or by a file processed again.
 func (g *Gateway) cleanSpool(ctx context.Context) error {
-	needed, err := g.journal.SpoolNames(ctx)
-	if err != nil {
-		return err
-	}
 	files, err := g.spool.List(ctx, ".")
 	if err != nil {
 		return fmt.Errorf("list spool: %w", err)
 	}
-	for _, f := range files {
-		if f.IsDir || needed[f.Name] || strings.HasPrefix(f.Name, ".") {
+	needed, err := g.spoolNeeded(ctx, files)
+	if err != nil {
+		return err
+	}
+	for i, f := range files {
+		if f.IsDir || needed[i] || strings.HasPrefix(f.Name, ".") {
 			continue
 		}
 		if err := g.spool.Remove(ctx, f.Name); err != nil {
@@ -121,6 +121,21 @@ func (g *Gateway) cleanSpool(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// spoolNeeded sorts files (a listing of the spool) by name and says, for each, whether a
+// flux still to deposit refers to it. The journal's names stream past the listing: beyond
+// it, the memory taken is a bool a file, however long the queue.
+func (g *Gateway) spoolNeeded(ctx context.Context, files []folder.FileInfo) ([]bool, error) {
+	byName := func(f folder.FileInfo, name string) int { return strings.Compare(f.Name, name) }
+	slices.SortFunc(files, func(a, b folder.FileInfo) int { return byName(a, b.Name) })
+	needed := make([]bool, len(files))
+	err := g.journal.EachSpoolName(ctx, func(name string) {
+		if i, ok := slices.BinarySearchFunc(files, name, byName); ok {
+			needed[i] = true
+		}
+	})
+	return needed, err
 }
 
 // Run watches every source and deposits on every schedule until ctx is done. On a stop, the

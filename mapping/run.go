@@ -3,7 +3,6 @@ package mapping
 import (
 	"context"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"strings"
 )
@@ -102,9 +101,8 @@ func (m *Mapping) MapWith(ctx context.Context, r io.Reader, name string, opt Opt
 		rd = &lastSkipper{rd: rd, n: m.src.skipLast, csv: m.src.format == "csv", dropped: func(rec *record) { notice(rn.skipNotice(rec, nil)) }}
 	}
 
-	seed := maphash.MakeSeed()
 	var cur *bucket
-	done := map[uint64]int{}    // consecutive: hash of key → last line of its emitted invoice
+	done := newEmittedKeys()    // consecutive: the keys of the invoices emitted
 	var open map[string]*bucket // grouping="any"
 	var order []*bucket         // grouping="any", in order of first record
 	if m.anyOrder {
@@ -208,7 +206,7 @@ func (m *Mapping) MapWith(ctx context.Context, r io.Reader, name string, opt Opt
 		default:
 			if cur != nil {
 				if cur.keyed {
-					done[maphash.String(seed, cur.key)] = cur.last
+					done.add(cur.key, cur.last)
 				}
 				if err := flush(cur); err != nil {
 					return err
@@ -216,7 +214,7 @@ func (m *Mapping) MapWith(ctx context.Context, r io.Reader, name string, opt Opt
 			}
 			cur = &bucket{key: key}
 			target = cur
-			if last, seen := done[maphash.String(seed, key)]; seen {
+			if last, seen := done.lastLine(key); seen {
 				target.problems = append(target.problems, rn.rowProblem(rec, m.key, m.keyLine, RuleGroup,
 					fmt.Sprintf("les lignes de la facture « %s » reprennent ici alors qu'elles se sont arrêtées ligne %d : les lignes d'une même facture doivent se suivre dans le fichier (ou déclarez grouping=\"any\" sur <invoice> dans le mapping)", key, last),
 					fmt.Sprintf("the rows of invoice %q start again here although they stopped at line %d: the rows of one invoice must follow each other in the file (or declare grouping=\"any\" on <invoice> in the mapping)", key, last)))

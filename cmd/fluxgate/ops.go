@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -37,9 +39,10 @@ func openGateway(cmd *cobra.Command, configPath string, opts ...gateway.Option) 
 
 func newStatusCmd() *cobra.Command {
 	var configPath, since string
-	var asJSON bool
+	var asJSON, all bool
+	var invoices int
 	cmd := &cobra.Command{
-		Use:   "status -c FILE [--json] [--since D]",
+		Use:   "status -c FILE [--json] [--since D] [--invoices N | --all]",
 		Short: "What happened to each file and invoice, and why a file is not taken yet",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -51,13 +54,26 @@ func newStatusCmd() *cobra.Command {
 			if err != nil {
 				return exitError{2, err}
 			}
+			if invoices < 0 {
+				return exitError{2, fmt.Errorf("--invoices %d: give how many invoices of each file to list, or --all", invoices)}
+			}
 			// Status only reads: it runs beside a working gateway, without its lock.
 			g, err := openGateway(cmd, configPath, gateway.Observer())
 			if err != nil {
 				return err
 			}
 			defer g.Close()
-			rep, err := g.Status(cmd.Context(), from)
+			var each eachInvoice // --all as text: the invoices stream from the journal
+			switch {
+			case all && asJSON:
+				invoices = -1
+			case all:
+				invoices = 0
+				each = func(f gateway.FileReport, fn func(journal.Invoice) error) error {
+					return g.EachInvoice(cmd.Context(), f.ID, fn)
+				}
+			}
+			rep, err := g.StatusListing(cmd.Context(), from, invoices)
 			if err != nil {
 				return exitError{2, err}
 			}
@@ -70,12 +86,17 @@ func newStatusCmd() *cobra.Command {
 				enc.SetIndent("", "  ")
 				return enc.Encode(statusJSON{rep, dests})
 			}
-			printStatusIn(lang, cmd.OutOrStdout(), rep, dests, time.Now())
+			if err := printStatusEach(lang, cmd.OutOrStdout(), rep, dests, time.Now(), each); err != nil {
+				return exitError{2, err}
+			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVarP(&configPath, "config", "c", "config.example.yaml", "configuration file")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().IntVar(&invoices, "invoices", gateway.StatusInvoices, "list the first N invoices of each file (the others are counted by status)")
+	cmd.Flags().BoolVar(&all, "all", false, "list every invoice of each file (as text, streamed from the journal; with --json, held in memory)")
+	cmd.MarkFlagsMutuallyExclusive("invoices", "all")
 	cmd.Flags().StringVar(&since, "since", "7d", "files received since: a duration (24h, 7d) or a date (2026-11-20)")
 	return cmd
 }
@@ -110,6 +131,29 @@ func printStatus(w io.Writer, rep gateway.StatusReport, dests []journal.Destinat
 
 // printStatusIn is printStatus with the problems and notes in lang (--lang).
 func printStatusIn(lang string, w io.Writer, rep gateway.StatusReport, dests []journal.DestinationState, now time.Time) {
+	printStatusEach(lang, w, rep, dests, now, nil) // the invoices listed cannot fail
+}
+
+// eachInvoice calls fn with each invoice of a file to list.
+type eachInvoice func(f gateway.FileReport, fn func(journal.Invoice) error) error
+
+// streamFlush is how many invoice rows of a streamed listing are aligned together: a
+// tabwriter holds its rows until flushed.
+const streamFlush = 1000
+
+// printStatusEach is printStatusIn listing the invoices each gives, those of the report
+// when each is nil. A file with more invoices than listed ends with their counts.
+func printStatusEach(lang string, w io.Writer, rep gateway.StatusReport, dests []journal.DestinationState, now time.Time, each eachInvoice) error {
+	if each == nil {
+		each = func(f gateway.FileReport, fn func(journal.Invoice) error) error {
+			for _, inv := range f.Invoices {
+				if err := fn(inv); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
 	paused := map[string]journal.DestinationState{}
 	for _, d := range dests {
 		if d.Paused(now) || d.Held(now) {
@@ -124,11 +168,17 @@ func printStatusIn(lang string, w io.Writer, rep gateway.StatusReport, dests []j
 		if status == "" {
 			status = f.State
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\n", f.ID, f.Source, f.Name, f.Received.Local().Format("2006-01-02 15:04"), status, len(f.Invoices), f.StoredName)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\n", f.ID, f.Source, f.Name, f.Received.Local().Format("2006-01-02 15:04"), status, max(f.InvoiceCount, len(f.Invoices)), f.StoredName)
 		for _, p := range f.Problems {
 			fmt.Fprintf(tw, "\t\t  %s%s: %s\t\t\t\t\n", p.Rule, atLine(p.Line), inLang(lang, p.FR, p.EN))
 		}
-		for _, inv := range f.Invoices {
+		listed := 0
+		err := each(f, func(inv journal.Invoice) error {
+			if listed++; listed%streamFlush == 0 {
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+			}
 			fmt.Fprintf(tw, "\t\t  %s\t\t%s\t\t", inv.Number, inv.Status)
 			var notes []string
 			for _, fx := range inv.Fluxes {
@@ -164,7 +214,15 @@ func printStatusIn(lang string, w io.Writer, rep gateway.StatusReport, dests []j
 			for _, p := range inv.Problems {
 				notes = append(notes, fmt.Sprintf("%s%s: %s", p.Rule, atLine(p.Line), inLang(lang, p.FR, p.EN)))
 			}
-			fmt.Fprintln(tw, strings.Join(notes, "; "))
+			_, err := fmt.Fprintln(tw, strings.Join(notes, "; "))
+			return err
+		})
+		if err != nil {
+			tw.Flush()
+			return fmt.Errorf("list the invoices of file %d: %w", f.ID, err)
+		}
+		if more := f.InvoiceCount - listed; more > 0 {
+			fmt.Fprintf(tw, "\t\t  …\t\t\t\t%d more invoice(s) not listed; in all %s (--invoices N or --all lists them)\n", more, countsText(f.InvoiceCounts))
 		}
 	}
 	tw.Flush()
@@ -197,6 +255,16 @@ func printStatusIn(lang string, w io.Writer, rep gateway.StatusReport, dests []j
 			fmt.Fprintf(w, "  %s/%s: %s\n", wt.Source, wt.Name, wt.Reason)
 		}
 	}
+	return nil
+}
+
+// countsText is "3 DEPOSITED, 1 REJECTED": the invoices of a file per status, by status.
+func countsText(counts map[string]int) string {
+	parts := make([]string, 0, len(counts))
+	for _, status := range slices.Sorted(maps.Keys(counts)) {
+		parts = append(parts, fmt.Sprintf("%d %s", counts[status], status))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func newRetryCmd() *cobra.Command {

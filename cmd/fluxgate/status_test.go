@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -53,5 +54,44 @@ func TestStatusTextShowsReceiptNextAttemptAndPause(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("status does not show %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// A file with more invoices than listed ends with how many are left and the counts by
+// status; streamed (--all), every invoice is listed, and nothing more.
+func TestStatusTextOfABigFile(t *testing.T) {
+	now := time.Now()
+	invoices := func(n int) []journal.Invoice {
+		out := make([]journal.Invoice, n)
+		for i := range out {
+			out[i] = journal.Invoice{Number: fmt.Sprintf("F%05d", i+1), Status: journal.InvoiceQueued}
+		}
+		return out
+	}
+	f := gateway.FileReport{File: journal.File{ID: 9, Source: "ventes", Name: "big.csv", Status: journal.StatusPartial, Received: now},
+		Invoices: invoices(3), InvoiceCount: 2500, InvoiceCounts: map[string]int{journal.InvoiceQueued: 2000, journal.InvoiceRejected: 500}}
+	var out bytes.Buffer
+	printStatus(&out, gateway.StatusReport{Files: []gateway.FileReport{f}}, nil, now)
+	text := out.String()
+	if !strings.Contains(text, "2497 more invoice(s) not listed; in all 2000 QUEUED, 500 REJECTED (--invoices N or --all lists them)") ||
+		!strings.Contains(text, "F00003") || strings.Contains(text, "F00004") || !strings.Contains(text, " 2500 ") {
+		t.Fatalf("status of a big file:\n%s", text)
+	}
+
+	out.Reset()
+	all := invoices(2500)
+	f.Invoices = nil
+	err := printStatusEach("en", &out, gateway.StatusReport{Files: []gateway.FileReport{f}}, nil, now,
+		func(_ gateway.FileReport, fn func(journal.Invoice) error) error {
+			for _, inv := range all {
+				if err := fn(inv); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	text = out.String()
+	if err != nil || strings.Count(text, " QUEUED") != 2500 || !strings.Contains(text, "F02500") || strings.Contains(text, "not listed") {
+		t.Fatalf("--all: %v, %d invoices listed:\n%.2000s", err, strings.Count(text, " QUEUED"), text)
 	}
 }

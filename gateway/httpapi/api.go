@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -69,7 +70,12 @@ func (s *Server) apiFile(w http.ResponseWriter, r *http.Request) {
 		s.answer(w, r, nil, err)
 		return
 	}
-	d, err := s.fileDetail(r.Context(), id)
+	page, err := pageOf(r.URL.Query())
+	if err != nil {
+		s.answer(w, r, nil, err)
+		return
+	}
+	d, err := s.fileDetail(r.Context(), id, page, "/api/v1/files/"+strconv.FormatInt(id, 10))
 	s.answer(w, r, d, err)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -150,18 +151,55 @@ func newAlertViews(as []journal.AlertRecord) []alertView {
 	return out
 }
 
-// fileDetail is a file's journey: the file, its invoices with their findings and fluxes,
-// the audit trail, and the alerts it raised.
+// fileDetail is a file's journey: the file, a page of its invoices with their findings
+// and fluxes, how many it has in each status, the start of the audit trail, and the alerts
+// it raised. A file of a million invoices is shown a page at a time, never loaded whole.
 type fileDetail struct {
 	fileView
+	// InvoiceCount is how many invoices the file has; InvoiceCounts, how many in each status.
+	InvoiceCount  int            `json:"invoiceCount"`
+	InvoiceCounts map[string]int `json:"invoiceCounts"`
+	// Invoices is the page asked for: at most limit invoices after the one of id after.
 	Invoices []invoiceView `json:"invoices"`
-	Events   []eventView   `json:"events"`
-	Alerts   []alertView   `json:"alerts"`
+	// NextInvoices is the path (of the page, or of the API) that shows the next invoices,
+	// when there are more; FirstInvoices that of the first ones, when these are not.
+	NextInvoices  string      `json:"nextInvoices,omitempty"`
+	FirstInvoices string      `json:"firstInvoices,omitempty"`
+	Events        []eventView `json:"events"`
+	// EventCount is how many events the trail holds: more than Events when it is cut.
+	EventCount int         `json:"eventCount"`
+	MoreEvents int         `json:"-"` // how many are not shown
+	Alerts     []alertView `json:"alerts"`
 	// Retryable: some flux failed or waits out a back-off (the retry action applies).
 	Retryable bool `json:"retryable"`
 }
 
-func (s *Server) fileDetail(ctx context.Context, id int64) (fileDetail, error) {
+// invoicePage says which invoices of a file to show: those after the invoice of id After,
+// at most Limit.
+type invoicePage struct {
+	After int64
+	Limit int
+}
+
+// maxEvents is how much of a file's audit trail is shown: its start (claimed, processed,
+// moved, the first deposits); the ack has every invoice's outcome.
+const maxEvents = 500
+
+// defaultInvoicePage is how many invoices a file's page shows unless asked otherwise.
+const defaultInvoicePage = 100
+
+// pageOf reads the invoice page a file's page or API is asked for: ?after=ID&limit=N (other
+// parameters are ignored, as they were before pages).
+func pageOf(q url.Values) (invoicePage, error) {
+	after, err := intParam(q, "after", 0, 0, math.MaxInt)
+	if err != nil {
+		return invoicePage{}, err
+	}
+	limit, err := intParam(q, "limit", defaultInvoicePage, 1, 1000)
+	return invoicePage{After: int64(after), Limit: limit}, err
+}
+
+func (s *Server) fileDetail(ctx context.Context, id int64, page invoicePage, base string) (fileDetail, error) {
 	f, err := s.j.File(ctx, id)
 	if errors.Is(err, journal.ErrNotFound) {
 		return fileDetail{}, badInput(http.StatusNotFound, "no file %d in the journal", id)
@@ -170,22 +208,48 @@ func (s *Server) fileDetail(ctx context.Context, id int64) (fileDetail, error) {
 		return fileDetail{}, err
 	}
 	d := fileDetail{fileView: newFileView(f), Invoices: []invoiceView{}, Events: []eventView{}}
-	invs, err := s.j.Invoices(ctx, id)
+	if d.InvoiceCounts, err = s.j.InvoiceCounts(ctx, id); err != nil {
+		return d, err
+	}
+	for _, n := range d.InvoiceCounts {
+		d.InvoiceCount += n
+	}
+	invs, err := s.j.InvoicePage(ctx, id, page.After, page.Limit+1) // one more says whether there are more
 	if err != nil {
 		return d, err
 	}
+	more := len(invs) > page.Limit
+	invs = invs[:min(len(invs), page.Limit)]
 	for _, inv := range invs {
 		d.Invoices = append(d.Invoices, newInvoiceView(inv))
-		for _, fx := range inv.Fluxes {
-			if fx.State == journal.FluxFailed || (fx.State == journal.FluxQueued && !fx.NextAttempt.IsZero()) {
-				d.Retryable = true
-			}
-		}
 	}
-	evs, err := s.j.Events(ctx, id)
+	link := func(after int64) string {
+		q := url.Values{}
+		if after > 0 {
+			q.Set("after", strconv.FormatInt(after, 10))
+		}
+		if page.Limit != defaultInvoicePage {
+			q.Set("limit", strconv.Itoa(page.Limit))
+		}
+		if len(q) == 0 {
+			return base
+		}
+		return base + "?" + q.Encode()
+	}
+	if more {
+		d.NextInvoices = link(invs[len(invs)-1].ID)
+	}
+	if page.After > 0 {
+		d.FirstInvoices = link(0)
+	}
+	if d.Retryable, err = s.j.Retryable(ctx, id); err != nil {
+		return d, err
+	}
+	evs, n, err := s.j.FirstEvents(ctx, id, maxEvents)
 	if err != nil {
 		return d, err
 	}
+	d.EventCount, d.MoreEvents = n, n-len(evs)
 	for _, e := range evs {
 		d.Events = append(d.Events, eventView{At: e.At, Kind: e.Kind, FluxID: e.FluxID, Detail: e.Detail})
 	}

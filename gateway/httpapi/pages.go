@@ -259,7 +259,11 @@ func (s *Server) journeyPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d, err := s.fileDetail(r.Context(), id)
+	page, err := pageOf(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	d, err := s.fileDetail(r.Context(), id, page, "/files/"+strconv.FormatInt(id, 10))
 	if err != nil {
 		return err
 	}

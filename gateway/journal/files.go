@@ -502,7 +502,25 @@ func (j *Journal) queryFiles(ctx context.Context, where string, args ...any) ([]
 
 // Events returns the audit trail of a file, oldest first.
 func (j *Journal) Events(ctx context.Context, fileID int64) ([]Event, error) {
-	rows, err := j.query(ctx, nil, `SELECT at, file_id, flux_id, kind, detail FROM events WHERE file_id = ? ORDER BY id`, fileID)
+	return j.queryEvents(ctx, `WHERE file_id = ? ORDER BY id`, fileID)
+}
+
+// FirstEvents is the start of a file's audit trail, at most limit events, with how many it
+// holds in all: a file of many invoices has a few events for each of their fluxes.
+func (j *Journal) FirstEvents(ctx context.Context, fileID int64, limit int) ([]Event, int, error) {
+	evs, err := j.queryEvents(ctx, `WHERE file_id = ? ORDER BY id LIMIT ?`, fileID, limit)
+	if err != nil || len(evs) < limit {
+		return evs, len(evs), err
+	}
+	var n int
+	if err := j.queryRow(ctx, nil, `SELECT COUNT(*) FROM events WHERE file_id = ?`, fileID).Scan(&n); err != nil {
+		return nil, 0, fmt.Errorf("journal: count events: %w", err)
+	}
+	return evs, n, nil
+}
+
+func (j *Journal) queryEvents(ctx context.Context, where string, args ...any) ([]Event, error) {
+	rows, err := j.query(ctx, nil, `SELECT at, file_id, flux_id, kind, detail FROM events `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("journal: events: %w", err)
 	}

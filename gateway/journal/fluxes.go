@@ -194,20 +194,6 @@ func (j *Journal) NamesTaken(ctx context.Context, destination string, names []st
 	return taken, nil
 }
 
-// SpoolNames returns the spool file names of every flux still to deposit (an uncertain one
-// may have to be sent again).
-func (j *Journal) SpoolNames(ctx context.Context) (map[string]bool, error) {
-	fluxes, err := j.queryFluxes(ctx, `WHERE state IN (?, ?, ?)`, FluxQueued, FluxDepositing, FluxUncertain)
-	if err != nil {
-		return nil, err
-	}
-	names := make(map[string]bool, len(fluxes))
-	for _, f := range fluxes {
-		names[f.SpoolName] = true
-	}
-	return names, nil
-}
-
 // queryFluxes returns the fluxes that where selects; it may name the flux's invoice as i
 // (and its id as fluxes.id).
 func (j *Journal) queryFluxes(ctx context.Context, where string, args ...any) ([]Flux, error) {

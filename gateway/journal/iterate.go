@@ -41,6 +41,18 @@ func (j *Journal) eachInvoice(ctx context.Context, fileID int64, pageSize int, f
 	}
 }
 
+// InvoicePage returns at most size invoices of a file, in file order, from the first whose
+// id is above after (0: from the first), each with its problems and fluxes as Invoices
+// gives them: a page of a file that may hold millions, for a page or a report that shows
+// some. The next page starts after the last id returned.
+func (j *Journal) InvoicePage(ctx context.Context, fileID, after int64, size int) ([]Invoice, error) {
+	page, err := j.invoicePage(ctx, fileID, after, size)
+	if err != nil {
+		return nil, fmt.Errorf("journal: invoices of file %d: %w", fileID, err)
+	}
+	return page, nil
+}
+
 // invoicePage reads at most size invoices of fileID with an id above after, in id order
 // (the order RecordResult inserts them in, which is the file's), with their fluxes: one
 // query for the invoices (their problems are a column), one for their fluxes.
@@ -108,4 +120,39 @@ func (j *Journal) InvoiceCounts(ctx context.Context, fileID int64) (map[string]i
 		counts[status] = n
 	}
 	return counts, rows.Err()
+}
+
+// Retryable says whether some flux of a file failed or waits out a back-off: what Requeue
+// would put back in the queue (the uncertain ones aside), asked without reading them.
+func (j *Journal) Retryable(ctx context.Context, fileID int64) (bool, error) {
+	var n int
+	err := j.queryRow(ctx, nil, `SELECT COUNT(*) FROM (SELECT 1 FROM fluxes JOIN invoices i ON i.id = fluxes.invoice_id
+		WHERE i.file_id = ? AND (fluxes.state = ? OR (fluxes.state = ? AND fluxes.next_attempt_at IS NOT NULL)) LIMIT 1) AS any_flux`,
+		fileID, FluxFailed, FluxQueued).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("journal: fluxes to retry of file %d: %w", fileID, err)
+	}
+	return n > 0, nil
+}
+
+// EachSpoolName calls fn with the spool file name of every flux still to deposit (an
+// uncertain one may have to be sent again), as the rows come: the names of a large queue
+// are never held together. fn must not use the journal (the query is open meanwhile).
+func (j *Journal) EachSpoolName(ctx context.Context, fn func(name string)) error {
+	rows, err := j.query(ctx, nil, `SELECT spool_name FROM fluxes WHERE state IN (?, ?, ?)`, FluxQueued, FluxDepositing, FluxUncertain)
+	if err != nil {
+		return fmt.Errorf("journal: query spool names: %w", err)
+	}
+	defer rows.Close()
+	var name string
+	for rows.Next() {
+		if err := rows.Scan(&name); err != nil {
+			return fmt.Errorf("journal: read spool name: %w", err)
+		}
+		fn(name)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("journal: read spool names: %w", err)
+	}
+	return nil
 }

@@ -32,7 +32,8 @@ func TestUncertainFluxLifecycle(t *testing.T) {
 	if due, _ := j.Deliverable(ctx, "d", time.Time{}); len(due) != 0 {
 		t.Fatal("an uncertain flux is deliverable")
 	}
-	if names, _ := j.SpoolNames(ctx); !names["s1"] {
+	names := map[string]bool{}
+	if err := j.EachSpoolName(ctx, func(name string) { names[name] = true }); err != nil || !names["s1"] {
 		t.Fatal("the spool file of an uncertain flux may be removed")
 	}
 	if at, ok, _ := j.NextAttempt(ctx, "d"); !ok || !at.Equal(next) {
