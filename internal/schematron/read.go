@@ -278,14 +278,21 @@ func (s *scanner) parentNode() *Node {
 // text reads character data up to the next markup. Outside the root only whitespace is
 // plain.
 func (s *scanner) text() bool {
-	end := strings.IndexByte(s.src[s.i:], '<')
-	if end < 0 {
-		end = len(s.src) - s.i
+	src, start := s.src, s.i
+	special := uint8(0)
+	end := start
+	for ; end < len(src) && src[end] != '<'; end++ {
+		special |= byteClass[src[end]]
 	}
-	raw := s.src[s.i : s.i+end]
-	s.i += end
+	raw := src[start:end]
+	s.i = end
 	if len(s.open) == 0 && strings.TrimLeft(raw, " \t\r\n") != "" {
 		return false
+	}
+	if special&textSpecial == 0 {
+		// Nothing to decode, every character allowed.
+		s.charData(raw)
+		return true
 	}
 	if strings.Contains(raw, "]]>") {
 		return false
@@ -475,14 +482,22 @@ func (s *scanner) attrValue() (string, bool) {
 
 // endTag reads an end tag, which must close the innermost open element.
 func (s *scanner) endTag() bool {
-	s.i += 2
-	qname, _, _, ok := s.name()
-	if !ok {
+	o := s.open[len(s.open)-1]
+	// The name must be the open element's, which is of the plain kind: it is, and ends
+	// there, when the next byte can neither continue a name nor make it other than plain.
+	at := s.i + 2
+	if !strings.HasPrefix(s.src[at:], o.qname) {
+		return false
+	}
+	s.i = at + len(o.qname)
+	if s.i >= len(s.src) {
+		return false
+	}
+	if c := s.src[s.i]; byteClass[c]&nameChar != 0 || c == ':' || c >= utf8.RuneSelf {
 		return false
 	}
 	s.skipSpace()
-	o := s.open[len(s.open)-1]
-	if s.i >= len(s.src) || s.src[s.i] != '>' || qname != o.qname {
+	if s.i >= len(s.src) || s.src[s.i] != '>' {
 		return false
 	}
 	s.i++
@@ -495,33 +510,65 @@ func (s *scanner) endTag() bool {
 // name reads a name of the plain kind: ASCII, at most one colon between two parts that
 // start with a letter or "_".
 func (s *scanner) name() (qname, prefix, local string, ok bool) {
-	start, colon := s.i, -1
-	for s.i < len(s.src) {
-		b := s.src[s.i]
-		switch {
-		case b == ':':
-			if colon >= 0 {
-				return "", "", "", false
-			}
-			colon = s.i
-		case isNameStart(b):
-		case s.i > start && s.i-1 != colon && (b >= '0' && b <= '9' || b == '.' || b == '-'):
-		case b >= utf8.RuneSelf:
-			return "", "", "", false
-		default:
-			qname = s.src[start:s.i]
-			if qname == "" || colon == start || colon == s.i-1 {
-				return "", "", "", false
-			}
-			if colon < 0 {
-				return qname, "", qname, true
-			}
-			return qname, s.src[start:colon], s.src[colon+1 : s.i], true
-		}
-		s.i++
+	src, start := s.src, s.i
+	if start >= len(src) || byteClass[src[start]]&nameStart == 0 {
+		return "", "", "", false
 	}
-	return "", "", "", false
+	colon := -1
+	i := start + 1
+	for ; i < len(src); i++ {
+		c := src[i]
+		if byteClass[c]&nameChar != 0 {
+			continue
+		}
+		if c == ':' {
+			if colon >= 0 || i+1 >= len(src) || byteClass[src[i+1]]&nameStart == 0 {
+				return "", "", "", false
+			}
+			colon = i
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			return "", "", "", false
+		}
+		break
+	}
+	if i >= len(src) {
+		return "", "", "", false
+	}
+	s.i = i
+	qname = src[start:i]
+	if colon < 0 {
+		return qname, "", qname, true
+	}
+	return qname, src[start:colon], src[colon+1 : i], true
 }
+
+// Classes of bytes, so that names and text are read with one table lookup a byte.
+const (
+	nameStart = 1 << iota // a letter or "_"
+	nameChar              // a letter, "_", a digit, "." or "-"
+	// textSpecial is a byte that plain text does not have or that decode changes: a
+	// control character but tab and line feed, "&", "]" (of "]]>"), anything not ASCII.
+	textSpecial
+)
+
+var byteClass = func() (t [256]uint8) {
+	for c := range 256 {
+		b := byte(c)
+		if isNameStart(b) {
+			t[c] |= nameStart | nameChar
+		}
+		if b >= '0' && b <= '9' || b == '.' || b == '-' {
+			t[c] |= nameChar
+		}
+		if b < 0x20 && b != '\t' && b != '\n' || b == '&' || b == ']' || b >= utf8.RuneSelf {
+			t[c] |= textSpecial
+		}
+	}
+	return t
+}()
 
 func isNameStart(b byte) bool { return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b == '_' }
 

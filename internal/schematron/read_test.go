@@ -241,6 +241,20 @@ var readCases = []string{
 	`</a>`,
 	`<a></a >`,
 	`<a ></a>`,
+	"<a></a\n\t>",
+	`<a:1b/>`,
+	`<a._-1:b.2/>`,
+	`<a:b></a:b:c>`,
+	`<a:b></a:bc>`,
+	`<ab></a>`,
+	`<a></ab>`,
+	`<a></a:>`,
+	`<a></a/>`,
+	`<a></a`,
+	"<a></a\xc3\xa9>",
+	"<a>x]y]]z</a>",
+	"<a>\t\n\r</a>",
+	"<a>\x7f\x1f</a>",
 }
 
 func TestReadAsEtree(t *testing.T) {
