@@ -8,7 +8,7 @@ package schematron
 // always had.
 
 import (
-	"bytes"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -51,6 +51,13 @@ type scanner struct {
 	elems   []numberedElement
 	byQName map[string]nameNumber
 	recent  [64]recentName
+	// The arrays of the scanned document, kept from scan to scan with the scanner (see
+	// scanPool): all, the elements of the name index and the children of every node.
+	all, indexed, children []*Node
+	counts                 []int32 // by node, then by name (see link)
+	lists                  [][]*Node
+	names                  []elemName
+	number                 map[elemName]int32
 }
 
 type numberedElement struct {
@@ -89,39 +96,51 @@ func (a scannedAttr) declaration() bool {
 // nothing but spaces and comments around the root element, well-formed), giving the tree
 // Read gives; ok is false for anything else.
 func Scan(data []byte) (*Document, bool) {
-	s := &scanner{
-		src:   string(data),
-		sdoc:  &Document{Root: &Node{Kind: DocumentNode}},
-		scope: []binding{{"xml", xmlNamespace}},
-	}
-	// Tags are about two markups an element, with one text node between markups, and an
-	// invoice has a distinct name every three or four elements.
-	markups := bytes.Count(data, []byte("<"))
-	s.byQName = make(map[string]nameNumber, markups/8)
-	s.sdoc.byName.number = make(map[elemName]int32, markups/8)
-	s.sdoc.all = append(make([]*Node, 0, markups*3/2+2), s.sdoc.Root)
-	s.elems = make([]numberedElement, 0, markups/2+1)
-	if !s.byteOrderMark() || !s.declaration() || !s.content() {
-		s.slab.release()
+	s := scanPool.Get().(*scanner)
+	if !s.start(data) || !s.byteOrderMark() || !s.declaration() || !s.content() {
+		s.release()
 		return nil, false
 	}
 	s.sdoc.Root.end = int32(len(s.sdoc.all))
 	s.link()
-	s.sdoc.blocks = s.slab.blocks
 	return s.sdoc, true
+}
+
+// start readies s, new or released, to scan data.
+func (s *scanner) start(data []byte) bool {
+	s.src, s.i, s.order = string(data), 0, 0
+	s.open, s.attrs = s.open[:0], s.attrs[:0]
+	s.scope = append(s.scope[:0], binding{"xml", xmlNamespace})
+	s.recent = [len(s.recent)]recentName{}
+	// Tags are about two markups an element, with one text node between markups, and an
+	// invoice has a distinct name every three or four elements.
+	markups := strings.Count(s.src, "<")
+	if s.byQName == nil {
+		s.byQName = make(map[string]nameNumber, markups/8)
+		s.number = make(map[elemName]int32, markups/8)
+	}
+	s.all = slices.Grow(s.all[:0], markups*3/2+2)
+	s.elems = slices.Grow(s.elems[:0], markups/2+1)
+	root := s.slab.node()
+	*root = Node{Kind: DocumentNode}
+	s.sdoc = &Document{Root: root, all: append(s.all, root), scan: s}
+	s.sdoc.byName = elementIndex{number: s.number, names: s.names[:0]}
+	return true
 }
 
 // link gives every node its children, the lists allocated at their final size in one array
 // for the document (appending to them while reading made most of the garbage of a read).
 func (s *scanner) link() {
 	all := s.sdoc.all
-	nodeCounts := make([]int32, len(all))
+	s.all = all // grown while reading, kept for the next scan
+	counts := resize(s.counts, len(all))
 	for _, n := range all[1:] {
-		nodeCounts[n.Parent.at]++
+		counts[n.Parent.at]++
 	}
-	nodes := make([]*Node, 0, len(all)-1)
+	nodes := slices.Grow(s.children[:0], len(all)-1)
+	s.children = nodes
 	for i, n := range all {
-		if c := nodeCounts[i]; c > 0 {
+		if c := counts[i]; c > 0 {
 			n.Children = nodes[len(nodes) : len(nodes) : len(nodes)+int(c)]
 			nodes = nodes[:len(nodes)+int(c)]
 		}
@@ -131,19 +150,33 @@ func (s *scanner) link() {
 	}
 	// The name index, its lists in one array too.
 	x := &s.sdoc.byName
-	nameCounts := make([]int32, len(x.names))
+	s.names = x.names
+	counts = resize(counts, len(x.names))
+	s.counts = counts
 	for _, e := range s.elems {
-		nameCounts[e.name]++
+		counts[e.name]++
 	}
-	x.lists = make([][]*Node, len(x.names))
-	elems := make([]*Node, 0, len(s.elems))
-	for i, c := range nameCounts {
+	x.lists = resize(s.lists, len(x.names))
+	s.lists = x.lists
+	elems := slices.Grow(s.indexed[:0], len(s.elems))
+	s.indexed = elems
+	for i, c := range counts {
 		x.lists[i] = elems[len(elems) : len(elems) : len(elems)+int(c)]
 		elems = elems[:len(elems)+int(c)]
 	}
 	for _, e := range s.elems {
 		x.lists[e.name] = append(x.lists[e.name], e.n)
 	}
+}
+
+// resize is l with length n, zeroed, reusing its array when it has room.
+func resize[T any](l []T, n int) []T {
+	if cap(l) < n {
+		return make([]T, n)
+	}
+	l = l[:n]
+	clear(l)
+	return l
 }
 
 // nameNumber numbers the expanded names of the elements in the order they first occur.
