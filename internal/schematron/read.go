@@ -54,7 +54,8 @@ type scanner struct {
 	// The arrays of the scanned document, kept from scan to scan with the scanner (see
 	// scanPool): all, the elements of the name index and the children of every node.
 	all, indexed, children []*Node
-	counts                 []int32 // by node, then by name (see link)
+	kids                   []*Node // the children of the open elements, by element
+	counts                 []int32 // by name (see link)
 	lists                  [][]*Node
 	names                  []elemName
 	number                 map[elemName]int32
@@ -81,6 +82,7 @@ type openElement struct {
 	qname string
 	n     *Node
 	scope int // len(scope) before the element's declarations
+	kids  int // len(kids) before the element's children
 }
 
 type binding struct{ prefix, uri string }
@@ -102,6 +104,7 @@ func Scan(data []byte) (*Document, bool) {
 		return nil, false
 	}
 	s.sdoc.Root.end = int32(len(s.sdoc.all))
+	s.adopt(s.sdoc.Root, 0)
 	s.link()
 	return s.sdoc, true
 }
@@ -120,6 +123,8 @@ func (s *scanner) start(data []byte) bool {
 		s.number = make(map[elemName]int32, markups/8)
 	}
 	s.all = slices.Grow(s.all[:0], markups*3/2+2)
+	s.children = slices.Grow(s.children[:0], markups*3/2+2)
+	s.kids = s.kids[:0]
 	s.elems = slices.Grow(s.elems[:0], markups/2+1)
 	root := s.slab.node()
 	*root = Node{Kind: DocumentNode}
@@ -128,30 +133,29 @@ func (s *scanner) start(data []byte) bool {
 	return true
 }
 
-// link gives every node its children, the lists allocated at their final size in one array
-// for the document (appending to them while reading made most of the garbage of a read).
+// adopt gives n the children read since kids had length from, in one array for the
+// document (appending to per-node lists made most of the garbage of a read).
+func (s *scanner) adopt(n *Node, from int) {
+	kids := s.kids[from:]
+	if len(kids) == 0 {
+		return
+	}
+	if cap(s.children)-len(s.children) < len(kids) {
+		s.children = make([]*Node, 0, max(len(kids), 2*cap(s.children)))
+	}
+	at := len(s.children)
+	s.children = append(s.children, kids...)
+	n.Children = s.children[at:len(s.children):len(s.children)]
+	s.kids = s.kids[:from]
+}
+
+// link builds the document's name index, its lists in one array too.
 func (s *scanner) link() {
-	all := s.sdoc.all
-	s.all = all // grown while reading, kept for the next scan
-	counts := resize(s.counts, len(all))
-	for _, n := range all[1:] {
-		counts[n.Parent.at]++
-	}
-	nodes := slices.Grow(s.children[:0], len(all)-1)
-	s.children = nodes
-	for i, n := range all {
-		if c := counts[i]; c > 0 {
-			n.Children = nodes[len(nodes) : len(nodes) : len(nodes)+int(c)]
-			nodes = nodes[:len(nodes)+int(c)]
-		}
-	}
-	for _, n := range all[1:] {
-		n.Parent.Children = append(n.Parent.Children, n)
-	}
+	s.all = s.sdoc.all // grown while reading, kept for the next scan
 	// The name index, its lists in one array too.
 	x := &s.sdoc.byName
 	s.names = x.names
-	counts = resize(counts, len(x.names))
+	counts := resize(s.counts, len(x.names))
 	s.counts = counts
 	for _, e := range s.elems {
 		counts[e.name]++
@@ -386,6 +390,7 @@ func (s *scanner) add(n *Node) {
 	n.at = int32(len(s.sdoc.all))
 	n.end = n.at + 1
 	s.sdoc.all = append(s.sdoc.all, n)
+	s.kids = append(s.kids, n)
 }
 
 // startTag reads a start tag or an empty element.
@@ -414,6 +419,7 @@ func (s *scanner) startTag() bool {
 	s.add(o.n)
 	s.elems = append(s.elems, numberedElement{o.n, s.nameNumber(qname, o.n.Space, local)})
 	s.attributeNodes(o)
+	o.kids = len(s.kids)
 	if empty {
 		s.scope = s.scope[:o.scope]
 		return true
@@ -535,6 +541,7 @@ func (s *scanner) endTag() bool {
 	}
 	s.i++
 	o.n.end = int32(len(s.sdoc.all))
+	s.adopt(o.n, o.kids)
 	s.scope = s.scope[:o.scope]
 	s.open = s.open[:len(s.open)-1]
 	return true
