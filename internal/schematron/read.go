@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/beevik/etree"
 )
@@ -34,10 +35,11 @@ const xmlNamespace = "http://www.w3.org/XML/1998/namespace"
 // maxScanDepth stays under etree's own limit (1024), which the fallback then reports.
 const maxScanDepth = 1000
 
-// scanner holds the state of one scan. Names and text without references are substrings of
-// src, so that most of the tree shares the bytes of one string.
+// scanner holds the state of one scan. src is the bytes being read, not copied: no string
+// of the tree is a substring of it, they are all copied into strs (or decoded afresh).
 type scanner struct {
 	src   string
+	strs  docText
 	i     int
 	sdoc  *Document
 	open  []openElement
@@ -111,7 +113,9 @@ func Scan(data []byte) (*Document, bool) {
 
 // start readies s, new or released, to scan data.
 func (s *scanner) start(data []byte) bool {
-	s.src, s.i, s.order = string(data), 0, 0
+	// The caller's bytes, read in place: nothing keeps src past the scan (see strs).
+	s.src, s.i, s.order = unsafe.String(unsafe.SliceData(data), len(data)), 0, 0
+	s.strs.reset(len(data)/8 + 64)
 	s.open, s.attrs = s.open[:0], s.attrs[:0]
 	s.scope = append(s.scope[:0], binding{"xml", xmlNamespace})
 	s.recent = [len(s.recent)]recentName{}
@@ -328,7 +332,7 @@ func (s *scanner) text() bool {
 	}
 	if special&textSpecial == 0 {
 		// Nothing to decode, every character allowed.
-		s.charData(raw)
+		s.charData(raw, special&textOther == 0)
 		return true
 	}
 	if strings.Contains(raw, "]]>") {
@@ -336,7 +340,7 @@ func (s *scanner) text() bool {
 	}
 	v, ok := decode(raw)
 	if ok {
-		s.charData(v)
+		s.charData(v, isBlank(v))
 	}
 	return ok
 }
@@ -356,18 +360,23 @@ func (s *scanner) cdata() bool {
 	}
 	v, ok := decode(raw)
 	if ok {
-		s.charData(v)
+		s.charData(v, isBlank(v))
 	}
 	return ok
 }
 
 // charData adds a text node inside the root (text outside it is only whitespace, which
-// no node holds).
-func (s *scanner) charData(v string) {
+// no node holds); blank tells that v is only whitespace, which repeats.
+func (s *scanner) charData(v string, blank bool) {
 	if len(s.open) == 0 {
 		return
 	}
 	s.order++
+	if blank {
+		v = s.strs.intern(v)
+	} else {
+		v = s.strs.keep(v)
+	}
 	n := s.slab.node()
 	*n = Node{Kind: TextNode, Value: v, Parent: s.parentNode(), order: s.order}
 	s.add(n)
@@ -404,13 +413,15 @@ func (s *scanner) startTag() bool {
 	if !ok {
 		return false
 	}
+	qname = s.strs.intern(qname)
+	local = qname[len(qname)-len(local):]
 	o := openElement{qname: qname, scope: len(s.scope)}
 	for _, a := range s.attrs {
 		switch {
 		case a.prefix == "" && a.local == "xmlns":
-			s.scope = append(s.scope, binding{"", a.value})
+			s.scope = append(s.scope, binding{"", s.strs.intern(a.value)})
 		case a.prefix == "xmlns":
-			s.scope = append(s.scope, binding{a.local, a.value})
+			s.scope = append(s.scope, binding{a.local, s.strs.intern(a.value)})
 		}
 	}
 	s.order++
@@ -453,8 +464,10 @@ func (s *scanner) attributeNodes(o openElement) {
 			}
 		}
 		s.order++
+		qname := s.strs.intern(a.qname)
 		n := s.slab.node()
-		*n = Node{Kind: AttributeNode, Space: space, Local: a.local, name: a.qname, Value: a.value, Parent: o.n, order: s.order}
+		*n = Node{Kind: AttributeNode, Space: space, Local: qname[len(qname)-len(a.local):], name: qname,
+			Value: s.strs.keep(a.value), Parent: o.n, order: s.order}
 		o.n.Attrs = append(o.n.Attrs, n)
 	}
 }
@@ -592,6 +605,7 @@ const (
 	// textSpecial is a byte that plain text does not have or that decode changes: a
 	// control character but tab and line feed, "&", "]" (of "]]>"), anything not ASCII.
 	textSpecial
+	textOther // a byte of text but a space
 )
 
 var byteClass = func() (t [256]uint8) {
@@ -606,6 +620,9 @@ var byteClass = func() (t [256]uint8) {
 		if b < 0x20 && b != '\t' && b != '\n' || b == '&' || b == ']' || b >= utf8.RuneSelf {
 			t[c] |= textSpecial
 		}
+		if !isSpace(b) {
+			t[c] |= textOther
+		}
 	}
 	return t
 }()
@@ -613,6 +630,9 @@ var byteClass = func() (t [256]uint8) {
 func isNameStart(b byte) bool { return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b == '_' }
 
 func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
+
+// isBlank reports whether v is only whitespace.
+func isBlank(v string) bool { return strings.TrimLeft(v, " \t\r\n") == "" }
 
 func (s *scanner) skipSpace() {
 	for s.i < len(s.src) && isSpace(s.src[s.i]) {

@@ -59,7 +59,9 @@ func (s *scanner) release() {
 	s.slab.release()
 	clear(s.byQName)
 	clear(s.number)
+	s.strs.reset(0)
 	s.src, s.sdoc = "", nil
+	s.recent = [len(s.recent)]recentName{}
 	scanPool.Put(s)
 }
 
