@@ -52,7 +52,10 @@ type scanner struct {
 	// right while the prefix keeps its namespace), by expanded name.
 	elems   []numberedElement
 	byQName map[string]nameNumber
-	recent  [64]recentName
+	recent  [128]recentName
+	// scopeGen numbers the states of scope: it changes whenever a declaration comes into
+	// or goes out of scope.
+	scopeGen int
 	// The arrays of the scanned document, kept from scan to scan with the scanner (see
 	// scanPool): all, the elements of the name index and the children of every node.
 	all, indexed, children []*Node
@@ -73,11 +76,13 @@ type nameNumber struct {
 	number int32
 }
 
-// recentName caches the number of a qualified name: a direct-mapped cache in front of
-// byQName, whose hashing cost more than the rest of reading a start tag.
+// recentName caches what elementName makes of a name while the namespace declarations in
+// scope are those of generation scope: a direct-mapped cache in front of byQName, whose
+// hashing cost more than the rest of reading a start tag.
 type recentName struct {
-	qname string
-	nameNumber
+	qname, space string
+	number       int32
+	scope        int
 }
 
 type openElement struct {
@@ -118,7 +123,7 @@ func (s *scanner) start(data []byte) bool {
 	s.strs.reset(len(data)/8 + 64)
 	s.open, s.attrs = s.open[:0], s.attrs[:0]
 	s.scope = append(s.scope[:0], binding{"xml", xmlNamespace})
-	s.recent = [len(s.recent)]recentName{}
+	s.recent, s.scopeGen = [len(s.recent)]recentName{}, 0
 	// Tags are about two markups an element, with one text node between markups, and an
 	// invoice has a distinct name every three or four elements.
 	markups := strings.Count(s.src, "<")
@@ -187,12 +192,23 @@ func resize[T any](l []T, n int) []T {
 	return l
 }
 
+// elementName is what the name of a start tag, as read, makes of its element: the name as
+// the tree keeps it, its namespace URI and the number of its expanded name. The recent
+// names answer most tags without resolving the prefix or hashing the name.
+func (s *scanner) elementName(raw, prefix, local string) (qname, space string, number int32) {
+	recent := &s.recent[shortHash(raw)%len(s.recent)]
+	if recent.qname == raw && recent.scope == s.scopeGen {
+		return recent.qname, recent.space, recent.number
+	}
+	space = s.lookup(prefix)
+	qname = s.strs.intern(raw)
+	number = s.nameNumber(qname, space, qname[len(qname)-len(local):])
+	*recent = recentName{qname, space, number, s.scopeGen}
+	return qname, space, number
+}
+
 // nameNumber numbers the expanded names of the elements in the order they first occur.
 func (s *scanner) nameNumber(qname, space, local string) int32 {
-	recent := &s.recent[(len(qname)*31+int(qname[len(qname)-1])*7+int(qname[len(qname)/2]))%len(s.recent)]
-	if recent.qname == qname && recent.space == space {
-		return recent.number
-	}
 	n, ok := s.byQName[qname]
 	if !ok || n.space != space {
 		x := &s.sdoc.byName
@@ -206,8 +222,13 @@ func (s *scanner) nameNumber(qname, space, local string) int32 {
 		n = nameNumber{space, number}
 		s.byQName[qname] = n
 	}
-	*recent = recentName{qname, n}
 	return n.number
+}
+
+// shortHash is a hash of a name or a run of whitespace for the direct-mapped caches, from
+// a few of its bytes: names that share a prefix differ in their length and last bytes.
+func shortHash(v string) int {
+	return len(v)*31 + int(v[len(v)-1])*7 + int(v[len(v)/2])*3 + int(v[len(v)*3/4])
 }
 
 const byteOrderMark = "\ufeff"
@@ -373,7 +394,7 @@ func (s *scanner) charData(v string, blank bool) {
 	}
 	s.order++
 	if blank {
-		v = s.strs.intern(v)
+		v = s.strs.blank(v)
 	} else {
 		v = s.strs.keep(v)
 	}
@@ -413,9 +434,7 @@ func (s *scanner) startTag() bool {
 	if !ok {
 		return false
 	}
-	qname = s.strs.intern(qname)
-	local = qname[len(qname)-len(local):]
-	o := openElement{qname: qname, scope: len(s.scope)}
+	o := openElement{scope: len(s.scope)}
 	for _, a := range s.attrs {
 		switch {
 		case a.prefix == "" && a.local == "xmlns":
@@ -424,19 +443,32 @@ func (s *scanner) startTag() bool {
 			s.scope = append(s.scope, binding{a.local, s.strs.intern(a.value)})
 		}
 	}
+	if len(s.scope) != o.scope {
+		s.scopeGen++
+	}
+	qname, space, number := s.elementName(qname, prefix, local)
+	o.qname = qname
 	s.order++
 	o.n = s.slab.node()
-	*o.n = Node{Kind: ElementNode, Space: s.lookup(prefix), Local: local, name: qname, Parent: s.parentNode(), order: s.order}
+	*o.n = Node{Kind: ElementNode, Space: space, Local: qname[len(qname)-len(local):], name: qname, Parent: s.parentNode(), order: s.order}
 	s.add(o.n)
-	s.elems = append(s.elems, numberedElement{o.n, s.nameNumber(qname, o.n.Space, local)})
+	s.elems = append(s.elems, numberedElement{o.n, number})
 	s.attributeNodes(o)
 	o.kids = len(s.kids)
 	if empty {
-		s.scope = s.scope[:o.scope]
+		s.closeScope(o)
 		return true
 	}
 	s.open = append(s.open, o)
 	return true
+}
+
+// closeScope ends the scope of the declarations of o.
+func (s *scanner) closeScope(o openElement) {
+	if len(s.scope) != o.scope {
+		s.scope = s.scope[:o.scope]
+		s.scopeGen++
+	}
 }
 
 // attributeNodes adds the attributes of the start tag just read, but for namespace
@@ -555,7 +587,7 @@ func (s *scanner) endTag() bool {
 	s.i++
 	o.n.end = int32(len(s.sdoc.all))
 	s.adopt(o.n, o.kids)
-	s.scope = s.scope[:o.scope]
+	s.closeScope(o)
 	s.open = s.open[:len(s.open)-1]
 	return true
 }

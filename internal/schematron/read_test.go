@@ -213,6 +213,8 @@ var readCases = []string{
 	plainDocument,
 	`<a xmlns:p="v"><b xmlns:p="w"><p:c/></b><p:d/></a>`,
 	`<a><b xmlns=""><c/></b></a>`,
+	`<a xmlns:p="u"><p:b/><p:b xmlns:p="v"/><p:b/><c xmlns:p="v"><p:b/></c><p:b/></a>`,
+	`<b xmlns="u"><b/><b xmlns="v"><b/></b><b/></b>`,
 	"<a>\r\nx\ry\r\r\n<b c=\"1\r\n2\"/></a>",
 	`<a><![CDATA[<x>&amp;]]>y<![CDATA[]]></a>`,
 	`<a><![CDATA[x &amp; y]]></a>`,

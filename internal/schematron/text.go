@@ -12,13 +12,14 @@ type docText struct {
 	chunk    int             // the size of a new chunk
 	interned map[string]string
 	recent   [64]string // a direct-mapped cache in front of interned
+	blanks   [32]string // the runs of whitespace by length: indentation has one a length
 }
 
 // reset readies t for a document, its chunks of that size.
 func (t *docText) reset(chunk int) {
 	t.b = strings.Builder{}
 	t.chunk = chunk
-	t.recent = [len(t.recent)]string{}
+	t.recent, t.blanks = [len(t.recent)]string{}, [len(t.blanks)]string{}
 	if t.interned == nil {
 		t.interned = map[string]string{}
 	}
@@ -46,7 +47,7 @@ func (t *docText) intern(v string) string {
 	if v == "" {
 		return ""
 	}
-	slot := &t.recent[(len(v)*31+int(v[len(v)-1])*7+int(v[len(v)/2]))%len(t.recent)]
+	slot := &t.recent[shortHash(v)%len(t.recent)]
 	if *slot == v {
 		return *slot
 	}
@@ -57,4 +58,15 @@ func (t *docText) intern(v string) string {
 	}
 	*slot = k
 	return k
+}
+
+// blank is intern for a run of whitespace.
+func (t *docText) blank(v string) string {
+	if len(v) >= len(t.blanks) {
+		return t.intern(v)
+	}
+	if t.blanks[len(v)] != v {
+		t.blanks[len(v)] = t.intern(v)
+	}
+	return t.blanks[len(v)]
 }
