@@ -50,7 +50,8 @@ func (s *slabs) release() {
 
 // scanPool keeps the scanners of released documents, with the arrays they filled (the
 // document order, the children lists, the name index), for the next scans: reused, they
-// leave the document's string about the only memory a read allocates.
+// leave the copies of the document's names and values about the only memory a read
+// allocates.
 var scanPool = sync.Pool{New: func() any { return new(scanner) }}
 
 // release hands s, its blocks and its arrays back for the next scans, its maps emptied for
