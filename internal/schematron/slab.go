@@ -62,6 +62,9 @@ func (s *scanner) release() {
 	clear(s.number)
 	s.strs.reset(0)
 	s.src, s.sdoc = "", nil
+	// What still points into the caller's bytes goes, so that the pool does not keep them.
+	clear(s.attrs[:cap(s.attrs)])
+	clear(s.scope[:cap(s.scope)])
 	s.recent = [len(s.recent)]recentName{}
 	scanPool.Put(s)
 }
