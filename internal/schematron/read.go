@@ -9,7 +9,6 @@ package schematron
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 	"unsafe"
@@ -106,7 +105,8 @@ func (a scannedAttr) declaration() bool {
 // Read gives; ok is false for anything else.
 func Scan(data []byte) (*Document, bool) {
 	s := scanPool.Get().(*scanner)
-	if !s.start(data) || !s.byteOrderMark() || !s.declaration() || !s.content() {
+	s.start(data)
+	if !s.byteOrderMark() || !s.declaration() || !s.content() {
 		s.release()
 		return nil, false
 	}
@@ -117,7 +117,7 @@ func Scan(data []byte) (*Document, bool) {
 }
 
 // start readies s, new or released, to scan data.
-func (s *scanner) start(data []byte) bool {
+func (s *scanner) start(data []byte) {
 	// The caller's bytes, read in place: nothing keeps src past the scan (see strs).
 	s.src, s.i, s.order = unsafe.String(unsafe.SliceData(data), len(data)), 0, 0
 	s.strs.reset(len(data)/8 + 64)
@@ -139,7 +139,6 @@ func (s *scanner) start(data []byte) bool {
 	*root = Node{Kind: DocumentNode}
 	s.sdoc = &Document{Root: root, all: append(s.all, root), scan: s}
 	s.sdoc.byName = elementIndex{number: s.number, names: s.names[:0]}
-	return true
 }
 
 // adopt gives n the children read since kids had length from, in one array for the
@@ -161,7 +160,6 @@ func (s *scanner) adopt(n *Node, from int) {
 // link builds the document's name index, its lists in one array too.
 func (s *scanner) link() {
 	s.all = s.sdoc.all // grown while reading, kept for the next scan
-	// The name index, its lists in one array too.
 	x := &s.sdoc.byName
 	s.names = x.names
 	counts := resize(s.counts, len(x.names))
@@ -630,42 +628,6 @@ func (s *scanner) name() (qname, prefix, local string, ok bool) {
 	return qname, src[start:colon], src[colon+1 : i], true
 }
 
-// Classes of bytes, so that names and text are read with one table lookup a byte.
-const (
-	nameStart = 1 << iota // a letter or "_"
-	nameChar              // a letter, "_", a digit, "." or "-"
-	// textSpecial is a byte that plain text does not have or that decode changes: a
-	// control character but tab and line feed, "&", "]" (of "]]>"), anything not ASCII.
-	textSpecial
-	textOther // a byte of text but a space
-)
-
-var byteClass = func() (t [256]uint8) {
-	for c := range 256 {
-		b := byte(c)
-		if isNameStart(b) {
-			t[c] |= nameStart | nameChar
-		}
-		if b >= '0' && b <= '9' || b == '.' || b == '-' {
-			t[c] |= nameChar
-		}
-		if b < 0x20 && b != '\t' && b != '\n' || b == '&' || b == ']' || b >= utf8.RuneSelf {
-			t[c] |= textSpecial
-		}
-		if !isSpace(b) {
-			t[c] |= textOther
-		}
-	}
-	return t
-}()
-
-func isNameStart(b byte) bool { return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b == '_' }
-
-func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
-
-// isBlank reports whether v is only whitespace.
-func isBlank(v string) bool { return strings.TrimLeft(v, " \t\r\n") == "" }
-
 func (s *scanner) skipSpace() {
 	for s.i < len(s.src) && isSpace(s.src[s.i]) {
 		s.i++
@@ -680,95 +642,4 @@ func (s *scanner) lookup(prefix string) string {
 		}
 	}
 	return ""
-}
-
-// decode is raw text as encoding/xml gives it: line ends made "\n", the five predefined
-// entities and character references expanded; ok is false for any other reference and for
-// a character XML does not allow.
-func decode(raw string) (string, bool) {
-	if strings.IndexByte(raw, '&') < 0 && strings.IndexByte(raw, '\r') < 0 {
-		return raw, allowed(raw)
-	}
-	var b strings.Builder
-	b.Grow(len(raw))
-	for i := 0; i < len(raw); i++ {
-		switch c := raw[i]; c {
-		case '\r':
-			b.WriteByte('\n')
-			if i+1 < len(raw) && raw[i+1] == '\n' {
-				i++
-			}
-		case '&':
-			end := strings.IndexByte(raw[i:], ';')
-			if end < 0 {
-				return "", false
-			}
-			r, ok := reference(raw[i+1 : i+end])
-			if !ok {
-				return "", false
-			}
-			b.WriteRune(r)
-			i += end
-		default:
-			b.WriteByte(c)
-		}
-	}
-	v := b.String()
-	return v, allowed(v)
-}
-
-// reference is the character an entity or character reference (between & and ;) stands for.
-func reference(ref string) (rune, bool) {
-	switch ref {
-	case "lt":
-		return '<', true
-	case "gt":
-		return '>', true
-	case "amp":
-		return '&', true
-	case "apos":
-		return '\'', true
-	case "quot":
-		return '"', true
-	}
-	digits, base := strings.CutPrefix(ref, "#x")
-	if !base {
-		var isChar bool
-		if digits, isChar = strings.CutPrefix(ref, "#"); !isChar {
-			return 0, false
-		}
-	}
-	if digits == "" || strings.ContainsAny(digits, "+-_") {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(digits, map[bool]int{true: 16, false: 10}[base], 32)
-	if err != nil || !isXMLChar(rune(n)) || n != uint64(rune(n)) {
-		return 0, false
-	}
-	return rune(n), true
-}
-
-// allowed reports whether every character of v is valid UTF-8 that XML allows.
-func allowed(v string) bool {
-	for i := 0; i < len(v); {
-		c := v[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
-				return false
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(v[i:])
-		if r == utf8.RuneError && size == 1 || !isXMLChar(r) {
-			return false
-		}
-		i += size
-	}
-	return true
-}
-
-func isXMLChar(r rune) bool {
-	return r == 0x09 || r == 0x0A || r == 0x0D || r >= 0x20 && r <= 0xD7FF ||
-		r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
 }
