@@ -8,10 +8,10 @@ package schematron
 // always had.
 
 import (
-	"bytes"
-	"strconv"
+	"slices"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/beevik/etree"
 )
@@ -34,10 +34,11 @@ const xmlNamespace = "http://www.w3.org/XML/1998/namespace"
 // maxScanDepth stays under etree's own limit (1024), which the fallback then reports.
 const maxScanDepth = 1000
 
-// scanner holds the state of one scan. Names and text without references are substrings of
-// src, so that most of the tree shares the bytes of one string.
+// scanner holds the state of one scan. src is the bytes being read, not copied: no string
+// of the tree is a substring of it, they are all copied into strs (or decoded afresh).
 type scanner struct {
 	src   string
+	strs  docText
 	i     int
 	sdoc  *Document
 	open  []openElement
@@ -50,7 +51,18 @@ type scanner struct {
 	// right while the prefix keeps its namespace), by expanded name.
 	elems   []numberedElement
 	byQName map[string]nameNumber
-	recent  [64]recentName
+	recent  [128]recentName
+	// scopeGen numbers the states of scope: it changes whenever a declaration comes into
+	// or goes out of scope.
+	scopeGen int
+	// The arrays of the scanned document, kept from scan to scan with the scanner (see
+	// scanPool): all, the elements of the name index and the children of every node.
+	all, indexed, children []*Node
+	kids                   []*Node // the children of the open elements, by element
+	counts                 []int32 // by name (see link)
+	lists                  [][]*Node
+	names                  []elemName
+	number                 map[elemName]int32
 }
 
 type numberedElement struct {
@@ -63,17 +75,20 @@ type nameNumber struct {
 	number int32
 }
 
-// recentName caches the number of a qualified name: a direct-mapped cache in front of
-// byQName, whose hashing cost more than the rest of reading a start tag.
+// recentName caches what elementName makes of a name while the namespace declarations in
+// scope are those of generation scope: a direct-mapped cache in front of byQName, whose
+// hashing cost more than the rest of reading a start tag.
 type recentName struct {
-	qname string
-	nameNumber
+	qname, space string
+	number       int32
+	scope        int
 }
 
 type openElement struct {
 	qname string
 	n     *Node
 	scope int // len(scope) before the element's declarations
+	kids  int // len(kids) before the element's children
 }
 
 type binding struct{ prefix, uri string }
@@ -89,55 +104,74 @@ func (a scannedAttr) declaration() bool {
 // nothing but spaces and comments around the root element, well-formed), giving the tree
 // Read gives; ok is false for anything else.
 func Scan(data []byte) (*Document, bool) {
-	s := &scanner{
-		src:   string(data),
-		sdoc:  &Document{Root: &Node{Kind: DocumentNode}},
-		scope: []binding{{"xml", xmlNamespace}},
-	}
-	// Tags are about two markups an element, with one text node between markups, and an
-	// invoice has a distinct name every three or four elements.
-	markups := bytes.Count(data, []byte("<"))
-	s.byQName = make(map[string]nameNumber, markups/8)
-	s.sdoc.byName.number = make(map[elemName]int32, markups/8)
-	s.sdoc.all = append(make([]*Node, 0, markups*3/2+2), s.sdoc.Root)
-	s.elems = make([]numberedElement, 0, markups/2+1)
+	s := scanPool.Get().(*scanner)
+	s.start(data)
 	if !s.byteOrderMark() || !s.declaration() || !s.content() {
-		s.slab.release()
+		s.release()
 		return nil, false
 	}
 	s.sdoc.Root.end = int32(len(s.sdoc.all))
+	s.adopt(s.sdoc.Root, 0)
 	s.link()
-	s.sdoc.blocks = s.slab.blocks
 	return s.sdoc, true
 }
 
-// link gives every node its children, the lists allocated at their final size in one array
-// for the document (appending to them while reading made most of the garbage of a read).
+// start readies s, new or released, to scan data.
+func (s *scanner) start(data []byte) {
+	// The caller's bytes, read in place: nothing keeps src past the scan (see strs).
+	s.src, s.i, s.order = unsafe.String(unsafe.SliceData(data), len(data)), 0, 0
+	s.strs.reset(len(data)/8 + 64)
+	s.open, s.attrs = s.open[:0], s.attrs[:0]
+	s.scope = append(s.scope[:0], binding{"xml", xmlNamespace})
+	s.recent, s.scopeGen = [len(s.recent)]recentName{}, 0
+	// Tags are about two markups an element, with one text node between markups, and an
+	// invoice has a distinct name every three or four elements.
+	markups := strings.Count(s.src, "<")
+	if s.byQName == nil {
+		s.byQName = make(map[string]nameNumber, markups/8)
+		s.number = make(map[elemName]int32, markups/8)
+	}
+	s.all = slices.Grow(s.all[:0], markups*3/2+2)
+	s.children = slices.Grow(s.children[:0], markups*3/2+2)
+	s.kids = s.kids[:0]
+	s.elems = slices.Grow(s.elems[:0], markups/2+1)
+	root := s.slab.node()
+	*root = Node{Kind: DocumentNode}
+	s.sdoc = &Document{Root: root, all: append(s.all, root), scan: s}
+	s.sdoc.byName = elementIndex{number: s.number, names: s.names[:0]}
+}
+
+// adopt gives n the children read since kids had length from, in one array for the
+// document (appending to per-node lists made most of the garbage of a read).
+func (s *scanner) adopt(n *Node, from int) {
+	kids := s.kids[from:]
+	if len(kids) == 0 {
+		return
+	}
+	if cap(s.children)-len(s.children) < len(kids) {
+		s.children = make([]*Node, 0, max(len(kids), 2*cap(s.children)))
+	}
+	at := len(s.children)
+	s.children = append(s.children, kids...)
+	n.Children = s.children[at:len(s.children):len(s.children)]
+	s.kids = s.kids[:from]
+}
+
+// link builds the document's name index, its lists in one array too.
 func (s *scanner) link() {
-	all := s.sdoc.all
-	nodeCounts := make([]int32, len(all))
-	for _, n := range all[1:] {
-		nodeCounts[n.Parent.at]++
-	}
-	nodes := make([]*Node, 0, len(all)-1)
-	for i, n := range all {
-		if c := nodeCounts[i]; c > 0 {
-			n.Children = nodes[len(nodes) : len(nodes) : len(nodes)+int(c)]
-			nodes = nodes[:len(nodes)+int(c)]
-		}
-	}
-	for _, n := range all[1:] {
-		n.Parent.Children = append(n.Parent.Children, n)
-	}
-	// The name index, its lists in one array too.
+	s.all = s.sdoc.all // grown while reading, kept for the next scan
 	x := &s.sdoc.byName
-	nameCounts := make([]int32, len(x.names))
+	s.names = x.names
+	counts := resize(s.counts, len(x.names))
+	s.counts = counts
 	for _, e := range s.elems {
-		nameCounts[e.name]++
+		counts[e.name]++
 	}
-	x.lists = make([][]*Node, len(x.names))
-	elems := make([]*Node, 0, len(s.elems))
-	for i, c := range nameCounts {
+	x.lists = resize(s.lists, len(x.names))
+	s.lists = x.lists
+	elems := slices.Grow(s.indexed[:0], len(s.elems))
+	s.indexed = elems
+	for i, c := range counts {
 		x.lists[i] = elems[len(elems) : len(elems) : len(elems)+int(c)]
 		elems = elems[:len(elems)+int(c)]
 	}
@@ -146,12 +180,33 @@ func (s *scanner) link() {
 	}
 }
 
+// resize is l with length n, zeroed, reusing its array when it has room.
+func resize[T any](l []T, n int) []T {
+	if cap(l) < n {
+		return make([]T, n)
+	}
+	l = l[:n]
+	clear(l)
+	return l
+}
+
+// elementName is what the name of a start tag, as read, makes of its element: the name as
+// the tree keeps it, its namespace URI and the number of its expanded name. The recent
+// names answer most tags without resolving the prefix or hashing the name.
+func (s *scanner) elementName(raw, prefix, local string) (qname, space string, number int32) {
+	recent := &s.recent[shortHash(raw)%len(s.recent)]
+	if recent.qname == raw && recent.scope == s.scopeGen {
+		return recent.qname, recent.space, recent.number
+	}
+	space = s.lookup(prefix)
+	qname = s.strs.intern(raw)
+	number = s.nameNumber(qname, space, qname[len(qname)-len(local):])
+	*recent = recentName{qname, space, number, s.scopeGen}
+	return qname, space, number
+}
+
 // nameNumber numbers the expanded names of the elements in the order they first occur.
 func (s *scanner) nameNumber(qname, space, local string) int32 {
-	recent := &s.recent[(len(qname)*31+int(qname[len(qname)-1])*7+int(qname[len(qname)/2]))%len(s.recent)]
-	if recent.qname == qname && recent.space == space {
-		return recent.number
-	}
 	n, ok := s.byQName[qname]
 	if !ok || n.space != space {
 		x := &s.sdoc.byName
@@ -165,8 +220,13 @@ func (s *scanner) nameNumber(qname, space, local string) int32 {
 		n = nameNumber{space, number}
 		s.byQName[qname] = n
 	}
-	*recent = recentName{qname, n}
 	return n.number
+}
+
+// shortHash is a hash of a name or a run of whitespace for the direct-mapped caches, from
+// a few of its bytes: names that share a prefix differ in their length and last bytes.
+func shortHash(v string) int {
+	return len(v)*31 + int(v[len(v)-1])*7 + int(v[len(v)/2])*3 + int(v[len(v)*3/4])
 }
 
 const byteOrderMark = "\ufeff"
@@ -278,21 +338,28 @@ func (s *scanner) parentNode() *Node {
 // text reads character data up to the next markup. Outside the root only whitespace is
 // plain.
 func (s *scanner) text() bool {
-	end := strings.IndexByte(s.src[s.i:], '<')
-	if end < 0 {
-		end = len(s.src) - s.i
+	src, start := s.src, s.i
+	special := uint8(0)
+	end := start
+	for ; end < len(src) && src[end] != '<'; end++ {
+		special |= byteClass[src[end]]
 	}
-	raw := s.src[s.i : s.i+end]
-	s.i += end
+	raw := src[start:end]
+	s.i = end
 	if len(s.open) == 0 && strings.TrimLeft(raw, " \t\r\n") != "" {
 		return false
+	}
+	if special&textSpecial == 0 {
+		// Nothing to decode, every character allowed.
+		s.charData(raw, special&textOther == 0)
+		return true
 	}
 	if strings.Contains(raw, "]]>") {
 		return false
 	}
 	v, ok := decode(raw)
 	if ok {
-		s.charData(v)
+		s.charData(v, isBlank(v))
 	}
 	return ok
 }
@@ -312,18 +379,23 @@ func (s *scanner) cdata() bool {
 	}
 	v, ok := decode(raw)
 	if ok {
-		s.charData(v)
+		s.charData(v, isBlank(v))
 	}
 	return ok
 }
 
 // charData adds a text node inside the root (text outside it is only whitespace, which
-// no node holds).
-func (s *scanner) charData(v string) {
+// no node holds); blank tells that v is only whitespace, which repeats.
+func (s *scanner) charData(v string, blank bool) {
 	if len(s.open) == 0 {
 		return
 	}
 	s.order++
+	if blank {
+		v = s.strs.blank(v)
+	} else {
+		v = s.strs.keep(v)
+	}
 	n := s.slab.node()
 	*n = Node{Kind: TextNode, Value: v, Parent: s.parentNode(), order: s.order}
 	s.add(n)
@@ -346,6 +418,7 @@ func (s *scanner) add(n *Node) {
 	n.at = int32(len(s.sdoc.all))
 	n.end = n.at + 1
 	s.sdoc.all = append(s.sdoc.all, n)
+	s.kids = append(s.kids, n)
 }
 
 // startTag reads a start tag or an empty element.
@@ -359,27 +432,41 @@ func (s *scanner) startTag() bool {
 	if !ok {
 		return false
 	}
-	o := openElement{qname: qname, scope: len(s.scope)}
+	o := openElement{scope: len(s.scope)}
 	for _, a := range s.attrs {
 		switch {
 		case a.prefix == "" && a.local == "xmlns":
-			s.scope = append(s.scope, binding{"", a.value})
+			s.scope = append(s.scope, binding{"", s.strs.intern(a.value)})
 		case a.prefix == "xmlns":
-			s.scope = append(s.scope, binding{a.local, a.value})
+			s.scope = append(s.scope, binding{a.local, s.strs.intern(a.value)})
 		}
 	}
+	if len(s.scope) != o.scope {
+		s.scopeGen++
+	}
+	qname, space, number := s.elementName(qname, prefix, local)
+	o.qname = qname
 	s.order++
 	o.n = s.slab.node()
-	*o.n = Node{Kind: ElementNode, Space: s.lookup(prefix), Local: local, name: qname, Parent: s.parentNode(), order: s.order}
+	*o.n = Node{Kind: ElementNode, Space: space, Local: qname[len(qname)-len(local):], name: qname, Parent: s.parentNode(), order: s.order}
 	s.add(o.n)
-	s.elems = append(s.elems, numberedElement{o.n, s.nameNumber(qname, o.n.Space, local)})
+	s.elems = append(s.elems, numberedElement{o.n, number})
 	s.attributeNodes(o)
+	o.kids = len(s.kids)
 	if empty {
-		s.scope = s.scope[:o.scope]
+		s.closeScope(o)
 		return true
 	}
 	s.open = append(s.open, o)
 	return true
+}
+
+// closeScope ends the scope of the declarations of o.
+func (s *scanner) closeScope(o openElement) {
+	if len(s.scope) != o.scope {
+		s.scope = s.scope[:o.scope]
+		s.scopeGen++
+	}
 }
 
 // attributeNodes adds the attributes of the start tag just read, but for namespace
@@ -407,8 +494,10 @@ func (s *scanner) attributeNodes(o openElement) {
 			}
 		}
 		s.order++
+		qname := s.strs.intern(a.qname)
 		n := s.slab.node()
-		*n = Node{Kind: AttributeNode, Space: space, Local: a.local, name: a.qname, Value: a.value, Parent: o.n, order: s.order}
+		*n = Node{Kind: AttributeNode, Space: space, Local: qname[len(qname)-len(a.local):], name: qname,
+			Value: s.strs.keep(a.value), Parent: o.n, order: s.order}
 		o.n.Attrs = append(o.n.Attrs, n)
 	}
 }
@@ -475,19 +564,28 @@ func (s *scanner) attrValue() (string, bool) {
 
 // endTag reads an end tag, which must close the innermost open element.
 func (s *scanner) endTag() bool {
-	s.i += 2
-	qname, _, _, ok := s.name()
-	if !ok {
+	o := s.open[len(s.open)-1]
+	// The name must be the open element's, which is of the plain kind: it is, and ends
+	// there, when the next byte can neither continue a name nor make it other than plain.
+	at := s.i + 2
+	if !strings.HasPrefix(s.src[at:], o.qname) {
+		return false
+	}
+	s.i = at + len(o.qname)
+	if s.i >= len(s.src) {
+		return false
+	}
+	if c := s.src[s.i]; byteClass[c]&nameChar != 0 || c == ':' || c >= utf8.RuneSelf {
 		return false
 	}
 	s.skipSpace()
-	o := s.open[len(s.open)-1]
-	if s.i >= len(s.src) || s.src[s.i] != '>' || qname != o.qname {
+	if s.i >= len(s.src) || s.src[s.i] != '>' {
 		return false
 	}
 	s.i++
 	o.n.end = int32(len(s.sdoc.all))
-	s.scope = s.scope[:o.scope]
+	s.adopt(o.n, o.kids)
+	s.closeScope(o)
 	s.open = s.open[:len(s.open)-1]
 	return true
 }
@@ -495,37 +593,40 @@ func (s *scanner) endTag() bool {
 // name reads a name of the plain kind: ASCII, at most one colon between two parts that
 // start with a letter or "_".
 func (s *scanner) name() (qname, prefix, local string, ok bool) {
-	start, colon := s.i, -1
-	for s.i < len(s.src) {
-		b := s.src[s.i]
-		switch {
-		case b == ':':
-			if colon >= 0 {
-				return "", "", "", false
-			}
-			colon = s.i
-		case isNameStart(b):
-		case s.i > start && s.i-1 != colon && (b >= '0' && b <= '9' || b == '.' || b == '-'):
-		case b >= utf8.RuneSelf:
-			return "", "", "", false
-		default:
-			qname = s.src[start:s.i]
-			if qname == "" || colon == start || colon == s.i-1 {
-				return "", "", "", false
-			}
-			if colon < 0 {
-				return qname, "", qname, true
-			}
-			return qname, s.src[start:colon], s.src[colon+1 : s.i], true
-		}
-		s.i++
+	src, start := s.src, s.i
+	if start >= len(src) || byteClass[src[start]]&nameStart == 0 {
+		return "", "", "", false
 	}
-	return "", "", "", false
+	colon := -1
+	i := start + 1
+	for ; i < len(src); i++ {
+		c := src[i]
+		if byteClass[c]&nameChar != 0 {
+			continue
+		}
+		if c == ':' {
+			if colon >= 0 || i+1 >= len(src) || byteClass[src[i+1]]&nameStart == 0 {
+				return "", "", "", false
+			}
+			colon = i
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			return "", "", "", false
+		}
+		break
+	}
+	if i >= len(src) {
+		return "", "", "", false
+	}
+	s.i = i
+	qname = src[start:i]
+	if colon < 0 {
+		return qname, "", qname, true
+	}
+	return qname, src[start:colon], src[colon+1 : i], true
 }
-
-func isNameStart(b byte) bool { return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b == '_' }
-
-func isSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
 
 func (s *scanner) skipSpace() {
 	for s.i < len(s.src) && isSpace(s.src[s.i]) {
@@ -541,95 +642,4 @@ func (s *scanner) lookup(prefix string) string {
 		}
 	}
 	return ""
-}
-
-// decode is raw text as encoding/xml gives it: line ends made "\n", the five predefined
-// entities and character references expanded; ok is false for any other reference and for
-// a character XML does not allow.
-func decode(raw string) (string, bool) {
-	if strings.IndexByte(raw, '&') < 0 && strings.IndexByte(raw, '\r') < 0 {
-		return raw, allowed(raw)
-	}
-	var b strings.Builder
-	b.Grow(len(raw))
-	for i := 0; i < len(raw); i++ {
-		switch c := raw[i]; c {
-		case '\r':
-			b.WriteByte('\n')
-			if i+1 < len(raw) && raw[i+1] == '\n' {
-				i++
-			}
-		case '&':
-			end := strings.IndexByte(raw[i:], ';')
-			if end < 0 {
-				return "", false
-			}
-			r, ok := reference(raw[i+1 : i+end])
-			if !ok {
-				return "", false
-			}
-			b.WriteRune(r)
-			i += end
-		default:
-			b.WriteByte(c)
-		}
-	}
-	v := b.String()
-	return v, allowed(v)
-}
-
-// reference is the character an entity or character reference (between & and ;) stands for.
-func reference(ref string) (rune, bool) {
-	switch ref {
-	case "lt":
-		return '<', true
-	case "gt":
-		return '>', true
-	case "amp":
-		return '&', true
-	case "apos":
-		return '\'', true
-	case "quot":
-		return '"', true
-	}
-	digits, base := strings.CutPrefix(ref, "#x")
-	if !base {
-		var isChar bool
-		if digits, isChar = strings.CutPrefix(ref, "#"); !isChar {
-			return 0, false
-		}
-	}
-	if digits == "" || strings.ContainsAny(digits, "+-_") {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(digits, map[bool]int{true: 16, false: 10}[base], 32)
-	if err != nil || !isXMLChar(rune(n)) || n != uint64(rune(n)) {
-		return 0, false
-	}
-	return rune(n), true
-}
-
-// allowed reports whether every character of v is valid UTF-8 that XML allows.
-func allowed(v string) bool {
-	for i := 0; i < len(v); {
-		c := v[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
-				return false
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(v[i:])
-		if r == utf8.RuneError && size == 1 || !isXMLChar(r) {
-			return false
-		}
-		i += size
-	}
-	return true
-}
-
-func isXMLChar(r rune) bool {
-	return r == 0x09 || r == 0x0A || r == 0x0D || r >= 0x20 && r <= 0xD7FF ||
-		r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
 }

@@ -44,7 +44,29 @@ func (s *slabs) release() {
 	for _, b := range s.blocks {
 		blockPool.Put((*[blockNodes]Node)(b))
 	}
-	*s = slabs{}
+	clear(s.blocks)
+	*s = slabs{blocks: s.blocks[:0]}
+}
+
+// scanPool keeps the scanners of released documents, with the arrays they filled (the
+// document order, the children lists, the name index), for the next scans: reused, they
+// leave the copies of the document's names and values about the only memory a read
+// allocates.
+var scanPool = sync.Pool{New: func() any { return new(scanner) }}
+
+// release hands s, its blocks and its arrays back for the next scans, its maps emptied for
+// the next document's names (the arrays are overwritten before they are read).
+func (s *scanner) release() {
+	s.slab.release()
+	clear(s.byQName)
+	clear(s.number)
+	s.strs.reset(0)
+	s.src, s.sdoc = "", nil
+	// What still points into the caller's bytes goes, so that the pool does not keep them.
+	clear(s.attrs[:cap(s.attrs)])
+	clear(s.scope[:cap(s.scope)])
+	s.recent = [len(s.recent)]recentName{}
+	scanPool.Put(s)
 }
 
 // Release hands the memory of d's nodes back for the next reads. Neither d nor any of its
@@ -53,8 +75,9 @@ func (s *slabs) release() {
 // that keeps no node calls it when it is done; a document never released is collected as
 // usual.
 func (d *Document) Release() {
-	s := slabs{blocks: d.blocks}
-	s.release()
+	if d.scan != nil {
+		d.scan.release()
+	}
 	// Whatever still uses d fails at once rather than reading another document's nodes.
 	*d = Document{}
 }

@@ -175,7 +175,7 @@ type Document struct {
 	// The elements by namespace URI and local name, each list in document order, so that
 	// //cac:X finds its elements without testing every node of the document.
 	byName elementIndex
-	blocks [][]Node // the node blocks of a scanned document (see Release)
+	scan   *scanner // the scanner whose memory a scanned document is (see Release)
 }
 
 // elemName is an element's expanded name: namespace URI and local name.
