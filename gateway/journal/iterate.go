@@ -64,7 +64,7 @@ func (j *Journal) invoicePage(ctx context.Context, fileID, after int64, size int
 	if err != nil || len(page) == 0 {
 		return nil, err
 	}
-	fluxes, err := pageFluxes(ctx, fileID, after, page[len(page)-1].ID)
+	fluxes, err := pageFluxes(ctx, fileID, after, page[len(page)-1].ID, len(page))
 	if err != nil {
 		return nil, err
 	}
@@ -72,38 +72,47 @@ func (j *Journal) invoicePage(ctx context.Context, fileID, after int64, size int
 	for i := range page {
 		byID[page[i].ID] = &page[i]
 	}
-	for _, f := range fluxes {
+	for i := 0; i < len(fluxes); {
+		n := i + 1 // the fluxes of one invoice, side by side: shared with it, not copied
+		for n < len(fluxes) && fluxes[n].InvoiceID == fluxes[i].InvoiceID {
+			n++
+		}
 		// An invoice recorded between the two reads (a file recorded again) is not in the
 		// page: its fluxes wait for the next read, as in Invoices.
-		if inv, ok := byID[f.InvoiceID]; ok {
-			inv.Fluxes = append(inv.Fluxes, f)
+		if inv, ok := byID[fluxes[i].InvoiceID]; ok {
+			if inv.Fluxes == nil {
+				inv.Fluxes = fluxes[i:n:n]
+			} else {
+				inv.Fluxes = append(inv.Fluxes, fluxes[i:n]...)
+			}
 		}
+		i = n
 	}
 	return page, nil
 }
 
 // pageFluxReader reads the fluxes of the invoices of fileID whose ids are in (after, last],
-// in id order.
-type pageFluxReader func(ctx context.Context, fileID, after, last int64) ([]Flux, error)
+// the fluxes of each invoice in id order; there are that many invoices.
+type pageFluxReader func(ctx context.Context, fileID, after, last int64, invoices int) ([]Flux, error)
 
 // pageFluxes reads the fluxes of a page of invoices whole.
-func (j *Journal) pageFluxes(ctx context.Context, fileID, after, last int64) ([]Flux, error) {
+func (j *Journal) pageFluxes(ctx context.Context, fileID, after, last int64, _ int) ([]Flux, error) {
 	return j.queryFluxes(ctx, `WHERE i.file_id = ? AND i.id > ? AND i.id <= ? ORDER BY fluxes.id`, fileID, after, last)
 }
 
 // ackFluxes reads the fluxes of a page of invoices as EachInvoiceForAck tells. Of the
 // columns queryFluxes reads, the platform's and the uncertain deposit's are most of them,
 // and most fluxes have none: they are read, whole, for the fluxes that have them only.
-func (j *Journal) ackFluxes(ctx context.Context, fileID, after, last int64) ([]Flux, error) {
+func (j *Journal) ackFluxes(ctx context.Context, fileID, after, last int64, invoices int) ([]Flux, error) {
 	rows, err := j.query(ctx, nil, `SELECT fluxes.id, invoice_id, destination, syntax, final_name, state, attempts, last_error, receipt,
 		deposited_at, next_attempt_at, tracking, platform_status
 		FROM fluxes JOIN invoices i ON i.id = fluxes.invoice_id
-		WHERE i.file_id = ? AND i.id > ? AND i.id <= ? ORDER BY fluxes.id`, fileID, after, last)
+		WHERE i.file_id = ? AND i.id > ? AND i.id <= ? ORDER BY i.id, fluxes.id`, fileID, after, last) // in index order: no sort
 	if err != nil {
 		return nil, fmt.Errorf("journal: query fluxes: %w", err)
 	}
-	var out []Flux
-	var whole []int64 // the fluxes read again, whole
+	out := make([]Flux, 0, 2*invoices) // a UBL and a CII each, most often
+	var whole []int64                  // the fluxes read again, whole
 	err = eachRow(rows, nil, func() error {
 		var f Flux
 		var at, next sql.NullTime
