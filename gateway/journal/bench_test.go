@@ -272,3 +272,36 @@ func BenchmarkEachInvoice(b *testing.B) {
 		})
 	}
 }
+
+// The deliverable fluxes of a destination with 10,000 fluxes queued, as a lone gateway's
+// deposit round reads them: a page of 1,024 at a time.
+func BenchmarkDeliverablePages(b *testing.B) {
+	b.Run(benchDriver(), func(b *testing.B) {
+		b.StopTimer()
+		ctx := context.Background()
+		j := openTest(b)
+		benchFile(b, j, 5000, "queued")
+		var cpu cpuMeter
+		for i := 0; i < b.N; i++ {
+			cpu.start(b)
+			var after int64
+			var n int
+			for {
+				page, err := j.LeaseDeliverablePage(ctx, "out", time.Time{}, time.Now().Add(time.Minute), after, 1024)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(page) == 0 {
+					break
+				}
+				n += len(page)
+				after = page[len(page)-1].ID
+			}
+			cpu.stop(b)
+			if n != 10000 {
+				b.Fatalf("%d fluxes read, want 10000", n)
+			}
+		}
+		cpu.report(b)
+	})
+}
