@@ -438,6 +438,7 @@ func (run *fileRun) duplicateInvoice(inv journal.NewInvoice) *journal.Problem {
 // behind.
 func (run *fileRun) forget(ctx context.Context, c *chunk, recorded []journal.NewInvoice) {
 	c.wg.Wait()
+	c.spool.stop() // its writes done or given up: none lands after its removal
 	kept := map[string]bool{}
 	for _, inv := range recorded {
 		for _, fx := range inv.Fluxes {
