@@ -229,3 +229,46 @@ func TestBigFileTwiceIsDepositedOnce(t *testing.T) {
 		t.Errorf("%d spool files left, e.g. %s", len(left), left[0])
 	}
 }
+
+// A big file stopped once some of its chunks are recorded, while the next is mapped or
+// recorded, is processed again whole at the next run: every invoice deposited once, the ack
+// listing each once, nothing left in the spool.
+func TestBigFileStoppedBetweenChunks(t *testing.T) {
+	const n = 6*testChunk + 7
+	e := newEnv(t)
+	e.write(t, "gros.csv", export(t, n))
+	g := e.open(t)
+	g.chunkInvoices = testChunk
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { // stops the run once a chunk is recorded
+		defer cancel()
+		for ctx.Err() == nil {
+			if counts, err := g.journal.InvoiceCounts(ctx, 1); err == nil && len(counts) > 0 {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	s, err := g.RunOnce(ctx) // stopped, or done before the stop: either way the next run finishes
+	t.Logf("stopped run: %+v, %v", s, err)
+	cancel()
+	g.Close()
+	g = e.open(t)
+	g.chunkInvoices = testChunk
+	runOnce(t, g)
+	doc := e.ack(t, "gros.csv")
+	if doc.File.Status != journal.StatusAccepted || len(doc.Invoices) != n || doc.Summary.Deposited != n {
+		t.Errorf("ack: status %s, %d invoices, summary %+v; want %d deposited", doc.File.Status, len(doc.Invoices), doc.Summary, n)
+	}
+	for i, inv := range doc.Invoices {
+		if inv.Seq != i+1 {
+			t.Fatalf("invoice %d of the ack has seq %d", i+1, inv.Seq)
+		}
+	}
+	if out := list(t, e.outbox); len(out) != 2*n {
+		t.Errorf("%d fluxes deposited, want %d", len(out), 2*n)
+	}
+	if left := e.spoolFiles(t); len(left) != 0 {
+		t.Errorf("%d spool files left, e.g. %s", len(left), left[0])
+	}
+}
