@@ -24,11 +24,11 @@ import (
 //     (their findings are located in the export while the mapping's records are current);
 //  2. write, on up to GOMAXPROCS goroutines: the content digest, the flux files (UBL, CII)
 //     and their spool writes (spool.go), for the invoices that have no fatal problem;
-//  3. decide, once the whole file is mapped, written and its spool synced, under
-//     Gateway.decide: which invoices are duplicates (of this file or of a file recorded
-//     before) and the final names of the others' fluxes. Only this step sees the other
-//     files, so only it is one file at a time; the journal transaction that records the
-//     file follows it under the same lock.
+//  3. decide, once the whole file (or chunk, below) is mapped, written and its spool
+//     synced, under Gateway.decide: which invoices are duplicates (of this file or of a
+//     file recorded before) and the final names of the others' fluxes. Only this step sees
+//     the other files, so only it is one file at a time; the journal transaction that
+//     records the file follows it under the same lock.
 //
 // The flux files of an invoice found a duplicate in step 3 were written for nothing: they
 // are removed once the file is recorded (forget), and a crash before that leaves spool files
