@@ -111,7 +111,9 @@ func (g *Gateway) prepareAck(ctx context.Context, fileID int64, storedAs string)
 // renderAck renders the ack a in format, its invoices read from the journal a page at a
 // time.
 func (g *Gateway) renderAck(ctx context.Context, a *ackToWrite, format string) func(io.Writer) error {
-	invoices := func(yield func(journal.Invoice) error) error { return g.journal.EachInvoice(ctx, a.file.ID, yield) }
+	invoices := func(yield func(journal.Invoice) error) error {
+		return g.journal.EachInvoiceForAck(ctx, a.file.ID, yield)
+	}
 	return func(w io.Writer) error {
 		return a.renderer.Render(w, format, a.route.cfg.Ack.Encoding, invoices)
 	}

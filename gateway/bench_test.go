@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/fluxgate/fluxgate/internal/exportgen"
+	"github.com/fluxgate/fluxgate/internal/testutil"
+	"github.com/fluxgate/fluxgate/invoice"
+	"github.com/fluxgate/fluxgate/mapping"
 )
 
 // BenchmarkEndToEnd measures the whole path on local folders: claim, map, check, write UBL
@@ -85,4 +88,33 @@ func BenchmarkBigFile(b *testing.B) {
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(done)/b.Elapsed().Seconds(), "invoices/s")
+}
+
+// BenchmarkContentDigest measures the content digest of the bench's invoices (three lines
+// each): its JSON, whose bytes must stay as they are (they decide duplicates across
+// versions), and their SHA-256.
+//
+//	go test -run '^$' -bench ContentDigest -benchmem ./gateway/
+func BenchmarkContentDigest(b *testing.B) {
+	m, err := mapping.Load(filepath.Join(testutil.RepoRoot(b), "examples", "mappings", "ventes-csv.xml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := exportgen.NewReader(exportgen.Spec{Format: "csv", First: 1, Invoices: 100, Lines: 3})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var invs []*invoice.Invoice
+	var buf bytes.Buffer
+	buf.ReadFrom(r)
+	if err := m.Map(context.Background(), &buf, "x.csv", func(res *mapping.Result) error {
+		invs = append(invs, res.Invoice)
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		contentDigest(invs[i%len(invs)])
+	}
 }

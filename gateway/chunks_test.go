@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"testing"
 	"time"
@@ -136,5 +137,138 @@ func TestChunkFluxesHeldUntilTheFileIsRecorded(t *testing.T) {
 	invoices, err := j.Invoices(ctx, id)
 	if err != nil || len(invoices) != 2 {
 		t.Errorf("%d invoices recorded, want 2 (the first try's dropped): %v", len(invoices), err)
+	}
+}
+
+// An invoice of a later chunk of a big file accepted before from another file is found a
+// duplicate by its chunk's recording, which goes on while the mapping does: deposited once,
+// the ack saying so.
+func TestBigFileDuplicateInALaterChunk(t *testing.T) {
+	const n, again = 2*testChunk + 15, 2*testChunk + 3
+	e := newEnv(t)
+	rd, err := exportgen.NewReader(exportgen.Spec{Format: "csv", First: again, Invoices: 1, Lines: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, err := io.ReadAll(rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.write(t, "une.csv", one)
+	g := e.open(t)
+	g.chunkInvoices = testChunk
+	if s, err := g.RunOnce(context.Background()); err != nil || s.Accepted != 1 {
+		t.Fatalf("first file: summary %+v, %v", s, err)
+	}
+	e.write(t, "gros.csv", export(t, n))
+	if s, err := g.RunOnce(context.Background()); err != nil || s.Accepted != 1 {
+		t.Fatalf("big file: summary %+v, %v", s, err)
+	}
+	doc := e.ack(t, "gros.csv")
+	if len(doc.Invoices) != n {
+		t.Fatalf("ack lists %d invoices, want %d", len(doc.Invoices), n)
+	}
+	for _, inv := range doc.Invoices {
+		dup := inv.Status == journal.InvoiceDuplicate && len(inv.Problems) == 1 && inv.Problems[0].Rule == "FG-DUPLICATE-INVOICE"
+		if dup != (inv.Seq == again) || !dup && inv.Status != journal.InvoiceDeposited {
+			t.Errorf("invoice %d: status %s, problems %+v", inv.Seq, inv.Status, inv.Problems)
+		}
+	}
+	if out := list(t, e.outbox); len(out) != 2*n {
+		t.Errorf("%d fluxes deposited, want %d", len(out), 2*n)
+	}
+	if left := e.spoolFiles(t); len(left) != 0 {
+		t.Errorf("%d spool files left", len(left))
+	}
+}
+
+// A big file found over the invoice limit once some of its chunks were recorded is
+// rejected whole, whether a chunk was still being recorded or not.
+func TestBigFileOverLimitAfterChunks(t *testing.T) {
+	const n = 3*testChunk + 15
+	e := newEnv(t)
+	e.extra = fmt.Sprintf("    limits: {max_invoices: %d}", 2*testChunk+5)
+	e.write(t, "long.csv", export(t, n))
+	g := e.open(t)
+	g.chunkInvoices = testChunk
+	s, err := g.RunOnce(context.Background())
+	if err != nil || s.Rejected != 1 {
+		t.Fatalf("summary %+v, %v", s, err)
+	}
+	doc := e.ack(t, "long.csv")
+	if len(doc.Invoices) != 0 || len(doc.Problems) == 0 || doc.Problems[len(doc.Problems)-1].Rule != "FG-LIMIT-INVOICES" {
+		t.Errorf("ack: %d invoices, problems %+v; want none, FG-LIMIT-INVOICES", len(doc.Invoices), doc.Problems)
+	}
+	if out := list(t, e.outbox); len(out) != 0 {
+		t.Errorf("%d fluxes deposited from a file rejected whole", len(out))
+	}
+	if left := e.spoolFiles(t); len(left) != 0 {
+		t.Errorf("%d spool files left, e.g. %s", len(left), left[0])
+	}
+}
+
+// The same big file dropped twice under two names is deposited once: the second is found
+// a duplicate, before its mapping or at its first chunk's recording, and leaves nothing in
+// the spool.
+func TestBigFileTwiceIsDepositedOnce(t *testing.T) {
+	const n = 3*testChunk + 15
+	e := newEnv(t)
+	data := export(t, n)
+	e.write(t, "a.csv", data)
+	e.write(t, "b.csv", data)
+	g := e.open(t)
+	g.chunkInvoices = testChunk
+	s, err := g.RunOnce(context.Background())
+	if err != nil || s.Accepted != 1 || s.Duplicate != 1 {
+		t.Fatalf("summary %+v, %v; want one accepted, one duplicate", s, err)
+	}
+	if out := list(t, e.outbox); len(out) != 2*n {
+		t.Errorf("%d fluxes deposited, want %d", len(out), 2*n)
+	}
+	if left := e.spoolFiles(t); len(left) != 0 {
+		t.Errorf("%d spool files left, e.g. %s", len(left), left[0])
+	}
+}
+
+// A big file stopped once some of its chunks are recorded, while the next is mapped or
+// recorded, is processed again whole at the next run: every invoice deposited once, the ack
+// listing each once, nothing left in the spool.
+func TestBigFileStoppedBetweenChunks(t *testing.T) {
+	const n = 6*testChunk + 7
+	e := newEnv(t)
+	e.write(t, "gros.csv", export(t, n))
+	g := e.open(t)
+	g.chunkInvoices = testChunk
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { // stops the run once a chunk is recorded
+		defer cancel()
+		for ctx.Err() == nil {
+			if counts, err := g.journal.InvoiceCounts(ctx, 1); err == nil && len(counts) > 0 {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	s, err := g.RunOnce(ctx) // stopped, or done before the stop: either way the next run finishes
+	t.Logf("stopped run: %+v, %v", s, err)
+	cancel()
+	g.Close()
+	g = e.open(t)
+	g.chunkInvoices = testChunk
+	runOnce(t, g)
+	doc := e.ack(t, "gros.csv")
+	if doc.File.Status != journal.StatusAccepted || len(doc.Invoices) != n || doc.Summary.Deposited != n {
+		t.Errorf("ack: status %s, %d invoices, summary %+v; want %d deposited", doc.File.Status, len(doc.Invoices), doc.Summary, n)
+	}
+	for i, inv := range doc.Invoices {
+		if inv.Seq != i+1 {
+			t.Fatalf("invoice %d of the ack has seq %d", i+1, inv.Seq)
+		}
+	}
+	if out := list(t, e.outbox); len(out) != 2*n {
+		t.Errorf("%d fluxes deposited, want %d", len(out), 2*n)
+	}
+	if left := e.spoolFiles(t); len(left) != 0 {
+		t.Errorf("%d spool files left, e.g. %s", len(left), left[0])
 	}
 }

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -25,38 +24,43 @@ import (
 //     (their findings are located in the export while the mapping's records are current);
 //  2. write, on up to GOMAXPROCS goroutines: the content digest, the flux files (UBL, CII)
 //     and their spool writes (spool.go), for the invoices that have no fatal problem;
-//  3. decide, once the whole file is mapped, written and its spool synced, under
-//     Gateway.decide: which invoices are duplicates (of this file or of a file recorded
-//     before) and the final names of the others' fluxes. Only this step sees the other
-//     files, so only it is one file at a time; the journal transaction that records the
-//     file follows it under the same lock.
+//  3. decide, once the whole file (or chunk, below) is mapped, written and its spool
+//     synced, under Gateway.decide: which invoices are duplicates (of this file or of a
+//     file recorded before) and the final names of the others' fluxes. Only this step sees
+//     the other files, so only it is one file at a time; the journal transaction that
+//     records the file follows it under the same lock.
 //
 // The flux files of an invoice found a duplicate in step 3 were written for nothing: they
 // are removed once the file is recorded (forget), and a crash before that leaves spool files
 // no flux names, which the start-up cleanup removes (cleanSpool).
 //
-// A big file is recorded in chunks of Gateway.chunkInvoices, so that its memory stays bounded: each
-// chunk written, synced, decided and recorded in one transaction, its fluxes held until the
-// last chunk's transaction records the file and queues them all (journal.RecordChunk). A
-// file of several chunks holds Gateway.decide from its first chunk to its end: the other
-// files' duplicates are decided against all of it or none of it.
+// A big file is recorded in chunks of Gateway.chunkInvoices, so that its memory stays bounded:
+// each chunk written, synced, decided and recorded in one transaction, its fluxes held until
+// the last chunk's transaction records the file and queues them all (journal.RecordChunk). A
+// chunk is recorded on a goroutine of its own while the mapping fills the next one (chunk.go):
+// at most two chunks are in hand, the one recorded and the one mapped. A file of several
+// chunks holds Gateway.decide from its first chunk to its end: the other files' duplicates
+// are decided against all of it or none of it.
 type fileRun struct {
-	g        *Gateway
-	r        *route
-	file     journal.File
-	fileID   int64
-	invoices []*journal.NewInvoice // of the chunk in hand, in file order; the writers fill in digests and fluxes
-	spool    *spoolWriter          // writes the chunk's flux files while the mapping goes on (spool.go)
+	g      *Gateway
+	r      *route
+	file   journal.File
+	fileID int64
+	chunk  *chunk // the chunk the mapping fills, in file order; the writers fill in digests and fluxes
+	mapped int    // invoices handed to chunks: the seq of the last one
+
+	// recording is the result of the chunk being recorded (chunk.go), nil when none is.
+	// What the recording goroutine changes below is read by the mapping's goroutine only
+	// once it received that result.
+	recording chan error
 
 	chunks int   // chunks recorded
 	tally  tally // the invoices of the chunks recorded
 	locked bool  // holds Gateway.decide
 
 	writers chan struct{} // a slot per invoice being written at once
-	wg      sync.WaitGroup
 	mu      sync.Mutex
-	err     error    // the first write that failed
-	spooled []string // every spool file written
+	err     error // the first write, or chunk recording, that failed
 
 	keys     map[string]int                              // invoice identities accepted in the chunk, with their seq
 	contents map[string]string                           // and the digest of their content
@@ -73,7 +77,7 @@ const chunkInvoices = 1000
 var errDuplicateFile = errors.New("the same file was accepted before")
 
 func newFileRun(ctx context.Context, g *Gateway, r *route, f journal.File) *fileRun {
-	return &fileRun{g: g, r: r, file: f, fileID: f.ID, spool: newSpoolWriter(ctx, g.spool),
+	return &fileRun{g: g, r: r, file: f, fileID: f.ID, chunk: newChunk(ctx, g.spool),
 		writers: make(chan struct{}, runtime.GOMAXPROCS(0)),
 		keys:    map[string]int{}, contents: map[string]string{}}
 }
@@ -102,7 +106,7 @@ func (e limitError) Error() string { return e.problem.EN }
 // files. It returns the error of an earlier write, so that the mapping stops at the first.
 func (run *fileRun) add(ctx context.Context, res *mapping.Result) error {
 	limits := run.r.cfg.Limits
-	if run.tally.invoices+len(run.invoices) >= limits.MaxInvoices {
+	if run.mapped >= limits.MaxInvoices {
 		return limitError{journal.Problem{Rule: "FG-LIMIT-INVOICES", Severity: string(invoice.Fatal), Line: res.Lines[0],
 			FR: fmt.Sprintf("Le fichier contient plus de %d factures, le maximum configuré (limits.max_invoices) : découpez l'export.", limits.MaxInvoices),
 			EN: fmt.Sprintf("The file holds more than %d invoices, the configured maximum (limits.max_invoices): split the export.", limits.MaxInvoices)}}
@@ -110,13 +114,15 @@ func (run *fileRun) add(ctx context.Context, res *mapping.Result) error {
 	if err := run.failed(); err != nil {
 		return err
 	}
-	if len(run.invoices) == run.g.chunkInvoices {
-		if err := run.recordChunk(ctx); err != nil {
+	if len(run.chunk.invoices) == run.g.chunkInvoices {
+		if err := run.handOff(ctx); err != nil {
 			return err
 		}
 	}
-	out := run.check(res, run.tally.invoices+len(run.invoices)+1)
-	run.invoices = append(run.invoices, out)
+	run.mapped++
+	out := run.check(res, run.mapped)
+	c := run.chunk
+	c.invoices = append(c.invoices, out)
 	if res.Invoice == nil {
 		return nil
 	}
@@ -125,11 +131,11 @@ func (run *fileRun) add(ctx context.Context, res *mapping.Result) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	run.wg.Add(1)
+	c.wg.Add(1)
 	go func() {
-		defer run.wg.Done()
+		defer c.wg.Done()
 		defer func() { <-run.writers }()
-		if err := run.write(out, res.Invoice); err != nil {
+		if err := run.write(c, out, res.Invoice); err != nil {
 			run.fail(err)
 		}
 	}()
@@ -191,7 +197,7 @@ func (run *fileRun) check(res *mapping.Result, seq int) *journal.NewInvoice {
 
 // write fills in the digest of the invoice's content and, when it has no fatal problem,
 // writes its flux files into the spool. Their final names are given by decide.
-func (run *fileRun) write(out *journal.NewInvoice, inv *invoice.Invoice) error {
+func (run *fileRun) write(c *chunk, out *journal.NewInvoice, inv *invoice.Invoice) error {
 	out.ContentSHA256 = contentDigest(inv)
 	if hasFatal(out.Problems) {
 		return nil
@@ -202,11 +208,11 @@ func (run *fileRun) write(out *journal.NewInvoice, inv *invoice.Invoice) error {
 			return fmt.Errorf("write %s of invoice %s: %w", syntax, out.Number, err)
 		}
 		spoolName := spoolName(run.fileID, out.Seq, syntax)
-		if err := run.spool.write(spoolName, data); err != nil {
+		if err := c.spool.write(spoolName, data); err != nil {
 			return err
 		}
 		run.mu.Lock()
-		run.spooled = append(run.spooled, spoolName)
+		c.spooled = append(c.spooled, spoolName)
 		run.mu.Unlock()
 		sum := sha256.Sum256(data)
 		out.Fluxes = append(out.Fluxes, journal.Flux{
@@ -230,17 +236,6 @@ func (run *fileRun) failed() error {
 	return run.err
 }
 
-// written waits for every invoice's writes and then for the spool: when it returns nil,
-// every flux file is durable in the spool (spoolWriter.flush), and only then may the
-// journal record them.
-func (run *fileRun) written() error {
-	run.wg.Wait()
-	if err := run.failed(); err != nil {
-		return err
-	}
-	return run.spool.flush()
-}
-
 // lock takes Gateway.decide, once, and checks again, under it, whether the same bytes were
 // accepted before (another worker may have recorded them meanwhile).
 func (run *fileRun) lock(ctx context.Context) (duplicate bool, err error) {
@@ -259,42 +254,17 @@ func (run *fileRun) unlock() {
 	}
 }
 
-// recordChunk records the chunk in hand, its fluxes held, and starts the next.
-func (run *fileRun) recordChunk(ctx context.Context) error {
-	if err := run.written(); err != nil {
-		return err
-	}
-	if dup, err := run.lock(ctx); err != nil || dup {
-		return cmp.Or(err, errDuplicateFile)
-	}
-	invoices, err := run.decide(ctx)
-	if err != nil {
-		return err
-	}
-	if err := run.g.journal.RecordChunk(ctx, run.fileID, run.chunks == 0, invoices); err != nil {
-		return err
-	}
-	run.forget(ctx, invoices)
-	run.tally.add(invoices)
-	run.chunks++
-	run.invoices, run.spooled, run.earlier = nil, nil, nil
-	clear(run.keys)
-	clear(run.contents)
-	run.spool = newSpoolWriter(ctx, run.g.spool)
-	return nil
-}
-
 // record records the file's result with the chunk in hand (the whole file, unless it was
 // recorded in chunks), under Gateway.decide. invoices is false for a file rejected whole.
 func (run *fileRun) record(ctx context.Context, problems []journal.Problem, invoices bool) error {
 	if dup, err := run.lock(ctx); err != nil || dup {
-		run.forget(ctx, nil)
+		run.forget(ctx, run.chunk, nil)
 		return err
 	}
 	if !invoices {
 		return run.rejectWhole(ctx, problems)
 	}
-	last, err := run.decide(ctx)
+	last, err := run.decide(ctx, run.chunk)
 	if err != nil {
 		return err
 	}
@@ -316,7 +286,7 @@ func (run *fileRun) record(ctx context.Context, problems []journal.Problem, invo
 		run.r.stored.release(target)
 		return err
 	}
-	run.forget(ctx, last)
+	run.forget(ctx, run.chunk, last)
 	run.g.log.Info("file processed", "source", run.r.cfg.Name, "file", run.file.Name, "id", run.fileID, "status", status, "invoices", t.invoices)
 	return nil
 }
@@ -333,7 +303,7 @@ func (run *fileRun) rejectWhole(ctx context.Context, problems []journal.Problem)
 		run.r.stored.release(target)
 		return err
 	}
-	run.forget(ctx, nil)
+	run.forget(ctx, run.chunk, nil)
 	for seq := 1; seq <= run.tally.invoices; seq++ {
 		for _, syntax := range run.r.cfg.Outputs {
 			name := spoolName(run.fileID, seq, syntax)
@@ -355,10 +325,10 @@ func spoolName(fileID int64, seq int, syntax string) string {
 // decide settles, under Gateway.decide, what depends on the files recorded before: the
 // duplicates and the final names. It returns the invoices to record.
 // What the journal knows of the chunk's invoices and names is asked once for the chunk.
-func (run *fileRun) decide(ctx context.Context) ([]journal.NewInvoice, error) {
+func (run *fileRun) decide(ctx context.Context, c *chunk) ([]journal.NewInvoice, error) {
 	var accepted []*journal.NewInvoice // the candidates: no fatal problem, fluxes written
 	var keys []journal.InvoiceKey
-	for _, out := range run.invoices {
+	for _, out := range c.invoices {
 		if len(out.Fluxes) > 0 {
 			accepted = append(accepted, out)
 			keys = append(keys, journal.InvoiceKey{Seller: out.Seller, Number: out.Number, IssueDate: out.IssueDate})
@@ -387,8 +357,8 @@ func (run *fileRun) decide(ctx context.Context) ([]journal.NewInvoice, error) {
 			return nil, err
 		}
 	}
-	invoices := make([]journal.NewInvoice, len(run.invoices))
-	for i, out := range run.invoices {
+	invoices := make([]journal.NewInvoice, len(c.invoices))
+	for i, out := range c.invoices {
 		invoices[i] = *out
 	}
 	return invoices, nil
@@ -462,18 +432,20 @@ func (run *fileRun) duplicateInvoice(inv journal.NewInvoice) *journal.Problem {
 		EN: fmt.Sprintf("Invoice %s of %s was already accepted on %s (file %s): it is not deposited a second time.", inv.Number, inv.IssueDate, when, prior.FileName)}
 }
 
-// forget removes the spool files written for nothing: those of the invoices recorded
-// without their fluxes (duplicates, or a file rejected whole). It is called once the file
-// is recorded, or once it failed; the start-up cleanup removes any a crash leaves behind.
-func (run *fileRun) forget(ctx context.Context, recorded []journal.NewInvoice) {
-	run.wg.Wait()
+// forget removes the spool files of chunk c written for nothing: those of the invoices
+// recorded without their fluxes (duplicates, or a file rejected whole). It is called once
+// the chunk is recorded, or once it failed; the start-up cleanup removes any a crash leaves
+// behind.
+func (run *fileRun) forget(ctx context.Context, c *chunk, recorded []journal.NewInvoice) {
+	c.wg.Wait()
+	c.spool.stop() // its writes done or given up: none lands after its removal
 	kept := map[string]bool{}
 	for _, inv := range recorded {
 		for _, fx := range inv.Fluxes {
 			kept[fx.SpoolName] = true
 		}
 	}
-	for _, name := range run.spooled {
+	for _, name := range c.spooled {
 		if kept[name] {
 			continue
 		}

@@ -155,8 +155,7 @@ func (g *Gateway) process(ctx context.Context, r *route, f journal.File) error {
 	// claim, the file changed in between (a writer still at work despite the quiet period).
 	read := sha256.New()
 	run := newFileRun(ctx, g, r, f)
-	defer run.unlock()
-	defer func() { run.spool.stop() }() // the writer of the last chunk
+	defer run.close()
 	// What the mapping tells without rejecting (rows it skipped, paths that matched nothing)
 	// is logged and listed in the ack as warnings of the file.
 	var notices []journal.Problem
@@ -169,18 +168,19 @@ func (g *Gateway) process(ctx context.Context, r *route, f journal.File) error {
 		g.invoiceMapped()
 		return run.add(ctx, res)
 	})
-	if errors.Is(err, errDuplicateFile) {
-		run.forget(ctx, nil)
-		return nil // recorded DUPLICATE (fileRun.lock)
-	}
 	if err == nil {
 		_, err = io.Copy(read, rc) // what the mapping did not need to read
 	}
 	// Every spool file made durable (one syncfs on Linux, else each file and the spool
 	// directory once) before the one transaction that records the fluxes: the journal never
-	// points at a flux file a crash could lose (spool.go).
-	if werr := run.written(); err == nil {
+	// points at a flux file a crash could lose (spool.go). A chunk recorded meanwhile may
+	// have found the file a duplicate, which outweighs what the mapping found since.
+	if werr := run.allWritten(); err == nil || errors.Is(werr, errDuplicateFile) {
 		err = werr
+	}
+	if errors.Is(err, errDuplicateFile) {
+		run.forget(ctx, run.chunk, nil)
+		return nil // recorded DUPLICATE (fileRun.lock)
 	}
 	if err == nil && hex.EncodeToString(read.Sum(nil)) != f.SHA256 {
 		return run.record(ctx, []journal.Problem{changedWhileRead()}, false)
@@ -197,9 +197,9 @@ func (g *Gateway) process(ctx context.Context, r *route, f journal.File) error {
 	case errors.As(err, &limit):
 		return run.record(ctx, append(fileProblems, limit.problem), false)
 	case err != nil:
-		run.forget(ctx, nil)
+		run.forget(ctx, run.chunk, nil)
 		return fmt.Errorf("map %s: %w", f.Name, err)
-	case run.chunks == 0 && len(run.invoices) == 0:
+	case run.mapped == 0:
 		fileProblems = append(fileProblems, journal.Problem{Rule: "FG-EMPTY", Severity: string(invoice.Fatal),
 			FR: "Le fichier ne contient aucune facture.", EN: "The file holds no invoice."})
 	}

@@ -23,7 +23,8 @@ const spoolWorkers = 8
 // into place and the spool directory is synced once for all of them.
 //
 // Crash safety: nothing refers to a spool file before flush returned: the journal records
-// the fluxes after it, in one transaction (process). A crash before (a SIGKILL while a file
+// the fluxes after it, in one transaction (process; for a chunk of a big file, recordChunk,
+// with a writer of its own per chunk). A crash before (a SIGKILL while a file
 // is half written, or a power loss before the syncfs) leaves spool files nobody knows of,
 // possibly empty or partial under their final names: the start-up cleanup (cleanSpool)
 // removes every spool file no flux names, and the input file, not recorded processed, is

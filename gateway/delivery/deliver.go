@@ -31,7 +31,8 @@ type Destination struct {
 	kick                   chan struct{} // asks the runner of a "now" destination to deposit
 	trackSoon              chan struct{} // asks the tracker for a round TrackDelay from now
 	breaker                breaker
-	round                  sync.Mutex // one deposit round at a time: the runner's, or an operator's
+	round                  sync.Mutex    // one deposit round at a time: the runner's, or an operator's
+	removing               chan struct{} // closed once the last group's spool files are removed (group.go); under round
 	// pacer paces the calls (nil: unpaced); paced says that the destination makes its calls
 	// through it (a platform API), which then tells the breaker of each call.
 	pacer *deposit.Pacer
@@ -159,6 +160,7 @@ func (g *Deliverer) Deliver(ctx context.Context, d *Destination, force bool) err
 func (g *Deliverer) Round(ctx context.Context, stop <-chan struct{}, d *Destination, force bool) error {
 	d.round.Lock() // two rounds at once could send a flux twice to a platform
 	defer d.round.Unlock()
+	defer d.spoolRemoved()
 	now := g.Now()
 	due := now
 	if force {

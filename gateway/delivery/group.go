@@ -70,14 +70,13 @@ func (g *Deliverer) depositGroup(ctx context.Context, d *Destination, gr deposit
 	}
 	// The spool names go only now: a crash before leaves the fluxes depositing, and the
 	// next round needs their spool files (a linked one only loses its second name here).
+	var spooled []string
 	for i, fx := range unit {
-		if errs[i] != nil {
-			continue
-		}
-		if err := g.Spool.Remove(ctx, fx.SpoolName); err != nil && !errors.Is(err, folder.ErrNotExist) {
-			g.Log.Warn("spool file not removed", "file", fx.SpoolName, "err", err)
+		if errs[i] == nil {
+			spooled = append(spooled, fx.SpoolName)
 		}
 	}
+	g.removeSpooled(ctx, d, spooled)
 	g.Log.Info("fluxes deposited", "destination", d.Name(), "fluxes", len(done), "failed", len(unit)-len(done))
 	return first
 }
@@ -94,4 +93,30 @@ func worse(a, b error) error {
 		return b
 	}
 	return a
+}
+
+// removeSpooled removes the spool files of deposited fluxes on a goroutine of its own, while
+// the round goes on with its next group: a group's are removed once the one before's are,
+// and the round waits for the last (spoolRemoved) before it ends. A crash meanwhile leaves
+// spool files no queued flux names, which the start-up cleanup removes.
+func (g *Deliverer) removeSpooled(ctx context.Context, d *Destination, names []string) {
+	d.spoolRemoved()
+	done := make(chan struct{})
+	d.removing = done
+	go func() {
+		defer close(done)
+		for _, name := range names {
+			if err := g.Spool.Remove(ctx, name); err != nil && !errors.Is(err, folder.ErrNotExist) {
+				g.Log.Warn("spool file not removed", "file", name, "err", err)
+			}
+		}
+	}()
+}
+
+// spoolRemoved waits for the spool files of the round's last group to be removed.
+func (d *Destination) spoolRemoved() {
+	if d.removing != nil {
+		<-d.removing
+		d.removing = nil
+	}
 }

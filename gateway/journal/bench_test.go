@@ -243,3 +243,65 @@ func BenchmarkProcessingLookups(b *testing.B) {
 		})
 	})
 }
+
+// The invoices of a 5,000-invoice export as its ack reads them (EachInvoiceForAck), and as
+// every other reader does (EachInvoice).
+func BenchmarkEachInvoice(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		each func(*Journal) func(context.Context, int64, func(Invoice) error) error
+	}{
+		{"whole", func(j *Journal) func(context.Context, int64, func(Invoice) error) error { return j.EachInvoice }},
+		{"ack", func(j *Journal) func(context.Context, int64, func(Invoice) error) error { return j.EachInvoiceForAck }},
+	} {
+		b.Run(benchDriver()+"/"+c.name, func(b *testing.B) {
+			b.StopTimer()
+			ctx := context.Background()
+			j := benchJournal(b)
+			benchFile(b, j, 5000, "ack")
+			var cpu cpuMeter
+			for i := 0; i < b.N; i++ {
+				cpu.start(b)
+				var n int
+				if err := c.each(j)(ctx, 1, func(inv Invoice) error { n += len(inv.Fluxes); return nil }); err != nil || n != 10000 {
+					b.Fatalf("%d fluxes, %v", n, err)
+				}
+				cpu.stop(b)
+			}
+			cpu.report(b)
+		})
+	}
+}
+
+// The deliverable fluxes of a destination with 10,000 fluxes queued, as a lone gateway's
+// deposit round reads them: a page of 1,024 at a time.
+func BenchmarkDeliverablePages(b *testing.B) {
+	b.Run(benchDriver(), func(b *testing.B) {
+		b.StopTimer()
+		ctx := context.Background()
+		j := openTest(b)
+		benchFile(b, j, 5000, "queued")
+		var cpu cpuMeter
+		for i := 0; i < b.N; i++ {
+			cpu.start(b)
+			var after int64
+			var n int
+			for {
+				page, err := j.LeaseDeliverablePage(ctx, "out", time.Time{}, time.Now().Add(time.Minute), after, 1024)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(page) == 0 {
+					break
+				}
+				n += len(page)
+				after = page[len(page)-1].ID
+			}
+			cpu.stop(b)
+			if n != 10000 {
+				b.Fatalf("%d fluxes read, want 10000", n)
+			}
+		}
+		cpu.report(b)
+	})
+}

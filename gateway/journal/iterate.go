@@ -2,6 +2,7 @@ package journal
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 )
 
@@ -22,10 +23,24 @@ func (j *Journal) EachInvoice(ctx context.Context, fileID int64, fn func(Invoice
 	return j.eachInvoice(ctx, fileID, invoicePage, fn)
 }
 
+// EachInvoiceForAck is EachInvoice with what an ack shows of each flux only: the fluxes of
+// the page are read in a few columns, and read whole only when their ack says more than
+// those tell (a deposit of unknown outcome, a platform's status). The others' Invoice,
+// FileID, SpoolName, SHA256, Platform and Uncertain are left zero. An ack of thousands
+// of fluxes reads a third of the columns.
+func (j *Journal) EachInvoiceForAck(ctx context.Context, fileID int64, fn func(Invoice) error) error {
+	return j.eachInvoiceOf(ctx, fileID, invoicePage, j.ackFluxes, fn)
+}
+
 func (j *Journal) eachInvoice(ctx context.Context, fileID int64, pageSize int, fn func(Invoice) error) error {
+	return j.eachInvoiceOf(ctx, fileID, pageSize, j.pageFluxes, fn)
+}
+
+// eachInvoiceOf is EachInvoice, with the fluxes of each page read by fluxes.
+func (j *Journal) eachInvoiceOf(ctx context.Context, fileID int64, pageSize int, fluxes pageFluxReader, fn func(Invoice) error) error {
 	var after int64 // keyset pagination: each page starts after the last id of the previous one
 	for {
-		page, err := j.invoicePage(ctx, fileID, after, pageSize)
+		page, err := j.invoicePage(ctx, fileID, after, pageSize, fluxes)
 		if err != nil {
 			return fmt.Errorf("journal: invoices of file %d: %w", fileID, err)
 		}
@@ -56,14 +71,12 @@ func (j *Journal) InvoicePage(ctx context.Context, fileID, after int64, size int
 // invoicePage reads at most size invoices of fileID with an id above after, in id order
 // (the order RecordResult inserts them in, which is the file's), with their fluxes: one
 // query for the invoices (their problems are a column), one for their fluxes.
-func (j *Journal) invoicePage(ctx context.Context, fileID, after int64, size int) ([]Invoice, error) {
+func (j *Journal) invoicePage(ctx context.Context, fileID, after int64, size int, pageFluxes pageFluxReader) ([]Invoice, error) {
 	page, err := j.pageInvoices(ctx, fileID, after, size)
 	if err != nil || len(page) == 0 {
 		return nil, err
 	}
-	last := page[len(page)-1].ID
-	fluxes, err := j.queryFluxes(ctx, `WHERE i.file_id = ? AND i.id > ? AND i.id <= ? ORDER BY fluxes.id`,
-		fileID, after, last)
+	fluxes, err := pageFluxes(ctx, fileID, after, page[len(page)-1].ID, len(page))
 	if err != nil {
 		return nil, err
 	}
@@ -71,14 +84,80 @@ func (j *Journal) invoicePage(ctx context.Context, fileID, after int64, size int
 	for i := range page {
 		byID[page[i].ID] = &page[i]
 	}
-	for _, f := range fluxes {
+	for i := 0; i < len(fluxes); {
+		n := i + 1 // the fluxes of one invoice, side by side: shared with it, not copied
+		for n < len(fluxes) && fluxes[n].InvoiceID == fluxes[i].InvoiceID {
+			n++
+		}
 		// An invoice recorded between the two reads (a file recorded again) is not in the
 		// page: its fluxes wait for the next read, as in Invoices.
-		if inv, ok := byID[f.InvoiceID]; ok {
-			inv.Fluxes = append(inv.Fluxes, f)
+		if inv, ok := byID[fluxes[i].InvoiceID]; ok {
+			if inv.Fluxes == nil {
+				inv.Fluxes = fluxes[i:n:n]
+			} else {
+				inv.Fluxes = append(inv.Fluxes, fluxes[i:n]...)
+			}
 		}
+		i = n
 	}
 	return page, nil
+}
+
+// pageFluxReader reads the fluxes of the invoices of fileID whose ids are in (after, last],
+// the fluxes of each invoice in id order; there are that many invoices.
+type pageFluxReader func(ctx context.Context, fileID, after, last int64, invoices int) ([]Flux, error)
+
+// pageFluxes reads the fluxes of a page of invoices whole.
+func (j *Journal) pageFluxes(ctx context.Context, fileID, after, last int64, _ int) ([]Flux, error) {
+	return j.queryFluxes(ctx, `WHERE i.file_id = ? AND i.id > ? AND i.id <= ? ORDER BY fluxes.id`, fileID, after, last)
+}
+
+// ackFluxes reads the fluxes of a page of invoices as EachInvoiceForAck tells. Of the
+// columns queryFluxes reads, the platform's and the uncertain deposit's are most of them,
+// and most fluxes have none: they are read, whole, for the fluxes that have them only.
+func (j *Journal) ackFluxes(ctx context.Context, fileID, after, last int64, invoices int) ([]Flux, error) {
+	rows, err := j.query(ctx, nil, `SELECT fluxes.id, invoice_id, destination, syntax, final_name, state, attempts, last_error, receipt,
+		deposited_at, next_attempt_at, tracking, platform_status
+		FROM fluxes JOIN invoices i ON i.id = fluxes.invoice_id
+		WHERE i.file_id = ? AND i.id > ? AND i.id <= ? ORDER BY i.id, fluxes.id`, fileID, after, last) // in index order: no sort
+	if err != nil {
+		return nil, fmt.Errorf("journal: query fluxes: %w", err)
+	}
+	out := make([]Flux, 0, 2*invoices) // a UBL and a CII each, most often
+	var whole []int64                  // the fluxes read again, whole
+	err = eachRow(rows, nil, func() error {
+		var f Flux
+		var at, next sql.NullTime
+		if err := rows.Scan(&f.ID, &f.InvoiceID, &f.Destination, &f.Syntax, &f.FinalName, &f.State, &f.Attempts, &f.LastError, &f.Receipt,
+			&at, &next, &f.Tracking, &f.Platform.Status); err != nil {
+			return fmt.Errorf("journal: read flux: %w", err)
+		}
+		f.DepositedAt, f.NextAttempt = at.Time, next.Time
+		if f.State == FluxUncertain || f.Platform.Status != "" {
+			whole = append(whole, f.ID)
+		}
+		out = append(out, f)
+		return nil
+	})
+	if err != nil || len(whole) == 0 {
+		return out, err
+	}
+	byID := make(map[int64]Flux, len(whole))
+	for _, part := range batches(whole) {
+		fluxes, err := j.queryFluxes(ctx, `WHERE fluxes.id IN (`+marks(len(part))+`)`, idArgs(part)...)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range fluxes {
+			byID[f.ID] = f
+		}
+	}
+	for i, f := range out {
+		if w, ok := byID[f.ID]; ok {
+			out[i] = w
+		}
+	}
+	return out, nil
 }
 
 func (j *Journal) pageInvoices(ctx context.Context, fileID, after int64, size int) ([]Invoice, error) {

@@ -139,3 +139,68 @@ func TestInvoiceCounts(t *testing.T) {
 		t.Fatalf("counts = %v, want %v", got, want)
 	}
 }
+
+// EachInvoiceForAck gives what EachInvoice gives of every flux, but for what an ack does
+// not show of one without a platform status or an uncertain deposit, which it leaves zero;
+// those with one are given whole. Fluxes in every state an ack tells apart are read.
+func TestEachInvoiceForAckMatchesEachInvoice(t *testing.T) {
+	ctx := context.Background()
+	j := openTest(t)
+	id := recordMany(t, j, "many.csv", 23)
+	all, err := j.Invoices(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	deposit := func(fluxID int64) {
+		t.Helper()
+		if err := j.StartDeposit(ctx, fluxID); err != nil {
+			t.Fatal(err)
+		}
+		if err := j.Deposited(ctx, fluxID, fmt.Sprint("receipt-", fluxID), true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deposit(all[1].Fluxes[0].ID)
+	deposit(all[4].Fluxes[0].ID)
+	if _, err := j.PlatformUpdate(ctx, all[4].Fluxes[0].ID, PlatformStatus{ID: "P-4", Status: "IN_INTEGRE", Label: "intégrée", Message: "ok", At: now}, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.DepositFailed(ctx, all[2].Fluxes[1].ID, "refused", true, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.DepositFailed(ctx, all[5].Fluxes[0].ID, "timeout", false, now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.StartDeposit(ctx, all[7].Fluxes[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.MarkUncertain(ctx, all[7].Fluxes[0].ID, "no answer", now, now.Add(time.Hour), now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	var want, got []Invoice
+	if err := j.EachInvoice(ctx, id, func(inv Invoice) error { want = append(want, inv); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.EachInvoiceForAck(ctx, id, func(inv Invoice) error { got = append(got, inv); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	var whole int
+	for _, inv := range want {
+		for i, f := range inv.Fluxes {
+			if f.State == FluxUncertain || f.Platform.Status != "" {
+				whole++
+				continue
+			}
+			f.Invoice, f.FileID, f.SpoolName, f.SHA256 = "", 0, "", ""
+			f.Platform, f.Uncertain = PlatformStatus{}, Uncertainty{}
+			inv.Fluxes[i] = f
+		}
+	}
+	if whole != 2 {
+		t.Fatalf("%d fluxes with a platform status or uncertain, want 2", whole)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("EachInvoiceForAck gave\n%+v\nwant\n%+v", got, want)
+	}
+}
