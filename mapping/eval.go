@@ -100,7 +100,8 @@ func (rn *run) lineSources(recs []*record) []lineSource {
 			lines = append(lines, lineSource{rec, rec.el})
 			continue
 		}
-		els := m.line.sel.all(rec.x, rec.el)
+		els := m.line.sel.appendAll(rn.sel[:0], rec.x, rec.el)
+		rn.sel = els
 		if w := rn.paths; w != nil && !w.done {
 			if !w.lineUsed {
 				w.lineUsed, w.lineHint = true, pathHint(rec.x, rec.el, m.line.selTxt)
@@ -112,6 +113,7 @@ func (rn *run) lineSources(recs []*record) []lineSource {
 		}
 	}
 	clear(lines[len(lines):cap(lines)]) // keep no record of an earlier invoice alive
+	clear(rn.sel)
 	rn.lines = lines
 	return lines
 }

@@ -169,7 +169,7 @@ func (l *loader) ref(line int, s string, kind int) *fieldRef {
 				}
 			}
 		}
-		cp, err := compileXMLTermPath(p)
+		cp, err := compileXMLTermPath(p, src.steps)
 		if err != nil {
 			l.errorf(line, "path %q: %v", s, err)
 			return nil

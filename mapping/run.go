@@ -275,6 +275,7 @@ type run struct {
 	c       evalCtx      // reused by each evaluation
 	paths   *pathWatch   // xml: which paths matched in the first records
 	lines   []lineSource // the lines of the invoice being built
+	sel     []*xmlNode   // xml: the elements <line select=> chose in a record
 }
 
 type slot struct{ idx, decimals int }

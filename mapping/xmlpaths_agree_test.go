@@ -45,11 +45,12 @@ func mappingPaths(m *Mapping) []pathCheck {
 	return out
 }
 
-// shapePaths are paths of every shape the walk does and does not do, with attributes.
-func shapePaths(t testing.TB) []pathCheck {
+// shapePaths are paths of every shape the walk does and does not do, with attributes,
+// their steps numbered in steps (a mapping's: its source's records then match them by bit).
+func shapePaths(t testing.TB, steps *xmlSteps) []pathCheck {
 	var out []pathCheck
 	for _, p := range []string{".", "e:Header/e:Number", "Qty", "e:Lines/e:Line", "a/b", "b", "x:b", "*/b", "//b", "b[1]", "b[@k='v']", "..", "a//c", ":a", "a:"} {
-		xp, err := compileXMLTermPath(p)
+		xp, err := compileXMLTermPath(p, steps)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,13 +128,14 @@ func TestXMLPathsAgreeWithEtree(t *testing.T) {
 		t.Fatal(err)
 	}
 	gen, _ := io.ReadAll(&genReader{n: 20, format: "xml"})
-	paths := append(mappingPaths(m), shapePaths(t)...)
+	paths := append(mappingPaths(m), shapePaths(t, m.src.steps)...)
 	for _, data := range [][]byte{export, gen} {
 		if n := pathsAgreeWithEtree(t, m, &m.src, data, paths); n == 0 {
 			t.Fatal("no path checked")
 		}
 	}
 	src := diffSource(t)
+	src.steps = m.src.steps // the records of another source match the mapping's steps by bit too
 	for _, c := range xmlCases {
 		pathsAgreeWithEtree(t, &Mapping{src: *src}, src, []byte(c), paths)
 	}

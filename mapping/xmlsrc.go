@@ -117,7 +117,7 @@ func newXMLReader(r io.Reader, file string, src *source) *xmlReader {
 		return nil, fmt.Errorf("unsupported encoding %q", label)
 	}
 	return &xmlReader{file: file, sc: newXMLScanner(in, charset), in: in, src: src,
-		count: make([]int, len(src.kinds))}
+		count: make([]int, len(src.kinds)), tree: treeBuilder{steps: src.steps}}
 }
 
 func (x *xmlReader) fail(err error) error {
@@ -149,7 +149,9 @@ func (x *xmlReader) tag(n xmlName) int32 {
 	if p, ok := x.src.nsPrefix[n.uri]; ok && n.uri != "" {
 		t = p + ":" + n.local
 	}
-	n.tagURI, n.tagGen, n.tagID = n.uri, x.tree.gen, x.tree.tagID(newTagName(t))
+	tn := newTagName(t)
+	tn.setMask(x.tree.steps)
+	n.tagURI, n.tagGen, n.tagID = n.uri, x.tree.gen, x.tree.tagID(tn)
 	return n.tagID
 }
 

@@ -333,7 +333,8 @@ func FuzzXMLScanner(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	paths := append(mappingPaths(m), shapePaths(f)...)
+	paths := append(mappingPaths(m), shapePaths(f, m.src.steps)...)
+	src.steps = m.src.steps
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkSameAsRef(t, src, data)
 		pathsAgreeWithEtree(t, &Mapping{src: *src}, src, data, paths)

@@ -28,7 +28,12 @@ func (n *xmlNode) isText() bool { return n.name < 0 }
 // tagName is the mapping's name for an element or attribute (written), split at its
 // first colon as etree splits it, and joined again as etree's FullTag joins it (full). The
 // reader makes one per name and namespace.
-type tagName struct{ written, space, local, full string }
+type tagName struct {
+	written, space, local, full string
+	mask                        uint64    // the steps of maskOf it matches (xmlpath.go)
+	maskOf                      *xmlSteps // nil: none
+	maskLen                     int       // how many steps maskOf had when mask was made
+}
 
 func newTagName(written string) *tagName {
 	t := &tagName{written: written, full: written}
@@ -51,6 +56,7 @@ type xmlRec struct {
 	nodes []xmlNode
 	attrs []nodeAttr
 	tags  []*tagName // the reader's, as they were when the record was read
+	steps *xmlSteps  // the mapping's steps the tags have masks for; nil: none
 	data  string     // the texts and attribute values, end to end: one string per record
 	path  string     // /Export/Invoice[3]
 	doc   *xmlDoc
@@ -115,6 +121,7 @@ func (r *xmlRec) attr(n *xmlNode, key string) (string, bool) {
 type treeBuilder struct {
 	limit int        // of a record's text bytes, nodes and attributes (their offsets are int32); 0: math.MaxInt32
 	tags  []*tagName // numbered for the nodes (a record keeps the slice as it was)
+	steps *xmlSteps  // the mapping's, which the tags have masks for
 	gen   int        // of tags: a qname's tag number is tags' if it was made in this one
 	rec   *xmlRec
 	data  []byte  // the record's text so far, reused from record to record
@@ -182,7 +189,7 @@ func (b *treeBuilder) end() (done bool) {
 	if last > 0 {
 		return false
 	}
-	r.data, r.tags = string(b.data), b.tags
+	r.data, r.tags, r.steps = string(b.data), b.tags, b.steps
 	b.sizes = [2]int{len(r.nodes), len(r.attrs)}
 	b.rec = nil
 	return true
