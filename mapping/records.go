@@ -136,6 +136,7 @@ type fieldRef struct {
 	name string   // csv column (header name or number) or field name
 	path *xmlPath // xml, relative to the context element
 	attr string   // xml: the attribute at the end of the path
+	key  xmlTag   // xml: attr, numbered with the path's steps
 	text string   // as written, for messages
 	line int
 }
@@ -175,6 +176,9 @@ func (l *loader) ref(line int, s string, kind int) *fieldRef {
 			return nil
 		}
 		r.path, r.attr, r.name = cp, attr, s
+		if attr != "" {
+			r.key = src.steps.number(newXMLTag(attr))
+		}
 	case src.format == "csv" && src.header:
 		r.name = s
 	default:

@@ -304,7 +304,7 @@ func (rn *run) keyOf(rec *record) (string, bool) {
 			return "", true
 		}
 		if r.attr != "" {
-			v, _ := rec.x.attr(el, r.attr)
+			v, _ := r.attrOf(rec.x, el)
 			return strings.TrimSpace(v), true
 		}
 		return strings.TrimSpace(rec.x.text(el)), true

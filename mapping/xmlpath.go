@@ -32,6 +32,9 @@ type xmlSteps struct{ tags []xmlTag }
 
 // number returns t numbered in the table.
 func (s *xmlSteps) number(t xmlTag) xmlTag {
+	if s == nil {
+		return t
+	}
 	for _, o := range s.tags {
 		if o.space == t.space && o.tag == t.tag {
 			return o
@@ -76,11 +79,7 @@ func compileXMLTermPath(p string, steps *xmlSteps) (*xmlPath, error) {
 		case "", "..":
 			return x, nil
 		default:
-			space, tag, found := strings.Cut(seg, ":")
-			if !found {
-				space, tag = "", seg
-			}
-			t := xmlTag{space: space, tag: tag}
+			t := newXMLTag(seg)
 			if steps != nil {
 				t = steps.number(t)
 			}
@@ -89,6 +88,16 @@ func compileXMLTermPath(p string, steps *xmlSteps) (*xmlPath, error) {
 	}
 	x.chain, x.plain = chain, true
 	return x, nil
+}
+
+// newXMLTag is the step or attribute key written s, split at its first colon as etree
+// splits it.
+func newXMLTag(s string) xmlTag {
+	space, tag, found := strings.Cut(s, ":")
+	if !found {
+		space, tag = "", s
+	}
+	return xmlTag{space: space, tag: tag}
 }
 
 func (t xmlTag) matchesName(e *tagName) bool {

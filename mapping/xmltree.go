@@ -107,9 +107,18 @@ func (r *xmlRec) text(n *xmlNode) string {
 // attr is the value of n's attribute key names ("code", "x:lang"), as etree's SelectAttr
 // finds it: a key without prefix matches the attribute in any namespace.
 func (r *xmlRec) attr(n *xmlNode, key string) (string, bool) {
-	space, local := splitTag(key)
+	return r.attrKey(n, newXMLTag(key), nil)
+}
+
+// attrOf is the value of the attribute the reference ends with on n, as attr finds it.
+func (ref *fieldRef) attrOf(r *xmlRec, n *xmlNode) (string, bool) {
+	return r.attrKey(n, ref.key, ref.path.stepsFor(r))
+}
+
+// attrKey is attr with the key as a step, matched by bit when numbered in steps.
+func (r *xmlRec) attrKey(n *xmlNode, key xmlTag, steps *xmlSteps) (string, bool) {
 	for _, a := range r.attrs[n.alo:n.ahi] {
-		if t := r.tags[a.name]; (space == "" || space == t.space) && local == t.local {
+		if key.matches(r.tags[a.name], steps) {
 			return r.data[a.lo:a.hi], true
 		}
 	}
