@@ -26,6 +26,7 @@ type xmlScanner struct {
 
 	open     []openElem  // the elements not closed yet, root first
 	ns       []nsBinding // the namespace declarations in scope, innermost last
+	nsGen    int         // counts the changes of ns: a name's namespace is kept for one
 	attrs    []scanAttr  // of the start tag just read
 	attrData []byte      // their values, end to end
 	text     []byte      // of the text token just read, when read in pieces (see textBytes)
@@ -59,6 +60,8 @@ type qname struct {
 	tagURI              string
 	tagGen              int // of the reader's tag table the number is in; 0: none
 	tagID               int32
+	uri                 string // its namespace as an element's name, while nsGen is the scanner's
+	nsGen               int    // 0: none
 }
 
 func newQName(full string) *qname {
@@ -256,6 +259,9 @@ func (s *xmlScanner) pushElem(name xmlName) {
 			s.ns = append(s.ns, nsBinding{"", string(s.attrValue(i))})
 		}
 	}
+	if len(s.ns) != mark {
+		s.nsGen++
+	}
 	name.uri = s.translate(name, true)
 	for i := range s.attrs {
 		s.attrs[i].name.uri = s.translate(s.attrs[i].name, false)
@@ -279,8 +285,10 @@ func appendReusing[T comparable](s []T, v T) []T {
 func (s *xmlScanner) popElem() {
 	top := s.open[len(s.open)-1]
 	s.open = s.open[:len(s.open)-1]
-	clear(s.ns[top.nsMark:])
-	s.ns = s.ns[:top.nsMark]
+	if len(s.ns) != top.nsMark {
+		clear(s.ns[top.nsMark:])
+		s.ns, s.nsGen = s.ns[:top.nsMark], s.nsGen+1
+	}
 }
 
 // attrValue is the value of the i-th attribute of the start tag just read, valid until the
@@ -292,8 +300,20 @@ func (s *xmlScanner) top() xmlName { return s.open[len(s.open)-1].name }
 
 // translate is the namespace of a name, as encoding/xml's Decoder.translate makes it: the
 // default namespace applies to element names only, xmlns is left alone, and a prefix no
-// declaration binds is kept as is.
+// declaration binds is kept as is. Declarations seldom change (most exports make them on
+// their root): a name keeps its namespace until they do.
 func (s *xmlScanner) translate(n xmlName, element bool) string {
+	if n.prefix == "" && !element {
+		return ""
+	}
+	if n.nsGen != s.nsGen+1 {
+		n.qname.uri, n.nsGen = s.resolve(n, element), s.nsGen+1
+	}
+	return n.qname.uri
+}
+
+// resolve is translate's namespace, looked up.
+func (s *xmlScanner) resolve(n xmlName, element bool) string {
 	switch {
 	case n.prefix == "xmlns":
 		return n.prefix
