@@ -34,6 +34,7 @@ type xmlScanner struct {
 	inBuf    bool // the text just read is buf[textLo:textHi]
 	textLo   int
 	textHi   int
+	textSeen uint8 // the byte classes of the text in the buffer
 	scratch  []byte
 	names    map[string]*qname // interned names, so that reading a name does not allocate
 	recent   [64]*qname        // of those, the last read per hash of a few of its bytes
@@ -178,6 +179,7 @@ func (s *xmlScanner) endTag() (xmlTok, error) {
 	}
 	top := s.open[len(s.open)-1].name
 	switch {
+	case top.qname == name.qname: // interned: the same name
 	case top.local != name.local:
 		return 0, s.fail("element <" + top.local + "> closed by </" + name.local + ">")
 	case top.prefix != name.prefix:

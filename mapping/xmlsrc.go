@@ -1,7 +1,6 @@
 package mapping
 
 import (
-	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -197,8 +196,8 @@ func (x *xmlReader) subtree(k *recKind) (*record, error) {
 		case tokStart:
 			x.element(xr, x.sc.startRow)
 		case tokText:
-			if t := x.sc.textBytes(); len(bytes.TrimSpace(t)) > 0 {
-				x.tree.text(t)
+			if !x.sc.blankText() {
+				x.tree.text(x.sc.textBytes())
 			}
 		case tokEnd:
 			if x.tree.end() {
