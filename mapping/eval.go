@@ -428,7 +428,7 @@ func (rn *run) position(o origin, has bool, rec *record, el *xmlNode) Position {
 			}
 			p.Column = rec.x.elemPath(rec.el, at)
 		} else {
-			p.Column = rec.x.path
+			p.Column = rec.x.path()
 		}
 		if has && o.ref != nil {
 			switch {
@@ -469,7 +469,7 @@ func (rn *run) rowProblem(rec *record, ref *fieldRef, mline int, rule, fr, en st
 		pos = rn.position(origin{rec: rec, ref: ref}, true, rec, rec.el)
 		pos.MappingLine = mline
 		if rec.x != nil {
-			pos.Column = rec.x.path + "/" + ref.text
+			pos.Column = rec.x.path() + "/" + ref.text
 		}
 	}
 	return Problem{Position: pos, Rule: rule, FR: fr, EN: en}

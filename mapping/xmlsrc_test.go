@@ -58,7 +58,7 @@ func dumpRecords(src *source, data []byte, newReader func(io.Reader, string, *so
 			}
 			return b.String()
 		}
-		fmt.Fprintf(&b, "record kind %d lines %d-%d %s\n", rec.kind, rec.line, rec.end, rec.x.path)
+		fmt.Fprintf(&b, "record kind %d lines %d-%d %s\n", rec.kind, rec.line, rec.end, rec.x.path())
 		dumpTree(&b, rd, rec, "  ")
 	}
 }

@@ -1,6 +1,9 @@
 package mapping
 
-import "math"
+import (
+	"math"
+	"strconv"
+)
 
 // xmlNode is an element or a text of an XML record. A record's nodes are one slice in
 // document order: an element's descendants follow it up to its end. An element holds its
@@ -58,8 +61,15 @@ type xmlRec struct {
 	tags  []*tagName // the reader's, as they were when the record was read
 	steps *xmlSteps  // the mapping's steps the tags have masks for; nil: none
 	data  string     // the texts and attribute values, end to end: one string per record
-	path  string     // /Export/Invoice[3]
+	above string     // its path without its rank (/Export/Invoice), shared by records
+	rank  int        // among the records of its kind
 	doc   *xmlDoc
+}
+
+// path is the record's own path in the document: /Export/Invoice[3]. Made when a message
+// asks, not for every record.
+func (r *xmlRec) path() string {
+	return r.above + "[" + strconv.Itoa(r.rank) + "]"
 }
 
 // owns reports whether n is one of the record's nodes.
