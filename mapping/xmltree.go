@@ -145,41 +145,38 @@ type treeBuilder struct {
 	rec   *xmlRec
 	data  []byte  // the record's text so far, reused from record to record
 	open  []int32 // the record's elements not ended yet, its own first
-	sizes [2]int  // nodes and attributes of the last record, to size the next
 	nodes slab[xmlNode]
 	attrs slab[nodeAttr]
 }
 
-// slab hands out the storage of consecutive records from one allocation: a record per
-// allocation was a sixth of reading an XML export. A slab lives as long as one of its
-// records does.
-type slab[T any] struct{ buf []T }
+// slab holds the records' nodes or attributes: a record is built in work, reused from
+// record to record, then copied to the end of buf, which consecutive records share until
+// it is full. Building each record in memory of its own, fresh each time, was a sixth of
+// reading an XML export; a slab lives as long as one of its records does.
+type slab[T any] struct{ work, buf []T }
 
 const slabLen = 1024
 
-// take is an empty slice for a record of about want elements: appending to it fills the
-// slab, or moves the record out of it when it is full.
-func (s *slab[T]) take(want int) []T {
-	if cap(s.buf)-len(s.buf) < want {
-		s.buf = make([]T, 0, max(slabLen, 2*want))
+// keep copies the record built in work to the slab, and takes work back.
+func (s *slab[T]) keep(work []T) []T {
+	n := len(work)
+	if cap(s.buf)-len(s.buf) < n {
+		s.buf = make([]T, 0, max(slabLen, n))
 	}
-	return s.buf[len(s.buf):len(s.buf)]
-}
-
-// keep ends the record that used take's slice: what it filled of the slab stays its own.
-func (s *slab[T]) keep(used []T) []T {
-	if rest := s.buf[len(s.buf):cap(s.buf)]; len(used) > 0 && len(rest) > 0 && &used[0] == &rest[0] {
-		s.buf = s.buf[:len(s.buf)+len(used)]
+	at := len(s.buf)
+	s.buf = append(s.buf, work...)
+	s.work = work[:0]
+	if cap(work) > 1<<16 {
+		s.work = nil // an exceptional record: its work space is not kept
 	}
-	return used[:len(used):len(used)]
+	return s.buf[at : at+n : at+n]
 }
 
 // start opens an element under the open one, if any (else it starts rec).
 func (b *treeBuilder) start(rec *xmlRec, name int32, line int) {
 	if len(b.open) == 0 {
 		b.rec, b.data = rec, b.data[:0]
-		rec.nodes = b.nodes.take(max(b.sizes[0], 8))
-		rec.attrs = b.attrs.take(b.sizes[1])
+		rec.nodes, rec.attrs = b.nodes.work[:0], b.attrs.work[:0]
 	}
 	parent := int32(-1)
 	if len(b.open) > 0 {
@@ -236,7 +233,6 @@ func (b *treeBuilder) end() (done bool) {
 	}
 	r.data, r.tags, r.steps = string(b.data), b.tags, b.steps
 	r.nodes, r.attrs = b.nodes.keep(r.nodes), b.attrs.keep(r.attrs)
-	b.sizes = [2]int{len(r.nodes), len(r.attrs)}
 	b.rec = nil
 	return true
 }
