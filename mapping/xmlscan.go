@@ -240,10 +240,9 @@ func (s *xmlScanner) startTag() (xmlTok, error) {
 		if !s.readText(int(b), false) {
 			return 0, s.err
 		}
-		a.lo = len(s.attrData)
+		lo := len(s.attrData)
 		s.attrData = append(s.attrData, s.textBytes()...)
-		a.hi = len(s.attrData)
-		s.attrs = appendReusing(s.attrs, a)
+		s.addAttr(a.name.qname, lo, len(s.attrData))
 	}
 	s.pushElem(name)
 	return tokStart, nil
@@ -266,22 +265,42 @@ func (s *xmlScanner) pushElem(name xmlName) {
 	}
 	name.uri = s.translate(name, true)
 	for i := range s.attrs {
-		s.attrs[i].name.uri = s.translate(s.attrs[i].name, false)
+		if a := &s.attrs[i]; a.name.uri != s.translate(a.name, false) {
+			a.name.uri = s.translate(a.name, false)
+		}
 	}
-	s.open = appendReusing(s.open, openElem{name: name, nsMark: mark})
+	s.open = grow(s.open)
+	o := &s.open[len(s.open)-1]
+	setName(&o.name, name)
+	o.nsMark = mark
 }
 
-// appendReusing appends v, writing the slot past the end only if it held something else:
-// exports repeat their structure, and what is not written takes no GC write barrier.
-func appendReusing[T comparable](s []T, v T) []T {
-	if len(s) == cap(s) {
-		return append(s, v)
+// addAttr adds an attribute to the start tag just read (its namespace comes with pushElem).
+func (s *xmlScanner) addAttr(q *qname, lo, hi int) {
+	s.attrs = grow(s.attrs)
+	a := &s.attrs[len(s.attrs)-1]
+	setName(&a.name, xmlName{qname: q, uri: a.name.uri})
+	a.lo, a.hi = lo, hi
+}
+
+// setName writes n to *p, each of its parts only if it changes: what is not written takes
+// no GC write barrier, and exports repeat their names in the same places.
+func setName(p *xmlName, n xmlName) {
+	if p.qname != n.qname {
+		p.qname = n.qname
 	}
-	s = s[:len(s)+1]
-	if p := &s[len(s)-1]; *p != v {
-		*p = v
+	if p.uri != n.uri {
+		p.uri = n.uri
 	}
-	return s
+}
+
+// grow is s one longer, the new last element what it held before, if anything.
+func grow[T any](s []T) []T {
+	if len(s) < cap(s) {
+		return s[:len(s)+1]
+	}
+	var zero T
+	return append(s, zero)
 }
 
 func (s *xmlScanner) popElem() {
