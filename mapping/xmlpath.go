@@ -15,6 +15,8 @@ type xmlPath struct {
 	chain []xmlTag // the plain chain; nil when plain is false (or the path is ".")
 	plain bool
 	steps *xmlSteps // the table its chain's steps are numbered in; nil: none
+	bits  bool      // its steps all have a bit
+	below int       // how many steps of the table its chain's are among
 }
 
 // xmlTag matches a child element as etree does: by tag, and by prefix when one is given.
@@ -26,7 +28,7 @@ type xmlTag struct {
 }
 
 // xmlSteps numbers the distinct steps of a mapping's plain paths. The XML source works out
-// once per tag which of them the tag matches (tagName.mask): a path is then walked testing
+// once per tag which of them the tag matches (xmlRec.masks): a path is then walked testing
 // a bit per child instead of comparing names.
 type xmlSteps struct{ tags []xmlTag }
 
@@ -48,18 +50,15 @@ func (s *xmlSteps) number(t xmlTag) xmlTag {
 	return t
 }
 
-// setMask works out the steps of s that n matches.
-func (n *tagName) setMask(s *xmlSteps) {
-	n.mask, n.maskOf, n.maskLen = 0, s, 0
-	if s == nil {
-		return
-	}
+// mask is the steps of s that n matches.
+func (s *xmlSteps) mask(n *tagName) uint64 {
+	var m uint64
 	for _, t := range s.tags {
 		if t.matchesName(n) {
-			n.mask |= t.bit
+			m |= t.bit
 		}
 	}
-	n.maskLen = len(s.tags)
+	return m
 }
 
 // compileXMLTermPath compiles p, numbering its steps in steps (nil: none).
@@ -86,7 +85,11 @@ func compileXMLTermPath(p string, steps *xmlSteps) (*xmlPath, error) {
 			chain = append(chain, t)
 		}
 	}
-	x.chain, x.plain = chain, true
+	x.chain, x.plain, x.bits = chain, true, steps != nil
+	for _, t := range chain {
+		x.bits = x.bits && t.bit != 0
+		x.below = max(x.below, t.idx+1)
+	}
 	return x, nil
 }
 
@@ -104,13 +107,13 @@ func (t xmlTag) matchesName(e *tagName) bool {
 	return t.tag == e.local && (t.space == "" || t.space == e.space)
 }
 
-// matches reports whether t matches e, a tag of a record whose steps are steps: by e's mask
-// when t is numbered in them before e's mask was made, else by name.
-func (t *xmlTag) matches(e *tagName, steps *xmlSteps) bool {
-	if t.bit != 0 && e.maskOf == steps && t.idx < e.maskLen {
-		return e.mask&t.bit != 0
+// matches reports whether t matches the tag numbered tag in r: by the tag's mask when
+// bits says the masks have t's bit, else by name.
+func (t *xmlTag) matches(r *xmlRec, tag int32, bits bool) bool {
+	if bits {
+		return r.masks[tag]&t.bit != 0
 	}
-	return t.matchesName(e)
+	return t.matchesName(r.tags[tag])
 }
 
 // first is the first element the path finds from e, an element of r, in document order;
@@ -119,21 +122,19 @@ func (p *xmlPath) first(r *xmlRec, e *xmlNode) *xmlNode {
 	if !p.plain {
 		return r.node(r.etreeOf(e).FindElementPath(p.Path))
 	}
-	return firstInChain(r, e, p.chain, p.stepsFor(r))
+	return firstInChain(r, e, p.chain, p.byBits(r))
 }
 
-// stepsFor is the table p's steps are numbered in if r's tags know it, else nil.
-func (p *xmlPath) stepsFor(r *xmlRec) *xmlSteps {
-	if p.steps != nil && p.steps == r.steps {
-		return p.steps
-	}
-	return nil
+// byBits reports whether r's tag masks have the bits of p's steps: its source numbered
+// them before reading it.
+func (p *xmlPath) byBits(r *xmlRec) bool {
+	return p.bits && p.steps == r.steps && p.below <= r.known
 }
 
 // firstInChain is the first element under e, depth first, that the chain leads to. It
 // walks the children itself, without children's callback: it is the XML source's most
 // frequent walk (a term's path).
-func firstInChain(r *xmlRec, e *xmlNode, chain []xmlTag, steps *xmlSteps) *xmlNode {
+func firstInChain(r *xmlRec, e *xmlNode, chain []xmlTag, bits bool) *xmlNode {
 	if len(chain) == 0 {
 		return e
 	}
@@ -144,8 +145,8 @@ func firstInChain(r *xmlRec, e *xmlNode, chain []xmlTag, steps *xmlSteps) *xmlNo
 			j++
 			continue
 		}
-		if t.matches(r.tags[c.name], steps) {
-			if found := firstInChain(r, c, chain[1:], steps); found != nil {
+		if t.matches(r, c.name, bits) {
+			if found := firstInChain(r, c, chain[1:], bits); found != nil {
 				return found
 			}
 		}
@@ -165,10 +166,10 @@ func (p *xmlPath) appendAll(out []*xmlNode, r *xmlRec, e *xmlNode) []*xmlNode {
 		}
 		return out
 	}
-	return appendChain(out, r, e, p.chain, p.stepsFor(r))
+	return appendChain(out, r, e, p.chain, p.byBits(r))
 }
 
-func appendChain(out []*xmlNode, r *xmlRec, e *xmlNode, chain []xmlTag, steps *xmlSteps) []*xmlNode {
+func appendChain(out []*xmlNode, r *xmlRec, e *xmlNode, chain []xmlTag, bits bool) []*xmlNode {
 	if len(chain) == 0 {
 		return append(out, e)
 	}
@@ -179,8 +180,8 @@ func appendChain(out []*xmlNode, r *xmlRec, e *xmlNode, chain []xmlTag, steps *x
 			j++
 			continue
 		}
-		if t.matches(r.tags[c.name], steps) {
-			out = appendChain(out, r, c, chain[1:], steps)
+		if t.matches(r, c.name, bits) {
+			out = appendChain(out, r, c, chain[1:], bits)
 		}
 		j = c.end
 	}

@@ -149,9 +149,7 @@ func (x *xmlReader) tag(n xmlName) int32 {
 	if p, ok := x.src.nsPrefix[n.uri]; ok && n.uri != "" {
 		t = p + ":" + n.local
 	}
-	tn := newTagName(t)
-	tn.setMask(x.tree.steps)
-	n.tagURI, n.tagGen, n.tagID = n.uri, x.tree.gen, x.tree.tagID(tn)
+	n.tagURI, n.tagGen, n.tagID = n.uri, x.tree.gen, x.tree.tagID(newTagName(t))
 	return n.tagID
 }
 

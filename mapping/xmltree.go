@@ -33,9 +33,6 @@ func (n *xmlNode) isText() bool { return n.name < 0 }
 // reader makes one per name and namespace.
 type tagName struct {
 	written, space, local, full string
-	mask                        uint64    // the steps of maskOf it matches (xmlpath.go)
-	maskOf                      *xmlSteps // nil: none
-	maskLen                     int       // how many steps maskOf had when mask was made
 }
 
 func newTagName(written string) *tagName {
@@ -59,7 +56,9 @@ type xmlRec struct {
 	nodes []xmlNode
 	attrs []nodeAttr
 	tags  []*tagName // the reader's, as they were when the record was read
-	steps *xmlSteps  // the mapping's steps the tags have masks for; nil: none
+	masks []uint64   // per tag, the steps it matches
+	steps *xmlSteps  // the mapping's steps the masks are of; nil: none
+	known int        // how many of those the masks have
 	data  string     // the texts and attribute values, end to end: one string per record
 	above string     // its path without its rank (/Export/Invoice), shared by records
 	rank  int        // among the records of its kind
@@ -117,18 +116,19 @@ func (r *xmlRec) text(n *xmlNode) string {
 // attr is the value of n's attribute key names ("code", "x:lang"), as etree's SelectAttr
 // finds it: a key without prefix matches the attribute in any namespace.
 func (r *xmlRec) attr(n *xmlNode, key string) (string, bool) {
-	return r.attrKey(n, newXMLTag(key), nil)
+	return r.attrKey(n, newXMLTag(key), false)
 }
 
 // attrOf is the value of the attribute the reference ends with on n, as attr finds it.
 func (ref *fieldRef) attrOf(r *xmlRec, n *xmlNode) (string, bool) {
-	return r.attrKey(n, ref.key, ref.path.stepsFor(r))
+	k := &ref.key
+	return r.attrKey(n, *k, k.bit != 0 && ref.path.steps != nil && ref.path.steps == r.steps && k.idx < r.known)
 }
 
-// attrKey is attr with the key as a step, matched by bit when numbered in steps.
-func (r *xmlRec) attrKey(n *xmlNode, key xmlTag, steps *xmlSteps) (string, bool) {
+// attrKey is attr with the key as a step, matched by bit when bits says r's masks have it.
+func (r *xmlRec) attrKey(n *xmlNode, key xmlTag, bits bool) (string, bool) {
 	for _, a := range r.attrs[n.alo:n.ahi] {
-		if key.matches(r.tags[a.name], steps) {
+		if key.matches(r, a.name, bits) {
 			return r.data[a.lo:a.hi], true
 		}
 	}
@@ -140,7 +140,9 @@ func (r *xmlRec) attrKey(n *xmlNode, key xmlTag, steps *xmlSteps) (string, bool)
 type treeBuilder struct {
 	limit int        // of a record's text bytes, nodes and attributes (their offsets are int32); 0: math.MaxInt32
 	tags  []*tagName // numbered for the nodes (a record keeps the slice as it was)
-	steps *xmlSteps  // the mapping's, which the tags have masks for
+	masks []uint64   // per tag, the steps of the mapping it matches
+	steps *xmlSteps  // the mapping's
+	known int        // how many steps all masks of the table have
 	gen   int        // of tags: a qname's tag number is tags' if it was made in this one
 	rec   *xmlRec
 	data  []byte  // the record's text so far, reused from record to record
@@ -231,7 +233,7 @@ func (b *treeBuilder) end() (done bool) {
 	if last > 0 {
 		return false
 	}
-	r.data, r.tags, r.steps = string(b.data), b.tags, b.steps
+	r.data, r.tags, r.masks, r.steps, r.known = string(b.data), b.tags, b.masks, b.steps, b.known
 	r.nodes, r.attrs = b.nodes.keep(r.nodes), b.attrs.keep(r.attrs)
 	b.rec = nil
 	return true
@@ -253,7 +255,12 @@ func (b *treeBuilder) sameTag(i, j int32) bool {
 
 // tagID numbers a new tag name.
 func (b *treeBuilder) tagID(t *tagName) int32 {
-	b.tags = append(b.tags, t)
+	var mask uint64
+	if b.steps != nil {
+		mask = b.steps.mask(t)
+		b.known = min(b.known, len(b.steps.tags))
+	}
+	b.tags, b.masks = append(b.tags, t), append(b.masks, mask)
 	return int32(len(b.tags) - 1)
 }
 
@@ -264,7 +271,7 @@ const maxTags = 2 * maxInterned
 // newRecord starts a new table of tags if the last is full: the records read keep theirs.
 func (b *treeBuilder) newRecord() {
 	if b.gen == 0 || len(b.tags) >= maxTags {
-		b.tags, b.gen = nil, b.gen+1
+		b.tags, b.masks, b.gen, b.known = nil, nil, b.gen+1, math.MaxInt
 	}
 }
 
