@@ -100,7 +100,8 @@ func (rn *run) lineSources(recs []*record) []lineSource {
 			lines = append(lines, lineSource{rec, rec.el})
 			continue
 		}
-		els := m.line.sel.all(rec.x, rec.el)
+		els := m.line.sel.appendAll(rn.sel[:0], rec.x, rec.el)
+		rn.sel = els
 		if w := rn.paths; w != nil && !w.done {
 			if !w.lineUsed {
 				w.lineUsed, w.lineHint = true, pathHint(rec.x, rec.el, m.line.selTxt)
@@ -112,6 +113,7 @@ func (rn *run) lineSources(recs []*record) []lineSource {
 		}
 	}
 	clear(lines[len(lines):cap(lines)]) // keep no record of an earlier invoice alive
+	clear(rn.sel)
 	rn.lines = lines
 	return lines
 }
@@ -426,7 +428,7 @@ func (rn *run) position(o origin, has bool, rec *record, el *xmlNode) Position {
 			}
 			p.Column = rec.x.elemPath(rec.el, at)
 		} else {
-			p.Column = rec.x.path
+			p.Column = rec.x.path()
 		}
 		if has && o.ref != nil {
 			switch {
@@ -467,7 +469,7 @@ func (rn *run) rowProblem(rec *record, ref *fieldRef, mline int, rule, fr, en st
 		pos = rn.position(origin{rec: rec, ref: ref}, true, rec, rec.el)
 		pos.MappingLine = mline
 		if rec.x != nil {
-			pos.Column = rec.x.path + "/" + ref.text
+			pos.Column = rec.x.path() + "/" + ref.text
 		}
 	}
 	return Problem{Position: pos, Rule: rule, FR: fr, EN: en}

@@ -89,7 +89,7 @@ func (x *fieldExpr) eval(c *evalCtx) (string, bool) {
 		}
 		if el != nil {
 			if r.attr != "" {
-				v, found := c.rec.x.attr(el, r.attr)
+				v, found := r.attrOf(c.rec.x, el)
 				s = strings.TrimSpace(v)
 				c.absent = c.absent || !found
 				if w := c.rn.paths; w != nil && !w.done {

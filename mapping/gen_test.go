@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strings"
 
 	"golang.org/x/text/encoding/charmap"
 )
@@ -96,4 +97,73 @@ func genXML(w *bytes.Buffer, i int) {
     <erp:Charges><erp:Charge reason="Frais de déplacement" amount="35.00" tax="S" rate="20.00"/></erp:Charges>
   </erp:Invoice>
 `, i, i, i, i%1000, i)
+}
+
+// The mapping benchmarks compare the three sources on the same work: benchExport writes the
+// n invoices of genInvoice (the CSV example's layout) as they are, or carrying the same
+// invoices in XML or fixed-width, which the mappings in testdata/bench map to the same terms
+// as ventes-csv.xml maps (TestBenchExportsMapAlike checks that the invoices are the same).
+const (
+	benchXMLMapping   = "testdata/bench/ventes-xml.xml"
+	benchFixedMapping = "testdata/bench/ventes-fixed.xml"
+)
+
+// benchLines are genInvoice's lines: code, label, quantity, unit, price, discount %, VAT rate,
+// with a decimal comma.
+var benchLines = [3][7]string{
+	{"COM18", "Comté AOP 18 mois", "24,5", "KG", "21,80", "", "5,5"},
+	{"COF4", "Coffret « Noël » ; 4 fromages", "30", "U", "42,00", "10", "5,5"},
+	{"CAVE120", "Cave à fromages réfrigérée", "1", "U", "1 290,00", "", "20"},
+}
+
+func benchExport(format string, n int) []byte {
+	var w bytes.Buffer
+	switch format {
+	case "csv":
+		data, _ := io.ReadAll(&genReader{n: n, format: "csv"})
+		return data
+	case "xml":
+		w.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<erp:Export xmlns:erp="urn:example:erp:export:2">` + "\n")
+		for i := range n {
+			benchXML(&w, i)
+		}
+		w.WriteString("</erp:Export>\n")
+		return w.Bytes()
+	case "fixed":
+		for i := range n {
+			benchFixed(&w, i)
+		}
+		data, _ := charmap.CodePage850.NewEncoder().Bytes(w.Bytes())
+		return data
+	}
+	panic("format " + format)
+}
+
+func benchXML(w *bytes.Buffer, i int) {
+	fmt.Fprintf(w, `  <erp:Invoice id="%d">
+    <erp:Header><erp:Number>FA%08d</erp:Number><erp:Kind>F</erp:Kind><erp:IssueDate>2026-11-03</erp:IssueDate><erp:DueDate>2026-12-03</erp:DueDate><erp:PaymentMeans>VIR</erp:PaymentMeans></erp:Header>
+    <erp:Customer code="CL%04d"><erp:Name>Société Générale des Eaux n°%d</erp:Name><erp:Siret>55201462300052</erp:Siret><erp:VatId>FR32552014623</erp:VatId>
+      <erp:Address><erp:Street>52 rue d'Anjou</erp:Street><erp:Zip>75008</erp:Zip><erp:City>Paris</erp:City><erp:Country>FRANCE</erp:Country></erp:Address></erp:Customer>
+    <erp:Lines>
+`, i, i, i%10000, i)
+	dot := func(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, " ", ""), ",", ".") }
+	for k, l := range benchLines {
+		fmt.Fprintf(w, `      <erp:Line no="%d"><erp:Sku>%s</erp:Sku><erp:Label>%s</erp:Label><erp:Qty unit="%s">%s</erp:Qty><erp:UnitPrice>%s</erp:UnitPrice><erp:Tax rate="%s"/>`,
+			k+1, l[0], l[1], l[3], dot(l[2]), dot(l[4]), dot(l[6]))
+		if l[5] != "" {
+			fmt.Fprintf(w, `<erp:Discount percent="%s"/>`, dot(l[5]))
+		}
+		w.WriteString("</erp:Line>\n")
+	}
+	w.WriteString("    </erp:Lines>\n  </erp:Invoice>\n")
+}
+
+// benchFixed writes invoice i as UTF-8; benchExport encodes the export.
+func benchFixed(w *bytes.Buffer, i int) {
+	no := fmt.Sprintf("FA%08d", i)
+	fmt.Fprintf(w, "10%sF03/11/202603/12/2026CL%04d%-40s%-35s75008%-30s%-10sFR3255201462355201462300052VIR %10s\r\n",
+		no, i%10000, fmt.Sprintf("Société Générale des Eaux n°%d", i), "52 rue d'Anjou", "Paris", "FRANCE", "")
+	for k, l := range benchLines {
+		fmt.Fprintf(w, "20%s%-3d%-10s%-40s%-9s%-4s%-12s%-5s%-5s\r\n", no, k+1, l[0], l[1], l[2], l[3], l[4], l[5], l[6])
+	}
 }

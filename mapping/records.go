@@ -136,6 +136,7 @@ type fieldRef struct {
 	name string   // csv column (header name or number) or field name
 	path *xmlPath // xml, relative to the context element
 	attr string   // xml: the attribute at the end of the path
+	key  xmlTag   // xml: attr, numbered with the path's steps
 	text string   // as written, for messages
 	line int
 }
@@ -169,12 +170,15 @@ func (l *loader) ref(line int, s string, kind int) *fieldRef {
 				}
 			}
 		}
-		cp, err := compileXMLTermPath(p)
+		cp, err := compileXMLTermPath(p, src.steps)
 		if err != nil {
 			l.errorf(line, "path %q: %v", s, err)
 			return nil
 		}
 		r.path, r.attr, r.name = cp, attr, s
+		if attr != "" {
+			r.key = src.steps.number(newXMLTag(attr))
+		}
 	case src.format == "csv" && src.header:
 		r.name = s
 	default:

@@ -273,6 +273,7 @@ type run struct {
 	c       evalCtx      // reused by each evaluation
 	paths   *pathWatch   // xml: which paths matched in the first records
 	lines   []lineSource // the lines of the invoice being built
+	sel     []*xmlNode   // xml: the elements <line select=> chose in a record
 }
 
 type slot struct{ idx, decimals int }
@@ -301,7 +302,7 @@ func (rn *run) keyOf(rec *record) (string, bool) {
 			return "", true
 		}
 		if r.attr != "" {
-			v, _ := rec.x.attr(el, r.attr)
+			v, _ := r.attrOf(rec.x, el)
 			return strings.TrimSpace(v), true
 		}
 		return strings.TrimSpace(rec.x.text(el)), true

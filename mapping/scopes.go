@@ -255,7 +255,7 @@ func (l *loader) selectPath(line int, s string) (*xmlPath, string) {
 		l.errorf(line, "select=%q applies to an XML source", s)
 		return nil, ""
 	}
-	p, err := compileXMLTermPath(l.nsPath(s))
+	p, err := compileXMLTermPath(l.nsPath(s), l.m.src.steps)
 	if err != nil {
 		l.errorf(line, "select=%q: %v", s, err)
 		return nil, ""

@@ -31,6 +31,7 @@ type source struct {
 	skipLast  int               // the last records of the file that are not invoices (skip-last)
 	nsPrefix  map[string]string // xml: namespace URI → the mapping's prefix
 	nsURI     map[string]string // xml: prefix → URI
+	steps     *xmlSteps         // xml: the steps of the terms' and select='s plain paths
 }
 
 func (l *loader) source(n *node) bool {
@@ -150,7 +151,7 @@ func (l *loader) source(n *node) bool {
 		l.errorf(n.line, "type-length needs type-start, the position of the record type code")
 	}
 	if format == "xml" {
-		s.nsPrefix, s.nsURI = map[string]string{}, map[string]string{}
+		s.nsPrefix, s.nsURI, s.steps = map[string]string{}, map[string]string{}, &xmlSteps{}
 	}
 	var skips []*node
 	for _, k := range n.kids {

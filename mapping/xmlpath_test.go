@@ -17,18 +17,19 @@ const pathDoc = `<r xmlns:e="urn:e" xmlns:f="urn:f">
   <a k="v"><b k="w">9</b></a>
 </r>`
 
-// readOneRecord reads data's element <r> as a record with the prefixes e and f.
-func readOneRecord(t testing.TB, data string) *record {
+// readOneRecord reads data's element <r> as a record with the prefixes e and f, its tags
+// matching steps (nil: none) by bit.
+func readOneRecord(t testing.TB, data string, steps *xmlSteps) *record {
 	t.Helper()
-	src := &source{format: "xml", nsPrefix: map[string]string{}, nsURI: map[string]string{}}
+	src := &source{format: "xml", nsPrefix: map[string]string{}, nsURI: map[string]string{}, steps: steps}
 	for p, u := range map[string]string{"e": "urn:e", "f": "urn:f"} {
 		src.nsPrefix[u], src.nsURI[p] = p, u
 	}
-	steps, err := compileXMLPath("//r", src.nsURI)
+	recPath, err := compileXMLPath("//r", src.nsURI)
 	if err != nil {
 		t.Fatal(err)
 	}
-	src.kinds = []*recKind{{idx: 0, name: "r", path: steps, text: "//r"}}
+	src.kinds = []*recKind{{idx: 0, name: "r", path: recPath, text: "//r"}}
 	rec, err := newXMLReader(strings.NewReader(data), "f.xml", src).next()
 	if err != nil && err != io.EOF {
 		t.Fatal(err)
@@ -38,12 +39,31 @@ func readOneRecord(t testing.TB, data string) *record {
 
 // A path walked as a plain chain on the record's own tree finds what etree finds on its
 // etree copy, in the same order, from any element; paths that are not plain chains are
-// left to etree.
+// left to etree. Plain chains are walked comparing names, and testing the bits of steps
+// numbered before the record was read.
 func TestXMLPathFindsAsEtree(t *testing.T) {
-	rec := readOneRecord(t, pathDoc)
-	xr := rec.x
 	plain := []string{".", "a", "e:a", "a/b", "a/e:b", "e:a/b", "a/b/c", "a/./b", "./a/b/c", "x/a/b", "b", "a/f:b/c", "q:a", ":a", "a:"}
 	others := []string{"a[2]/b", "a/b[c]", "//b", "a//c", "a/b/..", "*/b", "/r/a", "a[@k='v']", "a/b[@k='w']", "a[b='9']"}
+	steps := &xmlSteps{}
+	type compiled struct {
+		p  string
+		xp *xmlPath
+	}
+	var paths []compiled
+	for _, p := range append(plain, others...) {
+		for _, st := range []*xmlSteps{nil, steps} {
+			xp, err := compileXMLTermPath(p, st)
+			if err != nil {
+				t.Fatalf("%s: %v", p, err)
+			}
+			paths = append(paths, compiled{p, xp})
+		}
+	}
+	if len(steps.tags) < 8 {
+		t.Fatalf("%d steps numbered", len(steps.tags))
+	}
+	rec := readOneRecord(t, pathDoc, steps)
+	xr := rec.x
 	var els []*xmlNode
 	for i := range rec.x.nodes {
 		if n := &rec.x.nodes[i]; !n.isText() {
@@ -53,11 +73,8 @@ func TestXMLPathFindsAsEtree(t *testing.T) {
 	if len(els) != 21 {
 		t.Fatalf("%d elements", len(els))
 	}
-	for _, p := range append(plain, others...) {
-		xp, err := compileXMLTermPath(p)
-		if err != nil {
-			t.Fatalf("%s: %v", p, err)
-		}
+	for _, c := range paths {
+		p, xp := c.p, c.xp
 		if want := slices.Contains(plain, p); xp.plain != want {
 			t.Errorf("%s: plain %v, want %v", p, xp.plain, want)
 		}
@@ -86,7 +103,7 @@ func TestXMLPathFindsAsEtree(t *testing.T) {
 // An element's text and attributes read on the record's own tree are what etree reads on
 // its copy.
 func TestXMLNodeTextAndAttrsAsEtree(t *testing.T) {
-	rec := readOneRecord(t, `<r xmlns:e="urn:e" xmlns:g="urn:g"><a k="1" e:k="2" g:k="3">x<![CDATA[y]]>z<b/>t</a><a> </a><a e:k="4" k="5"/><a k="6" k="7"/></r>`)
+	rec := readOneRecord(t, `<r xmlns:e="urn:e" xmlns:g="urn:g"><a k="1" e:k="2" g:k="3">x<![CDATA[y]]>z<b/>t</a><a> </a><a e:k="4" k="5"/><a k="6" k="7"/></r>`, nil)
 	for i := range rec.x.nodes {
 		n := &rec.x.nodes[i]
 		if n.isText() {

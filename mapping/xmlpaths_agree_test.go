@@ -15,10 +15,12 @@ import (
 // record's etree copy, and texts and attributes must read alike: on every shipped XML
 // mapping's paths, on paths of every shape, from every element of every record.
 
-// pathCheck is a path to check, with the attribute read at its end, if any.
+// pathCheck is a path to check, with the attribute read at its end, if any (its key
+// numbered with the path's steps).
 type pathCheck struct {
 	path *xmlPath
 	attr string
+	key  xmlTag
 }
 
 // mappingPaths are m's XML paths: its terms', its lines' and groups' select=.
@@ -26,7 +28,7 @@ func mappingPaths(m *Mapping) []pathCheck {
 	var out []pathCheck
 	for _, r := range m.refs {
 		if r.path != nil {
-			out = append(out, pathCheck{r.path, r.attr})
+			out = append(out, pathCheck{r.path, r.attr, r.key})
 		}
 	}
 	for _, sc := range []*scope{m.head, m.line} {
@@ -34,27 +36,28 @@ func mappingPaths(m *Mapping) []pathCheck {
 			continue
 		}
 		if sc.sel != nil {
-			out = append(out, pathCheck{sc.sel, ""})
+			out = append(out, pathCheck{path: sc.sel})
 		}
 		for _, in := range sc.insts {
 			if in.sel != nil {
-				out = append(out, pathCheck{in.sel, ""})
+				out = append(out, pathCheck{path: in.sel})
 			}
 		}
 	}
 	return out
 }
 
-// shapePaths are paths of every shape the walk does and does not do, with attributes.
-func shapePaths(t testing.TB) []pathCheck {
+// shapePaths are paths of every shape the walk does and does not do, with attributes,
+// their steps numbered in steps (a mapping's: its source's records then match them by bit).
+func shapePaths(t testing.TB, steps *xmlSteps) []pathCheck {
 	var out []pathCheck
 	for _, p := range []string{".", "e:Header/e:Number", "Qty", "e:Lines/e:Line", "a/b", "b", "x:b", "*/b", "//b", "b[1]", "b[@k='v']", "..", "a//c", ":a", "a:"} {
-		xp, err := compileXMLTermPath(p)
+		xp, err := compileXMLTermPath(p, steps)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, attr := range []string{"", "a", "k", "x:lang", "e:k"} {
-			out = append(out, pathCheck{xp, attr})
+			out = append(out, pathCheck{xp, attr, steps.number(newXMLTag(attr))})
 		}
 	}
 	return out
@@ -92,6 +95,10 @@ func checkPathsAsEtree(t testing.TB, rec *record, paths []pathCheck) int {
 				if ok != (a != nil) || ok && v != a.Value {
 					t.Fatalf("%s/@%s from %s: %q %v, etree %v", p.path.Path, p.attr, xr.elemPath(rec.el, n), v, ok, a)
 				}
+				ref := &fieldRef{path: p.path, attr: p.attr, key: p.key}
+				if v2, ok2 := ref.attrOf(xr, first); v2 != v || ok2 != ok {
+					t.Fatalf("%s/@%s from %s: by key %q %v, by name %q %v", p.path.Path, p.attr, xr.elemPath(rec.el, n), v2, ok2, v, ok)
+				}
 			}
 			checked++
 		}
@@ -127,13 +134,14 @@ func TestXMLPathsAgreeWithEtree(t *testing.T) {
 		t.Fatal(err)
 	}
 	gen, _ := io.ReadAll(&genReader{n: 20, format: "xml"})
-	paths := append(mappingPaths(m), shapePaths(t)...)
+	paths := append(mappingPaths(m), shapePaths(t, m.src.steps)...)
 	for _, data := range [][]byte{export, gen} {
 		if n := pathsAgreeWithEtree(t, m, &m.src, data, paths); n == 0 {
 			t.Fatal("no path checked")
 		}
 	}
 	src := diffSource(t)
+	src.steps = m.src.steps // the records of another source match the mapping's steps by bit too
 	for _, c := range xmlCases {
 		pathsAgreeWithEtree(t, &Mapping{src: *src}, src, []byte(c), paths)
 	}

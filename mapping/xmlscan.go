@@ -26,6 +26,7 @@ type xmlScanner struct {
 
 	open     []openElem  // the elements not closed yet, root first
 	ns       []nsBinding // the namespace declarations in scope, innermost last
+	nsGen    int         // counts the changes of ns: a name's namespace is kept for one
 	attrs    []scanAttr  // of the start tag just read
 	attrData []byte      // their values, end to end
 	text     []byte      // of the text token just read, when read in pieces (see textBytes)
@@ -33,6 +34,7 @@ type xmlScanner struct {
 	inBuf    bool // the text just read is buf[textLo:textHi]
 	textLo   int
 	textHi   int
+	textSeen uint8 // the byte classes of the text in the buffer
 	scratch  []byte
 	names    map[string]*qname // interned names, so that reading a name does not allocate
 	recent   [64]*qname        // of those, the last read per hash of a few of its bytes
@@ -59,6 +61,8 @@ type qname struct {
 	tagURI              string
 	tagGen              int // of the reader's tag table the number is in; 0: none
 	tagID               int32
+	uri                 string // its namespace as an element's name, while nsGen is the scanner's
+	nsGen               int    // 0: none
 }
 
 func newQName(full string) *qname {
@@ -175,6 +179,7 @@ func (s *xmlScanner) endTag() (xmlTok, error) {
 	}
 	top := s.open[len(s.open)-1].name
 	switch {
+	case top.qname == name.qname: // interned: the same name
 	case top.local != name.local:
 		return 0, s.fail("element <" + top.local + "> closed by </" + name.local + ">")
 	case top.prefix != name.prefix:
@@ -235,10 +240,9 @@ func (s *xmlScanner) startTag() (xmlTok, error) {
 		if !s.readText(int(b), false) {
 			return 0, s.err
 		}
-		a.lo = len(s.attrData)
+		lo := len(s.attrData)
 		s.attrData = append(s.attrData, s.textBytes()...)
-		a.hi = len(s.attrData)
-		s.attrs = appendReusing(s.attrs, a)
+		s.addAttr(a.name.qname, lo, len(s.attrData))
 	}
 	s.pushElem(name)
 	return tokStart, nil
@@ -256,31 +260,56 @@ func (s *xmlScanner) pushElem(name xmlName) {
 			s.ns = append(s.ns, nsBinding{"", string(s.attrValue(i))})
 		}
 	}
+	if len(s.ns) != mark {
+		s.nsGen++
+	}
 	name.uri = s.translate(name, true)
 	for i := range s.attrs {
-		s.attrs[i].name.uri = s.translate(s.attrs[i].name, false)
+		if a := &s.attrs[i]; a.name.uri != s.translate(a.name, false) {
+			a.name.uri = s.translate(a.name, false)
+		}
 	}
-	s.open = appendReusing(s.open, openElem{name: name, nsMark: mark})
+	s.open = grow(s.open)
+	o := &s.open[len(s.open)-1]
+	setName(&o.name, name)
+	o.nsMark = mark
 }
 
-// appendReusing appends v, writing the slot past the end only if it held something else:
-// exports repeat their structure, and what is not written takes no GC write barrier.
-func appendReusing[T comparable](s []T, v T) []T {
-	if len(s) == cap(s) {
-		return append(s, v)
+// addAttr adds an attribute to the start tag just read (its namespace comes with pushElem).
+func (s *xmlScanner) addAttr(q *qname, lo, hi int) {
+	s.attrs = grow(s.attrs)
+	a := &s.attrs[len(s.attrs)-1]
+	setName(&a.name, xmlName{qname: q, uri: a.name.uri})
+	a.lo, a.hi = lo, hi
+}
+
+// setName writes n to *p, each of its parts only if it changes: what is not written takes
+// no GC write barrier, and exports repeat their names in the same places.
+func setName(p *xmlName, n xmlName) {
+	if p.qname != n.qname {
+		p.qname = n.qname
 	}
-	s = s[:len(s)+1]
-	if p := &s[len(s)-1]; *p != v {
-		*p = v
+	if p.uri != n.uri {
+		p.uri = n.uri
 	}
-	return s
+}
+
+// grow is s one longer, the new last element what it held before, if anything.
+func grow[T any](s []T) []T {
+	if len(s) < cap(s) {
+		return s[:len(s)+1]
+	}
+	var zero T
+	return append(s, zero)
 }
 
 func (s *xmlScanner) popElem() {
 	top := s.open[len(s.open)-1]
 	s.open = s.open[:len(s.open)-1]
-	clear(s.ns[top.nsMark:])
-	s.ns = s.ns[:top.nsMark]
+	if len(s.ns) != top.nsMark {
+		clear(s.ns[top.nsMark:])
+		s.ns, s.nsGen = s.ns[:top.nsMark], s.nsGen+1
+	}
 }
 
 // attrValue is the value of the i-th attribute of the start tag just read, valid until the
@@ -292,8 +321,20 @@ func (s *xmlScanner) top() xmlName { return s.open[len(s.open)-1].name }
 
 // translate is the namespace of a name, as encoding/xml's Decoder.translate makes it: the
 // default namespace applies to element names only, xmlns is left alone, and a prefix no
-// declaration binds is kept as is.
+// declaration binds is kept as is. Declarations seldom change (most exports make them on
+// their root): a name keeps its namespace until they do.
 func (s *xmlScanner) translate(n xmlName, element bool) string {
+	if n.prefix == "" && !element {
+		return ""
+	}
+	if n.nsGen != s.nsGen+1 {
+		n.qname.uri, n.nsGen = s.resolve(n, element), s.nsGen+1
+	}
+	return n.qname.uri
+}
+
+// resolve is translate's namespace, looked up.
+func (s *xmlScanner) resolve(n xmlName, element bool) string {
 	switch {
 	case n.prefix == "xmlns":
 		return n.prefix

@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"unicode/utf8"
@@ -14,11 +15,12 @@ func (s *xmlScanner) readText(quote int, cdata bool) bool {
 	if quote >= 0 {
 		stop |= isQuote
 	}
-	run, valid := s.plainRun(stop)
+	run, seen := s.plainRun(stop)
+	valid := seen&toCheck == 0
 	if !cdata && s.pos < s.end {
 		// Most text is plain and buffered to its end: it is read where it is, not copied.
 		if c := s.buf[s.pos]; quote < 0 && c == '<' || quote >= 0 && c == byte(quote) {
-			s.inBuf, s.textLo, s.textHi = true, s.pos-len(run), s.pos
+			s.inBuf, s.textLo, s.textHi, s.textSeen = true, s.pos-len(run), s.pos, seen
 			if quote >= 0 {
 				s.pos++
 			}
@@ -95,6 +97,18 @@ func (s *xmlScanner) readText(quote int, cdata bool) bool {
 	return s.checkChars(s.text)
 }
 
+// blankText reports whether the text token just read is white space only, as
+// bytes.TrimSpace sees it; the classes of its bytes tell most often.
+func (s *xmlScanner) blankText() bool {
+	switch {
+	case s.inBuf && s.textSeen&notSpace == 0:
+		return true
+	case s.inBuf && s.textSeen&toCheck == 0:
+		return false // ASCII, and not all of it space
+	}
+	return len(bytes.TrimSpace(s.textBytes())) == 0
+}
+
 // textBytes is the text token or attribute value just read, valid until the next read:
 // most often straight in the buffer (kept as offsets, which the garbage collector does not
 // guard as it guards a slice).
@@ -113,29 +127,32 @@ const (
 	isQuote
 	toCheck
 	lineEnd
+	notSpace // not ' ', '\t' or '\n' ('\r' is notPlain)
 )
 
 var textClass = func() (t [256]uint8) {
 	for c := range t {
+		if c != ' ' && c != '\t' && c != '\n' {
+			t[c] |= notSpace
+		}
 		switch {
 		case c == '<' || c == '>' || c == '&' || c == '\r':
-			t[c] = notPlain
+			t[c] |= notPlain
 		case c == '"' || c == '\'':
-			t[c] = isQuote
+			t[c] |= isQuote
 		case c == '\n':
-			t[c] = lineEnd
+			t[c] |= lineEnd
 		case c < 0x20 && c != '\t' || c >= utf8.RuneSelf:
-			t[c] = toCheck
+			t[c] |= toCheck
 		}
 	}
 	return t
 }()
 
 // plainRun reads the bytes up to the next one of class stop or the end of the buffer;
-// valid is true when they need no checkChars.
-func (s *xmlScanner) plainRun(stop uint8) (run []byte, valid bool) {
+// seen has the classes of their bytes (none toCheck: they need no checkChars).
+func (s *xmlScanner) plainRun(stop uint8) (run []byte, seen uint8) {
 	i := s.pos
-	var seen uint8
 	for ; i < s.end; i++ {
 		c := textClass[s.buf[i]]
 		if c&stop != 0 {
@@ -148,7 +165,7 @@ func (s *xmlScanner) plainRun(stop uint8) (run []byte, valid bool) {
 	}
 	run = s.buf[s.pos:i]
 	s.pos = i
-	return run, seen&toCheck == 0
+	return run, seen
 }
 
 // checkChars refuses invalid UTF-8 and the characters XML does not allow.

@@ -1,7 +1,6 @@
 package mapping
 
 import (
-	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -88,6 +87,7 @@ type xmlReader struct {
 	count   []int // per kind, records seen
 	tree    treeBuilder
 	pathBuf []byte // a record's path being written
+	above   string // the last record's path, without its rank
 }
 
 // readErr remembers the last error of the reader under the XML scanner, so that a failure
@@ -117,7 +117,7 @@ func newXMLReader(r io.Reader, file string, src *source) *xmlReader {
 		return nil, fmt.Errorf("unsupported encoding %q", label)
 	}
 	return &xmlReader{file: file, sc: newXMLScanner(in, charset), in: in, src: src,
-		count: make([]int, len(src.kinds))}
+		count: make([]int, len(src.kinds)), tree: treeBuilder{steps: src.steps}}
 }
 
 func (x *xmlReader) fail(err error) error {
@@ -184,7 +184,7 @@ func (x *xmlReader) subtree(k *recKind) (*record, error) {
 	}{}
 	rec, xr := &both.rec, &both.xr
 	*rec = record{kind: k.idx, line: line, x: xr}
-	xr.path = x.recordPath(k)
+	xr.above, xr.rank = x.recordPath(), x.count[k.idx]
 	x.element(xr, line)
 	for {
 		tok, err := x.sc.next()
@@ -195,8 +195,8 @@ func (x *xmlReader) subtree(k *recKind) (*record, error) {
 		case tokStart:
 			x.element(xr, x.sc.startRow)
 		case tokText:
-			if t := x.sc.textBytes(); len(bytes.TrimSpace(t)) > 0 {
-				x.tree.text(t)
+			if !x.sc.blankText() {
+				x.tree.text(x.sc.textBytes())
 			}
 		case tokEnd:
 			if x.tree.end() {
@@ -214,19 +214,19 @@ func (x *xmlReader) subtree(k *recKind) (*record, error) {
 	}
 }
 
-// recordPath is the path of the record just opened, with its rank among the records of
-// its kind: /e:Export/e:Invoice[3].
-func (x *xmlReader) recordPath(k *recKind) string {
+// recordPath is the path of the record just opened, without its rank: /e:Export/e:Invoice,
+// the same string as the last record's when it is the same path.
+func (x *xmlReader) recordPath() string {
 	b := x.pathBuf[:0]
 	for _, o := range x.sc.open {
 		b = append(b, '/')
 		b = append(b, x.tree.tags[x.tag(o.name)].written...)
 	}
-	b = append(b, '[')
-	b = strconv.AppendInt(b, int64(x.count[k.idx]), 10)
-	b = append(b, ']')
 	x.pathBuf = b
-	return string(b)
+	if string(b) != x.above {
+		x.above = string(b)
+	}
+	return x.above
 }
 
 // element opens the element whose start tag was just read, without the namespace
@@ -245,7 +245,7 @@ func (x *xmlReader) element(xr *xmlRec, line int) {
 // (with a position when e has same-named siblings).
 func (xr *xmlRec) elemPath(root, e *xmlNode) string {
 	if !xr.owns(e) {
-		return xr.path
+		return xr.path()
 	}
 	var segs []string
 	for c := e; c != nil && c != root; c = xr.parent(c) {
@@ -268,7 +268,7 @@ func (xr *xmlRec) elemPath(root, e *xmlNode) string {
 		segs = append(segs, seg)
 	}
 	var b strings.Builder
-	b.WriteString(xr.path)
+	b.WriteString(xr.path())
 	for i := len(segs) - 1; i >= 0; i-- {
 		b.WriteByte('/')
 		b.WriteString(segs[i])

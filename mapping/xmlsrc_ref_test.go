@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -133,18 +132,15 @@ func (x *oldXMLReader) subtree(start xml.StartElement, line int, k *recKind) (*r
 	xr := &xmlRec{}
 	tree := refTree{lines: map[*etree.Element]int{}}
 	var b strings.Builder
-	for i, n := range x.stack {
+	for _, n := range x.stack {
 		sp, l := x.name(n)
 		b.WriteByte('/')
 		if sp != "" {
 			b.WriteString(sp + ":")
 		}
 		b.WriteString(l)
-		if i == len(x.stack)-1 {
-			b.WriteString("[" + strconv.Itoa(x.count[k.idx]) + "]")
-		}
 	}
-	xr.path = b.String()
+	xr.above, xr.rank = b.String(), x.count[k.idx]
 	mk := func(se xml.StartElement, parent *etree.Element, line int) *etree.Element {
 		sp, l := x.name(se.Name)
 		tag := l

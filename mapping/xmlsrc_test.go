@@ -58,7 +58,7 @@ func dumpRecords(src *source, data []byte, newReader func(io.Reader, string, *so
 			}
 			return b.String()
 		}
-		fmt.Fprintf(&b, "record kind %d lines %d-%d %s\n", rec.kind, rec.line, rec.end, rec.x.path)
+		fmt.Fprintf(&b, "record kind %d lines %d-%d %s\n", rec.kind, rec.line, rec.end, rec.x.path())
 		dumpTree(&b, rd, rec, "  ")
 	}
 }
@@ -333,7 +333,8 @@ func FuzzXMLScanner(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	paths := append(mappingPaths(m), shapePaths(f)...)
+	paths := append(mappingPaths(m), shapePaths(f, m.src.steps)...)
+	src.steps = m.src.steps
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkSameAsRef(t, src, data)
 		pathsAgreeWithEtree(t, &Mapping{src: *src}, src, data, paths)

@@ -1,6 +1,9 @@
 package mapping
 
-import "math"
+import (
+	"math"
+	"strconv"
+)
 
 // xmlNode is an element or a text of an XML record. A record's nodes are one slice in
 // document order: an element's descendants follow it up to its end. An element holds its
@@ -51,9 +54,19 @@ type xmlRec struct {
 	nodes []xmlNode
 	attrs []nodeAttr
 	tags  []*tagName // the reader's, as they were when the record was read
+	masks []uint64   // per tag, the steps it matches
+	steps *xmlSteps  // the mapping's steps the masks are of; nil: none
+	known int        // how many of those the masks have
 	data  string     // the texts and attribute values, end to end: one string per record
-	path  string     // /Export/Invoice[3]
+	above string     // its path without its rank (/Export/Invoice), shared by records
+	rank  int        // among the records of its kind
 	doc   *xmlDoc
+}
+
+// path is the record's own path in the document: /Export/Invoice[3]. Made when a message
+// asks, not for every record.
+func (r *xmlRec) path() string {
+	return r.above + "[" + strconv.Itoa(r.rank) + "]"
 }
 
 // owns reports whether n is one of the record's nodes.
@@ -101,9 +114,19 @@ func (r *xmlRec) text(n *xmlNode) string {
 // attr is the value of n's attribute key names ("code", "x:lang"), as etree's SelectAttr
 // finds it: a key without prefix matches the attribute in any namespace.
 func (r *xmlRec) attr(n *xmlNode, key string) (string, bool) {
-	space, local := splitTag(key)
+	return r.attrKey(n, newXMLTag(key), false)
+}
+
+// attrOf is the value of the attribute the reference ends with on n, as attr finds it.
+func (ref *fieldRef) attrOf(r *xmlRec, n *xmlNode) (string, bool) {
+	k := &ref.key
+	return r.attrKey(n, *k, k.bit != 0 && ref.path.steps != nil && ref.path.steps == r.steps && k.idx < r.known)
+}
+
+// attrKey is attr with the key as a step, matched by bit when bits says r's masks have it.
+func (r *xmlRec) attrKey(n *xmlNode, key xmlTag, bits bool) (string, bool) {
 	for _, a := range r.attrs[n.alo:n.ahi] {
-		if t := r.tags[a.name]; (space == "" || space == t.space) && local == t.local {
+		if key.matches(r, a.name, bits) {
 			return r.data[a.lo:a.hi], true
 		}
 	}
@@ -115,19 +138,46 @@ func (r *xmlRec) attr(n *xmlNode, key string) (string, bool) {
 type treeBuilder struct {
 	limit int        // of a record's text bytes, nodes and attributes (their offsets are int32); 0: math.MaxInt32
 	tags  []*tagName // numbered for the nodes (a record keeps the slice as it was)
+	masks []uint64   // per tag, the steps of the mapping it matches
+	steps *xmlSteps  // the mapping's
+	known int        // how many steps all masks of the table have
 	gen   int        // of tags: a qname's tag number is tags' if it was made in this one
 	rec   *xmlRec
 	data  []byte  // the record's text so far, reused from record to record
 	open  []int32 // the record's elements not ended yet, its own first
-	sizes [2]int  // nodes and attributes of the last record, to size the next
+	nodes slab[xmlNode]
+	attrs slab[nodeAttr]
+}
+
+// slab holds the records' nodes or attributes: a record is built in work, reused from
+// record to record, then copied in one move to the end of buf, which consecutive records
+// share until it is full. Building each record in fresh memory of its own cost more: an
+// allocation for its nodes and one for its attributes, written element by element. A slab
+// lives as long as one of its records does.
+type slab[T any] struct{ work, buf []T }
+
+const slabLen = 1024
+
+// keep copies the record built in work to the slab, and takes work back.
+func (s *slab[T]) keep(work []T) []T {
+	n := len(work)
+	if cap(s.buf)-len(s.buf) < n {
+		s.buf = make([]T, 0, max(slabLen, n))
+	}
+	at := len(s.buf)
+	s.buf = append(s.buf, work...)
+	s.work = work[:0]
+	if cap(work) > 1<<16 {
+		s.work = nil // an exceptional record: its work space is not kept
+	}
+	return s.buf[at : at+n : at+n]
 }
 
 // start opens an element under the open one, if any (else it starts rec).
 func (b *treeBuilder) start(rec *xmlRec, name int32, line int) {
 	if len(b.open) == 0 {
 		b.rec, b.data = rec, b.data[:0]
-		rec.nodes = make([]xmlNode, 0, max(b.sizes[0], 8))
-		rec.attrs = make([]nodeAttr, 0, b.sizes[1])
+		rec.nodes, rec.attrs = b.nodes.work[:0], b.attrs.work[:0]
 	}
 	parent := int32(-1)
 	if len(b.open) > 0 {
@@ -182,8 +232,8 @@ func (b *treeBuilder) end() (done bool) {
 	if last > 0 {
 		return false
 	}
-	r.data, r.tags = string(b.data), b.tags
-	b.sizes = [2]int{len(r.nodes), len(r.attrs)}
+	r.data, r.tags, r.masks, r.steps, r.known = string(b.data), b.tags, b.masks, b.steps, b.known
+	r.nodes, r.attrs = b.nodes.keep(r.nodes), b.attrs.keep(r.attrs)
 	b.rec = nil
 	return true
 }
@@ -204,7 +254,12 @@ func (b *treeBuilder) sameTag(i, j int32) bool {
 
 // tagID numbers a new tag name.
 func (b *treeBuilder) tagID(t *tagName) int32 {
-	b.tags = append(b.tags, t)
+	var mask uint64
+	if b.steps != nil {
+		mask = b.steps.mask(t)
+		b.known = min(b.known, len(b.steps.tags))
+	}
+	b.tags, b.masks = append(b.tags, t), append(b.masks, mask)
 	return int32(len(b.tags) - 1)
 }
 
@@ -215,7 +270,7 @@ const maxTags = 2 * maxInterned
 // newRecord starts a new table of tags if the last is full: the records read keep theirs.
 func (b *treeBuilder) newRecord() {
 	if b.gen == 0 || len(b.tags) >= maxTags {
-		b.tags, b.gen = nil, b.gen+1
+		b.tags, b.masks, b.gen, b.known = nil, nil, b.gen+1, math.MaxInt
 	}
 }
 
