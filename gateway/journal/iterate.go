@@ -61,7 +61,7 @@ func (j *Journal) eachInvoiceOf(ctx context.Context, fileID int64, pageSize int,
 // gives them: a page of a file that may hold millions, for a page or a report that shows
 // some. The next page starts after the last id returned.
 func (j *Journal) InvoicePage(ctx context.Context, fileID, after int64, size int) ([]Invoice, error) {
-	page, err := j.invoicePage(ctx, fileID, after, size)
+	page, err := j.invoicePage(ctx, fileID, after, size, j.pageFluxes)
 	if err != nil {
 		return nil, fmt.Errorf("journal: invoices of file %d: %w", fileID, err)
 	}
