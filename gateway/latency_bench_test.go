@@ -11,6 +11,7 @@ import (
 
 	"github.com/fluxgate/fluxgate/gateway/journal"
 	"github.com/fluxgate/fluxgate/internal/exportgen"
+	"github.com/fluxgate/fluxgate/internal/testutil"
 )
 
 // BenchmarkSmallFileTake measures what a daemon does for one small file once its quiet
@@ -41,11 +42,11 @@ func BenchmarkSmallFileTake(b *testing.B) {
 			b.Fatal(err)
 		}
 		i++
-		from := cpuTime()
+		from := testutil.CPUTime()
 		b.StartTimer()
 		status, err := g.take(ctx, r, fi)
 		b.StopTimer()
-		cpu += cpuTime() - from
+		cpu += testutil.CPUTime() - from
 		if err != nil || status != journal.StatusAccepted {
 			b.Fatalf("file %s: %s, %v", name, status, err)
 		}

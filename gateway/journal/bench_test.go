@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/fluxgate/fluxgate/internal/testutil"
 )
 
 // The journal's share of a gateway's work, measured on the suite's driver (TestMain runs
@@ -18,11 +20,11 @@ type cpuMeter struct{ total, from time.Duration }
 
 func (m *cpuMeter) start(b *testing.B) {
 	b.StartTimer()
-	m.from = cpuTime()
+	m.from = testutil.CPUTime()
 }
 
 func (m *cpuMeter) stop(b *testing.B) {
-	m.total += cpuTime() - m.from
+	m.total += testutil.CPUTime() - m.from
 	b.StopTimer()
 }
 

@@ -1,8 +1,0 @@
-//go:build !unix
-
-package journal
-
-import "time"
-
-// cpuTime is unknown here: the benchmarks report no CPU time.
-func cpuTime() time.Duration { return 0 }
