@@ -339,6 +339,7 @@ func (b *bench) child(ctx context.Context, ws *benchSpace, args ...string) *exec
 	cmd := b.command(ctx, args...)
 	cmd.Dir = ws.root
 	cmd.Stdout, cmd.Stderr = io.Discard, b.log
+	lowerPeakRSS() // the child's peak is then its own (bench_peak_linux.go)
 	return cmd
 }
 
