@@ -313,7 +313,7 @@ func (s *Schema) Run(doc *Document) []Failure {
 		plans := resize(scratch.plans, len(p.Rules))
 		scratch.plans = plans
 		planBuf := scratch.planBuf[:0] // backs the plans
-		node := *root         // the context of each element, reused
+		node := *root                  // the context of each element, reused
 		for at, fires := range firing {
 			if fires == 0 {
 				continue
