@@ -133,23 +133,39 @@ func compareNumbers(op string, a, b float64, swapped bool) bool {
 	return cmpResult(op, cmpFloat(a, b))
 }
 
-// compileCount compiles count(P) compared with a number literal, P a plain path without a
-// union (see ctx.compareCount), and string-length(S) compared with one.
+// compileCount compiles count(P), or count(P) ± count(Q), compared with a number literal,
+// P and Q plain paths without a union (see ctx.compareCount), and string-length(S)
+// compared with one.
 func (en *env) compileCount(x exCmp) (cond, bool) {
 	op, call, lit, swapped := compareOp(x)
 	num, isNum := numberLiteral(lit)
 	c, isCall := call.(exCall)
+	if a, isArith := call.(exArith); isArith && isNum && (a.op == "+" || a.op == "-") {
+		// count(P) ± count(Q): integers, exact as doubles at a document's sizes.
+		l, okL := en.compileCountOf(a.l)
+		r, okR := en.compileCountOf(a.r)
+		if !okL || !okR {
+			return cond{}, false
+		}
+		sign := 1
+		if a.op == "-" {
+			sign = -1
+		}
+		return cond{func(cx *ctx, n *Node) bool {
+			return compareNumbers(op, float64(l(cx, n)+sign*r(cx, n)), num, swapped)
+		}, true}, true
+	}
 	if !isNum || !isCall {
 		return cond{}, false
 	}
 	switch {
 	case en.standard(c, "count", 1):
-		p, ok := en.compilePath(c.args[0])
-		if !ok || p.heads != nil {
+		count, ok := en.compileCountOf(c)
+		if !ok {
 			return cond{}, false
 		}
 		return cond{func(cx *ctx, n *Node) bool {
-			return compareNumbers(op, float64(p.count(cx, n)), num, swapped)
+			return compareNumbers(op, float64(count(cx, n)), num, swapped)
 		}, true}, true
 	case en.standard(c, "string-length", 1):
 		s, ok := en.compileString(c.args[0])
@@ -161,6 +177,19 @@ func (en *env) compileCount(x exCmp) (cond, bool) {
 		}, true}, true
 	}
 	return cond{}, false
+}
+
+// compileCountOf compiles count(P), P a plain path without a union.
+func (en *env) compileCountOf(e expr) (func(*ctx, *Node) int, bool) {
+	c, ok := e.(exCall)
+	if !ok || !en.standard(c, "count", 1) {
+		return nil, false
+	}
+	p, ok := en.compilePath(c.args[0])
+	if !ok || p.heads != nil {
+		return nil, false
+	}
+	return p.count, true
 }
 
 // compileStringCmp compiles a string of the context node (see compileString) compared with

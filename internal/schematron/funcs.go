@@ -32,12 +32,20 @@ type regexpEntry struct {
 	err  error
 }
 
-var regexCache sync.Map // pattern+flags → *regexpEntry
+var regexCache sync.Map // flags NUL pattern, or the pattern without flags → *regexpEntry
 
 // compileRegex translates an XPath regular expression into Go's syntax.
 func compileRegex(pattern, flags string) *regexp.Regexp {
-	key := flags + "\x00" + pattern
-	v, _ := regexCache.LoadOrStore(key, &regexpEntry{})
+	// Without flags the pattern is its own key (no NUL can occur in an XML document's
+	// pattern), and a pattern met before is found without allocating.
+	key := pattern
+	if flags != "" {
+		key = flags + "\x00" + pattern
+	}
+	v, ok := regexCache.Load(key)
+	if !ok {
+		v, _ = regexCache.LoadOrStore(key, &regexpEntry{})
+	}
 	e := v.(*regexpEntry)
 	e.once.Do(func() {
 		p := pattern

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/beevik/etree"
 )
@@ -273,11 +274,14 @@ func (s *Schema) Run(doc *Document) []Failure {
 		}
 		return out
 	}
+	scratch := runPool.Get().(*runScratch)
+	defer scratch.release()
 	for _, p := range s.Patterns {
 		// The rule firing at each element, by Node.at (elements are never attributes): the
 		// first whose context matches it, 1 + its index. Visiting them by position is
 		// visiting them in document order, as the stylesheet's traversal does.
-		firing := make([]int32, len(doc.all))
+		firing := resize(scratch.firing, len(doc.all))
+		scratch.firing = firing
 		matching := *root // the context of the compiled contexts' predicates
 		for i, r := range p.Rules {
 			if r.context != nil {
@@ -306,9 +310,10 @@ func (s *Schema) Run(doc *Document) []Failure {
 				}
 			}
 		}
-		plans := make([][]planned, len(p.Rules))
-		var planBuf []planned // backs the plans
-		node := *root         // the context of each element, reused
+		plans := resize(scratch.plans, len(p.Rules))
+		scratch.plans = plans
+		planBuf := scratch.planBuf[:0] // backs the plans
+		node := *root                  // the context of each element, reused
 		for at, fires := range firing {
 			if fires == 0 {
 				continue
@@ -316,12 +321,32 @@ func (s *Schema) Run(doc *Document) []Failure {
 			rule := p.Rules[fires-1]
 			if plans[fires-1] == nil {
 				plans[fires-1], planBuf = rule.plan(present, planBuf)
+				scratch.planBuf = planBuf
 			}
 			node.item, node.vars = doc.all[at], root.vars
 			out = rule.check(&node, plans[fires-1], out)
 		}
 	}
 	return out
+}
+
+// runScratch is the working memory of a Run, kept from run to run (see runPool): made
+// afresh, it was a quarter of what checking a document allocates.
+type runScratch struct {
+	firing  []int32     // by Node.at, the rule firing there (see Run)
+	plans   [][]planned // by rule
+	planBuf []planned   // backs the plans
+}
+
+// runPool keeps the scratch of finished runs; Run may be called concurrently.
+var runPool = sync.Pool{New: func() any { return new(runScratch) }}
+
+// release hands r back to runPool, holding no assert of the schema it ran.
+func (r *runScratch) release() {
+	clear(r.plans)
+	clear(r.planBuf[:cap(r.planBuf)])
+	r.planBuf = r.planBuf[:0]
+	runPool.Put(r)
 }
 
 // planned is an assert of a rule as the names of a document leave it (see decider): to

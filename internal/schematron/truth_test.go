@@ -261,3 +261,39 @@ func withoutSuffixIndex(e expr) expr {
 	}
 	return e
 }
+
+// TestCountArithmeticCompiled: count(P) ± count(Q) compared with a number is compiled, and
+// agrees with the general evaluation.
+func TestCountArithmeticCompiled(t *testing.T) {
+	s := &Schema{NS: [][2]string{{"a", "urn:a"}, {"b", "urn:b"}}}
+	if err := s.compile(); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := Parse([]byte(evalDoc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := &ctx{item: doc.Root, pos: 1, size: 1, env: s.env, root: doc.Root, all: doc.all, byName: &doc.byName}
+	for _, src := range []string{
+		"count(//@n) - count(//b:z/b:x/@n) <= 0", "count(//@n) - count(//b:z/b:x/@n) = 2",
+		"count(//b:x) + count(//b:y) > 3", "4 = count(//b:x) + count(//b:y)", "count(//@n) - count(//@n) lt 0",
+	} {
+		e, err := compile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e = s.env.resolve(e)
+		k := s.env.condOf(e)
+		if !k.safe {
+			t.Errorf("%s: not compiled", src)
+			continue
+		}
+		want, err := evalTruth(root, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := k.holds(root, doc.Root); got != want {
+			t.Errorf("%s: compiled %v, evaluation %v", src, got, want)
+		}
+	}
+}
