@@ -328,15 +328,5 @@ func stringValue(n *Node) string {
 // anyValue reports whether p selects, with n as context item, a node whose string value
 // passes test.
 func (p *nodePath) anyValue(c *ctx, n *Node, test func(string) bool) bool {
-	w := pathWalk{c: c, value: test}
-	from := p.start(c, n)
-	if p.heads == nil {
-		return w.from(from, p.steps, nil)
-	}
-	for _, h := range p.heads {
-		if w.from(from, h, p.steps) {
-			return true
-		}
-	}
-	return false
+	return p.walk(pathWalk{c: c, value: test}, n)
 }

@@ -199,8 +199,13 @@ func (p *nodePath) start(c *ctx, n *Node) *Node {
 
 // any reports whether p selects a node with n as context item.
 func (p *nodePath) any(c *ctx, n *Node) bool {
-	w := pathWalk{c: c, first: true}
-	from := p.start(c, n)
+	return p.walk(pathWalk{c: c, first: true}, n)
+}
+
+// walk walks p with n as context item, through each of its heads if it has any, until w
+// stops it.
+func (p *nodePath) walk(w pathWalk, n *Node) bool {
+	from := p.start(w.c, n)
 	if p.heads == nil {
 		return w.from(from, p.steps, nil)
 	}

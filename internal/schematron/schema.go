@@ -425,45 +425,34 @@ func (r *Rule) check(c *ctx, plan []planned, out []Failure) []Failure {
 	return out
 }
 
-func safeEval(c *ctx, e expr) (v seq, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			if ee, ok := r.(evalError); ok {
-				err = ee
-				return
-			}
+// caught, deferred, stops the panic of an evaluation error (evalError) and returns it in
+// *err; any other panic goes on.
+func caught(err *error) {
+	if r := recover(); r != nil {
+		ee, ok := r.(evalError)
+		if !ok {
 			panic(r)
 		}
-	}()
+		*err = ee
+	}
+}
+
+// safeEval is the value of e, or the error that stopped its evaluation.
+func safeEval(c *ctx, e expr) (v seq, err error) {
+	defer caught(&err)
 	return c.eval(e), nil
 }
 
 // safeHolds is the value of a compiled test at n, or the error that stopped its evaluation.
 func safeHolds(c *ctx, n *Node, k cond) (b bool, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			if ee, ok := r.(evalError); ok {
-				err = ee
-				return
-			}
-			panic(r)
-		}
-	}()
+	defer caught(&err)
 	return k.holds(c, n), nil
 }
 
 // safeTruth is the effective boolean value of e (see truth), or the error that stopped its
 // evaluation.
 func safeTruth(c *ctx, e expr) (b bool, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			if ee, ok := r.(evalError); ok {
-				err = ee
-				return
-			}
-			panic(r)
-		}
-	}()
+	defer caught(&err)
 	return c.truth(e), nil
 }
 
