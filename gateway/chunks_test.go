@@ -50,12 +50,7 @@ func TestBigFileRecordedInChunks(t *testing.T) {
 			t.Fatalf("invoice %d of the ack has seq %d", i+1, inv.Seq)
 		}
 	}
-	if out := list(t, e.outbox); len(out) != 2*n {
-		t.Errorf("%d fluxes deposited, want %d", len(out), 2*n)
-	}
-	if left := e.spoolFiles(t); len(left) != 0 {
-		t.Errorf("%d spool files left", len(left))
-	}
+	e.wantDelivered(t, 2*n)
 }
 
 // A big file that turns out unreadable after some chunks were recorded is rejected whole:
@@ -79,12 +74,7 @@ func TestBigFileRejectedWholeAfterChunks(t *testing.T) {
 	if doc.File.Status != journal.StatusRejected || len(doc.Invoices) != 0 || len(doc.Problems) == 0 || doc.Problems[0].Rule != "FG-FILE" {
 		t.Errorf("ack: status %s, %d invoices, problems %+v; want REJECTED with FG-FILE and no invoice", doc.File.Status, len(doc.Invoices), doc.Problems)
 	}
-	if out := list(t, e.outbox); len(out) != 0 {
-		t.Errorf("%d fluxes deposited from a file rejected whole", len(out))
-	}
-	if left := e.spoolFiles(t); len(left) != 0 {
-		t.Errorf("%d spool files left, e.g. %s", len(left), left[0])
-	}
+	e.wantDelivered(t, 0)
 }
 
 // The fluxes of a file recorded chunk by chunk are held, not deliverable, until its last
@@ -174,12 +164,7 @@ func TestBigFileDuplicateInALaterChunk(t *testing.T) {
 			t.Errorf("invoice %d: status %s, problems %+v", inv.Seq, inv.Status, inv.Problems)
 		}
 	}
-	if out := list(t, e.outbox); len(out) != 2*n {
-		t.Errorf("%d fluxes deposited, want %d", len(out), 2*n)
-	}
-	if left := e.spoolFiles(t); len(left) != 0 {
-		t.Errorf("%d spool files left", len(left))
-	}
+	e.wantDelivered(t, 2*n)
 }
 
 // A big file found over the invoice limit once some of its chunks were recorded is
@@ -199,12 +184,7 @@ func TestBigFileOverLimitAfterChunks(t *testing.T) {
 	if len(doc.Invoices) != 0 || len(doc.Problems) == 0 || doc.Problems[len(doc.Problems)-1].Rule != "FG-LIMIT-INVOICES" {
 		t.Errorf("ack: %d invoices, problems %+v; want none, FG-LIMIT-INVOICES", len(doc.Invoices), doc.Problems)
 	}
-	if out := list(t, e.outbox); len(out) != 0 {
-		t.Errorf("%d fluxes deposited from a file rejected whole", len(out))
-	}
-	if left := e.spoolFiles(t); len(left) != 0 {
-		t.Errorf("%d spool files left, e.g. %s", len(left), left[0])
-	}
+	e.wantDelivered(t, 0)
 }
 
 // The same big file dropped twice under two names is deposited once: the second is found
@@ -222,12 +202,7 @@ func TestBigFileTwiceIsDepositedOnce(t *testing.T) {
 	if err != nil || s.Accepted != 1 || s.Duplicate != 1 {
 		t.Fatalf("summary %+v, %v; want one accepted, one duplicate", s, err)
 	}
-	if out := list(t, e.outbox); len(out) != 2*n {
-		t.Errorf("%d fluxes deposited, want %d", len(out), 2*n)
-	}
-	if left := e.spoolFiles(t); len(left) != 0 {
-		t.Errorf("%d spool files left, e.g. %s", len(left), left[0])
-	}
+	e.wantDelivered(t, 2*n)
 }
 
 // A big file stopped once some of its chunks are recorded, while the next is mapped or
@@ -265,8 +240,15 @@ func TestBigFileStoppedBetweenChunks(t *testing.T) {
 			t.Fatalf("invoice %d of the ack has seq %d", i+1, inv.Seq)
 		}
 	}
-	if out := list(t, e.outbox); len(out) != 2*n {
-		t.Errorf("%d fluxes deposited, want %d", len(out), 2*n)
+	e.wantDelivered(t, 2*n)
+}
+
+// wantDelivered checks that the outbox holds fluxes flux files and that no file is left in
+// the spool.
+func (e *env) wantDelivered(t *testing.T, fluxes int) {
+	t.Helper()
+	if out := list(t, e.outbox); len(out) != fluxes {
+		t.Errorf("%d fluxes deposited, want %d", len(out), fluxes)
 	}
 	if left := e.spoolFiles(t); len(left) != 0 {
 		t.Errorf("%d spool files left, e.g. %s", len(left), left[0])

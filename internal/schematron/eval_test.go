@@ -10,7 +10,9 @@ const evalDoc = `<r xmlns="urn:a" xmlns:b="urn:b">
   <b:z><b:x n="3">7</b:x></b:z>
 </r>`
 
-func TestEval(t *testing.T) {
+// evalSchema is a schema of prefixes a and b only, and evalDoc parsed.
+func evalSchema(t *testing.T) (*Schema, *Document) {
+	t.Helper()
 	s := &Schema{NS: [][2]string{{"a", "urn:a"}, {"b", "urn:b"}}}
 	if err := s.compile(); err != nil {
 		t.Fatal(err)
@@ -19,6 +21,11 @@ func TestEval(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s, doc
+}
+
+func TestEval(t *testing.T) {
+	s, doc := evalSchema(t)
 	for _, tc := range []struct{ expr, want string }{
 		{"count(//b:x)", "3"},
 		{"count(/a:r/b:x)", "2"},

@@ -265,14 +265,7 @@ func withoutSuffixIndex(e expr) expr {
 // TestCountArithmeticCompiled: count(P) ± count(Q) compared with a number is compiled, and
 // agrees with the general evaluation.
 func TestCountArithmeticCompiled(t *testing.T) {
-	s := &Schema{NS: [][2]string{{"a", "urn:a"}, {"b", "urn:b"}}}
-	if err := s.compile(); err != nil {
-		t.Fatal(err)
-	}
-	doc, err := Parse([]byte(evalDoc))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, doc := evalSchema(t)
 	root := &ctx{item: doc.Root, pos: 1, size: 1, env: s.env, root: doc.Root, all: doc.all, byName: &doc.byName}
 	for _, src := range []string{
 		"count(//@n) - count(//b:z/b:x/@n) <= 0", "count(//@n) - count(//b:z/b:x/@n) = 2",
